@@ -1,0 +1,30 @@
+// Exact arithmetic for money and percentages: arbitrary-precision rationals
+// (GMP). A float that says 99.99899999 where the truth is 99.999 is a wrong
+// claim, so nothing on the SLA or money path uses floating point.
+#pragma once
+
+#include <gmpxx.h>
+
+#include <string>
+#include <string_view>
+
+#include "recoup/core/status.h"
+
+namespace recoup {
+
+using Rational = mpq_class;
+
+// Parses a plain decimal ("12", "-0.0000120000", "1e-3" is rejected) exactly.
+Result<Rational> ParseDecimal(std::string_view text);
+
+enum class Rounding { kTruncate, kHalfUp };
+
+// Formats with exactly `digits` digits after the point.
+std::string FormatFixed(const Rational& value, int digits, Rounding rounding = Rounding::kTruncate);
+
+// Formats exactly when the value is a terminating decimal with at most
+// max_digits fraction digits (trailing zeros trimmed, but at least min_digits),
+// else truncated to max_digits.
+std::string FormatDecimal(const Rational& value, int min_digits = 0, int max_digits = 12);
+
+}  // namespace recoup
