@@ -14,6 +14,14 @@ namespace recoup {
 
 using Rational = mpq_class;
 
+// num/den in canonical form. GMP's rational operations require canonical
+// operands: never build a Rational from (num, den) any other way.
+inline Rational Ratio(long num, long den) {
+  Rational r(num, den);
+  r.canonicalize();
+  return r;
+}
+
 // Parses a plain decimal ("12", "-0.0000120000", "1e-3" is rejected) exactly.
 Result<Rational> ParseDecimal(std::string_view text);
 

@@ -1,0 +1,234 @@
+#include "recoup/cli/ingest_run.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "recoup/ingest/file_ingester.h"
+#include "recoup/io/byte_source.h"
+
+namespace recoup::cli {
+
+namespace {
+
+struct Item {
+  ingest::FileResult result;
+  bool already = false;  // seen in the ledger before parsing
+  Status open_error;
+};
+
+class Progress {
+ public:
+  Progress(bool enabled, int64_t total) : enabled_(enabled), total_(total) {
+    start_ = std::chrono::steady_clock::now();
+  }
+  void Update(int64_t done, int64_t json_bytes, bool force = false) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    if (!force && (secs < 1.0 || std::chrono::duration<double>(now - last_).count() < 0.2)) return;
+    last_ = now;
+    const int width = 30;
+    const int fill = total_ > 0 ? static_cast<int>(width * done / total_) : width;
+    std::string bar(static_cast<size_t>(fill), '=');
+    bar.resize(width, ' ');
+    std::fprintf(stderr, "\r[%s] %lld/%lld files  %.1f MB  %.0f MB/s", bar.c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total_), json_bytes / 1e6,
+                 secs > 0 ? json_bytes / 1e6 / secs : 0.0);
+    drawn_ = true;
+  }
+  void Finish() {
+    if (drawn_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  int64_t total_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace
+
+Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla::Catalog> catalog,
+                                const IngestOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  RECOUP_ASSIGN_OR_RETURN(std::vector<std::string> files, io::ListInputFiles(opt.paths));
+  IngestSummary sum;
+  sum.files = static_cast<int64_t>(files.size());
+  int threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, std::min<int>(threads, std::max<int>(1, static_cast<int>(files.size()))));
+
+  // The interval length is a property of the SLA; every catalog version
+  // currently uses 5 minutes. Aggregate at the finest interval in the catalog.
+  int64_t interval_ms = 300000;
+  for (const auto& svc : catalog->services()) {
+    for (const auto& v : svc.versions) {
+      interval_ms = std::min<int64_t>(interval_ms, int64_t{v.interval_seconds} * 1000);
+    }
+  }
+
+  std::mutex mu;
+  std::condition_variable cv_ready, cv_space;
+  std::deque<std::unique_ptr<Item>> ready;
+  const size_t max_in_flight = static_cast<size_t>(threads) * 4;
+  std::atomic<size_t> next{0};
+  std::atomic<int> running{threads};
+  std::atomic<bool> stop{false};
+
+  auto worker = [&]() {
+    // Each worker has its own read connection for ledger checks (WAL readers
+    // do not block the writer).
+    auto ledger = storage::OpenSqliteStore(opt.store_path);
+    ingest::FileIngester ingester(catalog, opt.parser, interval_ms);
+    for (;;) {
+      const size_t i = next.fetch_add(1);
+      if (i >= files.size() || stop.load()) break;
+      auto item = std::make_unique<Item>();
+      item->result.path = files[i];
+      auto hash = ingest::FileIngester::HashFile(files[i], &item->result.file_bytes);
+      if (!hash.ok()) {
+        item->open_error = hash.status();
+      } else {
+        item->result.sha256 = *hash;
+        bool known = false;
+        if (ledger.ok()) {
+          auto h = (*ledger)->HasFile(*hash);
+          known = h.ok() && *h;
+        }
+        if (known) {
+          item->already = true;
+        } else {
+          Status st = ingester.Ingest(files[i], &item->result);
+          if (!st.ok()) item->open_error = st;
+        }
+      }
+      std::unique_lock<std::mutex> lock(mu);
+      cv_space.wait(lock, [&] { return ready.size() < max_in_flight || stop.load(); });
+      ready.push_back(std::move(item));
+      cv_ready.notify_one();
+    }
+    if (--running == 0) {
+      std::lock_guard<std::mutex> lock(mu);
+      cv_ready.notify_all();
+    }
+  };
+
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+
+  Progress progress(opt.progress, sum.files);
+  int64_t done = 0;
+  Status failure;
+  auto note = [&](const std::string& m) {
+    ++sum.message_count;
+    if (static_cast<int>(sum.messages.size()) < opt.max_messages) sum.messages.push_back(m);
+  };
+
+  std::vector<std::unique_ptr<Item>> batch;
+  auto commit = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    std::vector<storage::FileBatchItem> items;
+    std::vector<Item*> src;
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    for (auto& it : batch) {
+      if (it->already || !it->open_error.ok()) continue;
+      const ingest::FileResult& r = it->result;
+      storage::FileBatchItem b;
+      b.entry.sha256 = r.sha256;
+      b.entry.path = r.path;
+      b.entry.file_bytes = r.file_bytes;
+      b.entry.json_bytes = r.json_bytes;
+      b.entry.records = r.records;
+      b.entry.accepted = r.accepted;
+      b.entry.skipped = r.skipped;
+      b.entry.rejected = r.rejected;
+      b.entry.errors = r.error_count;
+      b.entry.status = r.stream_status.ok() ? "ok" : r.stream_status.message();
+      b.entry.ingested_at_ms = now_ms;
+      b.agg = &r.agg;
+      items.push_back(b);
+      src.push_back(it.get());
+    }
+    std::vector<storage::ItemOutcome> outcomes;
+    RECOUP_RETURN_IF_ERROR(store.CommitFiles(items, &outcomes));
+    // Committed: now (and only now) count it.
+    for (auto& it : batch) {
+      ++done;
+      if (!it->open_error.ok()) {
+        note(it->open_error.message());
+        continue;
+      }
+      if (it->already) ++sum.files_already;
+    }
+    for (size_t i = 0; i < src.size(); ++i) {
+      const ingest::FileResult& r = src[i]->result;
+      if (outcomes[i].already_ingested) {
+        ++sum.files_already;  // an identical file earlier in this run
+        continue;
+      }
+      ++sum.files_ingested;
+      if (!r.stream_status.ok()) ++sum.files_damaged;
+      sum.records += r.records;
+      sum.accepted += r.accepted;
+      sum.skipped += r.skipped;
+      sum.rejected += r.rejected;
+      sum.json_bytes += r.json_bytes;
+      sum.file_bytes += r.file_bytes;
+      sum.duplicates += outcomes[i].duplicate_failures;
+      sum.cross_source += outcomes[i].cross_source_matches;
+      sum.new_failures += outcomes[i].new_failures;
+      for (const std::string& m : r.errors) note(m);
+      sum.message_count += r.error_count - static_cast<int64_t>(r.errors.size());
+    }
+    batch.clear();
+    progress.Update(done, sum.json_bytes);
+    return Status::Ok();
+  };
+
+  auto last_commit = std::chrono::steady_clock::now();
+  for (;;) {
+    std::unique_ptr<Item> item;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv_ready.wait_for(lock, std::chrono::milliseconds(200),
+                        [&] { return !ready.empty() || running.load() == 0; });
+      if (!ready.empty()) {
+        item = std::move(ready.front());
+        ready.pop_front();
+        cv_space.notify_one();
+      } else if (running.load() == 0) {
+        break;
+      }
+    }
+    if (item) batch.push_back(std::move(item));
+    const bool due = batch.size() >= 64 ||
+                     std::chrono::steady_clock::now() - last_commit > std::chrono::milliseconds(500);
+    if (due && !batch.empty()) {
+      failure = commit();
+      last_commit = std::chrono::steady_clock::now();
+      if (!failure.ok()) break;
+    }
+  }
+  if (failure.ok()) failure = commit();
+  if (!failure.ok()) {
+    stop = true;
+    cv_space.notify_all();
+  }
+  for (auto& t : pool) t.join();
+  progress.Update(done, sum.json_bytes, true);
+  progress.Finish();
+  if (!failure.ok()) return failure;
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+}  // namespace recoup::cli

@@ -1,0 +1,43 @@
+// The batch ingest pipeline: worker threads read and aggregate files; one
+// committer writes each batch of files to the store in one transaction.
+// Counts are reported only once committed.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "recoup/core/status.h"
+#include "recoup/ingest/record_parser.h"
+#include "recoup/storage/store.h"
+
+namespace recoup::cli {
+
+struct IngestOptions {
+  std::vector<std::string> paths;
+  ingest::ParserOptions parser;
+  int threads = 0;  // 0: all cores
+  std::string store_path;
+  bool progress = false;  // draw a progress bar on stderr
+  int max_messages = 20;  // rejection messages printed to stderr
+};
+
+struct IngestSummary {
+  int64_t files = 0;             // files found
+  int64_t files_ingested = 0;    // new files committed
+  int64_t files_already = 0;     // skipped: already in the ledger
+  int64_t files_damaged = 0;     // truncated/corrupt streams (records before the damage kept)
+  int64_t records = 0, accepted = 0, skipped = 0, rejected = 0;
+  int64_t duplicates = 0;        // failing requests a source had already given
+  int64_t cross_source = 0;      // failing requests matched across sources
+  int64_t new_failures = 0;
+  int64_t json_bytes = 0, file_bytes = 0;
+  double seconds = 0;
+  std::vector<std::string> messages;  // first rejection/damage messages
+  int64_t message_count = 0;
+};
+
+Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla::Catalog> catalog,
+                                const IngestOptions& options);
+
+}  // namespace recoup::cli

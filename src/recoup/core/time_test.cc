@@ -1,0 +1,59 @@
+#include "recoup/core/time.h"
+
+#include <gtest/gtest.h>
+
+namespace recoup {
+namespace {
+
+TEST(TimeTest, ParsesCloudTrailTimestamps) {
+  auto t = ParseTimestampMs("2014-11-18T21:39:19Z");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*t, 1416346759000);
+  EXPECT_EQ(FormatTimestamp(*t), "2014-11-18T21:39:19Z");
+}
+
+TEST(TimeTest, ParsesFractionsOffsetsAndDates) {
+  EXPECT_EQ(*ParseTimestampMs("1970-01-01T00:00:00.250Z"), 250);
+  EXPECT_EQ(*ParseTimestampMs("1970-01-01T02:00:00+02:00"), 0);
+  EXPECT_EQ(*ParseTimestampMs("1970-01-01T00:00:00-0130"), 90 * 60 * 1000);
+  EXPECT_EQ(*ParseTimestampMs("1970-01-02"), kMsPerDay);
+  EXPECT_EQ(*ParseTimestampMs("2025-10-20 06:48:00"), *ParseTimestampMs("2025-10-20T06:48:00Z"));
+}
+
+TEST(TimeTest, RejectsMalformedTimestamps) {
+  for (const char* bad : {"", "2025", "2025-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
+                          "2025-10-20T25:00:00Z", "2025-10-20T06:48:00Q", "garbage",
+                          "2025-10-20T06:48:00Zjunk"}) {
+    EXPECT_FALSE(ParseTimestampMs(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(ParseTimestampMs("2024-02-29T00:00:00Z").ok());
+}
+
+TEST(TimeTest, ParsesRfc1123AsHealthEventsCarryIt) {
+  EXPECT_EQ(*ParseRfc1123Ms("Tue, 11 Mar 2025 14:42:00 GMT"),
+            *ParseTimestampMs("2025-03-11T14:42:00Z"));
+  EXPECT_FALSE(ParseRfc1123Ms("Tue, 11 Foo 2025 14:42:00 GMT").ok());
+}
+
+TEST(TimeTest, MonthLengthsAndBoundaries) {
+  struct Case {
+    const char* month;
+    int days;
+  } cases[] = {{"2026-02", 28}, {"2024-02", 29}, {"2026-04", 30}, {"2026-10", 31},
+               {"2000-02", 29}, {"2100-02", 28}};
+  for (const auto& c : cases) {
+    auto m = YearMonth::Parse(c.month);
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(m->Days(), c.days) << c.month;
+    EXPECT_EQ(m->EndMs() - m->StartMs(), c.days * kMsPerDay) << c.month;
+  }
+  EXPECT_EQ(YearMonth::Parse("2025-12")->Plus(2).ToString(), "2026-02");
+  EXPECT_EQ(YearMonth::Parse("2025-01")->Plus(-1).ToString(), "2024-12");
+  EXPECT_EQ(YearMonth::FromMs(*ParseTimestampMs("2025-10-31T23:59:59.999Z")).ToString(), "2025-10");
+  EXPECT_EQ(YearMonth::FromMs(*ParseTimestampMs("2025-11-01T00:00:00Z")).ToString(), "2025-11");
+  EXPECT_FALSE(YearMonth::Parse("2025-1").ok());
+  EXPECT_FALSE(YearMonth::Parse("2025-00").ok());
+}
+
+}  // namespace
+}  // namespace recoup

@@ -1,0 +1,52 @@
+// Reads one evidence file (plain or gzip, any supported shape) into a
+// partial aggregate. Bad records are counted and described, never fatal;
+// good records around them are kept. Not thread-safe: one per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "recoup/aggregation/aggregator.h"
+#include "recoup/core/status.h"
+#include "recoup/ingest/record_parser.h"
+
+namespace recoup::ingest {
+
+struct FileResult {
+  std::string path;
+  std::string sha256;          // of the file's bytes as stored (compressed if gzip)
+  int64_t file_bytes = 0;
+  int64_t json_bytes = 0;      // uncompressed bytes read
+  int64_t records = 0;         // top-level records found
+  int64_t accepted = 0;        // events of a covered service
+  int64_t skipped = 0;         // valid records that are not evidence (other services, ...)
+  int64_t rejected = 0;        // invalid records + skipped garbage/oversize pieces
+  std::vector<std::string> errors;  // the first kMaxErrors messages, "file:line: ..."
+  int64_t error_count = 0;
+  Status stream_status;        // non-OK if the file itself failed part-way (truncated gzip)
+  aggregation::Aggregator agg;
+};
+
+class FileIngester {
+ public:
+  static constexpr size_t kMaxErrors = 20;
+
+  FileIngester(std::shared_ptr<const sla::Catalog> catalog, ParserOptions options,
+               int64_t interval_ms);
+
+  // Computes the file's SHA-256 (cheap: the stored bytes) so callers can skip
+  // files already ingested before parsing them.
+  static Result<std::string> HashFile(const std::string& path, int64_t* size);
+
+  // Parses the whole file into `out` (out->sha256 must already be set or empty).
+  // Returns non-OK only if the file cannot be opened.
+  Status Ingest(const std::string& path, FileResult* out);
+
+ private:
+  RecordParser parser_;
+  int64_t interval_ms_;
+};
+
+}  // namespace recoup::ingest

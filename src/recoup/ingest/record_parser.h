@@ -1,0 +1,76 @@
+// Turns one raw JSON record into a normalized, classified event.
+//
+// Shapes understood (auto-detected per record, or forced by --format):
+//   * a CloudTrail record (as in log files, organization trails, exports);
+//   * a LookupEvents result ({"CloudTrailEvent": "<record as a string>", ...});
+//   * an EventBridge event wrapping a CloudTrail record
+//     ({"detail-type": "AWS API Call via CloudTrail", "detail": {...}});
+//   * an AWS SDK client-side monitoring (CSM) datagram, as botocore sends it;
+//   * an application log line, through a configurable field mapping.
+// Not thread-safe: one parser per thread. Views returned in EventView stay
+// valid until the next call.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "recoup/core/status.h"
+#include "recoup/events/event.h"
+#include "recoup/ingest/record_stream.h"
+#include "recoup/sla/catalog.h"
+
+namespace recoup::ingest {
+
+enum class InputFormat { kAuto, kCloudTrail, kCsm, kJsonl };
+Result<InputFormat> ParseInputFormat(std::string_view name);
+
+// Field mapping for JSON-lines application logs. Each entry is a dotted path
+// into the object ("aws.requestId"). Defaults are the plain names below.
+struct JsonlMapping {
+  std::string time = "time";              // ISO 8601 string, or epoch ms/seconds number
+  std::string account = "account";
+  std::string region = "region";
+  std::string service = "service";        // "kms" or "kms.amazonaws.com" or "KMS"
+  std::string operation = "operation";
+  std::string error_code = "error_code";
+  std::string http_status = "http_status";
+  std::string request_id = "request_id";
+  std::string resource = "resource";
+  std::string latency_ms = "latency_ms";
+  std::string custom_key_store = "custom_key_store_id";
+
+  // Parses "time=ts,request_id=aws.request_id,..." over the defaults.
+  static Result<JsonlMapping> Parse(std::string_view spec);
+};
+
+struct ParserOptions {
+  InputFormat format = InputFormat::kAuto;
+  std::string default_account;  // for sources without an account (CSM)
+  std::map<std::string, std::string> access_key_accounts;  // CSM AccessKey -> account
+  JsonlMapping mapping;
+};
+
+enum class ParseOutcome {
+  kAccepted,  // `out` holds an event of a service the catalog covers
+  kSkipped,   // valid, but not evidence (other service, ApiCall summary, service event)
+  kRejected,  // invalid; `error` says why (field named)
+};
+
+class RecordParser {
+ public:
+  RecordParser(std::shared_ptr<const sla::Catalog> catalog, ParserOptions options);
+  ~RecordParser();
+  RecordParser(const RecordParser&) = delete;
+  RecordParser& operator=(const RecordParser&) = delete;
+
+  ParseOutcome Parse(const RawRecord& rec, events::EventView* out, std::string* error);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace recoup::ingest

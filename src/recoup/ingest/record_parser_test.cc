@@ -1,0 +1,306 @@
+#include "recoup/ingest/record_parser.h"
+
+#include "recoup/io/byte_source.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace recoup::ingest {
+namespace {
+
+using events::EventView;
+using events::OutcomeClass;
+using events::SourceKind;
+
+std::string TestData() {
+  const char* d = std::getenv("RECOUP_TESTDATA");
+  return d != nullptr ? d : RECOUP_TESTDATA_DEFAULT;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class ParserTest : public ::testing::Test {
+ protected:
+  ParseOutcome Parse(const std::string& json, ParserOptions opt = {}) {
+    padded_ = json;
+    padded_.append(64, ' ');
+    RawRecord r;
+    r.json = std::string_view(padded_.data(), json.size());
+    r.capacity = padded_.size();
+    r.line = 1;
+    parser_ = std::make_unique<RecordParser>(sla::Catalog::Default(), std::move(opt));
+    error_.clear();
+    return parser_->Parse(r, &ev_, &error_);
+  }
+  std::string padded_;
+  std::unique_ptr<RecordParser> parser_;
+  EventView ev_;
+  std::string error_;
+};
+
+struct FileCounts {
+  int accepted = 0, skipped = 0, rejected = 0;
+  std::vector<std::string> errors;
+};
+
+// Splits a whole file into records as ingest does, then parses each.
+FileCounts ParseFile(const std::string& path) {
+  FileCounts c;
+  const std::string text = ReadAll(path);
+  auto src = io::FromMemory(text);
+  RecordStream rs(src.get(), path, [&](const std::string& m) {
+    ++c.rejected;
+    c.errors.push_back(m);
+  });
+  RecordParser parser(sla::Catalog::Default(), {});
+  RawRecord r;
+  EventView ev;
+  std::string err;
+  while (*rs.Next(&r)) {
+    switch (parser.Parse(r, &ev, &err)) {
+      case ParseOutcome::kAccepted: ++c.accepted; break;
+      case ParseOutcome::kSkipped: ++c.skipped; break;
+      case ParseOutcome::kRejected:
+        ++c.rejected;
+        c.errors.push_back(err);
+        break;
+    }
+  }
+  return c;
+}
+
+TEST(ParserFileTest, EveryValidKmsDocExampleIsAcceptedOrSkippedNeverRejected) {
+  const std::string dir = TestData() + "/cloudtrail/awsdocs-kms-developer-guide";
+  int accepted = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() != ".json" || name[0] == '_') continue;
+    const FileCounts c = ParseFile(entry.path());
+    EXPECT_EQ(c.rejected, 0) << name << ": " << (c.errors.empty() ? "" : c.errors[0]);
+    accepted += c.accepted;
+  }
+  EXPECT_GE(accepted, 50);
+}
+
+TEST(ParserFileTest, EveryValidCloudTrailGuideExampleParses) {
+  const std::string dir = TestData() + "/cloudtrail/awsdocs-cloudtrail-user-guide";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() != ".json" || name[0] == '_') continue;
+    const FileCounts c = ParseFile(entry.path());
+    EXPECT_EQ(c.rejected, 0) << name << ": " << (c.errors.empty() ? "" : c.errors[0]);
+    EXPECT_GT(c.accepted + c.skipped, 0) << name;
+  }
+}
+
+TEST(ParserFileTest, EveryInvalidJsonDocExampleGivesAClearErrorAndKeepsTheRest) {
+  int seen = 0;
+  for (const char* sub : {"awsdocs-kms-developer-guide", "awsdocs-cloudtrail-user-guide"}) {
+    const std::string dir = TestData() + "/cloudtrail/" + sub;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      const std::string name = entry.path().filename().string();
+      if (name.find(".invalid-json.txt") == std::string::npos) continue;
+      ++seen;
+      const FileCounts c = ParseFile(entry.path());
+      ASSERT_GE(c.rejected, 1) << name;
+      EXPECT_TRUE(c.errors[0].find("line ") != std::string::npos ||
+                  c.errors[0].find(".txt:") != std::string::npos)
+          << c.errors[0];
+    }
+  }
+  EXPECT_EQ(seen, 9);
+  // "... additional entries ..." between records: the records around it are kept.
+  const FileCounts ref = ParseFile(
+      TestData() + "/cloudtrail/awsdocs-cloudtrail-user-guide/cloudtrail-event-reference-1.invalid-json.txt");
+  EXPECT_GE(ref.accepted + ref.skipped, 1);
+}
+
+TEST_F(ParserTest, SuccessfulDecryptIsASuccess) {
+  ASSERT_EQ(Parse(ReadAll(TestData() + "/cloudtrail/awsdocs-kms-developer-guide/ct-decrypt-1.json")),
+            ParseOutcome::kAccepted);
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kSuccess);
+  EXPECT_EQ(ev_.service, "kms");
+  EXPECT_EQ(ev_.operation, "Decrypt");
+  EXPECT_EQ(ev_.region, "us-west-2");
+  EXPECT_EQ(ev_.account, "111122223333");
+  EXPECT_EQ(ev_.source, SourceKind::kCloudTrail);
+}
+
+TEST_F(ParserTest, CustomKeyStoreRecordsAreExcludedWhateverTheirCode) {
+  // AWS's own examples: CloudHSM and external key store decrypts, one failing
+  // with KMSInvalidStateException.
+  for (const char* f : {"ct-decrypt-3.json", "ct-decrypt-4.json", "ct-decrypt-5.json",
+                        "ct-schedule-key-deletion-3.json"}) {
+    ASSERT_EQ(Parse(ReadAll(TestData() + "/cloudtrail/awsdocs-kms-developer-guide/" + f)),
+              ParseOutcome::kAccepted)
+        << f << error_;
+    EXPECT_EQ(ev_.outcome, OutcomeClass::kCustomKeyStore) << f;
+  }
+  // A synthetic failing record with customKeyStoreId: excluded, not a server error.
+  ASSERT_EQ(Parse(R"({"eventTime":"2026-10-01T00:00:00Z","eventSource":"kms.amazonaws.com",
+    "eventName":"Decrypt","awsRegion":"us-east-1","recipientAccountId":"111122223333",
+    "errorCode":"KMSInternalException","requestID":"r1","eventType":"AwsApiCall",
+    "additionalEventData":{"customKeyStoreId":"cks-1234567890abcdef0"}})"),
+            ParseOutcome::kAccepted);
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kCustomKeyStore);
+}
+
+TEST_F(ParserTest, ClassifiesCloudTrailErrorCodes) {
+  auto rec = [](const char* code) {
+    return std::string(R"({"eventTime":"2026-10-01T00:00:00Z","eventSource":"kms.amazonaws.com",
+      "eventName":"Decrypt","awsRegion":"us-east-1","recipientAccountId":"111122223333",
+      "requestID":"r1","eventType":"AwsApiCall","errorCode":")") + code + "\"}";
+  };
+  ASSERT_EQ(Parse(rec("KMSInternalException")), ParseOutcome::kAccepted);
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kServerError);
+  Parse(rec("com.amazonaws.kms#DependencyTimeoutException"));
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kServerError);
+  EXPECT_EQ(ev_.error_code, "DependencyTimeoutException");
+  Parse(rec("ThrottlingException"));
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kThrottled);
+  Parse(rec("AccessDenied"));
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kClientError);
+  Parse(rec("KMSInvalidStateException"));
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kClientError);
+}
+
+TEST_F(ParserTest, MissingRequiredFieldsAreNamed) {
+  EXPECT_EQ(Parse(R"({"eventSource":"kms.amazonaws.com","awsRegion":"us-east-1"})"),
+            ParseOutcome::kRejected);
+  EXPECT_NE(error_.find("missing eventTime"), std::string::npos) << error_;
+  EXPECT_EQ(Parse(R"({"eventTime":"yesterday","eventSource":"kms.amazonaws.com","awsRegion":"x"})"),
+            ParseOutcome::kRejected);
+  EXPECT_NE(error_.find("eventTime"), std::string::npos) << error_;
+  EXPECT_EQ(Parse(R"({"eventTime":"2026-10-01T00:00:00Z","eventSource":"kms.amazonaws.com"})"),
+            ParseOutcome::kRejected);
+  EXPECT_NE(error_.find("awsRegion"), std::string::npos) << error_;
+  EXPECT_EQ(Parse("[1,2]"), ParseOutcome::kRejected);
+  EXPECT_EQ(Parse("\x01\x02\xff garbage"), ParseOutcome::kRejected);
+}
+
+TEST_F(ParserTest, OtherServicesAndServiceEventsAreSkipped) {
+  EXPECT_EQ(Parse(R"({"eventTime":"2026-10-01T00:00:00Z","eventSource":"ec2.amazonaws.com",
+    "eventName":"RunInstances","awsRegion":"us-east-1","recipientAccountId":"111122223333"})"),
+            ParseOutcome::kSkipped);
+  EXPECT_EQ(Parse(ReadAll(TestData() + "/cloudtrail/awsdocs-kms-developer-guide/ct-rotatekey-1.json")),
+            ParseOutcome::kSkipped);  // AwsServiceEvent
+}
+
+TEST_F(ParserTest, LookupEventsResultsCarryTheRecordAsAString) {
+  std::ifstream in(TestData() + "/cloudtrail/plaso/aws_cloudtrail.jsonl");
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    ++n;
+    EXPECT_EQ(Parse(line), ParseOutcome::kSkipped) << error_;  // EC2 events
+  }
+  EXPECT_EQ(n, 6);
+  ASSERT_EQ(Parse(R"({"EventId":"e1","EventName":"Decrypt","CloudTrailEvent":"{\"eventTime\":\"2026-10-01T00:00:01Z\",\"eventSource\":\"kms.amazonaws.com\",\"eventName\":\"Decrypt\",\"awsRegion\":\"eu-west-1\",\"recipientAccountId\":\"444455556666\",\"requestID\":\"abc\",\"errorCode\":\"KMSInternalException\",\"eventType\":\"AwsApiCall\"}"})"),
+            ParseOutcome::kAccepted)
+      << error_;
+  EXPECT_EQ(ev_.region, "eu-west-1");
+  EXPECT_EQ(ev_.request_id, "abc");
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kServerError);
+}
+
+TEST_F(ParserTest, EventBridgeWrappedCloudTrailRecords) {
+  ASSERT_EQ(Parse(R"({"version":"0","id":"x","detail-type":"AWS API Call via CloudTrail",
+    "source":"aws.kms","account":"111122223333","time":"2026-10-01T00:00:00Z","region":"us-east-1",
+    "resources":[],"detail":{"eventVersion":"1.09","eventTime":"2026-10-01T00:00:00Z",
+    "eventSource":"kms.amazonaws.com","eventName":"Encrypt","awsRegion":"us-east-1",
+    "requestID":"q1","eventType":"AwsApiCall","recipientAccountId":"111122223333"}})"),
+            ParseOutcome::kAccepted)
+      << error_;
+  EXPECT_EQ(ev_.operation, "Encrypt");
+  const std::string dir = TestData() + "/cloudtrail/cloud-custodian-eventbridge";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const ParseOutcome o = Parse(ReadAll(entry.path()));
+    EXPECT_NE(o, ParseOutcome::kAccepted) << entry.path();  // none is KMS
+  }
+}
+
+TEST_F(ParserTest, PantherKmsEvents) {
+  std::ifstream in(TestData() + "/cloudtrail/panther-analysis/panther_cloudtrail_test_events.kms.jsonl");
+  std::string line;
+  int accepted = 0, client = 0;
+  while (std::getline(in, line)) {
+    if (Parse(line) == ParseOutcome::kAccepted) {
+      ++accepted;
+      if (ev_.outcome == OutcomeClass::kClientError) ++client;
+      EXPECT_NE(ev_.outcome, OutcomeClass::kServerError);
+    }
+  }
+  EXPECT_GE(accepted, 8);
+  EXPECT_GE(client, 1);  // DisableKey -> NotFoundException
+}
+
+TEST_F(ParserTest, CsmAttemptsAsBotocoreSendsThem) {
+  ParserOptions opt;
+  opt.default_account = "111122223333";
+  const std::string ok = R"({"Version":1,"ClientId":"","Type":"ApiCallAttempt","Service":"KMS",
+    "Api":"Decrypt","Timestamp":1790000000123,"AttemptLatency":12,"Fqdn":"kms.us-east-1.amazonaws.com",
+    "UserAgent":"Boto3/1.43","AccessKey":"AKIDEXAMPLE","Region":"us-east-1","HttpStatusCode":200,
+    "XAmznRequestId":"0f1e2d3c"})";
+  ASSERT_EQ(Parse(ok, opt), ParseOutcome::kAccepted) << error_;
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kSuccess);
+  EXPECT_EQ(ev_.time_ms, 1790000000123);
+  EXPECT_EQ(ev_.source, SourceKind::kCsm);
+  EXPECT_EQ(ev_.latency_ms, 12);
+  ASSERT_EQ(Parse(R"({"Version":1,"Type":"ApiCallAttempt","Service":"KMS","Api":"Decrypt",
+    "Timestamp":1790000000123,"Region":"us-east-1","HttpStatusCode":500,"XAmznRequestId":"r-500",
+    "AwsException":"KMSInternalException","AwsExceptionMessage":"boom"})", opt),
+            ParseOutcome::kAccepted);
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kServerError);
+  EXPECT_EQ(ev_.request_id, "r-500");
+  ASSERT_EQ(Parse(R"({"Version":1,"Type":"ApiCallAttempt","Service":"KMS","Api":"Decrypt",
+    "Timestamp":1790000000123,"Region":"us-east-1","SdkException":"ReadTimeoutError",
+    "SdkExceptionMessage":"Read timeout"})", opt),
+            ParseOutcome::kAccepted);
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kNoResponse);
+  EXPECT_EQ(Parse(R"({"Version":1,"Type":"ApiCall","Service":"KMS","Api":"Decrypt",
+    "Timestamp":1,"AttemptCount":1,"Region":"us-east-1","Latency":5})", opt),
+            ParseOutcome::kSkipped);
+  // No account: a clear error.
+  EXPECT_EQ(Parse(ok), ParseOutcome::kRejected);
+  EXPECT_NE(error_.find("--account"), std::string::npos);
+  // Access-key mapping wins.
+  ParserOptions mapped;
+  mapped.access_key_accounts["AKIDEXAMPLE"] = "444455556666";
+  ASSERT_EQ(Parse(ok, mapped), ParseOutcome::kAccepted);
+  EXPECT_EQ(ev_.account, "444455556666");
+}
+
+TEST_F(ParserTest, JsonLinesWithAFieldMapping) {
+  ParserOptions opt;
+  opt.format = InputFormat::kJsonl;
+  auto m = JsonlMapping::Parse("time=ts,request_id=aws.requestId,http_status=aws.status,error_code=aws.error");
+  ASSERT_TRUE(m.ok());
+  opt.mapping = *m;
+  ASSERT_EQ(Parse(R"({"ts":"2026-10-14T09:12:00.250Z","account":"111122223333","region":"us-east-1",
+    "service":"kms","operation":"Decrypt","aws":{"requestId":"abc","status":503,
+    "error":"DependencyTimeoutException"}})", opt),
+            ParseOutcome::kAccepted)
+      << error_;
+  EXPECT_EQ(ev_.outcome, OutcomeClass::kServerError);
+  EXPECT_EQ(ev_.request_id, "abc");
+  EXPECT_EQ(ev_.http_status, 503);
+  EXPECT_EQ(ev_.source, SourceKind::kJsonl);
+  EXPECT_EQ(Parse(R"({"account":"111122223333","region":"us-east-1","service":"kms"})", opt),
+            ParseOutcome::kRejected);
+  EXPECT_NE(error_.find("'ts'"), std::string::npos) << error_;
+  EXPECT_FALSE(JsonlMapping::Parse("bogus=x").ok());
+  EXPECT_FALSE(JsonlMapping::Parse("time").ok());
+}
+
+}  // namespace
+}  // namespace recoup::ingest

@@ -1,0 +1,226 @@
+#include "recoup/io/byte_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <isa-l/igzip_lib.h>
+
+namespace recoup::io {
+
+namespace {
+
+class FileSource final : public ByteSource {
+ public:
+  FileSource(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~FileSource() override { ::close(fd_); }
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    for (;;) {
+      const ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno == EINTR) continue;
+      return DataLoss(path_ + ": read failed: " + std::strerror(errno));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+class MemorySource final : public ByteSource {
+ public:
+  explicit MemorySource(std::string_view d) : data_(d) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    const size_t k = std::min(n, data_.size() - pos_);
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string_view data_;
+  size_t pos_ = 0;
+};
+
+class GzipSource final : public ByteSource {
+ public:
+  GzipSource(std::unique_ptr<ByteSource> inner, std::string name)
+      : inner_(std::move(inner)), name_(std::move(name)), in_(kInSize) {
+    isal_inflate_init(&state_);
+    state_.crc_flag = ISAL_GZIP;
+  }
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (done_) return size_t{0};
+    n = std::min<size_t>(n, UINT32_MAX);
+    state_.next_out = reinterpret_cast<uint8_t*>(buf);
+    state_.avail_out = static_cast<uint32_t>(n);
+    while (state_.avail_out == n) {
+      if (state_.avail_in == 0 && !eof_) {
+        auto r = inner_->Read(reinterpret_cast<char*>(in_.data()), in_.size());
+        if (!r.ok()) return r.status();
+        if (*r == 0) {
+          eof_ = true;
+        } else {
+          state_.next_in = in_.data();
+          state_.avail_in = static_cast<uint32_t>(*r);
+          consumed_ += *r;
+        }
+      }
+      if (state_.block_state == ISAL_BLOCK_FINISH) {
+        // End of one member. Another may follow (concatenated gzip).
+        if (state_.avail_in == 0 && eof_) {
+          done_ = true;
+          break;
+        }
+        if (state_.avail_in == 0) continue;
+        // Next member: reset keeps nothing, so carry the input position over.
+        uint8_t* next_in = state_.next_in;
+        const uint32_t avail_in = state_.avail_in;
+        uint8_t* next_out = state_.next_out;
+        const uint32_t avail_out = state_.avail_out;
+        isal_inflate_reset(&state_);
+        state_.crc_flag = ISAL_GZIP;
+        state_.next_in = next_in;
+        state_.avail_in = avail_in;
+        state_.next_out = next_out;
+        state_.avail_out = avail_out;
+        continue;
+      }
+      if (state_.avail_in == 0 && eof_) {
+        return DataLoss(name_ + ": truncated gzip stream (input ended after " +
+                        std::to_string(consumed_) + " compressed bytes)");
+      }
+      const int ret = isal_inflate(&state_);
+      if (ret < 0) {
+        return DataLoss(name_ + ": corrupt gzip stream near compressed byte " +
+                        std::to_string(consumed_ - state_.avail_in) + " (isa-l error " +
+                        std::to_string(ret) + ")");
+      }
+    }
+    return n - state_.avail_out;
+  }
+
+ private:
+  static constexpr size_t kInSize = 128 << 10;
+  std::unique_ptr<ByteSource> inner_;
+  std::string name_;
+  std::vector<uint8_t> in_;
+  inflate_state state_{};
+  bool eof_ = false;
+  bool done_ = false;
+  uint64_t consumed_ = 0;
+};
+
+// Puts back bytes already read (to sniff the gzip magic).
+class PrefixSource final : public ByteSource {
+ public:
+  PrefixSource(std::string prefix, std::unique_ptr<ByteSource> inner)
+      : prefix_(std::move(prefix)), inner_(std::move(inner)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (pos_ < prefix_.size()) {
+      const size_t k = std::min(n, prefix_.size() - pos_);
+      std::memcpy(buf, prefix_.data() + pos_, k);
+      pos_ += k;
+      return k;
+    }
+    return inner_->Read(buf, n);
+  }
+
+ private:
+  std::string prefix_;
+  size_t pos_ = 0;
+  std::unique_ptr<ByteSource> inner_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ByteSource>> OpenFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NotFound(path + ": cannot open: " + std::strerror(errno));
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return std::unique_ptr<ByteSource>(std::make_unique<FileSource>(fd, path));
+}
+
+std::unique_ptr<ByteSource> FromMemory(std::string_view data) {
+  return std::make_unique<MemorySource>(data);
+}
+
+std::unique_ptr<ByteSource> Gunzip(std::unique_ptr<ByteSource> inner, std::string name) {
+  return std::make_unique<GzipSource>(std::move(inner), std::move(name));
+}
+
+Result<std::unique_ptr<ByteSource>> OpenMaybeGzip(const std::string& path) {
+  RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> f, OpenFile(path));
+  char magic[2];
+  size_t got = 0;
+  while (got < 2) {
+    RECOUP_ASSIGN_OR_RETURN(size_t k, f->Read(magic + got, 2 - got));
+    if (k == 0) break;
+    got += k;
+  }
+  const bool gz = got == 2 && static_cast<unsigned char>(magic[0]) == 0x1f &&
+                  static_cast<unsigned char>(magic[1]) == 0x8b;
+  auto src = std::make_unique<PrefixSource>(std::string(magic, got), std::move(f));
+  if (gz) return Gunzip(std::move(src), path);
+  return std::unique_ptr<ByteSource>(std::move(src));
+}
+
+Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
+  RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> src, OpenMaybeGzip(path));
+  std::string out;
+  char buf[64 << 10];
+  for (;;) {
+    RECOUP_ASSIGN_OR_RETURN(size_t k, src->Read(buf, sizeof buf));
+    if (k == 0) break;
+    out.append(buf, k);
+    if (out.size() > max_bytes) {
+      return InvalidArgument(path + ": larger than " + std::to_string(max_bytes) + " bytes");
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> ListInputFiles(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    const fs::file_status st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) return NotFound(p + ": no such file or folder");
+    if (fs::is_regular_file(st)) {
+      out.push_back(p);
+      continue;
+    }
+    if (!fs::is_directory(st)) return InvalidArgument(p + ": not a file or folder");
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (!name.empty() && name[0] == '.') {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_directory() && name == "CloudTrail-Digest") {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file()) found.push_back(it->path().string());
+    }
+    if (ec) return Unavailable(p + ": cannot list folder: " + ec.message());
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+}  // namespace recoup::io

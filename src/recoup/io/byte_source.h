@@ -1,0 +1,46 @@
+// The one seam all bytes come through: sequential readers over files,
+// memory and (later) network bodies, with gzip as a decorator.
+// A ByteSource is used from one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "recoup/core/status.h"
+
+namespace recoup::io {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to n bytes into buf. Returns the number read; 0 means end of
+  // input. DATA_LOSS for corrupt or truncated input (the message says where).
+  virtual Result<size_t> Read(char* buf, size_t n) = 0;
+};
+
+// Reads a file with plain read(2). NOT_FOUND if it cannot be opened.
+Result<std::unique_ptr<ByteSource>> OpenFile(const std::string& path);
+
+// Reads from memory the caller keeps alive.
+std::unique_ptr<ByteSource> FromMemory(std::string_view data);
+
+// Inflates a gzip stream (all members) with ISA-L. `name` labels errors.
+std::unique_ptr<ByteSource> Gunzip(std::unique_ptr<ByteSource> inner, std::string name);
+
+// Opens a file, inflating it if it starts with the gzip magic bytes
+// (whatever its name says).
+Result<std::unique_ptr<ByteSource>> OpenMaybeGzip(const std::string& path);
+
+// Whole-file helpers for small files (config, catalog): never for evidence.
+Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes = 64 << 20);
+
+// Files under each path (a file is returned as is; folders are walked
+// recursively, following no symlinked folders), sorted, skipping hidden
+// files and CloudTrail digest files. NOT_FOUND names a path that does not exist.
+Result<std::vector<std::string>> ListInputFiles(const std::vector<std::string>& paths);
+
+}  // namespace recoup::io

@@ -1,0 +1,281 @@
+#include "recoup/report/report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "recoup/aggregation/combine.h"
+
+namespace recoup::report {
+
+using events::OutcomeClass;
+
+std::string FormatPct(const Rational& pct) { return FormatFixed(pct, 12, Rounding::kTruncate); }
+
+std::string FormatUsd(const Rational& usd) { return FormatDecimal(usd, 2, 10); }
+
+namespace {
+
+Result<std::optional<storage::ChargeRecord>> ChargeFor(storage::Store& store,
+                                                       const sla::SlaVersion& v,
+                                                       const storage::SeriesMonth& k,
+                                                       std::string* note) {
+  if (v.charges_scope == "region") {
+    RECOUP_ASSIGN_OR_RETURN(auto c, store.GetCharge(k.account, k.region, k.service, k.month));
+    if (c) *note = c->origin + " charges for " + k.region;
+    return c;
+  }
+  // account_all_regions: the SLA's credit base is all of the service's charges.
+  storage::SeriesFilter f;
+  f.account = k.account;
+  f.service = k.service;
+  f.month = k.month;
+  RECOUP_ASSIGN_OR_RETURN(auto all, store.ListCharges(f));
+  std::map<std::string, storage::ChargeRecord> per_region;
+  for (auto& c : all) {
+    auto it = per_region.find(c.region);
+    if (it == per_region.end() || c.origin == "manual") per_region[c.region] = c;
+  }
+  if (per_region.empty()) return std::optional<storage::ChargeRecord>();
+  storage::ChargeRecord sum = per_region.begin()->second;
+  sum.region = "*";
+  sum.amount = 0;
+  sum.net_amount.reset();
+  for (auto& [r, c] : per_region) sum.amount += c.amount;
+  *note = "charges of all Regions (" + std::to_string(per_region.size()) + ")";
+  return std::optional<storage::ChargeRecord>(sum);
+}
+
+}  // namespace
+
+Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Catalog& catalog,
+                                           const storage::SeriesFilter& filter) {
+  RECOUP_ASSIGN_OR_RETURN(std::vector<storage::SeriesMonth> keys, store.ListSeriesMonths(filter));
+  std::vector<ReportRow> rows;
+  for (const storage::SeriesMonth& k : keys) {
+    const sla::ServiceTerms* terms = catalog.Find(k.service);
+    if (terms == nullptr) continue;
+    const sla::SlaVersion* v = terms->VersionFor(k.month);
+    if (v == nullptr) continue;  // before the service had an SLA
+    ReportRow row;
+    row.key = k;
+    row.version = v;
+    const int64_t start = k.month.StartMs(), end = k.month.EndMs();
+    RECOUP_ASSIGN_OR_RETURN(auto cells,
+                            store.LoadSourceCells(k.account, k.region, k.service, start, end));
+    RECOUP_ASSIGN_OR_RETURN(auto failed,
+                            store.LoadFailureUnion(k.account, k.region, k.service, start, end));
+    row.intervals = aggregation::CombineSources(cells, failed);
+    RECOUP_ASSIGN_OR_RETURN(row.charge, ChargeFor(store, *v, k, &row.charges_note));
+    sla::MonthInput in;
+    in.account = k.account;
+    in.region = k.region;
+    in.service = k.service;
+    in.month = k.month;
+    in.intervals = row.intervals;
+    if (row.charge) in.charges_usd = row.charge->amount;
+    auto verdict = sla::Evaluate(*v, in);
+    if (!verdict.ok()) {
+      return verdict.status().WithPrefix(k.account + "/" + k.region + "/" + k.month.ToString());
+    }
+    row.verdict = std::move(verdict).value();
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+namespace {
+
+nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
+  const sla::Verdict& v = r.verdict;
+  nlohmann::ordered_json j;
+  j["account"] = r.key.account;
+  j["region"] = r.key.region;
+  j["service"] = r.key.service;
+  j["month"] = r.key.month.ToString();
+  j["sla_version"] = v.sla_version;
+  j["commitment_pct"] = FormatDecimal(v.commitment_pct, 0, 12);
+  j["mup_pct"] = FormatPct(v.mup_pct);
+  j["intervals"] = v.intervals;
+  j["intervals_with_requests"] = v.intervals_with_requests;
+  j["failing_intervals"] = v.failing_intervals;
+  j["requests"] = v.requests;
+  j["failed_requests"] = v.failed_requests;
+  j["excluded_requests"] = {
+      {"throttling", v.excluded[static_cast<int>(OutcomeClass::kThrottled)]},
+      {"client_error", v.excluded[static_cast<int>(OutcomeClass::kClientError)]},
+      {"custom_key_store", v.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)]}};
+  j["error_rate_sum"] = v.sum_error_rates.get_str();
+  j["breached"] = v.breached;
+  j["credit_pct"] = FormatDecimal(v.credit_pct, 0, 12);
+  j["charges_usd"] = v.charges_usd ? nlohmann::ordered_json(FormatUsd(*v.charges_usd))
+                                   : nlohmann::ordered_json(nullptr);
+  j["charges_source"] = r.charge ? nlohmann::ordered_json(r.charges_note)
+                                 : nlohmann::ordered_json(nullptr);
+  j["credit_usd"] = v.credit_usd ? nlohmann::ordered_json(FormatUsd(*v.credit_usd))
+                                 : nlohmann::ordered_json(nullptr);
+  j["credit_before_minimum_usd"] = v.credit_before_minimum_usd
+                                       ? nlohmann::ordered_json(FormatUsd(*v.credit_before_minimum_usd))
+                                       : nlohmann::ordered_json(nullptr);
+  j["below_minimum"] = v.below_minimum;
+  j["minimum_credit_usd"] = FormatUsd(r.version->minimum_credit_usd);
+  j["claim_deadline"] = FormatTimestamp(v.claim_deadline_ms);
+  j["customer_view"] = {{"mup_pct", FormatPct(v.customer_mup_pct)},
+                        {"no_response_requests", v.no_response}};
+  if (with_intervals) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (const sla::IntervalCounts& c : r.intervals) {
+      const Rational rate = sla::IntervalErrorRate(*r.version, c);
+      arr.push_back({{"start", FormatTimestamp(c.start_ms)},
+                     {"requests", c.requests},
+                     {"failed_requests", c.failed},
+                     {"error_rate", rate.get_str()},
+                     {"error_rate_pct", FormatPct(rate * 100)},
+                     {"excluded_requests",
+                      {{"throttling", c.excluded[static_cast<int>(OutcomeClass::kThrottled)]},
+                       {"client_error", c.excluded[static_cast<int>(OutcomeClass::kClientError)]},
+                       {"custom_key_store",
+                        c.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)]}}},
+                     {"no_response_requests", c.no_response}});
+    }
+    j["interval_detail"] = arr;
+  }
+  return j;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += "\"\"";
+    else out.push_back(c);
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string RenderJson(const std::vector<ReportRow>& rows, bool with_intervals) {
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  for (const ReportRow& r : rows) arr.push_back(RowJson(r, with_intervals));
+  return arr.dump(2) + "\n";
+}
+
+std::string RenderCsv(const std::vector<ReportRow>& rows) {
+  std::ostringstream out;
+  out << "account,region,service,month,sla_version,commitment_pct,mup_pct,intervals,requests,"
+         "failed_requests,excluded_throttling,excluded_client_error,excluded_custom_key_store,"
+         "breached,credit_pct,charges_usd,credit_usd,below_minimum,claim_deadline,"
+         "customer_mup_pct,no_response_requests\n";
+  for (const ReportRow& r : rows) {
+    const sla::Verdict& v = r.verdict;
+    out << CsvField(r.key.account) << ',' << CsvField(r.key.region) << ',' << r.key.service << ','
+        << r.key.month.ToString() << ',' << v.sla_version << ','
+        << FormatDecimal(v.commitment_pct, 0, 12) << ',' << FormatPct(v.mup_pct) << ','
+        << v.intervals << ',' << v.requests << ',' << v.failed_requests << ','
+        << v.excluded[static_cast<int>(OutcomeClass::kThrottled)] << ','
+        << v.excluded[static_cast<int>(OutcomeClass::kClientError)] << ','
+        << v.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)] << ','
+        << (v.breached ? "true" : "false") << ',' << FormatDecimal(v.credit_pct, 0, 12) << ','
+        << (v.charges_usd ? FormatUsd(*v.charges_usd) : "") << ','
+        << (v.credit_usd ? FormatUsd(*v.credit_usd) : "") << ','
+        << (v.below_minimum ? "true" : "false") << ',' << FormatTimestamp(v.claim_deadline_ms)
+        << ',' << FormatPct(v.customer_mup_pct) << ',' << v.no_response << '\n';
+  }
+  return out.str();
+}
+
+std::string RenderTable(const std::vector<ReportRow>& rows) {
+  std::ostringstream out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-12s  %-15s  %-7s  %-7s  %-18s  %10s  %7s  %-8s  %6s  %12s  %12s  %s\n",
+                "ACCOUNT", "REGION", "SERVICE", "MONTH", "MUP %", "REQUESTS", "FAILED",
+                "BREACHED", "CREDIT", "CHARGES $", "CREDIT $", "CLAIM BY");
+  out << line;
+  for (const ReportRow& r : rows) {
+    const sla::Verdict& v = r.verdict;
+    std::string credit = v.credit_usd ? FormatUsd(*v.credit_usd) : "unknown";
+    if (v.below_minimum) credit += " (below $" + FormatUsd(r.version->minimum_credit_usd) + ")";
+    std::snprintf(line, sizeof line,
+                  "%-12s  %-15s  %-7s  %-7s  %-18s  %10lld  %7lld  %-8s  %5s%%  %12s  %12s  %s\n",
+                  r.key.account.c_str(), r.key.region.c_str(), r.key.service.c_str(),
+                  r.key.month.ToString().c_str(), FormatFixed(v.mup_pct, 12).c_str(),
+                  static_cast<long long>(v.requests), static_cast<long long>(v.failed_requests),
+                  v.breached ? "YES" : "no", FormatDecimal(v.credit_pct, 0, 4).c_str(),
+                  v.charges_usd ? FormatUsd(*v.charges_usd).c_str() : "unknown", credit.c_str(),
+                  v.breached ? FormatTimestamp(v.claim_deadline_ms).c_str() : "-");
+    out << line;
+  }
+  return out.str();
+}
+
+std::string RenderIntervalsTable(const ReportRow& r, bool all_intervals) {
+  std::ostringstream out;
+  const sla::Verdict& v = r.verdict;
+  out << "Series: account " << r.key.account << ", " << r.key.region << ", " << r.key.service
+      << ", " << r.key.month.ToString() << " (SLA " << v.sla_version << ", commitment "
+      << FormatDecimal(v.commitment_pct, 0, 12) << "%)\n";
+  out << "Intervals in the month: " << v.intervals << " (" << r.key.month.Days() << " days x "
+      << 86400 / r.version->interval_seconds << " intervals of "
+      << r.version->interval_seconds / 60 << " minutes); intervals without requests count as "
+      << FormatDecimal(r.version->empty_interval_error_rate * 100, 0, 12) << "% errors.\n";
+  out << (all_intervals ? "Every interval with traffic:\n" : "Intervals with server errors:\n");
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-20s  %10s  %8s  %-16s  %-16s  %10s  %10s\n",
+                "INTERVAL START (UTC)", "REQUESTS", "FAILED", "ERROR RATE", "ERROR RATE %",
+                "EXCLUDED", "NO ANSWER");
+  out << line;
+  Rational running = 0;
+  for (const sla::IntervalCounts& c : r.intervals) {
+    if (!all_intervals && c.failed == 0) continue;
+    const Rational rate = sla::IntervalErrorRate(*r.version, c);
+    running += rate;
+    int64_t excluded = 0;
+    for (int64_t x : c.excluded) excluded += x;
+    std::snprintf(line, sizeof line, "  %-20s  %10lld  %8lld  %-16s  %-16s  %10lld  %10lld\n",
+                  FormatTimestamp(c.start_ms).c_str(), static_cast<long long>(c.requests),
+                  static_cast<long long>(c.failed), rate.get_str().c_str(),
+                  FormatFixed(rate * 100, 8).c_str(), static_cast<long long>(excluded),
+                  static_cast<long long>(c.no_response));
+    out << line;
+  }
+  out << "Sum of interval error rates: " << v.sum_error_rates.get_str() << " = "
+      << FormatFixed(v.sum_error_rates, 12) << "\n";
+  out << "MUP = 100% - 100% x " << FormatFixed(v.sum_error_rates, 12) << " / " << v.intervals
+      << " = " << FormatPct(v.mup_pct) << "%\n";
+  out << "Breached: " << (v.breached ? "yes" : "no") << "; credit tier "
+      << FormatDecimal(v.credit_pct, 0, 4) << "%";
+  if (v.charges_usd) {
+    out << "; charges $" << FormatUsd(*v.charges_usd) << " (" << r.charges_note << ")"
+        << "; credit $" << FormatUsd(*v.credit_before_minimum_usd);
+    if (v.below_minimum) {
+      out << " is not more than the $" << FormatUsd(r.version->minimum_credit_usd)
+          << " minimum: no credit";
+    }
+  } else {
+    out << "; charges unknown (recoup billing import / billing set)";
+  }
+  out << "\nClaim must reach AWS by " << FormatTimestamp(v.claim_deadline_ms) << "\n";
+  return out.str();
+}
+
+std::string RenderIntervalsCsv(const ReportRow& r) {
+  std::ostringstream out;
+  out << "interval_start,requests,failed_requests,error_rate,error_rate_pct,excluded_throttling,"
+         "excluded_client_error,excluded_custom_key_store,no_response_requests\n";
+  for (const sla::IntervalCounts& c : r.intervals) {
+    const Rational rate = sla::IntervalErrorRate(*r.version, c);
+    out << FormatTimestamp(c.start_ms) << ',' << c.requests << ',' << c.failed << ','
+        << rate.get_str() << ',' << FormatPct(rate * 100) << ','
+        << c.excluded[static_cast<int>(OutcomeClass::kThrottled)] << ','
+        << c.excluded[static_cast<int>(OutcomeClass::kClientError)] << ','
+        << c.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)] << ',' << c.no_response
+        << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace recoup::report

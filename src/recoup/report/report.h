@@ -1,0 +1,43 @@
+// Builds SLA verdicts from the store and renders them (table, JSON, CSV).
+// Wiring between storage and the pure SLA engine; used by the CLI.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "recoup/core/status.h"
+#include "recoup/sla/catalog.h"
+#include "recoup/sla/evaluator.h"
+#include "recoup/storage/store.h"
+
+namespace recoup::report {
+
+struct ReportRow {
+  storage::SeriesMonth key;
+  const sla::SlaVersion* version = nullptr;
+  sla::Verdict verdict;
+  std::vector<sla::IntervalCounts> intervals;  // intervals with any traffic, by time
+  std::optional<storage::ChargeRecord> charge;
+  std::string charges_note;  // where the credit base came from
+};
+
+// One row per (account, Region, service, month) matching `filter` that has
+// evidence. Series of services the catalog does not know are skipped.
+Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Catalog& catalog,
+                                           const storage::SeriesFilter& filter);
+
+std::string RenderJson(const std::vector<ReportRow>& rows, bool with_intervals);
+std::string RenderCsv(const std::vector<ReportRow>& rows);
+std::string RenderTable(const std::vector<ReportRow>& rows);
+// The per-interval table of one row: every interval with traffic, its counts,
+// exact error rate, and the running sum, so a reviewer can re-derive the MUP.
+std::string RenderIntervalsTable(const ReportRow& row, bool all_intervals);
+std::string RenderIntervalsCsv(const ReportRow& row);
+
+// "99.988425925925" style: at least 12 digits, truncated (never rounded up
+// across a tier boundary).
+std::string FormatPct(const Rational& pct);
+std::string FormatUsd(const Rational& usd);  // exact, at least 2 decimals
+
+}  // namespace recoup::report

@@ -1,0 +1,131 @@
+// The evidence store: the only durable state recoup has.
+//
+// Store is the port; SqliteStore (storage/sqlite) is the embedded backend and a
+// PostgreSQL backend will implement the same contract (one conformance suite,
+// tests/store_conformance, runs against every backend).
+//
+// Contract:
+//   * CommitFiles is atomic: a file's ledger entry and everything it
+//     contributed land together or not at all, so a kill -9 at any point
+//     loses nothing that was reported as ingested and re-running never
+//     double counts. A file whose SHA-256 is already in the ledger contributes
+//     nothing (re-ingest is a no-op).
+//   * Failing requests are de-duplicated by (series, request ID) across files
+//     and sources; each remembers which sources saw it.
+// A Store is used from one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "recoup/aggregation/aggregator.h"
+#include "recoup/aggregation/combine.h"
+#include "recoup/core/exact.h"
+#include "recoup/core/status.h"
+#include "recoup/core/time.h"
+#include "recoup/events/event.h"
+
+namespace recoup::storage {
+
+struct FileLedgerEntry {
+  std::string sha256;
+  std::string path;
+  int64_t file_bytes = 0, json_bytes = 0;
+  int64_t records = 0, accepted = 0, skipped = 0, rejected = 0, errors = 0;
+  std::string status;  // "ok" or the stream error (e.g. truncated gzip)
+  int64_t ingested_at_ms = 0;
+};
+
+struct FileBatchItem {
+  FileLedgerEntry entry;
+  const aggregation::Aggregator* agg = nullptr;
+};
+
+struct ItemOutcome {
+  bool already_ingested = false;   // the ledger had this SHA-256: nothing was added
+  int64_t new_failures = 0;        // failing requests first seen now
+  int64_t duplicate_failures = 0;  // failing requests this source had already given
+  int64_t cross_source_matches = 0;  // failing requests another source had already given
+};
+
+struct SeriesMonth {
+  std::string account, region, service;
+  YearMonth month;
+};
+
+struct SeriesFilter {
+  std::optional<std::string> account, region, service;
+  std::optional<YearMonth> month;
+};
+
+struct ChargeRecord {
+  std::string account, region, service;
+  YearMonth month;
+  std::string origin;  // "manual" or "cur"
+  Rational amount;     // the credit base in USD
+  std::optional<Rational> net_amount;
+  Rational credits, tax;
+  std::string currency = "USD";
+  std::string source;  // file or note it came from
+};
+
+struct StoreTotals {
+  int64_t files = 0, records = 0, accepted = 0, rejected = 0, failures = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<bool> HasFile(const std::string& sha256) = 0;
+  // One transaction for the whole batch; `outcomes` gets one entry per item.
+  virtual Status CommitFiles(const std::vector<FileBatchItem>& items,
+                             std::vector<ItemOutcome>* outcomes) = 0;
+
+  virtual Result<std::vector<SeriesMonth>> ListSeriesMonths(const SeriesFilter& filter) = 0;
+  // Per-source cells and per-interval distinct failures in [start_ms, end_ms).
+  virtual Result<std::vector<aggregation::SourceCell>> LoadSourceCells(
+      const std::string& account, const std::string& region, const std::string& service,
+      int64_t start_ms, int64_t end_ms) = 0;
+  virtual Result<std::map<int64_t, int64_t>> LoadFailureUnion(const std::string& account,
+                                                               const std::string& region,
+                                                               const std::string& service,
+                                                               int64_t start_ms,
+                                                               int64_t end_ms) = 0;
+  // Failing requests (all of them, ordered by time then request ID), with
+  // `source` set to the lowest source that saw each.
+  virtual Result<std::vector<events::Event>> LoadFailures(const std::string& account,
+                                                          const std::string& region,
+                                                          const std::string& service,
+                                                          int64_t start_ms, int64_t end_ms,
+                                                          int64_t limit) = 0;
+  virtual Result<std::vector<events::Event>> LoadSamples(const std::string& account,
+                                                         const std::string& region,
+                                                         const std::string& service,
+                                                         int64_t start_ms, int64_t end_ms) = 0;
+
+  virtual Status PutCharge(const ChargeRecord& charge) = 0;
+  // The charge for a month: a manual figure wins over the CUR's.
+  virtual Result<std::optional<ChargeRecord>> GetCharge(const std::string& account,
+                                                        const std::string& region,
+                                                        const std::string& service,
+                                                        YearMonth month) = 0;
+  virtual Result<std::vector<ChargeRecord>> ListCharges(const SeriesFilter& filter) = 0;
+
+  virtual Result<StoreTotals> Totals() = 0;
+};
+
+struct StoreOptions {
+  bool sync_full = false;  // fsync every commit (power-loss safe), not just process-crash safe
+  int sample_limit = 20;   // evidence samples kept per (series, interval, class)
+};
+
+// Opens (creating and migrating) the store at `path`.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                               const StoreOptions& options = {});
+
+}  // namespace recoup::storage
