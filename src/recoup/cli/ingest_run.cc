@@ -1,6 +1,11 @@
 #include "recoup/cli/ingest_run.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +25,7 @@ namespace {
 struct Item {
   ingest::FileResult result;
   bool already = false;  // seen in the ledger before parsing
+  int64_t mtime_ns = 0;
   Status open_error;
 };
 
@@ -77,7 +83,9 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
   std::mutex mu;
   std::condition_variable cv_ready, cv_space;
   std::deque<std::unique_ptr<Item>> ready;
-  const size_t max_in_flight = static_cast<size_t>(threads) * 4;
+  // Enough room that workers keep going while a batch commits; items hold
+  // aggregates, not raw data, so this bounds memory.
+  const size_t max_in_flight = 128 + static_cast<size_t>(threads) * 16;
   std::atomic<size_t> next{0};
   std::atomic<int> running{threads};
   std::atomic<bool> stop{false};
@@ -87,33 +95,53 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
     // do not block the writer).
     auto ledger = storage::OpenSqliteStore(opt.store_path);
     ingest::FileIngester ingester(catalog, opt.parser, interval_ms);
+    // Hand results over in groups: one wake-up per group, not per file.
+    std::vector<std::unique_ptr<Item>> pending;
+    int64_t pending_bytes = 0;
+    auto flush = [&]() {
+      if (pending.empty()) return;
+      std::unique_lock<std::mutex> lock(mu);
+      cv_space.wait(lock, [&] { return ready.size() < max_in_flight || stop.load(); });
+      const bool was_empty = ready.empty();
+      for (auto& p : pending) ready.push_back(std::move(p));
+      pending.clear();
+      pending_bytes = 0;
+      if (was_empty) cv_ready.notify_one();
+    };
     for (;;) {
       const size_t i = next.fetch_add(1);
       if (i >= files.size() || stop.load()) break;
       auto item = std::make_unique<Item>();
-      item->result.path = files[i];
-      auto hash = ingest::FileIngester::HashFile(files[i], &item->result.file_bytes);
-      if (!hash.ok()) {
-        item->open_error = hash.status();
+      std::error_code ec;
+      const std::filesystem::path abs = std::filesystem::absolute(files[i], ec);
+      item->result.path = ec ? files[i] : abs.lexically_normal().string();
+      struct stat st {};
+      if (::stat(files[i].c_str(), &st) != 0) {
+        item->open_error = NotFound(files[i] + ": cannot read: " + std::strerror(errno));
       } else {
-        item->result.sha256 = *hash;
+        item->mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+        item->result.file_bytes = static_cast<int64_t>(st.st_size);
         bool known = false;
         if (ledger.ok()) {
-          auto h = (*ledger)->HasFile(*hash);
+          auto h = (*ledger)->HasFileAt(item->result.path, item->result.file_bytes, item->mtime_ns);
           known = h.ok() && *h;
         }
         if (known) {
           item->already = true;
         } else {
-          Status st = ingester.Ingest(files[i], &item->result);
-          if (!st.ok()) item->open_error = st;
+          const int64_t size = item->result.file_bytes;
+          const std::string path = item->result.path;
+          Status s = ingester.Ingest(files[i], &item->result);
+          item->result.path = path;
+          item->result.file_bytes = size;
+          if (!s.ok()) item->open_error = s;
         }
       }
-      std::unique_lock<std::mutex> lock(mu);
-      cv_space.wait(lock, [&] { return ready.size() < max_in_flight || stop.load(); });
-      ready.push_back(std::move(item));
-      cv_ready.notify_one();
+      pending_bytes += item->result.json_bytes;
+      pending.push_back(std::move(item));
+      if (pending.size() >= 32 || pending_bytes >= (32 << 20)) flush();
     }
+    flush();
     if (--running == 0) {
       std::lock_guard<std::mutex> lock(mu);
       cv_ready.notify_all();
@@ -145,6 +173,7 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
       storage::FileBatchItem b;
       b.entry.sha256 = r.sha256;
       b.entry.path = r.path;
+      b.entry.mtime_ns = it->mtime_ns;
       b.entry.file_bytes = r.file_bytes;
       b.entry.json_bytes = r.json_bytes;
       b.entry.records = r.records;
@@ -196,20 +225,22 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
 
   auto last_commit = std::chrono::steady_clock::now();
   for (;;) {
-    std::unique_ptr<Item> item;
+    bool finished = false;
     {
       std::unique_lock<std::mutex> lock(mu);
       cv_ready.wait_for(lock, std::chrono::milliseconds(200),
                         [&] { return !ready.empty() || running.load() == 0; });
       if (!ready.empty()) {
-        item = std::move(ready.front());
-        ready.pop_front();
-        cv_space.notify_one();
+        while (!ready.empty()) {
+          batch.push_back(std::move(ready.front()));
+          ready.pop_front();
+        }
+        cv_space.notify_all();
       } else if (running.load() == 0) {
-        break;
+        finished = true;
       }
     }
-    if (item) batch.push_back(std::move(item));
+    if (finished) break;
     const bool due = batch.size() >= 64 ||
                      std::chrono::steady_clock::now() - last_commit > std::chrono::milliseconds(500);
     if (due && !batch.empty()) {

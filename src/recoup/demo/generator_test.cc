@@ -325,8 +325,10 @@ TEST_F(DemoGeneratorTest, RefusesNonEmptyDirectoryAndBadOptions) {
 
 // One test, because reading the month's CloudTrail takes seconds.
 TEST_F(DemoGeneratorTest, CloudTrailFilesAreValidOrganizationTrailLogsMatchingTruth) {
-  EXPECT_EQ(Manifest().cloudtrail_files.size(), static_cast<size_t>(6 * 744 - 1));
-  for (const std::string& p : Seen().problems) ADD_FAILURE() << p;
+  // One file per account, Region and hour that had records.
+  EXPECT_LE(Manifest().cloudtrail_files.size(), 6u * 744u);
+  EXPECT_GE(Manifest().cloudtrail_files.size(), 6u * 744u - 12u);
+  for (size_t i = 0; i < Seen().problems.size() && i < 20; ++i) ADD_FAILURE() << Seen().problems[i];
   EXPECT_TRUE(Seen().problems.empty());
   EXPECT_EQ(Seen().records, Manifest().cloudtrail_records);
   EXPECT_LT(Manifest().cloudtrail_records, 150000);

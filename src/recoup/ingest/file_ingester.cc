@@ -1,5 +1,7 @@
 #include "recoup/ingest/file_ingester.h"
 
+#include <cstring>
+
 #include "recoup/core/sha256.h"
 #include "recoup/io/byte_source.h"
 
@@ -12,10 +14,10 @@ FileIngester::FileIngester(std::shared_ptr<const sla::Catalog> catalog, ParserOp
 Result<std::string> FileIngester::HashFile(const std::string& path, int64_t* size) {
   RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<io::ByteSource> src, io::OpenFile(path));
   Sha256 h;
-  std::vector<char> buf(1 << 20);
+  io::Buffer buf(1 << 20);
   int64_t total = 0;
   for (;;) {
-    RECOUP_ASSIGN_OR_RETURN(size_t k, src->Read(buf.data(), buf.size()));
+    RECOUP_ASSIGN_OR_RETURN(size_t k, src->Read(buf.data(), 1 << 20));
     if (k == 0) break;
     h.Update(buf.data(), k);
     total += static_cast<int64_t>(k);
@@ -27,40 +29,100 @@ Result<std::string> FileIngester::HashFile(const std::string& path, int64_t* siz
 Status FileIngester::Ingest(const std::string& path, FileResult* out) {
   out->path = path;
   out->agg = aggregation::Aggregator(interval_ms_);
-  RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<io::ByteSource> src, io::OpenMaybeGzip(path));
+  Sha256 hash;
+  RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<io::ByteSource> src,
+                          io::OpenMaybeGzip(path, &hash, &gzip_buf_));
   auto on_error = [out](const std::string& msg) {
     ++out->rejected;
     ++out->error_count;
     if (out->errors.size() < kMaxErrors) out->errors.push_back(msg);
   };
-  RecordStream stream(src.get(), path, on_error);
-  RawRecord rec;
-  events::EventView ev;
-  std::string err;
-  for (;;) {
-    auto more = stream.Next(&rec);
-    if (!more.ok()) {
-      out->stream_status = more.status();
-      ++out->error_count;
-      if (out->errors.size() < kMaxErrors) out->errors.push_back(more.status().message());
+  // Read up to kWholeDocumentMax bytes: most evidence files fit, and one
+  // parse of the whole document is much faster than splitting it.
+  constexpr size_t kPad = 64;
+  doc_buf_.Reserve(kWholeDocumentMax + kPad, 0);
+  size_t len = 0;
+  bool eof = false;
+  while (len < kWholeDocumentMax) {
+    auto r = src->Read(doc_buf_.data() + len, kWholeDocumentMax - len);
+    if (!r.ok()) {
+      out->stream_status = r.status();
       break;
     }
-    if (!*more) break;
-    ++out->records;
-    switch (parser_.Parse(rec, &ev, &err)) {
-      case ParseOutcome::kAccepted:
-        ++out->accepted;
-        out->agg.Add(ev);
-        break;
-      case ParseOutcome::kSkipped:
-        ++out->skipped;
-        break;
-      case ParseOutcome::kRejected:
-        on_error(path + ": " + err);
-        break;
+    if (*r == 0) {
+      eof = true;
+      break;
     }
+    len += *r;
   }
-  out->json_bytes = stream.bytes_read();
+  events::EventView ev;
+  std::string err;
+  int64_t json_bytes = static_cast<int64_t>(len);
+  bool done = false;
+  if (eof && out->stream_status.ok()) {
+    std::memset(doc_buf_.data() + len, ' ', kPad);
+    done = parser_.ParseDocument(
+        doc_buf_.data(), len, doc_buf_.size(),
+        [&](ParseOutcome o, const events::EventView& e, const std::string& msg) {
+          ++out->records;
+          switch (o) {
+            case ParseOutcome::kAccepted:
+              ++out->accepted;
+              out->agg.Add(e);
+              break;
+            case ParseOutcome::kSkipped:
+              ++out->skipped;
+              break;
+            case ParseOutcome::kRejected:
+              on_error(path + ": " + msg);
+              break;
+          }
+        });
+  }
+  if (!done) {
+    // Not one valid document (JSON lines, damaged, or too large): split it
+    // into records so that bad ones are isolated and the rest kept.
+    std::unique_ptr<io::ByteSource> rest =
+        io::Concat(std::string_view(doc_buf_.data(), len),
+                   eof || !out->stream_status.ok() ? io::FromMemory({}) : std::move(src));
+    const Status pending = out->stream_status;
+    RecordStream stream(rest.get(), path, on_error, 16u << 20, &record_buf_);
+    RawRecord rec;
+    for (;;) {
+      auto more = stream.Next(&rec);
+      if (!more.ok()) {
+        out->stream_status = more.status();
+        break;
+      }
+      if (!*more) break;
+      ++out->records;
+      switch (parser_.Parse(rec, &ev, &err)) {
+        case ParseOutcome::kAccepted:
+          ++out->accepted;
+          out->agg.Add(ev);
+          break;
+        case ParseOutcome::kSkipped:
+          ++out->skipped;
+          break;
+        case ParseOutcome::kRejected:
+          on_error(path + ": " + err);
+          break;
+      }
+    }
+    json_bytes = stream.bytes_read();
+    if (!pending.ok()) out->stream_status = pending;
+  }
+  if (!out->stream_status.ok()) {
+    ++out->error_count;
+    if (out->errors.size() < kMaxErrors) out->errors.push_back(out->stream_status.message());
+  }
+  out->json_bytes = json_bytes;
+  if (out->stream_status.ok()) {
+    out->sha256 = hash.HexDigest();
+  } else {
+    // The stream stopped early: hash the whole file on its own.
+    RECOUP_ASSIGN_OR_RETURN(out->sha256, HashFile(path, nullptr));
+  }
   return Status::Ok();
 }
 

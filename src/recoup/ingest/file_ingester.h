@@ -11,6 +11,7 @@
 #include "recoup/aggregation/aggregator.h"
 #include "recoup/core/status.h"
 #include "recoup/ingest/record_parser.h"
+#include "recoup/io/buffer.h"
 
 namespace recoup::ingest {
 
@@ -32,21 +33,24 @@ struct FileResult {
 class FileIngester {
  public:
   static constexpr size_t kMaxErrors = 20;
+  // Files up to this size (uncompressed) are parsed as one document; larger
+  // ones are streamed record by record, so memory stays bounded.
+  static constexpr size_t kWholeDocumentMax = 12u << 20;
 
   FileIngester(std::shared_ptr<const sla::Catalog> catalog, ParserOptions options,
                int64_t interval_ms);
 
-  // Computes the file's SHA-256 (cheap: the stored bytes) so callers can skip
-  // files already ingested before parsing them.
+  // The SHA-256 of a file's stored bytes.
   static Result<std::string> HashFile(const std::string& path, int64_t* size);
 
-  // Parses the whole file into `out` (out->sha256 must already be set or empty).
-  // Returns non-OK only if the file cannot be opened.
+  // Parses the whole file into `out`, hashing its stored bytes on the way
+  // (out->sha256). Returns non-OK only if the file cannot be opened.
   Status Ingest(const std::string& path, FileResult* out);
 
  private:
   RecordParser parser_;
   int64_t interval_ms_;
+  io::Buffer record_buf_, gzip_buf_, doc_buf_;  // reused across files
 };
 
 }  // namespace recoup::ingest

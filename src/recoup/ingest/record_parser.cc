@@ -213,6 +213,7 @@ std::string Lower(std::string_view s) {
 }
 
 std::string Where(const RawRecord& rec) {
+  if (rec.line <= 0) return "record " + std::to_string(rec.index + 1);
   return "line " + std::to_string(rec.line) + " (record " + std::to_string(rec.index + 1) + ")";
 }
 
@@ -233,6 +234,7 @@ struct RecordParser::Impl {
   std::shared_ptr<const sla::Catalog> catalog;
   ParserOptions opt;
   dom::parser parser;
+  dom::parser doc_parser;  // whole documents, kept apart from per-record capacity
   dom::parser inner_parser;
   std::string inner_buf;
   std::string service_buf, account_buf, scratch[8];
@@ -248,6 +250,9 @@ struct RecordParser::Impl {
     }
     return t;
   }
+
+  ParseOutcome ParseElement(simdjson::dom::element el, const RawRecord& rec, EventView* out,
+                            std::string* error);
 
   ParseOutcome FromCloudTrail(const Fields& f, const RawRecord& rec, EventView* out,
                               std::string* error) {
@@ -491,6 +496,47 @@ ParseOutcome RecordParser::Parse(const RawRecord& rec, EventView* out, std::stri
     *error = Where(rec) + ": invalid JSON: " + simdjson::error_message(err);
     return ParseOutcome::kRejected;
   }
+  return im.ParseElement(doc, rec, out, error);
+}
+
+bool RecordParser::ParseDocument(const char* data, size_t len, size_t capacity,
+                                 const RecordFn& fn) {
+  Impl& im = *impl_;
+  if (im.opt.format == InputFormat::kJsonl || len + simdjson::SIMDJSON_PADDING > capacity) {
+    return false;
+  }
+  dom::element root;
+  if (im.doc_parser.parse(data, len, false).get(root) != simdjson::SUCCESS) return false;
+  EventView ev;
+  std::string err;
+  RawRecord rec;  // line 0: records are named by index
+  auto one = [&](dom::element el) {
+    err.clear();
+    const ParseOutcome o = im.ParseElement(el, rec, &ev, &err);
+    fn(o, ev, err);
+    ++rec.index;
+  };
+  dom::array arr;
+  if (root.get_array().get(arr) == simdjson::SUCCESS) {
+    for (dom::element el : arr) one(el);
+    return true;
+  }
+  dom::object obj;
+  if (root.get_object().get(obj) != simdjson::SUCCESS) return false;
+  for (const char* key : {"Records", "Events"}) {
+    dom::element v;
+    if (obj[key].get(v) == simdjson::SUCCESS && v.get_array().get(arr) == simdjson::SUCCESS) {
+      for (dom::element el : arr) one(el);
+      return true;
+    }
+  }
+  one(root);
+  return true;
+}
+
+ParseOutcome RecordParser::Impl::ParseElement(simdjson::dom::element doc, const RawRecord& rec,
+                                              EventView* out, std::string* error) {
+  Impl& im = *this;
   dom::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS) {
     *error = Where(rec) + ": not a JSON object";

@@ -11,6 +11,7 @@
 // valid until the next call.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -67,6 +68,15 @@ class RecordParser {
   RecordParser& operator=(const RecordParser&) = delete;
 
   ParseOutcome Parse(const RawRecord& rec, events::EventView* out, std::string* error);
+
+  // Fast path for a whole document held in memory (a CloudTrail log file, a
+  // LookupEvents page, an array or a single record): one parse for all its
+  // records. Calls `fn` per record; records are named by index in errors.
+  // Returns false, having called nothing, if the bytes are not exactly one
+  // valid JSON document; the caller then splits them with RecordStream, which
+  // isolates the bad parts. REQUIRES: capacity >= len + 64 readable bytes.
+  using RecordFn = std::function<void(ParseOutcome, const events::EventView&, const std::string&)>;
+  bool ParseDocument(const char* data, size_t len, size_t capacity, const RecordFn& fn);
 
  private:
   struct Impl;

@@ -1,6 +1,9 @@
 #include "recoup/ingest/record_stream.h"
 
 #include <array>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cstring>
 
 namespace recoup::ingest {
@@ -27,15 +30,55 @@ constexpr auto kInside = MakeInside();
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+// First byte in [p, e) that matters outside a string ('"', brackets, '\n').
+// SSE2 is part of x86-64, so no run-time dispatch is needed.
+inline const char* FindOutside(const char* p, const char* e) {
+#if defined(__SSE2__)
+  const __m128i q = _mm_set1_epi8('"'), lb = _mm_set1_epi8('{'), rb = _mm_set1_epi8('}'),
+                ls = _mm_set1_epi8('['), rs = _mm_set1_epi8(']'), nl = _mm_set1_epi8('\n');
+  while (e - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, nl)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, lb), _mm_cmpeq_epi8(v, rb))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, ls), _mm_cmpeq_epi8(v, rs)));
+    const int bits = _mm_movemask_epi8(m);
+    if (bits != 0) return p + __builtin_ctz(static_cast<unsigned>(bits));
+    p += 16;
+  }
+#endif
+  while (p < e && !kOutside[static_cast<uint8_t>(*p)]) ++p;
+  return p;
+}
+
+// First byte in [p, e) that matters inside a string ('"', '\\', '\n').
+inline const char* FindInside(const char* p, const char* e) {
+#if defined(__SSE2__)
+  const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), nl = _mm_set1_epi8('\n');
+  while (e - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                   _mm_cmpeq_epi8(v, nl));
+    const int bits = _mm_movemask_epi8(m);
+    if (bits != 0) return p + __builtin_ctz(static_cast<unsigned>(bits));
+    p += 16;
+  }
+#endif
+  while (p < e && !kInside[static_cast<uint8_t>(*p)]) ++p;
+  return p;
+}
+
 }  // namespace
 
 RecordStream::RecordStream(io::ByteSource* source, std::string name, ErrorFn on_error,
-                           size_t max_record_bytes)
+                           size_t max_record_bytes, io::Buffer* buffer)
     : source_(source),
       name_(std::move(name)),
       on_error_(std::move(on_error)),
       max_record_(max_record_bytes),
-      buf_(kChunk * 2 + kPadding) {}
+      buf_(buffer != nullptr ? *buffer : own_) {
+  buf_.Reserve(kChunk * 2 + kPadding, 0);
+}
 
 void RecordStream::Report(const std::string& what, int64_t line) {
   if (on_error_) on_error_(name_ + ":" + std::to_string(line) + ": " + what);
@@ -50,7 +93,7 @@ Result<bool> RecordStream::Fill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (buf_.size() < end_ + kChunk + kPadding) buf_.resize(end_ + kChunk + kPadding);
+  buf_.Reserve(end_ + kChunk + kPadding, end_);
   auto r = source_->Read(buf_.data() + end_, kChunk);
   if (!r.ok()) {
     eof_ = true;
@@ -77,7 +120,7 @@ Result<bool> RecordStream::Next(RawRecord* out) {
       }
       continue;
     }
-    const char c = buf_[pos_];
+    const char c = buf_.data()[pos_];
     if (IsSpace(c) || (c == ',' && ctx_ == Ctx::kArray)) {
       if (c == '\n') ++line_;
       ++pos_;
@@ -97,7 +140,7 @@ Result<bool> RecordStream::Next(RawRecord* out) {
           RECOUP_ASSIGN_OR_RETURN(bool more, Fill());
           if (!more) break;
         }
-        const char d = buf_[pos_++];
+        const char d = buf_.data()[pos_++];
         if (d == '\n') ++line_;
         if (in_str) {
           if (esc) esc = false;
@@ -129,7 +172,7 @@ Result<bool> RecordStream::Next(RawRecord* out) {
           RECOUP_ASSIGN_OR_RETURN(bool more, Fill());
           if (!more) break;
         }
-        const char d = buf_[pos_];
+        const char d = buf_.data()[pos_];
         if (d == '{' || (ctx_ == Ctx::kArray && d == ']')) break;
         if (d == '\n') {
           ++line_;
@@ -165,7 +208,7 @@ Result<bool> RecordStream::Next(RawRecord* out) {
       }
       if (!oversize && pos_ - start > max_record_) oversize = true;
       if (key_state != kNone) {
-        const char d = buf_[pos_];
+        const char d = buf_.data()[pos_];
         if (IsSpace(d)) {
           if (d == '\n') ++line_;
           ++pos_;
@@ -185,7 +228,7 @@ Result<bool> RecordStream::Next(RawRecord* out) {
       }
       const char* p = buf_.data() + pos_;
       const char* e = buf_.data() + end_;
-      while (p < e && !kOutside[static_cast<uint8_t>(*p)]) ++p;
+      p = FindOutside(p, e);
       pos_ = static_cast<size_t>(p - buf_.data());
       if (p == e) continue;
       const char d = *p;
@@ -196,7 +239,7 @@ Result<bool> RecordStream::Next(RawRecord* out) {
         for (;;) {
           const char* q = buf_.data() + pos_;
           const char* qe = buf_.data() + end_;
-          while (q < qe && !kInside[static_cast<uint8_t>(*q)]) ++q;
+          q = FindInside(q, qe);
           pos_ = static_cast<size_t>(q - buf_.data());
           if (q == qe || (*q == '\\' && q + 1 == qe)) {
             begin_ = oversize ? pos_ : start;

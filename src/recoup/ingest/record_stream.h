@@ -36,8 +36,9 @@ class RecordStream {
   // unterminated record); the message names the stream and line.
   using ErrorFn = std::function<void(const std::string& message)>;
 
+  // `buffer`, if given, is reused (across files) instead of a fresh one.
   RecordStream(io::ByteSource* source, std::string name, ErrorFn on_error,
-               size_t max_record_bytes = 16u << 20);
+               size_t max_record_bytes = 16u << 20, io::Buffer* buffer = nullptr);
 
   // Returns true and fills `out` with the next record; false at end of input.
   // A non-OK status means the byte source failed (e.g. truncated gzip); records
@@ -55,7 +56,8 @@ class RecordStream {
   std::string name_;
   ErrorFn on_error_;
   size_t max_record_;
-  std::vector<char> buf_;
+  io::Buffer own_;
+  io::Buffer& buf_;
   size_t begin_ = 0, pos_ = 0, end_ = 0;
   bool eof_ = false;
   int64_t line_ = 1;

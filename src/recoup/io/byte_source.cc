@@ -53,8 +53,9 @@ class MemorySource final : public ByteSource {
 
 class GzipSource final : public ByteSource {
  public:
-  GzipSource(std::unique_ptr<ByteSource> inner, std::string name)
-      : inner_(std::move(inner)), name_(std::move(name)), in_(kInSize) {
+  GzipSource(std::unique_ptr<ByteSource> inner, std::string name, Buffer* scratch)
+      : inner_(std::move(inner)), name_(std::move(name)), in_(scratch != nullptr ? scratch : &own_) {
+    in_->Reserve(kInSize, 0);
     isal_inflate_init(&state_);
     state_.crc_flag = ISAL_GZIP;
   }
@@ -66,12 +67,12 @@ class GzipSource final : public ByteSource {
     state_.avail_out = static_cast<uint32_t>(n);
     while (state_.avail_out == n) {
       if (state_.avail_in == 0 && !eof_) {
-        auto r = inner_->Read(reinterpret_cast<char*>(in_.data()), in_.size());
+        auto r = inner_->Read(in_->data(), kInSize);
         if (!r.ok()) return r.status();
         if (*r == 0) {
           eof_ = true;
         } else {
-          state_.next_in = in_.data();
+          state_.next_in = reinterpret_cast<uint8_t*>(in_->data());
           state_.avail_in = static_cast<uint32_t>(*r);
           consumed_ += *r;
         }
@@ -114,11 +115,27 @@ class GzipSource final : public ByteSource {
   static constexpr size_t kInSize = 128 << 10;
   std::unique_ptr<ByteSource> inner_;
   std::string name_;
-  std::vector<uint8_t> in_;
+  Buffer own_;
+  Buffer* in_;
   inflate_state state_{};
   bool eof_ = false;
   bool done_ = false;
   uint64_t consumed_ = 0;
+};
+
+class HashingSource final : public ByteSource {
+ public:
+  HashingSource(std::unique_ptr<ByteSource> inner, Sha256* hash)
+      : inner_(std::move(inner)), hash_(hash) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    auto r = inner_->Read(buf, n);
+    if (r.ok() && *r > 0) hash_->Update(buf, *r);
+    return r;
+  }
+
+ private:
+  std::unique_ptr<ByteSource> inner_;
+  Sha256* hash_;
 };
 
 // Puts back bytes already read (to sniff the gzip magic).
@@ -155,12 +172,23 @@ std::unique_ptr<ByteSource> FromMemory(std::string_view data) {
   return std::make_unique<MemorySource>(data);
 }
 
-std::unique_ptr<ByteSource> Gunzip(std::unique_ptr<ByteSource> inner, std::string name) {
-  return std::make_unique<GzipSource>(std::move(inner), std::move(name));
+std::unique_ptr<ByteSource> Gunzip(std::unique_ptr<ByteSource> inner, std::string name,
+                                   Buffer* scratch) {
+  return std::make_unique<GzipSource>(std::move(inner), std::move(name), scratch);
 }
 
-Result<std::unique_ptr<ByteSource>> OpenMaybeGzip(const std::string& path) {
+std::unique_ptr<ByteSource> Concat(std::string_view prefix, std::unique_ptr<ByteSource> rest) {
+  return std::make_unique<PrefixSource>(std::string(prefix), std::move(rest));
+}
+
+std::unique_ptr<ByteSource> Hashing(std::unique_ptr<ByteSource> inner, Sha256* hash) {
+  return std::make_unique<HashingSource>(std::move(inner), hash);
+}
+
+Result<std::unique_ptr<ByteSource>> OpenMaybeGzip(const std::string& path, Sha256* hash,
+                                                  Buffer* scratch) {
   RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> f, OpenFile(path));
+  if (hash != nullptr) f = Hashing(std::move(f), hash);
   char magic[2];
   size_t got = 0;
   while (got < 2) {
@@ -171,7 +199,7 @@ Result<std::unique_ptr<ByteSource>> OpenMaybeGzip(const std::string& path) {
   const bool gz = got == 2 && static_cast<unsigned char>(magic[0]) == 0x1f &&
                   static_cast<unsigned char>(magic[1]) == 0x8b;
   auto src = std::make_unique<PrefixSource>(std::string(magic, got), std::move(f));
-  if (gz) return Gunzip(std::move(src), path);
+  if (gz) return Gunzip(std::move(src), path, scratch);
   return std::unique_ptr<ByteSource>(std::move(src));
 }
 

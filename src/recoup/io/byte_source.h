@@ -10,7 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "recoup/core/sha256.h"
 #include "recoup/core/status.h"
+#include "recoup/io/buffer.h"
 
 namespace recoup::io {
 
@@ -29,11 +31,22 @@ Result<std::unique_ptr<ByteSource>> OpenFile(const std::string& path);
 std::unique_ptr<ByteSource> FromMemory(std::string_view data);
 
 // Inflates a gzip stream (all members) with ISA-L. `name` labels errors.
-std::unique_ptr<ByteSource> Gunzip(std::unique_ptr<ByteSource> inner, std::string name);
+// `scratch`, if given, is the input buffer (reused across files; must outlive
+// the source).
+std::unique_ptr<ByteSource> Gunzip(std::unique_ptr<ByteSource> inner, std::string name,
+                                   Buffer* scratch = nullptr);
+
+// Reads `prefix` (which the caller keeps alive) and then `rest`.
+std::unique_ptr<ByteSource> Concat(std::string_view prefix, std::unique_ptr<ByteSource> rest);
+
+// Passes bytes through, feeding them to `hash` (which must outlive it).
+std::unique_ptr<ByteSource> Hashing(std::unique_ptr<ByteSource> inner, Sha256* hash);
 
 // Opens a file, inflating it if it starts with the gzip magic bytes
-// (whatever its name says).
-Result<std::unique_ptr<ByteSource>> OpenMaybeGzip(const std::string& path);
+// (whatever its name says). With `hash`, the file's stored bytes are hashed
+// as they are read. `scratch` as for Gunzip.
+Result<std::unique_ptr<ByteSource>> OpenMaybeGzip(const std::string& path, Sha256* hash = nullptr,
+                                                  Buffer* scratch = nullptr);
 
 // Whole-file helpers for small files (config, catalog): never for evidence.
 Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes = 64 << 20);

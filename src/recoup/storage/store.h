@@ -33,7 +33,8 @@ namespace recoup::storage {
 
 struct FileLedgerEntry {
   std::string sha256;
-  std::string path;
+  std::string path;          // absolute
+  int64_t mtime_ns = 0;      // modification time when read
   int64_t file_bytes = 0, json_bytes = 0;
   int64_t records = 0, accepted = 0, skipped = 0, rejected = 0, errors = 0;
   std::string status;  // "ok" or the stream error (e.g. truncated gzip)
@@ -82,6 +83,9 @@ class Store {
   virtual ~Store() = default;
 
   virtual Result<bool> HasFile(const std::string& sha256) = 0;
+  // Fast pre-check before reading a file: true if a file with this absolute
+  // path, size and modification time is in the ledger.
+  virtual Result<bool> HasFileAt(const std::string& path, int64_t size, int64_t mtime_ns) = 0;
   // One transaction for the whole batch; `outcomes` gets one entry per item.
   virtual Status CommitFiles(const std::vector<FileBatchItem>& items,
                              std::vector<ItemOutcome>* outcomes) = 0;

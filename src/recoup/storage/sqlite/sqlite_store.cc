@@ -20,10 +20,12 @@ const char* const kMigrations[] = {
     // 1: evidence and charges.
     R"SQL(
 CREATE TABLE ingested_files(
-  sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, file_bytes INTEGER NOT NULL,
+  sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, mtime_ns INTEGER NOT NULL,
+  file_bytes INTEGER NOT NULL,
   json_bytes INTEGER NOT NULL, records INTEGER NOT NULL, accepted INTEGER NOT NULL,
   skipped INTEGER NOT NULL, rejected INTEGER NOT NULL, errors INTEGER NOT NULL,
   status TEXT NOT NULL, ingested_at_ms INTEGER NOT NULL);
+CREATE INDEX ingested_files_by_path ON ingested_files(path, file_bytes, mtime_ns);
 CREATE TABLE series(
   id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL,
   UNIQUE(account, region, service));
@@ -85,7 +87,10 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(sqlite3* db, std::string path, StoreOptions opt)
       : db_(db), path_(std::move(path)), opt_(opt) {}
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  ~SqliteStore() override {
+    has_at_.reset();
+    sqlite3_close_v2(db_);
+  }
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
@@ -130,6 +135,23 @@ class SqliteStore final : public Store {
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     return Error("HasFile");
+  }
+
+  Result<bool> HasFileAt(const std::string& path, int64_t size, int64_t mtime_ns) override {
+    if (!has_at_) {
+      has_at_ = std::make_unique<Stmt>();
+      RECOUP_RETURN_IF_ERROR(Prepare(
+          "SELECT 1 FROM ingested_files WHERE path=? AND file_bytes=? AND mtime_ns=?", has_at_.get()));
+    }
+    has_at_->Reset();
+    has_at_->Bind(1, path);
+    has_at_->Bind(2, size);
+    has_at_->Bind(3, mtime_ns);
+    const int rc = sqlite3_step(has_at_->get());
+    sqlite3_reset(has_at_->get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return Error("HasFileAt");
   }
 
   Status CommitFiles(const std::vector<FileBatchItem>& items,
@@ -491,7 +513,8 @@ class SqliteStore final : public Store {
     RECOUP_RETURN_IF_ERROR(Prepare("SELECT 1 FROM ingested_files WHERE sha256=?", &has));
     RECOUP_RETURN_IF_ERROR(Prepare(
         "INSERT INTO ingested_files(sha256, path, file_bytes, json_bytes, records, accepted,"
-        " skipped, rejected, errors, status, ingested_at_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+        " skipped, rejected, errors, status, ingested_at_ms, mtime_ns)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
         &ledger));
     RECOUP_RETURN_IF_ERROR(Prepare(
         "INSERT INTO interval_counts(series_id, interval_start_ms, source, success, server_error,"
@@ -549,6 +572,7 @@ class SqliteStore final : public Store {
       ledger.Bind(9, e.errors);
       ledger.Bind(10, e.status);
       ledger.Bind(11, e.ingested_at_ms);
+      ledger.Bind(12, e.mtime_ns);
       if (sqlite3_step(ledger.get()) != SQLITE_DONE) return Error("ledger insert");
       if (item.agg == nullptr) continue;
       const aggregation::Aggregator& agg = *item.agg;
@@ -624,6 +648,7 @@ class SqliteStore final : public Store {
   std::string path_;
   StoreOptions opt_;
   std::map<aggregation::SeriesKey, int64_t> series_cache_;
+  std::unique_ptr<Stmt> has_at_;
 };
 
 }  // namespace
