@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git python3
-  libsqlite3-dev libssl-dev zlib1g-dev libsimdjson-dev libisal-dev libgmp-dev
+  libsqlite3-dev libssl-dev zlib1g-dev libsimdjson-dev libisal-dev libgmp-dev libxxhash-dev
   libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev

@@ -99,6 +99,8 @@ void PrintIngestSummary(const IngestSummary& s, const std::string& output) {
     j["files_ingested"] = s.files_ingested;
     j["files_already_ingested"] = s.files_already;
     j["files_damaged"] = s.files_damaged;
+    j["files_rejected"] = s.files_not_recorded;
+    j["files_failed"] = s.files_failed;
     j["records"] = s.records;
     j["accepted"] = s.accepted;
     j["skipped"] = s.skipped;
@@ -115,6 +117,10 @@ void PrintIngestSummary(const IngestSummary& s, const std::string& output) {
               WithCommas(s.files).c_str(), WithCommas(s.files_ingested).c_str(),
               WithCommas(s.files_already).c_str());
   if (s.files_damaged > 0) std::printf(", %s damaged", WithCommas(s.files_damaged).c_str());
+  if (s.files_failed > 0) std::printf(", %s unreadable", WithCommas(s.files_failed).c_str());
+  if (s.files_not_recorded > 0) {
+    std::printf(", %s with no usable record", WithCommas(s.files_not_recorded).c_str());
+  }
   std::printf("\nrecords: %s read, %s accepted, %s rejected, %s skipped (not evidence), %s duplicates\n",
               WithCommas(s.records).c_str(), WithCommas(s.accepted).c_str(),
               WithCommas(s.rejected).c_str(), WithCommas(s.skipped).c_str(),
@@ -188,14 +194,16 @@ int RunReportCmd(const Globals& g, const ReportArgs& a) {
   }
   auto store = storage::OpenSqliteStore(g.store_path);
   if (!store.ok()) return Fail(store.status());
-  auto rows = report::BuildReport(**store, **catalog, f);
+  std::vector<std::string> notes;
+  auto rows = report::BuildReport(**store, **catalog, f, &notes);
   if (!rows.ok()) return Fail(rows.status());
+  for (const std::string& n : notes) std::fprintf(stderr, "recoup: note: %s\n", n.c_str());
   const bool detail = a.intervals || a.all_intervals;
   if (a.output == "json") {
     std::cout << report::RenderJson(*rows, detail);
   } else if (a.output == "csv") {
     if (detail) {
-      for (const auto& r : *rows) std::cout << report::RenderIntervalsCsv(r);
+      std::cout << report::RenderIntervalsCsv(*rows);
     } else {
       std::cout << report::RenderCsv(*rows);
     }

@@ -24,7 +24,10 @@ namespace {
 
 struct Item {
   ingest::FileResult result;
+  std::string display_path;  // as the user gave it, for messages
   bool already = false;  // seen in the ledger before parsing
+  bool not_recorded = false;  // every record rejected: not put in the ledger
+  std::string supersedes;     // sha256 of the damaged copy this file repairs
   int64_t mtime_ns = 0;
   Status open_error;
 };
@@ -112,6 +115,7 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
       const size_t i = next.fetch_add(1);
       if (i >= files.size() || stop.load()) break;
       auto item = std::make_unique<Item>();
+      item->display_path = files[i];
       std::error_code ec;
       const std::filesystem::path abs = std::filesystem::absolute(files[i], ec);
       item->result.path = ec ? files[i] : abs.lexically_normal().string();
@@ -131,7 +135,22 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
         } else {
           const int64_t size = item->result.file_bytes;
           const std::string path = item->result.path;
-          Status s = ingester.Ingest(files[i], &item->result);
+          // A damaged copy of this file counted its whole records already:
+          // if this file starts with the same bytes, skip those records.
+          int64_t skip = 0;
+          if (ledger.ok()) {
+            auto damaged =
+                (*ledger)->FindDamagedFile(storage::LedgerName(path));
+            if (damaged.ok() && damaged->has_value()) {
+              const auto& d = **damaged;
+              auto prefix = ingest::FileIngester::PrefixContentHash(files[i], d.json_bytes);
+              if (prefix.ok() && *prefix == d.content_hash) {
+                skip = d.records_yielded;
+                item->supersedes = d.sha256;
+              }
+            }
+          }
+          Status s = ingester.Ingest(files[i], &item->result, skip);
           item->result.path = path;
           item->result.file_bytes = size;
           if (!s.ok()) item->open_error = s;
@@ -154,9 +173,27 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
   Progress progress(opt.progress, sum.files);
   int64_t done = 0;
   Status failure;
+  // Every file with a problem is named at least once (up to kMaxFilesNamed);
+  // further details are capped at opt.max_messages.
+  constexpr int64_t kMaxFilesNamed = 1000;
+  int64_t files_named = 0;
   auto note = [&](const std::string& m) {
     ++sum.message_count;
     if (static_cast<int>(sum.messages.size()) < opt.max_messages) sum.messages.push_back(m);
+  };
+  auto note_file = [&](const std::string& m) {
+    ++sum.message_count;
+    if (files_named++ < kMaxFilesNamed) sum.messages.push_back(m);
+  };
+  auto note_file_errors = [&](const ingest::FileResult& r) {
+    for (size_t k = 0; k < r.errors.size(); ++k) {
+      if (k == 0) {
+        note_file(r.errors[k]);
+      } else {
+        note(r.errors[k]);
+      }
+    }
+    sum.message_count += r.error_count - static_cast<int64_t>(r.errors.size());
   };
 
   std::vector<std::unique_ptr<Item>> batch;
@@ -170,8 +207,16 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
     for (auto& it : batch) {
       if (it->already || !it->open_error.ok()) continue;
       const ingest::FileResult& r = it->result;
+      // Nothing accepted and something rejected: most likely the wrong
+      // --format or a missing --account. Leave it out of the ledger so a
+      // corrected run can ingest it (it contributed nothing to count twice).
+      if (r.accepted == 0 && r.rejected > 0 && it->supersedes.empty()) {
+        it->not_recorded = true;
+        continue;
+      }
       storage::FileBatchItem b;
       b.entry.sha256 = r.sha256;
+      b.entry.content_hash = r.content_hash;
       b.entry.path = r.path;
       b.entry.mtime_ns = it->mtime_ns;
       b.entry.file_bytes = r.file_bytes;
@@ -182,6 +227,8 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
       b.entry.rejected = r.rejected;
       b.entry.errors = r.error_count;
       b.entry.status = r.stream_status.ok() ? "ok" : r.stream_status.message();
+      b.entry.records_yielded = r.records_yielded;
+      b.entry.supersedes = it->supersedes;
       b.entry.ingested_at_ms = now_ms;
       b.agg = &r.agg;
       items.push_back(b);
@@ -193,10 +240,23 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
     for (auto& it : batch) {
       ++done;
       if (!it->open_error.ok()) {
-        note(it->open_error.message());
+        ++sum.files_failed;
+        note_file(it->open_error.message());
         continue;
       }
       if (it->already) ++sum.files_already;
+    }
+    for (auto& it : batch) {
+      if (!it->not_recorded) continue;
+      const ingest::FileResult& r = it->result;
+      ++sum.files_not_recorded;
+      sum.records += r.records;
+      sum.rejected += r.rejected;
+      sum.skipped += r.skipped;
+      sum.json_bytes += r.json_bytes;
+      note_file_errors(r);
+      note_file(it->display_path +
+                ": no record accepted; not marked as ingested, so a corrected run will read it");
     }
     for (size_t i = 0; i < src.size(); ++i) {
       const ingest::FileResult& r = src[i]->result;
@@ -212,11 +272,10 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
       sum.rejected += r.rejected;
       sum.json_bytes += r.json_bytes;
       sum.file_bytes += r.file_bytes;
-      sum.duplicates += outcomes[i].duplicate_failures;
+      sum.duplicates += outcomes[i].duplicate_failures + r.superseded_records;
       sum.cross_source += outcomes[i].cross_source_matches;
       sum.new_failures += outcomes[i].new_failures;
-      for (const std::string& m : r.errors) note(m);
-      sum.message_count += r.error_count - static_cast<int64_t>(r.errors.size());
+      note_file_errors(r);
     }
     batch.clear();
     progress.Update(done, sum.json_bytes);

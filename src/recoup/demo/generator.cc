@@ -84,12 +84,12 @@ std::string RandomChars(Rng& rng, std::string_view alphabet, int n) {
 
 std::string Uuid(Rng& rng) {
   uint64_t a = rng.Next(), b = rng.Next();
-  a = (a & ~0xF000ULL) | 0x4000ULL;                          // version 4
+  a = (a & ~0xF000ULL) | 0x4000ULL;                         // version 4
   b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
   char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xFFFF),
-                static_cast<unsigned>(a & 0xFFFF), static_cast<unsigned>(b >> 48),
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
+                static_cast<unsigned>(b >> 48),
                 static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
   return buf;
 }
@@ -106,9 +106,15 @@ void AppendEscaped(std::string& out, std::string_view s) {
   out.append(s.data(), plain);
   for (char c : s.substr(plain)) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -168,8 +174,8 @@ std::string CurTime(int64_t ms) {
 
 // STS style: "Oct 14, 2026, 10:10:22 AM"
 std::string StsExpiration(int64_t ms) {
-  static constexpr std::array<const char*, 12> kMonths = {
-      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const CivilDate d = CivilFromDays(FloorDiv(ms, kMsPerDay));
   const int64_t secs = (ms - FloorDiv(ms, kMsPerDay) * kMsPerDay) / 1000;
   int64_t h = secs / 3600;
@@ -235,11 +241,11 @@ struct Actor {
   int tenant_percent = 0;  // share of calls on tenant keys
   Ctx ctx = Ctx::kMerchant;
   FixedError fixed_error = FixedError::kNone;
-  bool sdk_app = false;          // simulated with botocore retries (and CSM)
-  bool emits_csm = false;        // on the outage day
+  bool sdk_app = false;           // simulated with botocore retries (and CSM)
+  bool emits_csm = false;         // on the outage day
   bool settlement_batch = false;  // +16 calls per interval 09:00-10:00 UTC
-  bool throttled = false;        // throttling bursts apply
-  bool other_services = false;   // ~2% sts/s3/secretsmanager records
+  bool throttled = false;         // throttling bursts apply
+  bool other_services = false;    // ~2% sts/s3/secretsmanager records
   bool scattered_errors = false;
 };
 
@@ -256,9 +262,8 @@ struct Cell {
   bool fixed_charge = false;  // payments us-east-1: usage totals exactly 412.37
 };
 
-constexpr std::array<int, 24> kDiurnal = {45,  40,  35,  35,  38,  45,  60,  80,
-                                          105, 125, 135, 140, 135, 135, 140, 140,
-                                          130, 115, 100, 90,  80,  70,  60,  50};
+constexpr std::array<int, 24> kDiurnal = {45,  40,  35,  35,  38,  45,  60,  80, 105, 125, 135, 140,
+                                          135, 135, 140, 140, 130, 115, 100, 90, 80,  70,  60,  50};
 
 const char* kBoto3Ua =
     "Boto3/1.40.11 md/Botocore#1.43.11 ua/2.1 os/linux#5.10.240-238.959.amzn2.x86_64 "
@@ -345,8 +350,8 @@ const std::vector<OpWeight> kAppOps = {{"Decrypt", 48},
 
 std::vector<Cell> BuildWorld(uint64_t seed) {
   std::vector<Cell> cells;
-  auto make_cell = [&](std::string_view account, std::string name, std::string region,
-                       int offset, int weekend) {
+  auto make_cell = [&](std::string_view account, std::string name, std::string region, int offset,
+                       int weekend) {
     Cell c;
     c.account = std::string(account);
     c.account_name = std::move(name);
@@ -356,8 +361,8 @@ std::vector<Cell> BuildWorld(uint64_t seed) {
     Rng rng(HashString(seed, "cell-meta/" + c.account + "/" + c.region));
     const std::string prefix = c.account == kPaymentsAccount ? "payments" : "analytics";
     c.secret_name = prefix + (prefix == "payments" ? "/db-credentials" : "/warehouse-credentials");
-    c.secret_arn = "arn:aws:secretsmanager:" + c.region + ":" + c.account + ":secret:" +
-                   c.secret_name + "-" + RandomChars(rng, kAlnum, 6);
+    c.secret_arn = "arn:aws:secretsmanager:" + c.region + ":" + c.account +
+                   ":secret:" + c.secret_name + "-" + RandomChars(rng, kAlnum, 6);
     c.secret_version = Uuid(rng);
     c.bucket = prefix + "-" + (prefix == "payments" ? "statements" : "lake") + "-" + c.account +
                "-" + c.region;
@@ -381,8 +386,8 @@ std::vector<Cell> BuildWorld(uint64_t seed) {
     app.keys = {data, tokens};
     app.tenant_percent = 60;
     app.sdk_app = app.emits_csm = app.settlement_batch = true;
-    Actor settle = SdkActor("payments-settlement", "payments-settlement-role", Host::kLambda,
-                            kJsUa, {"198.51.100.23", "198.51.100.87"}, 900, Ctx::kSettlement);
+    Actor settle = SdkActor("payments-settlement", "payments-settlement-role", Host::kLambda, kJsUa,
+                            {"198.51.100.23", "198.51.100.87"}, 900, Ctx::kSettlement);
     settle.ops = {{"Sign", 45}, {"Decrypt", 35}, {"GenerateDataKey", 20}};
     settle.keys = {data};
     settle.sign_key = signing;
@@ -450,8 +455,7 @@ std::vector<Cell> BuildWorld(uint64_t seed) {
     Rng rng(HashString(seed, "keys/" + c.account + "/" + c.region));
     const int lake = AddKey(c, rng, "analytics-lake");
     const int warehouse = AddKey(c, rng, "analytics-warehouse");
-    const int legacy =
-        AddKey(c, rng, "legacy-reports", KeyKind::kSymmetric, KeyState::kDisabled);
+    const int legacy = AddKey(c, rng, "legacy-reports", KeyKind::kSymmetric, KeyState::kDisabled);
     AddTenantKeys(c, rng, 40);
     Actor etl = SdkActor("etl-runner", "etl-runner-instance", Host::kEc2, kJavaEc2Ua,
                          {"10.40.12.31", "10.40.13.77"}, 2000, Ctx::kDataset);
@@ -491,8 +495,8 @@ std::vector<Cell> BuildWorld(uint64_t seed) {
     etl.ops = {{"Decrypt", 55}, {"GenerateDataKey", 40}, {"DescribeKey", 5}};
     etl.keys = {lake};
     etl.throttled = true;
-    Actor rep = SdkActor("reporting-eu", "reporting-task", Host::kEcs, kGoUa,
-                         {"198.51.100.210"}, 600, Ctx::kReport);
+    Actor rep = SdkActor("reporting-eu", "reporting-task", Host::kEcs, kGoUa, {"198.51.100.210"},
+                         600, Ctx::kReport);
     rep.ops = {{"Decrypt", 70}, {"GenerateDataKey", 20}, {"DescribeKey", 10}};
     rep.keys = {exports, lake};
     c.actors = {etl, rep};
@@ -556,9 +560,16 @@ Windows MakeWindows(const YearMonth& m, uint64_t seed) {
   return w;
 }
 
-enum Cls : int { kSuccess = 0, kServerError, kThrottling, kClientError, kCustomKeyStore, kClsCount };
-constexpr std::array<const char*, kClsCount> kClsNames = {
-    "success", "server_error", "throttling", "client_error", "custom_key_store"};
+enum Cls : int {
+  kSuccess = 0,
+  kServerError,
+  kThrottling,
+  kClientError,
+  kCustomKeyStore,
+  kClsCount
+};
+constexpr std::array<const char*, kClsCount> kClsNames = {"success", "server_error", "throttling",
+                                                          "client_error", "custom_key_store"};
 
 struct Outcome {
   std::string code;  // empty on success
@@ -579,7 +590,8 @@ Cls Classify(const KeyDef* key, const Outcome& o) {
 
 Outcome ServerError(Rng& rng, const KeyDef* key) {
   const uint64_t r = rng.Below(100);
-  if (r < 55) return {"KMSInternalException", "An internal error has occurred. Try your request again.", 500};
+  if (r < 55)
+    return {"KMSInternalException", "An internal error has occurred. Try your request again.", 500};
   if (r < 80) {
     return {"DependencyTimeoutException",
             "The system timed out while trying to fulfill the request. You can retry the request.",
@@ -725,8 +737,8 @@ class CellGenerator {
   int64_t Binomial(int64_t lam_milli) {
     if (lam_milli <= 0) return 0;
     const int64_t trials = std::max<int64_t>(24, (lam_milli * 2 + 999) / 1000);
-    const uint64_t threshold =
-        static_cast<uint64_t>(lam_milli) * (uint64_t{1} << 32) / static_cast<uint64_t>(trials * 1000);
+    const uint64_t threshold = static_cast<uint64_t>(lam_milli) * (uint64_t{1} << 32) /
+                               static_cast<uint64_t>(trials * 1000);
     int64_t n = 0;
     for (int64_t i = 0; i < trials; ++i) n += (rng_.Next() >> 32) < threshold ? 1 : 0;
     return n;
@@ -776,8 +788,7 @@ class CellGenerator {
     if (op == "Sign") return &cell_.keys[static_cast<size_t>(a.sign_key)];
     if (a.tenant_percent > 0 && cell_.tenant_end > cell_.tenant_begin &&
         rng_.Chance(static_cast<uint64_t>(a.tenant_percent), 100)) {
-      return &cell_.keys[static_cast<size_t>(
-          rng_.Range(cell_.tenant_begin, cell_.tenant_end - 1))];
+      return &cell_.keys[static_cast<size_t>(rng_.Range(cell_.tenant_begin, cell_.tenant_end - 1))];
     }
     return &cell_.keys[static_cast<size_t>(a.keys[rng_.Below(a.keys.size())])];
   }
@@ -794,15 +805,15 @@ class CellGenerator {
       last = {idx, &it->second};
       return it->second;
     }
-    Rng r(HashString(seed_, "session/" + cell_.account + "/" + a.session_key + "/" +
-                                std::to_string(idx)));
+    Rng r(HashString(seed_,
+                     "session/" + cell_.account + "/" + a.session_key + "/" + std::to_string(idx)));
     Session s;
     s.access_key = "ASIA" + RandomChars(r, kBase32, 16);
     s.role_id = role_ids_[actor_index];
     switch (a.host) {
       case Host::kEcs: {
-        Rng day(HashString(seed_, "task/" + a.session_key + "/" +
-                                      std::to_string(FloorDiv(ms, kMsPerDay))));
+        Rng day(HashString(
+            seed_, "task/" + a.session_key + "/" + std::to_string(FloorDiv(ms, kMsPerDay))));
         s.session_name = RandomChars(day, kHex, 32);
         break;
       }
@@ -875,7 +886,8 @@ class CellGenerator {
     }
     j += ",\"eventCategory\":\"Management\"";
     if (with_tls) {
-      j += ",\"tlsDetails\":{\"tlsVersion\":\"TLSv1.3\",\"cipherSuite\":\"TLS_AES_128_GCM_SHA256\",";
+      j +=
+          ",\"tlsDetails\":{\"tlsVersion\":\"TLSv1.3\",\"cipherSuite\":\"TLS_AES_128_GCM_SHA256\",";
       Kv(j, "clientProvidedHostHeader", host);
       j += '}';
     }
@@ -901,8 +913,9 @@ class CellGenerator {
         Kv(j, "SecretVersionId", cell_.secret_version);
         break;
       case Ctx::kS3:
-        Kv(j, "aws:s3:arn", "arn:aws:s3:::" + cell_.bucket + "/" + DatePath(ms) + "/" +
-                                RandomChars(rng_, kHex, 12) + ".json");
+        Kv(j, "aws:s3:arn",
+           "arn:aws:s3:::" + cell_.bucket + "/" + DatePath(ms) + "/" + RandomChars(rng_, kHex, 12) +
+               ".json");
         break;
       case Ctx::kDataset: {
         static constexpr std::array<const char*, 4> kSets = {"orders", "payments", "sessions",
@@ -920,8 +933,7 @@ class CellGenerator {
         break;
       }
       case Ctx::kReport: {
-        static constexpr std::array<const char*, 3> kReports = {"daily-revenue", "churn",
-                                                                "cohort"};
+        static constexpr std::array<const char*, 3> kReports = {"daily-revenue", "churn", "cohort"};
         Kv(j, "report", kReports[rng_.Below(kReports.size())]);
         break;
       }
@@ -947,8 +959,7 @@ class CellGenerator {
               "User: arn:aws:sts::" + cell_.account + ":assumed-role/" + a.role + "/" +
                   s.session_name + " is not authorized to perform: kms:" + std::string(op) +
                   " on resource: " + key->arn +
-                  " because no identity-based policy allows the kms:" + std::string(op) +
-                  " action",
+                  " because no identity-based policy allows the kms:" + std::string(op) + " action",
               400};
     }
     if (r < 60) {
@@ -974,7 +985,8 @@ class CellGenerator {
   Outcome OrdinaryOutcome(const Actor& a, const Session& s, std::string_view op, int64_t ms,
                           const KeyDef** key, std::string* key_ref, bool allow_client) {
     const KeyDef* k = *key;
-    if (a.fixed_error == FixedError::kDisabled) return {"DisabledException", k->arn + " is disabled.", 409};
+    if (a.fixed_error == FixedError::kDisabled)
+      return {"DisabledException", k->arn + " is disabled.", 409};
     if (a.fixed_error == FixedError::kPendingDeletion) {
       return {"KMSInvalidStateException", k->arn + " is pending deletion.", 409};
     }
@@ -1044,7 +1056,8 @@ class CellGenerator {
       j += "\"sourceEncryptionAlgorithm\":\"SYMMETRIC_DEFAULT\",\"sourceEncryptionContext\":" +
            Context(a, ms) + ",";
       Kv(j, "destinationKeyId", dest != nullptr ? dest->arn : key_ref);
-      j += ",\"destinationEncryptionAlgorithm\":\"SYMMETRIC_DEFAULT\",\"destinationEncryptionContext\":" +
+      j += ",\"destinationEncryptionAlgorithm\":\"SYMMETRIC_DEFAULT\","
+           "\"destinationEncryptionContext\":" +
            Context(a, ms);
     } else if (op == "Sign") {
       Kv(j, "keyId", key_ref);
@@ -1086,7 +1099,8 @@ class CellGenerator {
     ++out_->kms_records;
     ++out_->classes[cls];
     if (cls == kCustomKeyStore && !o.code.empty()) ++out_->custom_key_store_failed;
-    IntervalStat& st = out_->intervals[static_cast<size_t>((sec_ms - w_.month_start) / kIntervalMs)];
+    IntervalStat& st =
+        out_->intervals[static_cast<size_t>((sec_ms - w_.month_start) / kIntervalMs)];
     if (cls != kCustomKeyStore) ++st.requests;
     if (cls == kServerError) ++st.server_errors;
     if (cls != kThrottling) ++out_->billable_ops[std::string(op)];
@@ -1106,8 +1120,8 @@ class CellGenerator {
     const KeyDef* dest = std::string_view(op) == "ReEncrypt" ? PickDest(a, key) : nullptr;
     std::string key_ref = KeyRef(a, *key);
     const Session& s = GetSession(a, ai, ms);
-    Outcome o = server_error ? ServerError(rng_, key)
-                             : OrdinaryOutcome(a, s, op, ms, &key, &key_ref, true);
+    Outcome o =
+        server_error ? ServerError(rng_, key) : OrdinaryOutcome(a, s, op, ms, &key, &key_ref, true);
     if (key == nullptr) dest = nullptr;
     EmitKms(a, ai, ms, op, key, dest, std::move(key_ref), o, Uuid(rng_));
   }
@@ -1189,8 +1203,8 @@ class CellGenerator {
         Kv(j, "ClientId", kCsmClientId);
         j += ",\"Type\":\"ApiCallAttempt\",\"Service\":\"KMS\",";
         Kv(j, "Api", op);
-        j += ",\"Timestamp\":" + std::to_string(t) + ",\"AttemptLatency\":" +
-             std::to_string(latency) + ",";
+        j += ",\"Timestamp\":" + std::to_string(t) +
+             ",\"AttemptLatency\":" + std::to_string(latency) + ",";
         Kv(j, "Fqdn", fqdn);
         j += ',';
         Kv(j, "UserAgent", a.user_agent);
@@ -1237,8 +1251,8 @@ class CellGenerator {
     Kv(j, "ClientId", kCsmClientId);
     j += ",\"Type\":\"ApiCall\",\"Service\":\"KMS\",";
     Kv(j, "Api", op);
-    j += ",\"Timestamp\":" + std::to_string(start) + ",\"AttemptCount\":" +
-         std::to_string(attempts) + ",";
+    j += ",\"Timestamp\":" + std::to_string(start) +
+         ",\"AttemptCount\":" + std::to_string(attempts) + ",";
     Kv(j, "Region", cell_.region);
     j += ',';
     Kv(j, "UserAgent", a.user_agent);
@@ -1431,8 +1445,8 @@ void WriteCloudTrail(const Cell& cell, const Windows& w, uint64_t seed, const fs
     if (into_hour >= kHourMs - 90'000 && h + 1 < hours && rng.Chance(3, 10)) ++h;
     files[static_cast<size_t>(h)].push_back(i);
   }
-  const fs::path dir = root / "AWSLogs" / std::string(kOrganizationId) / cell.account /
-                       "CloudTrail" / cell.region;
+  const fs::path dir =
+      root / "AWSLogs" / std::string(kOrganizationId) / cell.account / "CloudTrail" / cell.region;
   std::string body;
   for (const std::vector<size_t>& file : files) {
     if (file.empty()) continue;
@@ -1470,24 +1484,56 @@ void WriteCloudTrail(const Cell& cell, const Windows& w, uint64_t seed, const fs
 // ---------------------------------------------------------------------------
 // Cost and Usage Report.
 
-const std::vector<std::string> kCurColumns = {
-    "identity/LineItemId",        "identity/TimeInterval",        "bill/InvoiceId",
-    "bill/InvoicingEntity",       "bill/BillingEntity",           "bill/BillType",
-    "bill/PayerAccountId",        "bill/BillingPeriodStartDate",  "bill/BillingPeriodEndDate",
-    "lineItem/UsageAccountId",    "lineItem/LineItemType",        "lineItem/UsageStartDate",
-    "lineItem/UsageEndDate",      "lineItem/ProductCode",         "lineItem/UsageType",
-    "lineItem/Operation",         "lineItem/AvailabilityZone",    "lineItem/ResourceId",
-    "lineItem/UsageAmount",       "lineItem/NormalizationFactor", "lineItem/NormalizedUsageAmount",
-    "lineItem/CurrencyCode",      "lineItem/UnblendedRate",       "lineItem/UnblendedCost",
-    "lineItem/BlendedRate",       "lineItem/BlendedCost",         "lineItem/NetUnblendedRate",
-    "lineItem/NetUnblendedCost",  "lineItem/LineItemDescription", "lineItem/TaxType",
-    "lineItem/LegalEntity",       "product/ProductName",          "product/group",
-    "product/groupDescription",   "product/location",             "product/locationType",
-    "product/productFamily",      "product/region",               "product/regionCode",
-    "product/servicecode",        "product/servicename",          "product/sku",
-    "product/usagetype",          "pricing/RateCode",             "pricing/RateId",
-    "pricing/currency",           "pricing/publicOnDemandCost",   "pricing/publicOnDemandRate",
-    "pricing/term",               "pricing/unit"};
+const std::vector<std::string> kCurColumns = {"identity/LineItemId",
+                                              "identity/TimeInterval",
+                                              "bill/InvoiceId",
+                                              "bill/InvoicingEntity",
+                                              "bill/BillingEntity",
+                                              "bill/BillType",
+                                              "bill/PayerAccountId",
+                                              "bill/BillingPeriodStartDate",
+                                              "bill/BillingPeriodEndDate",
+                                              "lineItem/UsageAccountId",
+                                              "lineItem/LineItemType",
+                                              "lineItem/UsageStartDate",
+                                              "lineItem/UsageEndDate",
+                                              "lineItem/ProductCode",
+                                              "lineItem/UsageType",
+                                              "lineItem/Operation",
+                                              "lineItem/AvailabilityZone",
+                                              "lineItem/ResourceId",
+                                              "lineItem/UsageAmount",
+                                              "lineItem/NormalizationFactor",
+                                              "lineItem/NormalizedUsageAmount",
+                                              "lineItem/CurrencyCode",
+                                              "lineItem/UnblendedRate",
+                                              "lineItem/UnblendedCost",
+                                              "lineItem/BlendedRate",
+                                              "lineItem/BlendedCost",
+                                              "lineItem/NetUnblendedRate",
+                                              "lineItem/NetUnblendedCost",
+                                              "lineItem/LineItemDescription",
+                                              "lineItem/TaxType",
+                                              "lineItem/LegalEntity",
+                                              "product/ProductName",
+                                              "product/group",
+                                              "product/groupDescription",
+                                              "product/location",
+                                              "product/locationType",
+                                              "product/productFamily",
+                                              "product/region",
+                                              "product/regionCode",
+                                              "product/servicecode",
+                                              "product/servicename",
+                                              "product/sku",
+                                              "product/usagetype",
+                                              "pricing/RateCode",
+                                              "pricing/RateId",
+                                              "pricing/currency",
+                                              "pricing/publicOnDemandCost",
+                                              "pricing/publicOnDemandRate",
+                                              "pricing/term",
+                                              "pricing/unit"};
 
 std::string RegionName(std::string_view region) {
   if (region == "us-east-1") return "US East (N. Virginia)";
@@ -1710,21 +1756,21 @@ void AddOtherProducts(const std::string& account, CurBuilder* cur) {
   Rng& rng = cur->rng();
   struct Spec {
     const char *product, *name, *usage, *op, *family, *unit, *region, *desc;
-    int64_t rate;  // 1e-10 USD per unit
+    int64_t rate;    // 1e-10 USD per unit
     int64_t lo, hi;  // amount range, whole units
   };
   static const Spec kSpecs[] = {
       {"AmazonS3", "Amazon Simple Storage Service", "TimedStorage-ByteHrs", "StandardStorage",
        "Storage", "GB-Mo", "us-east-1", "$0.023 per GB - first 50 TB / month of storage used",
        230'000'000, 800, 9000},
-      {"AmazonS3", "Amazon Simple Storage Service", "EU-Requests-Tier1", "PutObject",
-       "API Request", "Requests", "eu-west-1", "$0.005 per 1,000 PUT, COPY, POST, or LIST requests",
-       50'000, 200000, 2000000},
-      {"AWSSecretsManager", "AWS Secrets Manager", "AWSSecretsManager-Secrets", "",
-       "Secret", "Secrets", "us-east-1", "$0.40 per secret per month", 4'000'000'000, 3, 25},
-      {"AWSCloudTrail", "AWS CloudTrail", "USE1-PaidEventsRecorded", "None", "Management Tools - AWS CloudTrail Paid Events Recorded",
-       "Events", "us-east-1", "0.00002 per paid event recorded in US East (N. Virginia) region",
-       200'000, 20000, 200000},
+      {"AmazonS3", "Amazon Simple Storage Service", "EU-Requests-Tier1", "PutObject", "API Request",
+       "Requests", "eu-west-1", "$0.005 per 1,000 PUT, COPY, POST, or LIST requests", 50'000,
+       200000, 2000000},
+      {"AWSSecretsManager", "AWS Secrets Manager", "AWSSecretsManager-Secrets", "", "Secret",
+       "Secrets", "us-east-1", "$0.40 per secret per month", 4'000'000'000, 3, 25},
+      {"AWSCloudTrail", "AWS CloudTrail", "USE1-PaidEventsRecorded", "None",
+       "Management Tools - AWS CloudTrail Paid Events Recorded", "Events", "us-east-1",
+       "0.00002 per paid event recorded in US East (N. Virginia) region", 200'000, 20000, 200000},
   };
   for (const Spec& s : kSpecs) {
     CurLine l;
@@ -1907,27 +1953,26 @@ Result<DemoManifest> GenerateDemo(const DemoOptions& options) {
       {"charges",
        "Sum of lineItem/UnblendedCost of awskms Usage rows per account and product/region; Tax "
        "rows carry no Region"}};
-  t["scenario"] = {
-      {"outage",
-       {{"region", "us-east-1"},
-        {"accounts", {std::string(kPaymentsAccount), std::string(kAnalyticsAccount)}},
-        {"start", Iso(w.outage_begin)},
-        {"end", Iso(w.outage_end)},
-        {"intervals", (w.outage_end - w.outage_begin) / kIntervalMs},
-        {"fail_percent_per_interval", w.outage_fail_percent}}},
-      {"throttling",
-       {{"account", std::string(kAnalyticsAccount)},
-        {"region", "eu-west-1"},
-        {"windows",
-         {{{"start", Iso(w.throttle[0].first)}, {"end", Iso(w.throttle[0].second)}},
-          {{"start", Iso(w.throttle[1].first)}, {"end", Iso(w.throttle[1].second)}}}},
-        {"throttled_percent", 60}}},
-      {"external_key_store_failure",
-       {{"account", std::string(kPaymentsAccount)},
-        {"region", "ap-southeast-2"},
-        {"start", Iso(w.xks_begin)},
-        {"end", Iso(w.xks_end)},
-        {"error_code", "KMSInvalidStateException"}}}};
+  t["scenario"] = {{"outage",
+                    {{"region", "us-east-1"},
+                     {"accounts", {std::string(kPaymentsAccount), std::string(kAnalyticsAccount)}},
+                     {"start", Iso(w.outage_begin)},
+                     {"end", Iso(w.outage_end)},
+                     {"intervals", (w.outage_end - w.outage_begin) / kIntervalMs},
+                     {"fail_percent_per_interval", w.outage_fail_percent}}},
+                   {"throttling",
+                    {{"account", std::string(kAnalyticsAccount)},
+                     {"region", "eu-west-1"},
+                     {"windows",
+                      {{{"start", Iso(w.throttle[0].first)}, {"end", Iso(w.throttle[0].second)}},
+                       {{"start", Iso(w.throttle[1].first)}, {"end", Iso(w.throttle[1].second)}}}},
+                     {"throttled_percent", 60}}},
+                   {"external_key_store_failure",
+                    {{"account", std::string(kPaymentsAccount)},
+                     {"region", "ap-southeast-2"},
+                     {"start", Iso(w.xks_begin)},
+                     {"end", Iso(w.xks_end)},
+                     {"error_code", "KMSInvalidStateException"}}}};
   Json jcells = Json::array();
   for (size_t i = 0; i < cells.size(); ++i) {
     const Cell& c = cells[i];
@@ -1938,7 +1983,8 @@ Result<DemoManifest> GenerateDemo(const DemoOptions& options) {
     jc["region"] = c.region;
     Json ct;
     ct["kms_records"] = r.kms_records;
-    for (int k = 0; k < kClsCount; ++k) ct[kClsNames[static_cast<size_t>(k)]] = r.classes[static_cast<size_t>(k)];
+    for (int k = 0; k < kClsCount; ++k)
+      ct[kClsNames[static_cast<size_t>(k)]] = r.classes[static_cast<size_t>(k)];
     ct["custom_key_store_failed"] = r.custom_key_store_failed;
     ct["other_service_records"] = r.other_service_records;
     jc["cloudtrail"] = ct;
@@ -1946,13 +1992,10 @@ Result<DemoManifest> GenerateDemo(const DemoOptions& options) {
     std::vector<std::pair<int64_t, int64_t>> verdict_in, verdict_csm;
     for (size_t iv = 0; iv < r.intervals.size(); ++iv) {
       const IntervalStat& st = r.intervals[iv];
-      int64_t extra_err = 0, no_resp = 0;
+      int64_t extra_err = 0;  // 500s only the application saw (CSM), cell 0 only
       if (i == 0) {
         auto it = r.csm_truth.intervals.find(static_cast<int64_t>(iv));
-        if (it != r.csm_truth.intervals.end()) {
-          extra_err = it->second.csm_only_server_errors;
-          no_resp = it->second.no_response;
-        }
+        if (it != r.csm_truth.intervals.end()) extra_err = it->second.csm_only_server_errors;
       }
       if (st.server_errors > 0) {
         Json ji = {{"start", Iso(w.month_start + static_cast<int64_t>(iv) * kIntervalMs)},
@@ -1964,7 +2007,6 @@ Result<DemoManifest> GenerateDemo(const DemoOptions& options) {
       if (st.server_errors > 0 || extra_err > 0) {
         verdict_csm.emplace_back(st.requests + extra_err, st.server_errors + extra_err);
       }
-      (void)no_resp;
     }
     jc["server_error_intervals"] = ivs;
     jc["charges"] = {{"kms_usage_unblended_usd", FormatUnits(charges[i], 2)},

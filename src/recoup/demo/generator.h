@@ -72,7 +72,7 @@ struct DemoOptions {
 // with the relative layout above.
 struct DemoManifest {
   std::string out_dir;
-  std::string cloudtrail_dir;               // <out_dir>/cloudtrail
+  std::string cloudtrail_dir;                 // <out_dir>/cloudtrail
   std::vector<std::string> cloudtrail_files;  // sorted
   std::string csm_file;
   std::string cur_file;
@@ -89,7 +89,8 @@ struct DemoManifest {
 // Generates the demo month into options.out_dir. Returns INVALID_ARGUMENT for
 // an empty out_dir or a month outside 2000..2999, FAILED_PRECONDITION when
 // out_dir exists and is not an empty directory (the generator never deletes or
-// mixes with existing files), UNAVAILABLE when a file cannot be written.
+// mixes with existing files), UNAVAILABLE when a file cannot be written (what
+// was written before the failure stays in out_dir).
 Result<DemoManifest> GenerateDemo(const DemoOptions& options);
 
 }  // namespace recoup::demo

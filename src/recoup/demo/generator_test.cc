@@ -377,9 +377,8 @@ TEST_F(DemoGeneratorTest, ScenarioShowsOnlyTheUsEast1Outage) {
       continue;
     }
     ASSERT_EQ(ivs.size(), 7u) << c["account_id"];
-    const char* starts[] = {"2026-10-14T09:10:00Z", "2026-10-14T09:15:00Z",
-                            "2026-10-14T09:20:00Z", "2026-10-14T09:25:00Z",
-                            "2026-10-14T09:30:00Z", "2026-10-14T09:35:00Z",
+    const char* starts[] = {"2026-10-14T09:10:00Z", "2026-10-14T09:15:00Z", "2026-10-14T09:20:00Z",
+                            "2026-10-14T09:25:00Z", "2026-10-14T09:30:00Z", "2026-10-14T09:35:00Z",
                             "2026-10-14T09:40:00Z"};
     for (size_t i = 0; i < 7; ++i) {
       EXPECT_EQ(ivs[i]["start"], starts[i]);
@@ -394,8 +393,8 @@ TEST_F(DemoGeneratorTest, ScenarioShowsOnlyTheUsEast1Outage) {
   EXPECT_GE(payments["server_error_intervals"][0]["requests"], 15);
   EXPECT_GT(TruthCell(std::string(kAnalyticsAccount), "eu-west-1")["cloudtrail"]["throttling"],
             100);
-  EXPECT_GT(TruthCell(std::string(kPaymentsAccount), "ap-southeast-2")["cloudtrail"]
-                     ["custom_key_store_failed"],
+  EXPECT_GT(TruthCell(std::string(kPaymentsAccount),
+                      "ap-southeast-2")["cloudtrail"]["custom_key_store_failed"],
             10);
 }
 
@@ -427,16 +426,16 @@ TEST_F(DemoGeneratorTest, CsmLinesAreBotocoreDatagramsMatchingCloudTrail) {
     std::vector<std::string> keys;
     for (const auto& [k, v] : d.items()) keys.push_back(k);
     ASSERT_GE(keys.size(), 6u);
-    EXPECT_EQ(std::vector<std::string>(keys.begin(), keys.begin() + 6),
-              (std::vector<std::string>{"Version", "ClientId", "Type", "Service", "Api",
-                                        "Timestamp"}));
+    EXPECT_EQ(
+        std::vector<std::string>(keys.begin(), keys.begin() + 6),
+        (std::vector<std::string>{"Version", "ClientId", "Type", "Service", "Api", "Timestamp"}));
     EXPECT_EQ(d["Version"], 1);
     EXPECT_EQ(d["ClientId"], "payments-app");
     EXPECT_EQ(d["Service"], "KMS");
     EXPECT_EQ(d["Region"], "us-east-1");
     if (d["Type"] == "ApiCall") {
       ++calls;
-      std::vector<std::string> want = {"Version", "ClientId", "Type", "Service", "Api",
+      std::vector<std::string> want = {"Version",   "ClientId",     "Type",   "Service",  "Api",
                                        "Timestamp", "AttemptCount", "Region", "UserAgent"};
       if (d.contains("FinalHttpStatusCode")) want.push_back("FinalHttpStatusCode");
       if (d.contains("FinalAwsException")) {
@@ -454,9 +453,9 @@ TEST_F(DemoGeneratorTest, CsmLinesAreBotocoreDatagramsMatchingCloudTrail) {
     }
     ASSERT_EQ(d["Type"], "ApiCallAttempt");
     ++attempts;
-    std::vector<std::string> want = {"Version", "ClientId", "Type",   "Service",   "Api",
-                                     "Timestamp", "AttemptLatency", "Fqdn", "UserAgent",
-                                     "AccessKey", "Region",  "SessionToken"};
+    std::vector<std::string> want = {"Version",   "ClientId",  "Type",           "Service",
+                                     "Api",       "Timestamp", "AttemptLatency", "Fqdn",
+                                     "UserAgent", "AccessKey", "Region",         "SessionToken"};
     EXPECT_EQ(d["Fqdn"], "kms.us-east-1.amazonaws.com");
     EXPECT_TRUE(access_keys.count(d["AccessKey"].get<std::string>())) << line;
     if (d.contains("HttpStatusCode")) {
@@ -513,12 +512,12 @@ TEST_F(DemoGeneratorTest, CurCarriesTheKmsChargesOfTheTruth) {
   const std::vector<std::string> header = SplitCsvLine(line);
   std::map<std::string, size_t> col;
   for (size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
-  for (const char* c : {"identity/LineItemId", "bill/BillingPeriodStartDate", "bill/PayerAccountId",
-                        "lineItem/UsageAccountId", "lineItem/LineItemType",
-                        "lineItem/UsageStartDate", "lineItem/ProductCode", "lineItem/UsageType",
-                        "lineItem/Operation", "lineItem/UsageAmount", "lineItem/CurrencyCode",
-                        "lineItem/UnblendedCost", "lineItem/NetUnblendedCost", "product/region",
-                        "product/productFamily"}) {
+  for (const char* c :
+       {"identity/LineItemId", "bill/BillingPeriodStartDate", "bill/PayerAccountId",
+        "lineItem/UsageAccountId", "lineItem/LineItemType", "lineItem/UsageStartDate",
+        "lineItem/ProductCode", "lineItem/UsageType", "lineItem/Operation", "lineItem/UsageAmount",
+        "lineItem/CurrencyCode", "lineItem/UnblendedCost", "lineItem/NetUnblendedCost",
+        "product/region", "product/productFamily"}) {
     ASSERT_TRUE(col.count(c)) << c;
   }
   std::map<std::string, Rational> usage;  // account/region
@@ -531,8 +530,8 @@ TEST_F(DemoGeneratorTest, CurCarriesTheKmsChargesOfTheTruth) {
     EXPECT_TRUE(ids.insert(f[col["identity/LineItemId"]]).second);
     auto cost = ParseDecimal(f[col["lineItem/UnblendedCost"]]);
     ASSERT_TRUE(cost.ok()) << line;
-    const std::string frac = f[col["lineItem/UsageAmount"]].substr(
-        f[col["lineItem/UsageAmount"]].find('.') + 1);
+    const std::string frac =
+        f[col["lineItem/UsageAmount"]].substr(f[col["lineItem/UsageAmount"]].find('.') + 1);
     EXPECT_LE(frac.size(), 10u);
     if (f[col["lineItem/ProductCode"]] != "awskms") {
       ++other;
@@ -562,8 +561,8 @@ TEST_F(DemoGeneratorTest, CurCarriesTheKmsChargesOfTheTruth) {
 }
 
 TEST(DemoGeneratorMonthTest, AnyMonthKeepsTheScenarioAndTheCharge) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("recoup_demo_feb_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("recoup_demo_feb_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   DemoOptions o;
   o.out_dir = dir.string();

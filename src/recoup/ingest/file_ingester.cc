@@ -1,7 +1,9 @@
 #include "recoup/ingest/file_ingester.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include "recoup/core/content_hash.h"
 #include "recoup/core/sha256.h"
 #include "recoup/io/byte_source.h"
 
@@ -26,13 +28,30 @@ Result<std::string> FileIngester::HashFile(const std::string& path, int64_t* siz
   return h.HexDigest();
 }
 
-Status FileIngester::Ingest(const std::string& path, FileResult* out) {
+Result<std::string> FileIngester::PrefixContentHash(const std::string& path, int64_t prefix_bytes) {
+  RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<io::ByteSource> src, io::OpenMaybeGzip(path));
+  ContentHash h;
+  io::Buffer buf(1 << 20);
+  int64_t left = prefix_bytes;
+  while (left > 0) {
+    auto r = src->Read(buf.data(), static_cast<size_t>(std::min<int64_t>(left, 1 << 20)));
+    if (!r.ok() || *r == 0) return std::string();  // shorter or damaged: no match
+    h.Update(buf.data(), *r);
+    left -= static_cast<int64_t>(*r);
+  }
+  return h.HexDigest();
+}
+
+Status FileIngester::Ingest(const std::string& path, FileResult* out, int64_t skip_records) {
   out->path = path;
   out->agg = aggregation::Aggregator(interval_ms_);
   Sha256 hash;
   RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<io::ByteSource> src,
                           io::OpenMaybeGzip(path, &hash, &gzip_buf_));
+  // Every rejected piece counts as a record read, so that
+  // records == accepted + skipped + rejected.
   auto on_error = [out](const std::string& msg) {
+    ++out->records;
     ++out->rejected;
     ++out->error_count;
     if (out->errors.size() < kMaxErrors) out->errors.push_back(msg);
@@ -57,34 +76,53 @@ Status FileIngester::Ingest(const std::string& path, FileResult* out) {
   }
   events::EventView ev;
   std::string err;
+  ContentHash content;
+  content.Update(doc_buf_.data(), len);
   int64_t json_bytes = static_cast<int64_t>(len);
   bool done = false;
   if (eof && out->stream_status.ok()) {
     std::memset(doc_buf_.data() + len, ' ', kPad);
+    bool any_rejected = false;
     done = parser_.ParseDocument(
         doc_buf_.data(), len, doc_buf_.size(),
         [&](ParseOutcome o, const events::EventView& e, const std::string& msg) {
-          ++out->records;
+          if (out->records_yielded++ < skip_records) {
+            ++out->superseded_records;
+            return;
+          }
           switch (o) {
             case ParseOutcome::kAccepted:
+              ++out->records;
               ++out->accepted;
               out->agg.Add(e);
               break;
             case ParseOutcome::kSkipped:
+              ++out->records;
               ++out->skipped;
               break;
             case ParseOutcome::kRejected:
-              on_error(path + ": " + msg);
+              any_rejected = true;
               break;
           }
         });
+    if (done && any_rejected) {
+      // A record was rejected: redo the file record by record, so that every
+      // message names the line (rare, so the second pass costs nothing).
+      done = false;
+      out->records = out->accepted = out->skipped = 0;
+      out->records_yielded = out->superseded_records = 0;
+      out->agg.Clear();
+    }
   }
   if (!done) {
     // Not one valid document (JSON lines, damaged, or too large): split it
     // into records so that bad ones are isolated and the rest kept.
+    std::unique_ptr<io::ByteSource> tail =
+        eof || !out->stream_status.ok() ? io::FromMemory({}) : std::move(src);
+    // The first `len` bytes are hashed already; hash the rest as it streams.
+    tail = io::Observing(std::move(tail), [&content](const char* p, size_t n) { content.Update(p, n); });
     std::unique_ptr<io::ByteSource> rest =
-        io::Concat(std::string_view(doc_buf_.data(), len),
-                   eof || !out->stream_status.ok() ? io::FromMemory({}) : std::move(src));
+        io::Concat(std::string_view(doc_buf_.data(), len), std::move(tail));
     const Status pending = out->stream_status;
     RecordStream stream(rest.get(), path, on_error, 16u << 20, &record_buf_);
     RawRecord rec;
@@ -95,13 +133,18 @@ Status FileIngester::Ingest(const std::string& path, FileResult* out) {
         break;
       }
       if (!*more) break;
-      ++out->records;
+      if (rec.index < skip_records) {
+        ++out->superseded_records;
+        continue;
+      }
       switch (parser_.Parse(rec, &ev, &err)) {
         case ParseOutcome::kAccepted:
+          ++out->records;
           ++out->accepted;
           out->agg.Add(ev);
           break;
         case ParseOutcome::kSkipped:
+          ++out->records;
           ++out->skipped;
           break;
         case ParseOutcome::kRejected:
@@ -110,6 +153,7 @@ Status FileIngester::Ingest(const std::string& path, FileResult* out) {
       }
     }
     json_bytes = stream.bytes_read();
+    out->records_yielded = stream.records_yielded();
     if (!pending.ok()) out->stream_status = pending;
   }
   if (!out->stream_status.ok()) {
@@ -117,6 +161,7 @@ Status FileIngester::Ingest(const std::string& path, FileResult* out) {
     if (out->errors.size() < kMaxErrors) out->errors.push_back(out->stream_status.message());
   }
   out->json_bytes = json_bytes;
+  out->content_hash = content.HexDigest();
   if (out->stream_status.ok()) {
     out->sha256 = hash.HexDigest();
   } else {

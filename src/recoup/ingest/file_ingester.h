@@ -18,6 +18,8 @@ namespace recoup::ingest {
 struct FileResult {
   std::string path;
   std::string sha256;          // of the file's bytes as stored (compressed if gzip)
+  std::string content_hash;    // of the uncompressed content: the same records in
+                               // another wrapping (gzip or not) are the same file
   int64_t file_bytes = 0;
   int64_t json_bytes = 0;      // uncompressed bytes read
   int64_t records = 0;         // top-level records found
@@ -27,6 +29,8 @@ struct FileResult {
   std::vector<std::string> errors;  // the first kMaxErrors messages, "file:line: ..."
   int64_t error_count = 0;
   Status stream_status;        // non-OK if the file itself failed part-way (truncated gzip)
+  int64_t records_yielded = 0; // whole records found (what a repaired copy may skip)
+  int64_t superseded_records = 0;  // records skipped: already counted from a damaged copy
   aggregation::Aggregator agg;
 };
 
@@ -44,8 +48,14 @@ class FileIngester {
   static Result<std::string> HashFile(const std::string& path, int64_t* size);
 
   // Parses the whole file into `out`, hashing its stored bytes on the way
-  // (out->sha256). Returns non-OK only if the file cannot be opened.
-  Status Ingest(const std::string& path, FileResult* out);
+  // (out->sha256). The first `skip_records` whole records are not counted
+  // (they were counted from a damaged earlier copy of this file). Returns
+  // non-OK only if the file cannot be opened.
+  Status Ingest(const std::string& path, FileResult* out, int64_t skip_records = 0);
+
+  // The content hash of the first `prefix_bytes` uncompressed bytes, or of
+  // fewer if the file is shorter (then it cannot be the repaired copy).
+  static Result<std::string> PrefixContentHash(const std::string& path, int64_t prefix_bytes);
 
  private:
   RecordParser parser_;

@@ -242,6 +242,7 @@ Result<bool> RecordStream::Next(RawRecord* out) {
           q = FindInside(q, qe);
           pos_ = static_cast<size_t>(q - buf_.data());
           if (q == qe || (*q == '\\' && q + 1 == qe)) {
+            if (!oversize && pos_ - start > max_record_) oversize = true;
             begin_ = oversize ? pos_ : start;
             const size_t shift = begin_;
             RECOUP_ASSIGN_OR_RETURN(bool more, Fill());

@@ -46,6 +46,7 @@ class RecordStream {
   Result<bool> Next(RawRecord* out);
 
   int64_t bytes_read() const { return bytes_read_; }
+  int64_t records_yielded() const { return index_; }
 
  private:
   enum class Ctx : uint8_t { kTop, kWrapper, kArray };

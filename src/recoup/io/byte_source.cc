@@ -123,19 +123,19 @@ class GzipSource final : public ByteSource {
   uint64_t consumed_ = 0;
 };
 
-class HashingSource final : public ByteSource {
+class ObservingSource final : public ByteSource {
  public:
-  HashingSource(std::unique_ptr<ByteSource> inner, Sha256* hash)
-      : inner_(std::move(inner)), hash_(hash) {}
+  ObservingSource(std::unique_ptr<ByteSource> inner, std::function<void(const char*, size_t)> fn)
+      : inner_(std::move(inner)), fn_(std::move(fn)) {}
   Result<size_t> Read(char* buf, size_t n) override {
     auto r = inner_->Read(buf, n);
-    if (r.ok() && *r > 0) hash_->Update(buf, *r);
+    if (r.ok() && *r > 0) fn_(buf, *r);
     return r;
   }
 
  private:
   std::unique_ptr<ByteSource> inner_;
-  Sha256* hash_;
+  std::function<void(const char*, size_t)> fn_;
 };
 
 // Puts back bytes already read (to sniff the gzip magic).
@@ -182,7 +182,12 @@ std::unique_ptr<ByteSource> Concat(std::string_view prefix, std::unique_ptr<Byte
 }
 
 std::unique_ptr<ByteSource> Hashing(std::unique_ptr<ByteSource> inner, Sha256* hash) {
-  return std::make_unique<HashingSource>(std::move(inner), hash);
+  return Observing(std::move(inner), [hash](const char* p, size_t n) { hash->Update(p, n); });
+}
+
+std::unique_ptr<ByteSource> Observing(std::unique_ptr<ByteSource> inner,
+                                      std::function<void(const char*, size_t)> observe) {
+  return std::make_unique<ObservingSource>(std::move(inner), std::move(observe));
 }
 
 Result<std::unique_ptr<ByteSource>> OpenMaybeGzip(const std::string& path, Sha256* hash,

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,6 +42,9 @@ std::unique_ptr<ByteSource> Concat(std::string_view prefix, std::unique_ptr<Byte
 
 // Passes bytes through, feeding them to `hash` (which must outlive it).
 std::unique_ptr<ByteSource> Hashing(std::unique_ptr<ByteSource> inner, Sha256* hash);
+// Passes bytes through, calling `observe` on each chunk read.
+std::unique_ptr<ByteSource> Observing(std::unique_ptr<ByteSource> inner,
+                                      std::function<void(const char*, size_t)> observe);
 
 // Opens a file, inflating it if it starts with the gzip magic bytes
 // (whatever its name says). With `hash`, the file's stored bytes are hashed

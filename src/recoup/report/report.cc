@@ -52,14 +52,21 @@ Result<std::optional<storage::ChargeRecord>> ChargeFor(storage::Store& store,
 }  // namespace
 
 Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Catalog& catalog,
-                                           const storage::SeriesFilter& filter) {
+                                           const storage::SeriesFilter& filter,
+                                           std::vector<std::string>* notes) {
   RECOUP_ASSIGN_OR_RETURN(std::vector<storage::SeriesMonth> keys, store.ListSeriesMonths(filter));
   std::vector<ReportRow> rows;
   for (const storage::SeriesMonth& k : keys) {
     const sla::ServiceTerms* terms = catalog.Find(k.service);
     if (terms == nullptr) continue;
     const sla::SlaVersion* v = terms->VersionFor(k.month);
-    if (v == nullptr) continue;  // before the service had an SLA
+    if (v == nullptr) {  // before the service had an SLA
+      if (notes != nullptr) {
+        notes->push_back(k.account + " " + k.region + " " + k.service + " " + k.month.ToString() +
+                         ": no " + terms->key + " SLA version in the catalog covers this month");
+      }
+      continue;
+    }
     ReportRow row;
     row.key = k;
     row.version = v;
@@ -262,18 +269,22 @@ std::string RenderIntervalsTable(const ReportRow& r, bool all_intervals) {
   return out.str();
 }
 
-std::string RenderIntervalsCsv(const ReportRow& r) {
+std::string RenderIntervalsCsv(const std::vector<ReportRow>& rows) {
   std::ostringstream out;
-  out << "interval_start,requests,failed_requests,error_rate,error_rate_pct,excluded_throttling,"
-         "excluded_client_error,excluded_custom_key_store,no_response_requests\n";
-  for (const sla::IntervalCounts& c : r.intervals) {
-    const Rational rate = sla::IntervalErrorRate(*r.version, c);
-    out << FormatTimestamp(c.start_ms) << ',' << c.requests << ',' << c.failed << ','
-        << rate.get_str() << ',' << FormatPct(rate * 100) << ','
-        << c.excluded[static_cast<int>(OutcomeClass::kThrottled)] << ','
-        << c.excluded[static_cast<int>(OutcomeClass::kClientError)] << ','
-        << c.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)] << ',' << c.no_response
-        << '\n';
+  out << "account,region,service,month,interval_start,requests,failed_requests,error_rate,"
+         "error_rate_pct,excluded_throttling,excluded_client_error,excluded_custom_key_store,"
+         "no_response_requests\n";
+  for (const ReportRow& r : rows) {
+    for (const sla::IntervalCounts& c : r.intervals) {
+      const Rational rate = sla::IntervalErrorRate(*r.version, c);
+      out << CsvField(r.key.account) << ',' << CsvField(r.key.region) << ',' << r.key.service
+          << ',' << r.key.month.ToString() << ',' << FormatTimestamp(c.start_ms) << ','
+          << c.requests << ',' << c.failed << ',' << rate.get_str() << ','
+          << FormatPct(rate * 100) << ',' << c.excluded[static_cast<int>(OutcomeClass::kThrottled)]
+          << ',' << c.excluded[static_cast<int>(OutcomeClass::kClientError)] << ','
+          << c.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)] << ',' << c.no_response
+          << '\n';
+    }
   }
   return out.str();
 }

@@ -24,8 +24,11 @@ struct ReportRow {
 
 // One row per (account, Region, service, month) matching `filter` that has
 // evidence. Series of services the catalog does not know are skipped.
+// `notes`, if given, receives one line per series that has evidence but
+// could not be evaluated (no SLA version covers its month).
 Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Catalog& catalog,
-                                           const storage::SeriesFilter& filter);
+                                           const storage::SeriesFilter& filter,
+                                           std::vector<std::string>* notes = nullptr);
 
 std::string RenderJson(const std::vector<ReportRow>& rows, bool with_intervals);
 std::string RenderCsv(const std::vector<ReportRow>& rows);
@@ -33,7 +36,8 @@ std::string RenderTable(const std::vector<ReportRow>& rows);
 // The per-interval table of one row: every interval with traffic, its counts,
 // exact error rate, and the running sum, so a reviewer can re-derive the MUP.
 std::string RenderIntervalsTable(const ReportRow& row, bool all_intervals);
-std::string RenderIntervalsCsv(const ReportRow& row);
+// Every interval with traffic of every row, one header, series columns first.
+std::string RenderIntervalsCsv(const std::vector<ReportRow>& rows);
 
 // "99.988425925925" style: at least 12 digits, truncated (never rounded up
 // across a tier boundary).

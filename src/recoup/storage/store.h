@@ -32,12 +32,15 @@
 namespace recoup::storage {
 
 struct FileLedgerEntry {
-  std::string sha256;
+  std::string sha256;        // of the stored bytes
+  std::string content_hash;  // of the uncompressed content (same records, other wrapping)
   std::string path;          // absolute
   int64_t mtime_ns = 0;      // modification time when read
   int64_t file_bytes = 0, json_bytes = 0;
   int64_t records = 0, accepted = 0, skipped = 0, rejected = 0, errors = 0;
   std::string status;  // "ok" or the stream error (e.g. truncated gzip)
+  int64_t records_yielded = 0;   // whole records found in the file
+  std::string supersedes;        // sha256 of a damaged copy whose records this one repeats
   int64_t ingested_at_ms = 0;
 };
 
@@ -47,7 +50,7 @@ struct FileBatchItem {
 };
 
 struct ItemOutcome {
-  bool already_ingested = false;   // the ledger had this SHA-256: nothing was added
+  bool already_ingested = false;   // the ledger had this SHA-256 or content: nothing added
   int64_t new_failures = 0;        // failing requests first seen now
   int64_t duplicate_failures = 0;  // failing requests this source had already given
   int64_t cross_source_matches = 0;  // failing requests another source had already given
@@ -86,6 +89,16 @@ class Store {
   // Fast pre-check before reading a file: true if a file with this absolute
   // path, size and modification time is in the ledger.
   virtual Result<bool> HasFileAt(const std::string& path, int64_t size, int64_t mtime_ns) = 0;
+
+  // A damaged (e.g. truncated) file of the same name, not yet superseded: its
+  // whole records were counted, so a repaired copy must skip them.
+  struct DamagedFile {
+    std::string sha256;
+    int64_t json_bytes = 0;       // uncompressed bytes read before the damage
+    std::string content_hash;     // of those bytes
+    int64_t records_yielded = 0;  // whole records counted from it
+  };
+  virtual Result<std::optional<DamagedFile>> FindDamagedFile(const std::string& file_name) = 0;
   // One transaction for the whole batch; `outcomes` gets one entry per item.
   virtual Status CommitFiles(const std::vector<FileBatchItem>& items,
                              std::vector<ItemOutcome>* outcomes) = 0;
@@ -122,6 +135,11 @@ class Store {
 
   virtual Result<StoreTotals> Totals() = 0;
 };
+
+// The name a file is known by across copies: its base name without the
+// suffixes of partial downloads (".part", ".partial", ".tmp", ".download",
+// ".crdownload").
+std::string LedgerName(const std::string& path);
 
 struct StoreOptions {
   bool sync_full = false;  // fsync every commit (power-loss safe), not just process-crash safe

@@ -1,6 +1,7 @@
 // SQLite backend of the evidence store (WAL, migrations at open).
 #include <sqlite3.h>
 
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <unordered_map>
@@ -20,11 +21,15 @@ const char* const kMigrations[] = {
     // 1: evidence and charges.
     R"SQL(
 CREATE TABLE ingested_files(
-  sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, mtime_ns INTEGER NOT NULL,
+  sha256 TEXT PRIMARY KEY, content_hash TEXT NOT NULL, path TEXT NOT NULL,
+  mtime_ns INTEGER NOT NULL,
   file_bytes INTEGER NOT NULL,
   json_bytes INTEGER NOT NULL, records INTEGER NOT NULL, accepted INTEGER NOT NULL,
   skipped INTEGER NOT NULL, rejected INTEGER NOT NULL, errors INTEGER NOT NULL,
-  status TEXT NOT NULL, ingested_at_ms INTEGER NOT NULL);
+  status TEXT NOT NULL, ingested_at_ms INTEGER NOT NULL, name TEXT NOT NULL,
+  records_yielded INTEGER NOT NULL, superseded_by TEXT);
+CREATE INDEX ingested_files_by_name ON ingested_files(name) WHERE status <> 'ok';
+CREATE INDEX ingested_files_by_content ON ingested_files(content_hash);
 CREATE INDEX ingested_files_by_path ON ingested_files(path, file_bytes, mtime_ns);
 CREATE TABLE series(
   id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL,
@@ -95,34 +100,50 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Status Init() {
+    // Several processes may open a new store at once: wait for locks rather
+    // than fail, and decide on migrations inside the write transaction.
+    sqlite3_busy_timeout(db_, 30000);
     RECOUP_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
     RECOUP_RETURN_IF_ERROR(Exec(opt_.sync_full ? "PRAGMA synchronous=FULL"
                                                : "PRAGMA synchronous=NORMAL"));
-    sqlite3_busy_timeout(db_, 30000);
-    RECOUP_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
-    int64_t version = 0;
-    {
-      Stmt s;
-      RECOUP_RETURN_IF_ERROR(Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version", &s));
-      if (sqlite3_step(s.get()) == SQLITE_ROW) version = s.Int(0);
-    }
     const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
+    // Fast path: an up-to-date store needs no write lock.
+    if (auto v = SchemaVersion(); v.ok() && *v == latest) return Status::Ok();
+    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = Migrate(latest);
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
+  Result<int64_t> SchemaVersion() {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(Prepare(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='schema_version'", &s));
+    if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("schema check");
+    if (s.Int(0) == 0) return int64_t{0};
+    Stmt v;
+    RECOUP_RETURN_IF_ERROR(Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version", &v));
+    if (sqlite3_step(v.get()) != SQLITE_ROW) return Error("schema version");
+    return v.Int(0);
+  }
+
+  Status Migrate(int64_t latest) {
+    RECOUP_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
+    RECOUP_ASSIGN_OR_RETURN(int64_t version, SchemaVersion());
     if (version > latest) {
       return FailedPrecondition(path_ + ": store schema version " + std::to_string(version) +
                                 " is newer than this recoup (" + std::to_string(latest) +
                                 "): upgrade recoup");
     }
     for (int64_t v = version; v < latest; ++v) {
-      RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
       Status st = Exec(kMigrations[v]);
       if (st.ok()) {
         st = Exec("INSERT INTO schema_version(version) VALUES(" + std::to_string(v + 1) + ")");
       }
-      if (!st.ok()) {
-        (void)Exec("ROLLBACK");
-        return st.WithPrefix(path_ + ": migration " + std::to_string(v + 1));
-      }
-      RECOUP_RETURN_IF_ERROR(Exec("COMMIT"));
+      if (!st.ok()) return st.WithPrefix(path_ + ": migration " + std::to_string(v + 1));
     }
     return Status::Ok();
   }
@@ -152,6 +173,25 @@ class SqliteStore final : public Store {
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     return Error("HasFileAt");
+  }
+
+  Result<std::optional<DamagedFile>> FindDamagedFile(const std::string& file_name) override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(Prepare(
+        "SELECT sha256, json_bytes, content_hash, records_yielded FROM ingested_files"
+        " WHERE name=? AND status <> 'ok' AND superseded_by IS NULL"
+        " ORDER BY ingested_at_ms LIMIT 1",
+        &s));
+    s.Bind(1, file_name);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) return std::optional<DamagedFile>();
+    if (rc != SQLITE_ROW) return Error("FindDamagedFile");
+    DamagedFile d;
+    d.sha256 = s.Text(0);
+    d.json_bytes = s.Int(1);
+    d.content_hash = s.Text(2);
+    d.records_yielded = s.Int(3);
+    return std::optional<DamagedFile>(d);
   }
 
   Status CommitFiles(const std::vector<FileBatchItem>& items,
@@ -510,11 +550,12 @@ class SqliteStore final : public Store {
     // Series IDs created in a rolled-back transaction must not be cached.
     series_cache_.clear();
     Stmt has, ledger, cell, fget, fput, sput, strim;
-    RECOUP_RETURN_IF_ERROR(Prepare("SELECT 1 FROM ingested_files WHERE sha256=?", &has));
+    RECOUP_RETURN_IF_ERROR(Prepare(
+        "SELECT 1 FROM ingested_files WHERE sha256=?1 OR (?2 <> '' AND content_hash=?2)", &has));
     RECOUP_RETURN_IF_ERROR(Prepare(
         "INSERT INTO ingested_files(sha256, path, file_bytes, json_bytes, records, accepted,"
-        " skipped, rejected, errors, status, ingested_at_ms, mtime_ns)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+        " skipped, rejected, errors, status, ingested_at_ms, mtime_ns, content_hash, name,"
+        " records_yielded) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         &ledger));
     RECOUP_RETURN_IF_ERROR(Prepare(
         "INSERT INTO interval_counts(series_id, interval_start_ms, source, success, server_error,"
@@ -553,6 +594,7 @@ class SqliteStore final : public Store {
       ItemOutcome& oc = (*outcomes)[i];
       has.Reset();
       has.Bind(1, item.entry.sha256);
+      has.Bind(2, item.entry.content_hash);
       const int hrc = sqlite3_step(has.get());
       if (hrc == SQLITE_ROW) {
         oc.already_ingested = true;
@@ -573,7 +615,23 @@ class SqliteStore final : public Store {
       ledger.Bind(10, e.status);
       ledger.Bind(11, e.ingested_at_ms);
       ledger.Bind(12, e.mtime_ns);
+      ledger.Bind(13, e.content_hash);
+      ledger.Bind(14, LedgerName(e.path));
+      ledger.Bind(15, e.records_yielded);
       if (sqlite3_step(ledger.get()) != SQLITE_DONE) return Error("ledger insert");
+      if (!e.supersedes.empty()) {
+        Stmt sup;
+        RECOUP_RETURN_IF_ERROR(Prepare(
+            "UPDATE ingested_files SET superseded_by=?1 WHERE sha256=?2 AND superseded_by IS NULL",
+            &sup));
+        sup.Bind(1, e.sha256);
+        sup.Bind(2, e.supersedes);
+        if (sqlite3_step(sup.get()) != SQLITE_DONE) return Error("supersede");
+        if (sqlite3_changes(db_) != 1) {
+          // Another run repaired it first: this file's records are all counted.
+          return FailedPrecondition("retry: " + e.path + " was superseded concurrently");
+        }
+      }
       if (item.agg == nullptr) continue;
       const aggregation::Aggregator& agg = *item.agg;
 
@@ -652,6 +710,21 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+std::string LedgerName(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  for (bool again = true; again;) {
+    again = false;
+    for (const char* suffix : {".part", ".partial", ".tmp", ".download", ".crdownload"}) {
+      const size_t n = std::strlen(suffix);
+      if (name.size() > n && name.compare(name.size() - n, n, suffix) == 0) {
+        name.resize(name.size() - n);
+        again = true;
+      }
+    }
+  }
+  return name;
+}
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const StoreOptions& opt) {
   std::error_code ec;

@@ -1,0 +1,250 @@
+// The Store contract, run against every backend.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "recoup/storage/store.h"
+
+namespace recoup::storage {
+namespace {
+
+using aggregation::Aggregator;
+using events::EventView;
+using events::OutcomeClass;
+using events::SourceKind;
+
+struct Backend {
+  const char* name;
+  std::function<Result<std::unique_ptr<Store>>(const std::string& dir)> open;
+};
+
+const Backend kBackends[] = {
+    {"sqlite", [](const std::string& dir) { return OpenSqliteStore(dir + "/recoup.db"); }},
+};
+
+class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/recoup-store-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto s = GetParam().open(dir_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    auto s = GetParam().open(dir_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+
+  static EventView Ev(int64_t t, OutcomeClass oc, std::string_view rid, SourceKind src) {
+    EventView e;
+    e.time_ms = t;
+    e.account = "111122223333";
+    e.region = "us-east-1";
+    e.service = "kms";
+    e.operation = "Decrypt";
+    e.error_code = oc == OutcomeClass::kServerError ? "KMSInternalException" : "";
+    e.request_id = rid;
+    e.outcome = oc;
+    e.source = src;
+    return e;
+  }
+
+  std::vector<ItemOutcome> Commit(const std::string& sha, const Aggregator& agg) {
+    FileBatchItem item;
+    item.entry.sha256 = sha;
+    item.entry.path = "/evidence/" + sha;
+    item.entry.status = "ok";
+    item.agg = &agg;
+    std::vector<ItemOutcome> out;
+    Status st = store_->CommitFiles({item}, &out);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  }
+
+  int64_t Requests(int64_t start = 0, int64_t end = int64_t{1} << 50) {
+    auto cells = store_->LoadSourceCells("111122223333", "us-east-1", "kms", start, end);
+    EXPECT_TRUE(cells.ok());
+    int64_t n = 0;
+    for (const auto& c : *cells) n += c.counts[0] + c.server_errors;
+    return n;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreConformanceTest, ReingestingTheSameFileChangesNothing) {
+  Aggregator agg;
+  for (int i = 0; i < 5; ++i) agg.Add(Ev(1000 * i, OutcomeClass::kSuccess, "", SourceKind::kCloudTrail));
+  agg.Add(Ev(10, OutcomeClass::kServerError, "r1", SourceKind::kCloudTrail));
+  EXPECT_FALSE(Commit("aaa", agg)[0].already_ingested);
+  EXPECT_TRUE(Commit("aaa", agg)[0].already_ingested);
+  EXPECT_EQ(Requests(), 6);
+  auto has = store_->HasFile("aaa");
+  ASSERT_TRUE(has.ok());
+  EXPECT_TRUE(*has);
+  EXPECT_FALSE(*store_->HasFile("bbb"));
+}
+
+TEST_P(StoreConformanceTest, LedgerPreCheckByPathSizeAndTime) {
+  Aggregator agg;
+  FileBatchItem item;
+  item.entry.sha256 = "s1";
+  item.entry.path = "/logs/a.json.gz";
+  item.entry.file_bytes = 123;
+  item.entry.mtime_ns = 456;
+  item.entry.status = "ok";
+  item.agg = &agg;
+  std::vector<ItemOutcome> out;
+  ASSERT_TRUE(store_->CommitFiles({item}, &out).ok());
+  EXPECT_TRUE(*store_->HasFileAt("/logs/a.json.gz", 123, 456));
+  EXPECT_FALSE(*store_->HasFileAt("/logs/a.json.gz", 124, 456));
+  EXPECT_FALSE(*store_->HasFileAt("/logs/a.json.gz", 123, 457));
+}
+
+TEST_P(StoreConformanceTest, FailuresAreDeduplicatedByRequestIdAcrossSources) {
+  Aggregator ct, csm, ct_again;
+  ct.Add(Ev(300000, OutcomeClass::kServerError, "r1", SourceKind::kCloudTrail));
+  ct.Add(Ev(300001, OutcomeClass::kServerError, "r2", SourceKind::kCloudTrail));
+  csm.Add(Ev(300002, OutcomeClass::kServerError, "r1", SourceKind::kCsm));  // seen by both
+  csm.Add(Ev(300003, OutcomeClass::kServerError, "r3", SourceKind::kCsm));  // CSM only
+  ct_again.Add(Ev(300000, OutcomeClass::kServerError, "r1", SourceKind::kCloudTrail));
+  auto a = Commit("f1", ct)[0];
+  EXPECT_EQ(a.new_failures, 2);
+  auto b = Commit("f2", csm)[0];
+  EXPECT_EQ(b.new_failures, 1);
+  EXPECT_EQ(b.cross_source_matches, 1);
+  auto c = Commit("f3", ct_again)[0];  // another file repeating a CloudTrail record
+  EXPECT_EQ(c.duplicate_failures, 1);
+  auto u = store_->LoadFailureUnion("111122223333", "us-east-1", "kms", 0, 1 << 30);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->at(300000), 3);
+  auto cells = store_->LoadSourceCells("111122223333", "us-east-1", "kms", 0, 1 << 30);
+  ASSERT_TRUE(cells.ok());
+  int64_t ct_failed = 0, csm_failed = 0;
+  for (const auto& cell : *cells) {
+    (cell.source == SourceKind::kCloudTrail ? ct_failed : csm_failed) += cell.server_errors;
+  }
+  EXPECT_EQ(ct_failed, 2);
+  EXPECT_EQ(csm_failed, 2);
+  auto f = store_->LoadFailures("111122223333", "us-east-1", "kms", 0, 1 << 30, 100);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->size(), 3u);
+  EXPECT_EQ((*f)[0].request_id, "r1");
+  EXPECT_EQ((*f)[0].time_ms, 300000);  // the earliest sighting wins
+}
+
+TEST_P(StoreConformanceTest, EarliestSightingDecidesAFailuresInterval) {
+  Aggregator late, early;
+  late.Add(Ev(600000, OutcomeClass::kServerError, "r9", SourceKind::kCsm));
+  early.Add(Ev(599000, OutcomeClass::kServerError, "r9", SourceKind::kCloudTrail));
+  Commit("late", late);
+  Commit("early", early);
+  auto u = store_->LoadFailureUnion("111122223333", "us-east-1", "kms", 0, 1 << 30);
+  ASSERT_EQ(u->size(), 1u);
+  EXPECT_EQ(u->begin()->first, 300000);
+}
+
+TEST_P(StoreConformanceTest, SamplesAreBoundedAndIndependentOfOrder) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) ids.push_back("t" + std::to_string(100 + i));
+  Aggregator a, b;
+  for (int i = 0; i < 40; ++i) {
+    (i % 2 ? a : b).Add(Ev(1000 + i, OutcomeClass::kThrottled, ids[i], SourceKind::kCloudTrail));
+  }
+  Commit("b", b);
+  Commit("a", a);
+  auto s = store_->LoadSamples("111122223333", "us-east-1", "kms", 0, 1 << 30);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ((*s)[i].request_id, ids[i]);
+}
+
+TEST_P(StoreConformanceTest, SeriesMonthsAndFilters) {
+  Aggregator agg;
+  agg.Add(Ev(*ParseTimestampMs("2026-03-31T23:58:00Z"), OutcomeClass::kSuccess, "", SourceKind::kCloudTrail));
+  agg.Add(Ev(*ParseTimestampMs("2026-04-01T00:01:00Z"), OutcomeClass::kServerError, "x",
+             SourceKind::kCloudTrail));
+  Commit("m", agg);
+  auto all = store_->ListSeriesMonths({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].month.ToString(), "2026-03");
+  EXPECT_EQ((*all)[1].month.ToString(), "2026-04");
+  SeriesFilter f;
+  f.month = *YearMonth::Parse("2026-04");
+  EXPECT_EQ(store_->ListSeriesMonths(f)->size(), 1u);
+  f.region = "eu-west-1";
+  EXPECT_TRUE(store_->ListSeriesMonths(f)->empty());
+}
+
+TEST_P(StoreConformanceTest, ManualChargesWinOverCur) {
+  ChargeRecord cur;
+  cur.account = "111122223333";
+  cur.region = "us-east-1";
+  cur.service = "kms";
+  cur.month = *YearMonth::Parse("2026-10");
+  cur.origin = "cur";
+  cur.amount = *ParseDecimal("412.3700000001");
+  cur.source = "cur.csv";
+  ASSERT_TRUE(store_->PutCharge(cur).ok());
+  auto got = store_->GetCharge("111122223333", "us-east-1", "kms", cur.month);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->amount, cur.amount);  // exact, no float drift
+  ChargeRecord manual = cur;
+  manual.origin = "manual";
+  manual.amount = *ParseDecimal("400");
+  ASSERT_TRUE(store_->PutCharge(manual).ok());
+  EXPECT_EQ((*store_->GetCharge("111122223333", "us-east-1", "kms", cur.month))->amount, Rational(400));
+  cur.amount = *ParseDecimal("1");  // re-import updates the CUR figure, manual still wins
+  ASSERT_TRUE(store_->PutCharge(cur).ok());
+  EXPECT_EQ((*store_->GetCharge("111122223333", "us-east-1", "kms", cur.month))->amount, Rational(400));
+  EXPECT_EQ(store_->ListCharges({})->size(), 2u);
+  EXPECT_FALSE((*store_->GetCharge("111122223333", "eu-west-1", "kms", cur.month)).has_value());
+}
+
+TEST_P(StoreConformanceTest, EverythingSurvivesReopen) {
+  Aggregator agg;
+  agg.Add(Ev(5, OutcomeClass::kSuccess, "", SourceKind::kCloudTrail));
+  agg.Add(Ev(6, OutcomeClass::kServerError, "r", SourceKind::kCloudTrail));
+  Commit("z", agg);
+  Reopen();
+  EXPECT_TRUE(*store_->HasFile("z"));
+  EXPECT_EQ(Requests(), 2);
+  auto t = store_->Totals();
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->files, 1);
+  EXPECT_EQ(t->failures, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::ValuesIn(kBackends),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(SqliteStoreTest, RefusesAStoreFromANewerRecoup) {
+  char tmpl[] = "/tmp/recoup-store-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string path = dir + "/recoup.db";
+  { ASSERT_TRUE(OpenSqliteStore(path).ok()); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES(999)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto s = OpenSqliteStore(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("newer"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace recoup::storage
