@@ -44,16 +44,18 @@ class ScratchFile {
     }
   }
   ~ScratchFile() {
-    if (fd_ >= 0) close(fd_);
-    else std::remove(path_.c_str());
+    if (fd_ >= 0)
+      close(fd_);
+    else
+      std::remove(path_.c_str());
   }
   void Write(std::string_view bytes) {
     if (fd_ >= 0) {
       FUZZ_CHECK(ftruncate(fd_, 0) == 0, "ftruncate failed");
       size_t done = 0;
       while (done < bytes.size()) {
-        const ssize_t n = pwrite(fd_, bytes.data() + done, bytes.size() - done,
-                                 static_cast<off_t>(done));
+        const ssize_t n =
+            pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
         FUZZ_CHECK(n > 0, "pwrite failed");
         done += static_cast<size_t>(n);
       }
@@ -86,9 +88,9 @@ std::string Gzip(std::string_view payload) {
 }
 
 void CheckResult(const CurReadResult& r, const std::string& path) {
-  FUZZ_CHECK(r.format == recoup::billing::kCurFormatLegacy ||
-                 r.format == recoup::billing::kCurFormat2,
-             "format '%s'", r.format.c_str());
+  FUZZ_CHECK(
+      r.format == recoup::billing::kCurFormatLegacy || r.format == recoup::billing::kCurFormat2,
+      "format '%s'", r.format.c_str());
   FUZZ_CHECK(r.rows >= 0 && r.matched_rows >= 0 && r.rejected_rows >= 0, "negative counts");
   FUZZ_CHECK(r.rows >= r.matched_rows + r.rejected_rows, "rows %lld < matched %lld + rejected %lld",
              static_cast<long long>(r.rows), static_cast<long long>(r.matched_rows),
@@ -98,8 +100,7 @@ void CheckResult(const CurReadResult& r, const std::string& path) {
              "%zu errors for %lld rejected rows", r.errors.size(),
              static_cast<long long>(r.rejected_rows));
   for (const std::string& e : r.errors) {
-    FUZZ_CHECK(e.rfind(path + ":", 0) == 0, "error does not name the file: %s",
-               Escape(e).c_str());
+    FUZZ_CHECK(e.rfind(path + ":", 0) == 0, "error does not name the file: %s", Escape(e).c_str());
   }
   int64_t items = 0;
   for (size_t i = 0; i < r.charges.size(); ++i) {
@@ -107,7 +108,8 @@ void CheckResult(const CurReadResult& r, const std::string& path) {
     FUZZ_CHECK(!c.account.empty(), "charge without an account");
     FUZZ_CHECK(!c.currency.empty(), "charge without a currency");
     FUZZ_CHECK(c.month.month >= 1 && c.month.month <= 12, "month %d", c.month.month);
-    FUZZ_CHECK(c.line_items >= 1, "group with %lld line items", static_cast<long long>(c.line_items));
+    FUZZ_CHECK(c.line_items >= 1, "group with %lld line items",
+               static_cast<long long>(c.line_items));
     if (c.region.empty()) {
       FUZZ_CHECK(c.unblended == 0, "region-less group with charges %s",
                  c.unblended.get_str().c_str());
@@ -158,8 +160,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(plain.status().message().rfind(file.path() + ":", 0) == 0,
                "error does not name the file: %s", plain.status().message().c_str());
     if (!looks_gzip) {
-      FUZZ_CHECK(plain.status().code() == recoup::StatusCode::kInvalidArgument,
-                 "plain CSV gave %s", plain.status().ToString().c_str());
+      FUZZ_CHECK(plain.status().code() == recoup::StatusCode::kInvalidArgument, "plain CSV gave %s",
+                 plain.status().ToString().c_str());
     }
   } else {
     CheckResult(*plain, file.path());

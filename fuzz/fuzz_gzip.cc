@@ -27,7 +27,7 @@ constexpr size_t kCap = 4u << 20;
 
 struct Out {
   std::string bytes;
-  bool ok = true;      // ended with Read() == 0
+  bool ok = true;  // ended with Read() == 0
   bool capped = false;
   bool lenient_ok = false;  // zlib rejected only what ISA-L tolerates by design
   recoup::StatusCode code = recoup::StatusCode::kOk;
@@ -183,8 +183,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t cut = static_cast<size_t>((seed >> 16) % gz.size());  // keeps < all bytes
     if (cut == boundary) return 0;
     const Out part = Inflate(std::string_view(gz).substr(0, cut), seed ^ 0xAAAA);
-    FUZZ_CHECK(!part.ok, "a gzip stream cut to %zu of %zu bytes was accepted (%zu bytes out)",
-               cut, gz.size(), part.bytes.size());
+    FUZZ_CHECK(!part.ok, "a gzip stream cut to %zu of %zu bytes was accepted (%zu bytes out)", cut,
+               gz.size(), part.bytes.size());
     FUZZ_CHECK(input.substr(0, part.bytes.size()) == part.bytes,
                "truncated stream produced bytes that are not a payload prefix: '%s'",
                Escape(part.bytes).c_str());

@@ -62,8 +62,7 @@ Run Drain(std::string_view input, recoup::io::ByteSource* src, size_t max_record
                "record '%s' is not {...}", Escape(r.json).c_str());
     FUZZ_CHECK(r.capacity >= r.json.size() + 64, "capacity %zu < size %zu + 64", r.capacity,
                r.json.size());
-    FUZZ_CHECK(Addressable(r.json.data(), r.capacity), "capacity %zu not addressable",
-               r.capacity);
+    FUZZ_CHECK(Addressable(r.json.data(), r.capacity), "capacity %zu not addressable", r.capacity);
     FUZZ_CHECK(r.index == static_cast<int64_t>(run.records.size()), "index %lld, expected %zu",
                static_cast<long long>(r.index), run.records.size());
     FUZZ_CHECK(r.line >= prev_line && r.line <= lines, "line %lld (previous %lld, %lld lines)",
@@ -87,13 +86,13 @@ Run Drain(std::string_view input, recoup::io::ByteSource* src, size_t max_record
 void Compare(const Run& a, const Run& b, const char* what) {
   FUZZ_CHECK(a.ok == b.ok, "%s: status differs: '%s' vs '%s'", what, a.status.c_str(),
              b.status.c_str());
-  FUZZ_CHECK(a.records.size() == b.records.size(), "%s: %zu records vs %zu", what,
-             a.records.size(), b.records.size());
+  FUZZ_CHECK(a.records.size() == b.records.size(), "%s: %zu records vs %zu", what, a.records.size(),
+             b.records.size());
   for (size_t i = 0; i < a.records.size(); ++i) {
-    FUZZ_CHECK(a.records[i] == b.records[i], "%s: record %zu differs: '%s' (line %lld) vs '%s' (line %lld)",
-               what, i, Escape(a.records[i].json).c_str(),
-               static_cast<long long>(a.records[i].line), Escape(b.records[i].json).c_str(),
-               static_cast<long long>(b.records[i].line));
+    FUZZ_CHECK(a.records[i] == b.records[i],
+               "%s: record %zu differs: '%s' (line %lld) vs '%s' (line %lld)", what, i,
+               Escape(a.records[i].json).c_str(), static_cast<long long>(a.records[i].line),
+               Escape(b.records[i].json).c_str(), static_cast<long long>(b.records[i].line));
   }
   FUZZ_CHECK(a.errors == b.errors, "%s: error messages differ (%zu vs %zu): first '%s' vs '%s'",
              what, a.errors.size(), b.errors.size(),

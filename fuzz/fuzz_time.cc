@@ -66,11 +66,12 @@ void CheckRfc1123(std::string_view s) {
   const recoup::CivilDate c = recoup::CivilFromDays(days);
   const int64_t secs = (*t - days * recoup::kMsPerDay) / 1000;
   char expect[48];
-  std::snprintf(expect, sizeof expect, day_digits == 2 ? "%02u %s %04lld %02lld:%02lld:%02lld"
-                                                       : "%u %s %04lld %02lld:%02lld:%02lld",
-                c.day, kMonths[c.month - 1], static_cast<long long>(c.year),
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60));
+  std::snprintf(
+      expect, sizeof expect,
+      day_digits == 2 ? "%02u %s %04lld %02lld:%02lld:%02lld" : "%u %s %04lld %02lld:%02lld:%02lld",
+      c.day, kMonths[c.month - 1], static_cast<long long>(c.year),
+      static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+      static_cast<long long>(secs % 60));
   FUZZ_CHECK(written == expect, "ParseRfc1123Ms('%s') accepted it as '%s'", Escape(s).c_str(),
              expect);
 }

@@ -18,9 +18,12 @@ namespace recoup::fuzz {
 
 inline const char* OutcomeName(ingest::ParseOutcome o) {
   switch (o) {
-    case ingest::ParseOutcome::kAccepted: return "accepted";
-    case ingest::ParseOutcome::kSkipped: return "skipped";
-    case ingest::ParseOutcome::kRejected: return "rejected";
+    case ingest::ParseOutcome::kAccepted:
+      return "accepted";
+    case ingest::ParseOutcome::kSkipped:
+      return "skipped";
+    case ingest::ParseOutcome::kRejected:
+      return "rejected";
   }
   return "?";
 }
@@ -35,8 +38,7 @@ inline events::Event CheckParsed(ingest::ParseOutcome o, const events::EventView
              "bad outcome %d", static_cast<int>(o));
   if (o == ingest::ParseOutcome::kRejected) {
     FUZZ_CHECK(!error.empty(), "rejected without an error for '%s'", Escape(record).c_str());
-    FUZZ_CHECK(error.rfind("line ", 0) == 0, "error does not say where: %s",
-               Escape(error).c_str());
+    FUZZ_CHECK(error.rfind("line ", 0) == 0, "error does not say where: %s", Escape(error).c_str());
     return {};
   }
   if (o != ingest::ParseOutcome::kAccepted) return {};
@@ -50,7 +52,8 @@ inline events::Event CheckParsed(ingest::ParseOutcome o, const events::EventView
   FUZZ_CHECK(static_cast<int>(e.source) < events::kSourceKindCount, "bad source %d",
              static_cast<int>(e.source));
   if (e.source == events::SourceKind::kCloudTrail) {
-    FUZZ_CHECK(e.latency_ms == -1 && e.http_status == 0, "CloudTrail event with latency %lld, status %d",
+    FUZZ_CHECK(e.latency_ms == -1 && e.http_status == 0,
+               "CloudTrail event with latency %lld, status %d",
                static_cast<long long>(e.latency_ms), e.http_status);
   }
   if (e.source == events::SourceKind::kJsonl) {
@@ -67,7 +70,8 @@ inline void ForEachRecord(std::string_view input,
                           const std::function<void(const ingest::RawRecord&)>& each) {
   static io::Buffer buffer;  // reused across inputs, as ingest reuses it across files
   auto src = io::FromMemory(input);
-  ingest::RecordStream rs(src.get(), "fuzz", [](const std::string&) {}, 16u << 20, &buffer);
+  ingest::RecordStream rs(
+      src.get(), "fuzz", [](const std::string&) {}, 16u << 20, &buffer);
   for (;;) {
     ingest::RawRecord r;
     auto more = rs.Next(&r);

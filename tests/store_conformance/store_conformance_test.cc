@@ -85,7 +85,8 @@ class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
 
 TEST_P(StoreConformanceTest, ReingestingTheSameFileChangesNothing) {
   Aggregator agg;
-  for (int i = 0; i < 5; ++i) agg.Add(Ev(1000 * i, OutcomeClass::kSuccess, "", SourceKind::kCloudTrail));
+  for (int i = 0; i < 5; ++i)
+    agg.Add(Ev(1000 * i, OutcomeClass::kSuccess, "", SourceKind::kCloudTrail));
   agg.Add(Ev(10, OutcomeClass::kServerError, "r1", SourceKind::kCloudTrail));
   EXPECT_FALSE(Commit("aaa", agg)[0].already_ingested);
   EXPECT_TRUE(Commit("aaa", agg)[0].already_ingested);
@@ -172,7 +173,8 @@ TEST_P(StoreConformanceTest, SamplesAreBoundedAndIndependentOfOrder) {
 
 TEST_P(StoreConformanceTest, SeriesMonthsAndFilters) {
   Aggregator agg;
-  agg.Add(Ev(*ParseTimestampMs("2026-03-31T23:58:00Z"), OutcomeClass::kSuccess, "", SourceKind::kCloudTrail));
+  agg.Add(Ev(*ParseTimestampMs("2026-03-31T23:58:00Z"), OutcomeClass::kSuccess, "",
+             SourceKind::kCloudTrail));
   agg.Add(Ev(*ParseTimestampMs("2026-04-01T00:01:00Z"), OutcomeClass::kServerError, "x",
              SourceKind::kCloudTrail));
   Commit("m", agg);
@@ -205,10 +207,12 @@ TEST_P(StoreConformanceTest, ManualChargesWinOverCur) {
   manual.origin = "manual";
   manual.amount = *ParseDecimal("400");
   ASSERT_TRUE(store_->PutCharge(manual).ok());
-  EXPECT_EQ((*store_->GetCharge("111122223333", "us-east-1", "kms", cur.month))->amount, Rational(400));
+  EXPECT_EQ((*store_->GetCharge("111122223333", "us-east-1", "kms", cur.month))->amount,
+            Rational(400));
   cur.amount = *ParseDecimal("1");  // re-import updates the CUR figure, manual still wins
   ASSERT_TRUE(store_->PutCharge(cur).ok());
-  EXPECT_EQ((*store_->GetCharge("111122223333", "us-east-1", "kms", cur.month))->amount, Rational(400));
+  EXPECT_EQ((*store_->GetCharge("111122223333", "us-east-1", "kms", cur.month))->amount,
+            Rational(400));
   EXPECT_EQ(store_->ListCharges({})->size(), 2u);
   EXPECT_FALSE((*store_->GetCharge("111122223333", "eu-west-1", "kms", cur.month)).has_value());
 }
@@ -237,7 +241,8 @@ TEST(SqliteStoreTest, RefusesAStoreFromANewerRecoup) {
   { ASSERT_TRUE(OpenSqliteStore(path).ok()); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES(999)", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES(999)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(db);
   auto s = OpenSqliteStore(path);
   ASSERT_FALSE(s.ok());

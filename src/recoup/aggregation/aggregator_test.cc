@@ -9,7 +9,8 @@ using events::EventView;
 using events::OutcomeClass;
 using events::SourceKind;
 
-EventView Ev(int64_t t, OutcomeClass oc, std::string_view rid = "", std::string_view region = "us-east-1") {
+EventView Ev(int64_t t, OutcomeClass oc, std::string_view rid = "",
+             std::string_view region = "us-east-1") {
   EventView e;
   e.time_ms = t;
   e.account = "111122223333";

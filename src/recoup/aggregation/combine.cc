@@ -22,8 +22,8 @@ std::vector<sla::IntervalCounts> CombineSources(const std::vector<SourceCell>& c
     const int64_t eligible = c.counts[static_cast<int>(OutcomeClass::kSuccess)] + c.server_errors;
     const int64_t others_only = std::max<int64_t>(0, ic.failed - c.server_errors);
     ic.requests = std::max(ic.requests, eligible + others_only);
-    for (OutcomeClass oc : {OutcomeClass::kThrottled, OutcomeClass::kClientError,
-                            OutcomeClass::kCustomKeyStore}) {
+    for (OutcomeClass oc :
+         {OutcomeClass::kThrottled, OutcomeClass::kClientError, OutcomeClass::kCustomKeyStore}) {
       const int i = static_cast<int>(oc);
       ic.excluded[i] = std::max(ic.excluded[i], c.counts[i]);
     }

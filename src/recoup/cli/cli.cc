@@ -2,16 +2,15 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "recoup/billing/cur_reader.h"
 #include "recoup/cli/ingest_run.h"
@@ -113,18 +112,17 @@ void PrintIngestSummary(const IngestSummary& s, const std::string& output) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::printf("files: %s found, %s ingested, %s already ingested",
-              WithCommas(s.files).c_str(), WithCommas(s.files_ingested).c_str(),
-              WithCommas(s.files_already).c_str());
+  std::printf("files: %s found, %s ingested, %s already ingested", WithCommas(s.files).c_str(),
+              WithCommas(s.files_ingested).c_str(), WithCommas(s.files_already).c_str());
   if (s.files_damaged > 0) std::printf(", %s damaged", WithCommas(s.files_damaged).c_str());
   if (s.files_failed > 0) std::printf(", %s unreadable", WithCommas(s.files_failed).c_str());
   if (s.files_not_recorded > 0) {
     std::printf(", %s with no usable record", WithCommas(s.files_not_recorded).c_str());
   }
-  std::printf("\nrecords: %s read, %s accepted, %s rejected, %s skipped (not evidence), %s duplicates\n",
-              WithCommas(s.records).c_str(), WithCommas(s.accepted).c_str(),
-              WithCommas(s.rejected).c_str(), WithCommas(s.skipped).c_str(),
-              WithCommas(s.duplicates).c_str());
+  std::printf(
+      "\nrecords: %s read, %s accepted, %s rejected, %s skipped (not evidence), %s duplicates\n",
+      WithCommas(s.records).c_str(), WithCommas(s.accepted).c_str(), WithCommas(s.rejected).c_str(),
+      WithCommas(s.skipped).c_str(), WithCommas(s.duplicates).c_str());
   std::printf("failing requests: %s new, %s matched across sources\n",
               WithCommas(s.new_failures).c_str(), WithCommas(s.cross_source).c_str());
   std::printf("%.1f MB of JSON in %.2f s (%.0f MB/s)\n", s.json_bytes / 1e6, s.seconds,
@@ -159,10 +157,12 @@ int RunIngestCmd(const Globals& g, const IngestArgs& a) {
   if (!store.ok()) return Fail(store.status());
   auto sum = RunIngest(**store, *catalog, opt);
   if (!sum.ok()) return Fail(sum.status());
-  for (const std::string& m : sum->messages) std::fprintf(stderr, "recoup: warning: %s\n", m.c_str());
+  for (const std::string& m : sum->messages)
+    std::fprintf(stderr, "recoup: warning: %s\n", m.c_str());
   if (sum->message_count > static_cast<int64_t>(sum->messages.size())) {
-    std::fprintf(stderr, "recoup: warning: ... and %lld more\n",
-                 static_cast<long long>(sum->message_count - static_cast<int64_t>(sum->messages.size())));
+    std::fprintf(
+        stderr, "recoup: warning: ... and %lld more\n",
+        static_cast<long long>(sum->message_count - static_cast<int64_t>(sum->messages.size())));
   }
   PrintIngestSummary(*sum, a.output);
   return kExitOk;
@@ -214,7 +214,8 @@ int RunReportCmd(const Globals& g, const ReportArgs& a) {
     }
     std::cout << report::RenderTable(*rows);
     if (detail) {
-      for (const auto& r : *rows) std::cout << "\n" << report::RenderIntervalsTable(r, a.all_intervals);
+      for (const auto& r : *rows)
+        std::cout << "\n" << report::RenderIntervalsTable(r, a.all_intervals);
     }
   }
   return kExitOk;
@@ -262,9 +263,8 @@ int RunBillingImport(const Globals& g, const std::vector<std::string>& paths,
       Status st = (*store)->PutCharge(rec);
       if (!st.ok()) return Fail(st);
       ++groups;
-      std::printf("%s  %-15s  %s  %s  $%s\n", c.account.c_str(), c.region.c_str(),
-                  service.c_str(), c.month.ToString().c_str(),
-                  report::FormatUsd(c.unblended).c_str());
+      std::printf("%s  %-15s  %s  %s  $%s\n", c.account.c_str(), c.region.c_str(), service.c_str(),
+                  c.month.ToString().c_str(), report::FormatUsd(c.unblended).c_str());
     }
   }
   std::printf("%s CUR rows read, %s rejected; %s (account, Region, month) charges stored\n",
@@ -308,8 +308,8 @@ int RunBillingList(const Globals& g) {
   if (!store.ok()) return Fail(store.status());
   auto all = (*store)->ListCharges({});
   if (!all.ok()) return Fail(all.status());
-  std::printf("%-12s  %-15s  %-7s  %-7s  %-7s  %14s  %s\n", "ACCOUNT", "REGION", "SERVICE",
-              "MONTH", "ORIGIN", "CHARGES $", "SOURCE");
+  std::printf("%-12s  %-15s  %-7s  %-7s  %-7s  %14s  %s\n", "ACCOUNT", "REGION", "SERVICE", "MONTH",
+              "ORIGIN", "CHARGES $", "SOURCE");
   for (const auto& c : *all) {
     std::printf("%-12s  %-15s  %-7s  %-7s  %-7s  %14s  %s\n", c.account.c_str(), c.region.c_str(),
                 c.service.c_str(), c.month.ToString().c_str(), c.origin.c_str(),
@@ -331,7 +331,8 @@ int RunDemoCmd(Globals g, const DemoArgs& a, bool store_given) {
   std::string out = a.out;
   if (out.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    std::string base = std::string(tmp != nullptr && *tmp != 0 ? tmp : "/tmp") + "/recoup-demo-XXXXXX";
+    std::string base =
+        std::string(tmp != nullptr && *tmp != 0 ? tmp : "/tmp") + "/recoup-demo-XXXXXX";
     std::vector<char> buf(base.begin(), base.end());
     buf.push_back(0);
     if (mkdtemp(buf.data()) == nullptr) return Fail(Unavailable("cannot create " + base));
@@ -340,13 +341,15 @@ int RunDemoCmd(Globals g, const DemoArgs& a, bool store_given) {
   demo::DemoOptions dopt;
   dopt.out_dir = out + "/evidence";
   dopt.month = *month;
-  std::printf("Generating a month (%s) of KMS evidence for two accounts and three Regions in %s ...\n",
-              month->ToString().c_str(), dopt.out_dir.c_str());
+  std::printf(
+      "Generating a month (%s) of KMS evidence for two accounts and three Regions in %s ...\n",
+      month->ToString().c_str(), dopt.out_dir.c_str());
   auto manifest = demo::GenerateDemo(dopt);
   if (!manifest.ok()) return Fail(manifest.status());
   if (!store_given) g.store_path = out + "/recoup.db";
   if (std::filesystem::exists(g.store_path) && !store_given) {
-    return Fail(FailedPrecondition(g.store_path + ": already exists; the demo wants a fresh store"));
+    return Fail(
+        FailedPrecondition(g.store_path + ": already exists; the demo wants a fresh store"));
   }
   std::printf("Store: %s\n\n", g.store_path.c_str());
 
@@ -383,10 +386,13 @@ int RunDemoCmd(Globals g, const DemoArgs& a, bool store_given) {
     std::printf("\n%s", report::RenderIntervalsTable(r, false).c_str());
     if (r.verdict.credit_usd) total += *r.verdict.credit_usd;
   }
-  std::printf("\nVerdict: AWS owes $%s in KMS service credits for %s.\n",
-              report::FormatUsd(total).c_str(), month->ToString().c_str());
-  std::printf("Re-run any step yourself, e.g.: recoup --store %s report --month %s --region us-east-1 --intervals\n",
-              g.store_path.c_str(), month->ToString().c_str());
+  std::printf("\nVerdict: AWS owes $%s in KMS service credits for %s (exactly $%s).\n",
+              report::FormatCents(total).c_str(), month->ToString().c_str(),
+              report::FormatUsd(total).c_str());
+  std::printf(
+      "Re-run any step yourself, e.g.: recoup --store %s report --month %s --region us-east-1 "
+      "--intervals\n",
+      g.store_path.c_str(), month->ToString().c_str());
   return kExitOk;
 }
 
@@ -410,10 +416,12 @@ int Run(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "cloudtrail", "csm", "jsonl"}));
   ingest->add_option("--account", ia.account,
                      "Account ID for sources that carry none (SDK CSM, some logs)");
-  ingest->add_option("--map", ia.map,
-                     "JSON-lines field mapping, e.g. time=ts,request_id=aws.requestId (docs/INGEST.md)");
-  ingest->add_option("--access-key-map", ia.access_key_map,
-                     "JSON file {\"AKIA...\": \"111122223333\"} mapping CSM access keys to accounts");
+  ingest->add_option(
+      "--map", ia.map,
+      "JSON-lines field mapping, e.g. time=ts,request_id=aws.requestId (docs/INGEST.md)");
+  ingest->add_option(
+      "--access-key-map", ia.access_key_map,
+      "JSON file {\"AKIA...\": \"111122223333\"} mapping CSM access keys to accounts");
   ingest->add_option("--threads", ia.threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(0, 256));
   ingest->add_option("--output", ia.output, "text|json summary")
@@ -429,13 +437,15 @@ int Run(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}));
   rep->add_flag("--intervals", ra.intervals,
                 "Also show the per-interval numbers behind each MUP (failing intervals)");
-  rep->add_flag("--all-intervals", ra.all_intervals, "Like --intervals, every interval with traffic");
+  rep->add_flag("--all-intervals", ra.all_intervals,
+                "Like --intervals, every interval with traffic");
 
   auto* bill = app.add_subcommand("billing", "The credit base: KMS charges per Region and month");
   bill->require_subcommand(1);
   std::vector<std::string> cur_paths;
   std::string product_code = "awskms";
-  auto* bimport = bill->add_subcommand("import", "Import Cost and Usage Report files (legacy or 2.0 CSV)");
+  auto* bimport =
+      bill->add_subcommand("import", "Import Cost and Usage Report files (legacy or 2.0 CSV)");
   bimport->add_option("paths", cur_paths, "CUR files or folders (.csv or .csv.gz)")->required();
   bimport->add_option("--product-code", product_code, "CUR product code (default awskms)");
   BillingSetArgs bs;
@@ -451,7 +461,8 @@ int Run(int argc, char** argv) {
   DemoArgs da;
   auto* demo_cmd = app.add_subcommand(
       "demo", "Generate a realistic month of KMS evidence, ingest it, and print the verdict");
-  demo_cmd->add_option("--out", da.out, "Folder for the generated evidence and store (default: a new temp folder)");
+  demo_cmd->add_option("--out", da.out,
+                       "Folder for the generated evidence and store (default: a new temp folder)");
   demo_cmd->add_option("--month", da.month, "YYYY-MM (default 2026-10)");
 
   try {

@@ -3,15 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -24,8 +23,8 @@ namespace {
 
 struct Item {
   ingest::FileResult result;
-  std::string display_path;  // as the user gave it, for messages
-  bool already = false;  // seen in the ledger before parsing
+  std::string display_path;   // as the user gave it, for messages
+  bool already = false;       // seen in the ledger before parsing
   bool not_recorded = false;  // every record rejected: not put in the ledger
   std::string supersedes;     // sha256 of the damaged copy this file repairs
   int64_t mtime_ns = 0;
@@ -71,7 +70,8 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
   RECOUP_ASSIGN_OR_RETURN(std::vector<std::string> files, io::ListInputFiles(opt.paths));
   IngestSummary sum;
   sum.files = static_cast<int64_t>(files.size());
-  int threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::thread::hardware_concurrency());
+  int threads =
+      opt.threads > 0 ? opt.threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(1, std::min<int>(threads, std::max<int>(1, static_cast<int>(files.size()))));
 
   // The interval length is a property of the SLA; every catalog version
@@ -139,8 +139,7 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
           // if this file starts with the same bytes, skip those records.
           int64_t skip = 0;
           if (ledger.ok()) {
-            auto damaged =
-                (*ledger)->FindDamagedFile(storage::LedgerName(path));
+            auto damaged = (*ledger)->FindDamagedFile(storage::LedgerName(path));
             if (damaged.ok() && damaged->has_value()) {
               const auto& d = **damaged;
               auto prefix = ingest::FileIngester::PrefixContentHash(files[i], d.json_bytes);
@@ -300,8 +299,8 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
       }
     }
     if (finished) break;
-    const bool due = batch.size() >= 64 ||
-                     std::chrono::steady_clock::now() - last_commit > std::chrono::milliseconds(500);
+    const bool due = batch.size() >= 64 || std::chrono::steady_clock::now() - last_commit >
+                                               std::chrono::milliseconds(500);
     if (due && !batch.empty()) {
       failure = commit();
       last_commit = std::chrono::steady_clock::now();

@@ -23,15 +23,15 @@ struct IngestOptions {
 };
 
 struct IngestSummary {
-  int64_t files = 0;             // files found
-  int64_t files_ingested = 0;    // new files committed
-  int64_t files_already = 0;     // skipped: already in the ledger
-  int64_t files_damaged = 0;     // truncated/corrupt streams (records before the damage kept)
+  int64_t files = 0;               // files found
+  int64_t files_ingested = 0;      // new files committed
+  int64_t files_already = 0;       // skipped: already in the ledger
+  int64_t files_damaged = 0;       // truncated/corrupt streams (records before the damage kept)
   int64_t files_not_recorded = 0;  // every record rejected: left out of the ledger
   int64_t files_failed = 0;        // could not be read at all
   int64_t records = 0, accepted = 0, skipped = 0, rejected = 0;
-  int64_t duplicates = 0;        // failing requests a source had already given
-  int64_t cross_source = 0;      // failing requests matched across sources
+  int64_t duplicates = 0;    // failing requests a source had already given
+  int64_t cross_source = 0;  // failing requests matched across sources
   int64_t new_failures = 0;
   int64_t json_bytes = 0, file_bytes = 0;
   double seconds = 0;

@@ -48,7 +48,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
@@ -60,7 +62,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (status_.ok()) status_ = Internal("Result constructed from OK status");
   }
@@ -85,10 +87,10 @@ class [[nodiscard]] Result {
 #define RECOUP_CONCAT_INNER(a, b) a##b
 #define RECOUP_CONCAT(a, b) RECOUP_CONCAT_INNER(a, b)
 
-#define RECOUP_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    ::recoup::Status _recoup_st = (expr);     \
-    if (!_recoup_st.ok()) return _recoup_st;  \
+#define RECOUP_RETURN_IF_ERROR(expr)         \
+  do {                                       \
+    ::recoup::Status _recoup_st = (expr);    \
+    if (!_recoup_st.ok()) return _recoup_st; \
   } while (0)
 
 #define RECOUP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

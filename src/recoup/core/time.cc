@@ -137,7 +137,11 @@ Result<int64_t> ParseRfc1123Ms(std::string_view s) {
     return BadTime(s);
   }
   if (r.substr(pos + 18) != " GMT" && r.substr(pos + 18) != " UTC") return BadTime(s);
-  if (d < 1 || d > DaysIn(y, m)) return BadTime(s);
+  if (r[pos] != ' ' || r[pos + 4] != ' ' || r[pos + 9] != ' ' || r[pos + 12] != ':' ||
+      r[pos + 15] != ':') {
+    return BadTime(s);
+  }
+  if (d < 1 || d > DaysIn(y, m) || h > 23 || mi > 59 || sec > 60) return BadTime(s);
   return (DaysFromCivil(y, m, static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 + sec) * 1000;
 }
 
@@ -165,8 +169,7 @@ Result<YearMonth> YearMonth::Parse(std::string_view s) {
   int64_t y, m;
   if (s.size() != 7 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &m) || m < 1 ||
       m > 12) {
-    return InvalidArgument("invalid month '" + std::string(s.substr(0, 32)) +
-                           "' (want YYYY-MM)");
+    return InvalidArgument("invalid month '" + std::string(s.substr(0, 32)) + "' (want YYYY-MM)");
   }
   return YearMonth{static_cast<int>(y), static_cast<int>(m)};
 }
@@ -182,7 +185,8 @@ int YearMonth::Days() const { return DaysIn(year, month); }
 
 YearMonth YearMonth::Plus(int months) const {
   const int64_t idx = static_cast<int64_t>(year) * 12 + (month - 1) + months;
-  return YearMonth{static_cast<int>(FloorDiv(idx, 12)), static_cast<int>(idx - FloorDiv(idx, 12) * 12) + 1};
+  return YearMonth{static_cast<int>(FloorDiv(idx, 12)),
+                   static_cast<int>(idx - FloorDiv(idx, 12) * 12) + 1};
 }
 
 std::string YearMonth::ToString() const {

@@ -21,9 +21,9 @@ TEST(TimeTest, ParsesFractionsOffsetsAndDates) {
 }
 
 TEST(TimeTest, RejectsMalformedTimestamps) {
-  for (const char* bad : {"", "2025", "2025-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
-                          "2025-10-20T25:00:00Z", "2025-10-20T06:48:00Q", "garbage",
-                          "2025-10-20T06:48:00Zjunk"}) {
+  for (const char* bad :
+       {"", "2025", "2025-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2025-10-20T25:00:00Z",
+        "2025-10-20T06:48:00Q", "garbage", "2025-10-20T06:48:00Zjunk"}) {
     EXPECT_FALSE(ParseTimestampMs(bad).ok()) << bad;
   }
   EXPECT_TRUE(ParseTimestampMs("2024-02-29T00:00:00Z").ok());
@@ -39,8 +39,8 @@ TEST(TimeTest, MonthLengthsAndBoundaries) {
   struct Case {
     const char* month;
     int days;
-  } cases[] = {{"2026-02", 28}, {"2024-02", 29}, {"2026-04", 30}, {"2026-10", 31},
-               {"2000-02", 29}, {"2100-02", 28}};
+  } cases[] = {{"2026-02", 28}, {"2024-02", 29}, {"2026-04", 30},
+               {"2026-10", 31}, {"2000-02", 29}, {"2100-02", 28}};
   for (const auto& c : cases) {
     auto m = YearMonth::Parse(c.month);
     ASSERT_TRUE(m.ok());

@@ -4,23 +4,34 @@ namespace recoup::events {
 
 const char* OutcomeClassName(OutcomeClass c) {
   switch (c) {
-    case OutcomeClass::kSuccess: return "success";
-    case OutcomeClass::kServerError: return "server_error";
-    case OutcomeClass::kThrottled: return "throttling";
-    case OutcomeClass::kClientError: return "client_error";
-    case OutcomeClass::kCustomKeyStore: return "custom_key_store";
-    case OutcomeClass::kNoResponse: return "no_response";
+    case OutcomeClass::kSuccess:
+      return "success";
+    case OutcomeClass::kServerError:
+      return "server_error";
+    case OutcomeClass::kThrottled:
+      return "throttling";
+    case OutcomeClass::kClientError:
+      return "client_error";
+    case OutcomeClass::kCustomKeyStore:
+      return "custom_key_store";
+    case OutcomeClass::kNoResponse:
+      return "no_response";
   }
   return "unknown";
 }
 
 const char* SourceKindName(SourceKind s) {
   switch (s) {
-    case SourceKind::kCloudTrail: return "cloudtrail";
-    case SourceKind::kCsm: return "csm";
-    case SourceKind::kJsonl: return "jsonl";
-    case SourceKind::kProbe: return "probe";
-    case SourceKind::kOtel: return "otel";
+    case SourceKind::kCloudTrail:
+      return "cloudtrail";
+    case SourceKind::kCsm:
+      return "csm";
+    case SourceKind::kJsonl:
+      return "jsonl";
+    case SourceKind::kProbe:
+      return "probe";
+    case SourceKind::kOtel:
+      return "otel";
   }
   return "unknown";
 }

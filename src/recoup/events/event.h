@@ -35,16 +35,16 @@ constexpr int kSourceKindCount = 5;
 const char* SourceKindName(SourceKind s);  // "cloudtrail", "csm", ...
 
 struct EventView {
-  int64_t time_ms = 0;             // request time, UTC
-  std::string_view account;        // 12-digit account ID
-  std::string_view region;         // e.g. "us-east-1"
-  std::string_view service;        // short name, e.g. "kms"
-  std::string_view operation;      // e.g. "Decrypt"
-  std::string_view error_code;     // empty on success
-  std::string_view request_id;     // AWS request ID; empty if none was returned
-  std::string_view resource;       // key ARN or key ID where known
-  int http_status = 0;             // 0 when unknown (CloudTrail has none)
-  int64_t latency_ms = -1;         // -1 when unknown
+  int64_t time_ms = 0;          // request time, UTC
+  std::string_view account;     // 12-digit account ID
+  std::string_view region;      // e.g. "us-east-1"
+  std::string_view service;     // short name, e.g. "kms"
+  std::string_view operation;   // e.g. "Decrypt"
+  std::string_view error_code;  // empty on success
+  std::string_view request_id;  // AWS request ID; empty if none was returned
+  std::string_view resource;    // key ARN or key ID where known
+  int http_status = 0;          // 0 when unknown (CloudTrail has none)
+  int64_t latency_ms = -1;      // -1 when unknown
   OutcomeClass outcome = OutcomeClass::kSuccess;
   SourceKind source = SourceKind::kCloudTrail;
 };

@@ -120,7 +120,8 @@ Status FileIngester::Ingest(const std::string& path, FileResult* out, int64_t sk
     std::unique_ptr<io::ByteSource> tail =
         eof || !out->stream_status.ok() ? io::FromMemory({}) : std::move(src);
     // The first `len` bytes are hashed already; hash the rest as it streams.
-    tail = io::Observing(std::move(tail), [&content](const char* p, size_t n) { content.Update(p, n); });
+    tail = io::Observing(std::move(tail),
+                         [&content](const char* p, size_t n) { content.Update(p, n); });
     std::unique_ptr<io::ByteSource> rest =
         io::Concat(std::string_view(doc_buf_.data(), len), std::move(tail));
     const Status pending = out->stream_status;

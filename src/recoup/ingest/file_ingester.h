@@ -17,19 +17,19 @@ namespace recoup::ingest {
 
 struct FileResult {
   std::string path;
-  std::string sha256;          // of the file's bytes as stored (compressed if gzip)
-  std::string content_hash;    // of the uncompressed content: the same records in
-                               // another wrapping (gzip or not) are the same file
+  std::string sha256;        // of the file's bytes as stored (compressed if gzip)
+  std::string content_hash;  // of the uncompressed content: the same records in
+                             // another wrapping (gzip or not) are the same file
   int64_t file_bytes = 0;
-  int64_t json_bytes = 0;      // uncompressed bytes read
-  int64_t records = 0;         // top-level records found
-  int64_t accepted = 0;        // events of a covered service
-  int64_t skipped = 0;         // valid records that are not evidence (other services, ...)
-  int64_t rejected = 0;        // invalid records + skipped garbage/oversize pieces
+  int64_t json_bytes = 0;           // uncompressed bytes read
+  int64_t records = 0;              // top-level records found
+  int64_t accepted = 0;             // events of a covered service
+  int64_t skipped = 0;              // valid records that are not evidence (other services, ...)
+  int64_t rejected = 0;             // invalid records + skipped garbage/oversize pieces
   std::vector<std::string> errors;  // the first kMaxErrors messages, "file:line: ..."
   int64_t error_count = 0;
-  Status stream_status;        // non-OK if the file itself failed part-way (truncated gzip)
-  int64_t records_yielded = 0; // whole records found (what a repaired copy may skip)
+  Status stream_status;            // non-OK if the file itself failed part-way (truncated gzip)
+  int64_t records_yielded = 0;     // whole records found (what a repaired copy may skip)
   int64_t superseded_records = 0;  // records skipped: already counted from a damaged copy
   aggregation::Aggregator agg;
 };

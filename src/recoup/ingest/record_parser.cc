@@ -39,17 +39,28 @@ Result<JsonlMapping> JsonlMapping::Parse(std::string_view spec) {
     const std::string_view field = item.substr(0, eq);
     std::string path(item.substr(eq + 1));
     std::string* slot = nullptr;
-    if (field == "time") slot = &m.time;
-    else if (field == "account") slot = &m.account;
-    else if (field == "region") slot = &m.region;
-    else if (field == "service") slot = &m.service;
-    else if (field == "operation") slot = &m.operation;
-    else if (field == "error_code") slot = &m.error_code;
-    else if (field == "http_status") slot = &m.http_status;
-    else if (field == "request_id") slot = &m.request_id;
-    else if (field == "resource") slot = &m.resource;
-    else if (field == "latency_ms") slot = &m.latency_ms;
-    else if (field == "custom_key_store_id") slot = &m.custom_key_store;
+    if (field == "time")
+      slot = &m.time;
+    else if (field == "account")
+      slot = &m.account;
+    else if (field == "region")
+      slot = &m.region;
+    else if (field == "service")
+      slot = &m.service;
+    else if (field == "operation")
+      slot = &m.operation;
+    else if (field == "error_code")
+      slot = &m.error_code;
+    else if (field == "http_status")
+      slot = &m.http_status;
+    else if (field == "request_id")
+      slot = &m.request_id;
+    else if (field == "resource")
+      slot = &m.resource;
+    else if (field == "latency_ms")
+      slot = &m.latency_ms;
+    else if (field == "custom_key_store_id")
+      slot = &m.custom_key_store;
     if (slot == nullptr) {
       return InvalidArgument("--map: unknown field '" + std::string(field) +
                              "' (want time, account, region, service, operation, error_code, "
@@ -134,20 +145,30 @@ void Collect(dom::object obj, Fields* f) {
     if (k.empty()) continue;
     switch (k[0]) {
       case 'e':
-        if (k == "eventTime") f->event_time = Str(v);
-        else if (k == "eventSource") f->event_source = Str(v);
-        else if (k == "eventName") f->event_name = Str(v);
-        else if (k == "errorCode") f->error_code = Str(v);
-        else if (k == "eventType") f->event_type = Str(v);
+        if (k == "eventTime")
+          f->event_time = Str(v);
+        else if (k == "eventSource")
+          f->event_source = Str(v);
+        else if (k == "eventName")
+          f->event_name = Str(v);
+        else if (k == "errorCode")
+          f->error_code = Str(v);
+        else if (k == "eventType")
+          f->event_type = Str(v);
         break;
       case 'a':
-        if (k == "awsRegion") f->aws_region = Str(v);
-        else if (k == "additionalEventData") ReadAdditional(v, f);
+        if (k == "awsRegion")
+          f->aws_region = Str(v);
+        else if (k == "additionalEventData")
+          ReadAdditional(v, f);
         break;
       case 'r':
-        if (k == "recipientAccountId") f->recipient_account = Str(v);
-        else if (k == "requestID") f->request_id = Str(v);
-        else if (k == "resources") ReadResources(v, f);
+        if (k == "recipientAccountId")
+          f->recipient_account = Str(v);
+        else if (k == "requestID")
+          f->request_id = Str(v);
+        else if (k == "resources")
+          ReadResources(v, f);
         break;
       case 'u':
         if (k == "userIdentity") ReadIdentity(v, f);
@@ -179,12 +200,16 @@ void Collect(dom::object obj, Fields* f) {
         }
         break;
       case 'S':
-        if (k == "Service") f->csm_service = Str(v);
-        else if (k == "SdkException") f->csm_sdk_exception = Str(v);
+        if (k == "Service")
+          f->csm_service = Str(v);
+        else if (k == "SdkException")
+          f->csm_sdk_exception = Str(v);
         break;
       case 'A':
-        if (k == "Api") f->csm_api = Str(v);
-        else if (k == "AwsException") f->csm_exception = Str(v);
+        if (k == "Api")
+          f->csm_api = Str(v);
+        else if (k == "AwsException")
+          f->csm_exception = Str(v);
         else if (k == "AttemptLatency") {
           Int(v, &f->csm_latency);
         } else if (k == "AccessKey") {
@@ -220,10 +245,14 @@ std::string Where(const RawRecord& rec) {
 std::string ToPointer(const std::string& dotted) {
   std::string p = "/";
   for (char c : dotted) {
-    if (c == '.') p.push_back('/');
-    else if (c == '~') p += "~0";
-    else if (c == '/') p += "~1";
-    else p.push_back(c);
+    if (c == '.')
+      p.push_back('/');
+    else if (c == '~')
+      p += "~0";
+    else if (c == '/')
+      p += "~1";
+    else
+      p.push_back(c);
   }
   return p;
 }
@@ -347,10 +376,11 @@ struct RecordParser::Impl {
     out->http_status = static_cast<int>(f.csm_status);
     out->latency_ms = f.csm_latency;
     out->source = SourceKind::kCsm;
-    out->outcome = Outcome(*terms, out->error_code.empty() && !f.csm_sdk_exception.empty()
-                                       ? f.csm_sdk_exception
-                                       : out->error_code,
-                           out->http_status, out->request_id);
+    out->outcome =
+        Outcome(*terms,
+                out->error_code.empty() && !f.csm_sdk_exception.empty() ? f.csm_sdk_exception
+                                                                        : out->error_code,
+                out->http_status, out->request_id);
     if (out->error_code.empty() && !f.csm_sdk_exception.empty()) {
       out->error_code = f.csm_sdk_exception;
     }
@@ -399,7 +429,8 @@ struct RecordParser::Impl {
     std::string& code = scratch[5];
     std::string& rid = scratch[6];
     std::string& res = scratch[7];
-    for (std::string* s : {&time_s, &account, &region, &service, &op, &code, &rid, &res}) s->clear();
+    for (std::string* s : {&time_s, &account, &region, &service, &op, &code, &rid, &res})
+      s->clear();
     int64_t time_ms = 0;
     {
       dom::element v;
@@ -417,10 +448,17 @@ struct RecordParser::Impl {
           return ParseOutcome::kRejected;
         }
         time_ms = *t;
-      } else if (v.get_int64().get(n) == simdjson::SUCCESS) {
-        time_ms = n > 100000000000LL ? n : n * 1000;
-      } else if (v.get_double().get(d) == simdjson::SUCCESS) {
-        time_ms = d > 1e11 ? static_cast<int64_t>(d) : static_cast<int64_t>(d * 1000);
+      } else if (v.get_double().get(d) == simdjson::SUCCESS ||
+                 v.get_int64().get(n) == simdjson::SUCCESS) {
+        // Epoch seconds or milliseconds (told apart by size), years 1970-9999.
+        if (v.get_int64().get(n) == simdjson::SUCCESS) d = static_cast<double>(n);
+        constexpr double kMaxMs = 253402300800000.0;  // 10000-01-01
+        const double ms = d > 1e11 ? d : d * 1000;
+        if (!(ms >= 0 && ms < kMaxMs)) {
+          *error = Where(rec) + ": field '" + m.time + "' is not a timestamp between 1970 and 9999";
+          return ParseOutcome::kRejected;
+        }
+        time_ms = static_cast<int64_t>(ms);
       } else {
         *error = Where(rec) + ": field '" + m.time + "' is not a timestamp";
         return ParseOutcome::kRejected;
@@ -551,8 +589,8 @@ ParseOutcome RecordParser::Impl::ParseElement(simdjson::dom::element doc, const 
     dom::element inner;
     dom::object iobj;
     Fields g;
-    auto e = im.inner_parser.parse(im.inner_buf.data(), f.cloudtrail_event.size(), false)
-                 .get(inner);
+    auto e =
+        im.inner_parser.parse(im.inner_buf.data(), f.cloudtrail_event.size(), false).get(inner);
     if (e == simdjson::SUCCESS) e = inner.get_object().get(iobj);
     if (e == simdjson::SUCCESS) Collect(iobj, &g);
     if (e != simdjson::SUCCESS) {

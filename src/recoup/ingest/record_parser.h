@@ -31,10 +31,10 @@ Result<InputFormat> ParseInputFormat(std::string_view name);
 // Field mapping for JSON-lines application logs. Each entry is a dotted path
 // into the object ("aws.requestId"). Defaults are the plain names below.
 struct JsonlMapping {
-  std::string time = "time";              // ISO 8601 string, or epoch ms/seconds number
+  std::string time = "time";  // ISO 8601 string, or epoch ms/seconds number
   std::string account = "account";
   std::string region = "region";
-  std::string service = "service";        // "kms" or "kms.amazonaws.com" or "KMS"
+  std::string service = "service";  // "kms" or "kms.amazonaws.com" or "KMS"
   std::string operation = "operation";
   std::string error_code = "error_code";
   std::string http_status = "http_status";
@@ -49,7 +49,7 @@ struct JsonlMapping {
 
 struct ParserOptions {
   InputFormat format = InputFormat::kAuto;
-  std::string default_account;  // for sources without an account (CSM)
+  std::string default_account;                             // for sources without an account (CSM)
   std::map<std::string, std::string> access_key_accounts;  // CSM AccessKey -> account
   JsonlMapping mapping;
 };

@@ -1,13 +1,13 @@
 #include "recoup/ingest/record_parser.h"
 
-#include "recoup/io/byte_source.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "recoup/io/byte_source.h"
 
 namespace recoup::ingest {
 namespace {
@@ -67,8 +67,12 @@ FileCounts ParseFile(const std::string& path) {
   std::string err;
   while (*rs.Next(&r)) {
     switch (parser.Parse(r, &ev, &err)) {
-      case ParseOutcome::kAccepted: ++c.accepted; break;
-      case ParseOutcome::kSkipped: ++c.skipped; break;
+      case ParseOutcome::kAccepted:
+        ++c.accepted;
+        break;
+      case ParseOutcome::kSkipped:
+        ++c.skipped;
+        break;
       case ParseOutcome::kRejected:
         ++c.rejected;
         c.errors.push_back(err);
@@ -120,13 +124,15 @@ TEST(ParserFileTest, EveryInvalidJsonDocExampleGivesAClearErrorAndKeepsTheRest) 
   EXPECT_EQ(seen, 9);
   // "... additional entries ..." between records: the records around it are kept.
   const FileCounts ref = ParseFile(
-      TestData() + "/cloudtrail/awsdocs-cloudtrail-user-guide/cloudtrail-event-reference-1.invalid-json.txt");
+      TestData() +
+      "/cloudtrail/awsdocs-cloudtrail-user-guide/cloudtrail-event-reference-1.invalid-json.txt");
   EXPECT_GE(ref.accepted + ref.skipped, 1);
 }
 
 TEST_F(ParserTest, SuccessfulDecryptIsASuccess) {
-  ASSERT_EQ(Parse(ReadAll(TestData() + "/cloudtrail/awsdocs-kms-developer-guide/ct-decrypt-1.json")),
-            ParseOutcome::kAccepted);
+  ASSERT_EQ(
+      Parse(ReadAll(TestData() + "/cloudtrail/awsdocs-kms-developer-guide/ct-decrypt-1.json")),
+      ParseOutcome::kAccepted);
   EXPECT_EQ(ev_.outcome, OutcomeClass::kSuccess);
   EXPECT_EQ(ev_.service, "kms");
   EXPECT_EQ(ev_.operation, "Decrypt");
@@ -158,7 +164,8 @@ TEST_F(ParserTest, ClassifiesCloudTrailErrorCodes) {
   auto rec = [](const char* code) {
     return std::string(R"({"eventTime":"2026-10-01T00:00:00Z","eventSource":"kms.amazonaws.com",
       "eventName":"Decrypt","awsRegion":"us-east-1","recipientAccountId":"111122223333",
-      "requestID":"r1","eventType":"AwsApiCall","errorCode":")") + code + "\"}";
+      "requestID":"r1","eventType":"AwsApiCall","errorCode":")") +
+           code + "\"}";
   };
   ASSERT_EQ(Parse(rec("KMSInternalException")), ParseOutcome::kAccepted);
   EXPECT_EQ(ev_.outcome, OutcomeClass::kServerError);
@@ -191,8 +198,9 @@ TEST_F(ParserTest, OtherServicesAndServiceEventsAreSkipped) {
   EXPECT_EQ(Parse(R"({"eventTime":"2026-10-01T00:00:00Z","eventSource":"ec2.amazonaws.com",
     "eventName":"RunInstances","awsRegion":"us-east-1","recipientAccountId":"111122223333"})"),
             ParseOutcome::kSkipped);
-  EXPECT_EQ(Parse(ReadAll(TestData() + "/cloudtrail/awsdocs-kms-developer-guide/ct-rotatekey-1.json")),
-            ParseOutcome::kSkipped);  // AwsServiceEvent
+  EXPECT_EQ(
+      Parse(ReadAll(TestData() + "/cloudtrail/awsdocs-kms-developer-guide/ct-rotatekey-1.json")),
+      ParseOutcome::kSkipped);  // AwsServiceEvent
 }
 
 TEST_F(ParserTest, LookupEventsResultsCarryTheRecordAsAString) {
@@ -205,8 +213,10 @@ TEST_F(ParserTest, LookupEventsResultsCarryTheRecordAsAString) {
     EXPECT_EQ(Parse(line), ParseOutcome::kSkipped) << error_;  // EC2 events
   }
   EXPECT_EQ(n, 6);
-  ASSERT_EQ(Parse(R"({"EventId":"e1","EventName":"Decrypt","CloudTrailEvent":"{\"eventTime\":\"2026-10-01T00:00:01Z\",\"eventSource\":\"kms.amazonaws.com\",\"eventName\":\"Decrypt\",\"awsRegion\":\"eu-west-1\",\"recipientAccountId\":\"444455556666\",\"requestID\":\"abc\",\"errorCode\":\"KMSInternalException\",\"eventType\":\"AwsApiCall\"}"})"),
-            ParseOutcome::kAccepted)
+  ASSERT_EQ(
+      Parse(
+          R"({"EventId":"e1","EventName":"Decrypt","CloudTrailEvent":"{\"eventTime\":\"2026-10-01T00:00:01Z\",\"eventSource\":\"kms.amazonaws.com\",\"eventName\":\"Decrypt\",\"awsRegion\":\"eu-west-1\",\"recipientAccountId\":\"444455556666\",\"requestID\":\"abc\",\"errorCode\":\"KMSInternalException\",\"eventType\":\"AwsApiCall\"}"})"),
+      ParseOutcome::kAccepted)
       << error_;
   EXPECT_EQ(ev_.region, "eu-west-1");
   EXPECT_EQ(ev_.request_id, "abc");
@@ -230,7 +240,8 @@ TEST_F(ParserTest, EventBridgeWrappedCloudTrailRecords) {
 }
 
 TEST_F(ParserTest, PantherKmsEvents) {
-  std::ifstream in(TestData() + "/cloudtrail/panther-analysis/panther_cloudtrail_test_events.kms.jsonl");
+  std::ifstream in(TestData() +
+                   "/cloudtrail/panther-analysis/panther_cloudtrail_test_events.kms.jsonl");
   std::string line;
   int accepted = 0, client = 0;
   while (std::getline(in, line)) {
@@ -258,17 +269,20 @@ TEST_F(ParserTest, CsmAttemptsAsBotocoreSendsThem) {
   EXPECT_EQ(ev_.latency_ms, 12);
   ASSERT_EQ(Parse(R"({"Version":1,"Type":"ApiCallAttempt","Service":"KMS","Api":"Decrypt",
     "Timestamp":1790000000123,"Region":"us-east-1","HttpStatusCode":500,"XAmznRequestId":"r-500",
-    "AwsException":"KMSInternalException","AwsExceptionMessage":"boom"})", opt),
+    "AwsException":"KMSInternalException","AwsExceptionMessage":"boom"})",
+                  opt),
             ParseOutcome::kAccepted);
   EXPECT_EQ(ev_.outcome, OutcomeClass::kServerError);
   EXPECT_EQ(ev_.request_id, "r-500");
   ASSERT_EQ(Parse(R"({"Version":1,"Type":"ApiCallAttempt","Service":"KMS","Api":"Decrypt",
     "Timestamp":1790000000123,"Region":"us-east-1","SdkException":"ReadTimeoutError",
-    "SdkExceptionMessage":"Read timeout"})", opt),
+    "SdkExceptionMessage":"Read timeout"})",
+                  opt),
             ParseOutcome::kAccepted);
   EXPECT_EQ(ev_.outcome, OutcomeClass::kNoResponse);
   EXPECT_EQ(Parse(R"({"Version":1,"Type":"ApiCall","Service":"KMS","Api":"Decrypt",
-    "Timestamp":1,"AttemptCount":1,"Region":"us-east-1","Latency":5})", opt),
+    "Timestamp":1,"AttemptCount":1,"Region":"us-east-1","Latency":5})",
+                  opt),
             ParseOutcome::kSkipped);
   // No account: a clear error.
   EXPECT_EQ(Parse(ok), ParseOutcome::kRejected);
@@ -283,12 +297,14 @@ TEST_F(ParserTest, CsmAttemptsAsBotocoreSendsThem) {
 TEST_F(ParserTest, JsonLinesWithAFieldMapping) {
   ParserOptions opt;
   opt.format = InputFormat::kJsonl;
-  auto m = JsonlMapping::Parse("time=ts,request_id=aws.requestId,http_status=aws.status,error_code=aws.error");
+  auto m = JsonlMapping::Parse(
+      "time=ts,request_id=aws.requestId,http_status=aws.status,error_code=aws.error");
   ASSERT_TRUE(m.ok());
   opt.mapping = *m;
   ASSERT_EQ(Parse(R"({"ts":"2026-10-14T09:12:00.250Z","account":"111122223333","region":"us-east-1",
     "service":"kms","operation":"Decrypt","aws":{"requestId":"abc","status":503,
-    "error":"DependencyTimeoutException"}})", opt),
+    "error":"DependencyTimeoutException"}})",
+                  opt),
             ParseOutcome::kAccepted)
       << error_;
   EXPECT_EQ(ev_.outcome, OutcomeClass::kServerError);

@@ -38,10 +38,10 @@ inline const char* FindOutside(const char* p, const char* e) {
                 ls = _mm_set1_epi8('['), rs = _mm_set1_epi8(']'), nl = _mm_set1_epi8('\n');
   while (e - p >= 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i m = _mm_or_si128(
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, nl)),
-                     _mm_or_si128(_mm_cmpeq_epi8(v, lb), _mm_cmpeq_epi8(v, rb))),
-        _mm_or_si128(_mm_cmpeq_epi8(v, ls), _mm_cmpeq_epi8(v, rs)));
+    const __m128i m =
+        _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, nl)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(v, lb), _mm_cmpeq_epi8(v, rb))),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, ls), _mm_cmpeq_epi8(v, rs)));
     const int bits = _mm_movemask_epi8(m);
     if (bits != 0) return p + __builtin_ctz(static_cast<unsigned>(bits));
     p += 16;
@@ -143,9 +143,12 @@ Result<bool> RecordStream::Next(RawRecord* out) {
         const char d = buf_.data()[pos_++];
         if (d == '\n') ++line_;
         if (in_str) {
-          if (esc) esc = false;
-          else if (d == '\\') esc = true;
-          else if (d == '"') in_str = false;
+          if (esc)
+            esc = false;
+          else if (d == '\\')
+            esc = true;
+          else if (d == '"')
+            in_str = false;
         } else if (d == '"') {
           in_str = true;
         } else if (d == '{' || d == '[') {
@@ -316,7 +319,7 @@ Result<bool> RecordStream::Next(RawRecord* out) {
       return false;
     }
     if (oversize) {
-      Report("record larger than " + std::to_string(max_record_ >> 20) + " MiB: skipped",
+      Report("record larger than " + std::to_string(max_record_ >> 10) + " KiB: skipped",
              start_line);
       begin_ = pos_;
       continue;

@@ -66,8 +66,8 @@ class RecordStream {
   int64_t bytes_read_ = 0;
   // Container the scanner is in between records.
   Ctx ctx_ = Ctx::kTop;
-  int wrapper_depth_ = 0;  // nesting inside a wrapper object while skipping its other keys
-  bool line_mode_ = false;       // JSON lines: a record may not span lines
+  int wrapper_depth_ = 0;   // nesting inside a wrapper object while skipping its other keys
+  bool line_mode_ = false;  // JSON lines: a record may not span lines
   bool line_mode_known_ = false;
 };
 

@@ -33,8 +33,8 @@ struct Out {
 Out Split(const std::string& input, size_t step = 1 << 20, size_t max_record = 1 << 20) {
   Out out;
   Trickle src(input, step);
-  RecordStream rs(&src, "f.json", [&](const std::string& m) { out.errors.push_back(m); },
-                  max_record);
+  RecordStream rs(
+      &src, "f.json", [&](const std::string& m) { out.errors.push_back(m); }, max_record);
   RawRecord r;
   for (;;) {
     auto more = rs.Next(&r);
@@ -48,8 +48,7 @@ Out Split(const std::string& input, size_t step = 1 << 20, size_t max_record = 1
 }
 
 TEST(RecordStreamTest, CloudTrailLogFileYieldsEachRecord) {
-  const std::string in =
-      R"({"Records":[{"a":1,"s":"x}]"},{"b":{"c":[1,2]}} , {"d":"\"}"}]})";
+  const std::string in = R"({"Records":[{"a":1,"s":"x}]"},{"b":{"c":[1,2]}} , {"d":"\"}"}]})";
   for (size_t step : {1u, 2u, 3u, 5u, 1024u}) {
     Out o = Split(in, step);
     ASSERT_EQ(o.records.size(), 3u) << step;
@@ -93,8 +92,9 @@ TEST(RecordStreamTest, BrokenJsonLineDoesNotSwallowTheNext) {
 
 TEST(RecordStreamTest, GarbageBetweenRecordsIsReportedAndSkipped) {
   // As in the AWS docs example "... additional entries ..." inside the array.
-  Out o = Split("{\"Records\": [\n{\"a\":1},\n... additional entries ...\n{\"b\":2}\n]}\n"
-                "not json at all\n{\"c\":3}");
+  Out o = Split(
+      "{\"Records\": [\n{\"a\":1},\n... additional entries ...\n{\"b\":2}\n]}\n"
+      "not json at all\n{\"c\":3}");
   ASSERT_EQ(o.records.size(), 3u);
   ASSERT_EQ(o.errors.size(), 2u);
   EXPECT_NE(o.errors[0].find("f.json:3:"), std::string::npos) << o.errors[0];
@@ -102,7 +102,8 @@ TEST(RecordStreamTest, GarbageBetweenRecordsIsReportedAndSkipped) {
 }
 
 TEST(RecordStreamTest, OversizeRecordsAreSkippedWithBoundedMemory) {
-  std::string big = "{\"Records\":[{\"a\":1},{\"huge\":\"" + std::string(5000, 'x') + "\"},{\"b\":2}]}";
+  std::string big =
+      "{\"Records\":[{\"a\":1},{\"huge\":\"" + std::string(5000, 'x') + "\"},{\"b\":2}]}";
   Out o = Split(big, 100, 1000);
   ASSERT_EQ(o.records.size(), 2u);
   ASSERT_EQ(o.errors.size(), 1u);

@@ -1,6 +1,7 @@
 #include "recoup/io/byte_source.h"
 
 #include <fcntl.h>
+#include <isa-l/igzip_lib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-
-#include <isa-l/igzip_lib.h>
 
 namespace recoup::io {
 
@@ -41,7 +40,7 @@ class MemorySource final : public ByteSource {
   explicit MemorySource(std::string_view d) : data_(d) {}
   Result<size_t> Read(char* buf, size_t n) override {
     const size_t k = std::min(n, data_.size() - pos_);
-    std::memcpy(buf, data_.data() + pos_, k);
+    if (k > 0) std::memcpy(buf, data_.data() + pos_, k);
     pos_ += k;
     return k;
   }
@@ -54,7 +53,9 @@ class MemorySource final : public ByteSource {
 class GzipSource final : public ByteSource {
  public:
   GzipSource(std::unique_ptr<ByteSource> inner, std::string name, Buffer* scratch)
-      : inner_(std::move(inner)), name_(std::move(name)), in_(scratch != nullptr ? scratch : &own_) {
+      : inner_(std::move(inner)),
+        name_(std::move(name)),
+        in_(scratch != nullptr ? scratch : &own_) {
     in_->Reserve(kInSize, 0);
     isal_inflate_init(&state_);
     state_.crc_flag = ISAL_GZIP;
@@ -236,7 +237,8 @@ Result<std::vector<std::string>> ListInputFiles(const std::vector<std::string>& 
     }
     if (!fs::is_directory(st)) return InvalidArgument(p + ": not a file or folder");
     std::vector<std::string> found;
-    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+    for (auto it =
+             fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       const std::string name = it->path().filename().string();
       if (!name.empty() && name[0] == '.') {

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "recoup/aggregation/combine.h"
 
@@ -16,6 +15,8 @@ using events::OutcomeClass;
 std::string FormatPct(const Rational& pct) { return FormatFixed(pct, 12, Rounding::kTruncate); }
 
 std::string FormatUsd(const Rational& usd) { return FormatDecimal(usd, 2, 10); }
+
+std::string FormatCents(const Rational& usd) { return FormatFixed(usd, 2, Rounding::kHalfUp); }
 
 namespace {
 
@@ -120,13 +121,13 @@ nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
   j["credit_pct"] = FormatDecimal(v.credit_pct, 0, 12);
   j["charges_usd"] = v.charges_usd ? nlohmann::ordered_json(FormatUsd(*v.charges_usd))
                                    : nlohmann::ordered_json(nullptr);
-  j["charges_source"] = r.charge ? nlohmann::ordered_json(r.charges_note)
-                                 : nlohmann::ordered_json(nullptr);
+  j["charges_source"] =
+      r.charge ? nlohmann::ordered_json(r.charges_note) : nlohmann::ordered_json(nullptr);
   j["credit_usd"] = v.credit_usd ? nlohmann::ordered_json(FormatUsd(*v.credit_usd))
                                  : nlohmann::ordered_json(nullptr);
-  j["credit_before_minimum_usd"] = v.credit_before_minimum_usd
-                                       ? nlohmann::ordered_json(FormatUsd(*v.credit_before_minimum_usd))
-                                       : nlohmann::ordered_json(nullptr);
+  j["credit_before_minimum_usd"] =
+      v.credit_before_minimum_usd ? nlohmann::ordered_json(FormatUsd(*v.credit_before_minimum_usd))
+                                  : nlohmann::ordered_json(nullptr);
   j["below_minimum"] = v.below_minimum;
   j["minimum_credit_usd"] = FormatUsd(r.version->minimum_credit_usd);
   j["claim_deadline"] = FormatTimestamp(v.claim_deadline_ms);
@@ -136,17 +137,17 @@ nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const sla::IntervalCounts& c : r.intervals) {
       const Rational rate = sla::IntervalErrorRate(*r.version, c);
-      arr.push_back({{"start", FormatTimestamp(c.start_ms)},
-                     {"requests", c.requests},
-                     {"failed_requests", c.failed},
-                     {"error_rate", rate.get_str()},
-                     {"error_rate_pct", FormatPct(rate * 100)},
-                     {"excluded_requests",
-                      {{"throttling", c.excluded[static_cast<int>(OutcomeClass::kThrottled)]},
-                       {"client_error", c.excluded[static_cast<int>(OutcomeClass::kClientError)]},
-                       {"custom_key_store",
-                        c.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)]}}},
-                     {"no_response_requests", c.no_response}});
+      arr.push_back(
+          {{"start", FormatTimestamp(c.start_ms)},
+           {"requests", c.requests},
+           {"failed_requests", c.failed},
+           {"error_rate", rate.get_str()},
+           {"error_rate_pct", FormatPct(rate * 100)},
+           {"excluded_requests",
+            {{"throttling", c.excluded[static_cast<int>(OutcomeClass::kThrottled)]},
+             {"client_error", c.excluded[static_cast<int>(OutcomeClass::kClientError)]},
+             {"custom_key_store", c.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)]}}},
+           {"no_response_requests", c.no_response}});
     }
     j["interval_detail"] = arr;
   }
@@ -157,8 +158,10 @@ std::string CsvField(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"') out += "\"\"";
-    else out.push_back(c);
+    if (c == '"')
+      out += "\"\"";
+    else
+      out.push_back(c);
   }
   return out + "\"";
 }
@@ -198,13 +201,14 @@ std::string RenderCsv(const std::vector<ReportRow>& rows) {
 std::string RenderTable(const std::vector<ReportRow>& rows) {
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-12s  %-15s  %-7s  %-7s  %-18s  %10s  %7s  %-8s  %6s  %12s  %12s  %s\n",
-                "ACCOUNT", "REGION", "SERVICE", "MONTH", "MUP %", "REQUESTS", "FAILED",
-                "BREACHED", "CREDIT", "CHARGES $", "CREDIT $", "CLAIM BY");
+  std::snprintf(line, sizeof line,
+                "%-12s  %-15s  %-7s  %-7s  %-18s  %10s  %7s  %-8s  %6s  %12s  %12s  %s\n",
+                "ACCOUNT", "REGION", "SERVICE", "MONTH", "MUP %", "REQUESTS", "FAILED", "BREACHED",
+                "CREDIT", "CHARGES $", "CREDIT $", "CLAIM BY");
   out << line;
   for (const ReportRow& r : rows) {
     const sla::Verdict& v = r.verdict;
-    std::string credit = v.credit_usd ? FormatUsd(*v.credit_usd) : "unknown";
+    std::string credit = v.credit_usd ? FormatCents(*v.credit_usd) : "unknown";
     if (v.below_minimum) credit += " (below $" + FormatUsd(r.version->minimum_credit_usd) + ")";
     std::snprintf(line, sizeof line,
                   "%-12s  %-15s  %-7s  %-7s  %-18s  %10lld  %7lld  %-8s  %5s%%  %12s  %12s  %s\n",
@@ -212,7 +216,7 @@ std::string RenderTable(const std::vector<ReportRow>& rows) {
                   r.key.month.ToString().c_str(), FormatFixed(v.mup_pct, 12).c_str(),
                   static_cast<long long>(v.requests), static_cast<long long>(v.failed_requests),
                   v.breached ? "YES" : "no", FormatDecimal(v.credit_pct, 0, 4).c_str(),
-                  v.charges_usd ? FormatUsd(*v.charges_usd).c_str() : "unknown", credit.c_str(),
+                  v.charges_usd ? FormatCents(*v.charges_usd).c_str() : "unknown", credit.c_str(),
                   v.breached ? FormatTimestamp(v.claim_deadline_ms).c_str() : "-");
     out << line;
   }
@@ -226,8 +230,8 @@ std::string RenderIntervalsTable(const ReportRow& r, bool all_intervals) {
       << ", " << r.key.month.ToString() << " (SLA " << v.sla_version << ", commitment "
       << FormatDecimal(v.commitment_pct, 0, 12) << "%)\n";
   out << "Intervals in the month: " << v.intervals << " (" << r.key.month.Days() << " days x "
-      << 86400 / r.version->interval_seconds << " intervals of "
-      << r.version->interval_seconds / 60 << " minutes); intervals without requests count as "
+      << 86400 / r.version->interval_seconds << " intervals of " << r.version->interval_seconds / 60
+      << " minutes); intervals without requests count as "
       << FormatDecimal(r.version->empty_interval_error_rate * 100, 0, 12) << "% errors.\n";
   out << (all_intervals ? "Every interval with traffic:\n" : "Intervals with server errors:\n");
   char line[256];
@@ -277,11 +281,11 @@ std::string RenderIntervalsCsv(const std::vector<ReportRow>& rows) {
   for (const ReportRow& r : rows) {
     for (const sla::IntervalCounts& c : r.intervals) {
       const Rational rate = sla::IntervalErrorRate(*r.version, c);
-      out << CsvField(r.key.account) << ',' << CsvField(r.key.region) << ',' << r.key.service
-          << ',' << r.key.month.ToString() << ',' << FormatTimestamp(c.start_ms) << ','
-          << c.requests << ',' << c.failed << ',' << rate.get_str() << ','
-          << FormatPct(rate * 100) << ',' << c.excluded[static_cast<int>(OutcomeClass::kThrottled)]
-          << ',' << c.excluded[static_cast<int>(OutcomeClass::kClientError)] << ','
+      out << CsvField(r.key.account) << ',' << CsvField(r.key.region) << ',' << r.key.service << ','
+          << r.key.month.ToString() << ',' << FormatTimestamp(c.start_ms) << ',' << c.requests
+          << ',' << c.failed << ',' << rate.get_str() << ',' << FormatPct(rate * 100) << ','
+          << c.excluded[static_cast<int>(OutcomeClass::kThrottled)] << ','
+          << c.excluded[static_cast<int>(OutcomeClass::kClientError)] << ','
           << c.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)] << ',' << c.no_response
           << '\n';
     }

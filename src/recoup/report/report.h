@@ -43,5 +43,6 @@ std::string RenderIntervalsCsv(const std::vector<ReportRow>& rows);
 // across a tier boundary).
 std::string FormatPct(const Rational& pct);
 std::string FormatUsd(const Rational& usd);  // exact, at least 2 decimals
+std::string FormatCents(const Rational& usd);  // rounded half up to the cent, for people
 
 }  // namespace recoup::report

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "recoup/core/sha256.h"
 
@@ -78,6 +77,17 @@ Result<Rational> Dec(const nlohmann::json& j, const char* key, const std::string
   return r;
 }
 
+Result<int> IntField(const nlohmann::json& j, const char* key, int dflt, int lo, int hi,
+                     const std::string& where) {
+  if (!j.contains(key)) return dflt;
+  const auto& v = j[key];
+  if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
+    return InvalidArgument(where + "." + key + ": want a whole number from " + std::to_string(lo) +
+                           " to " + std::to_string(hi));
+  }
+  return static_cast<int>(v.get<int64_t>());
+}
+
 Result<SlaVersion> ParseVersion(const nlohmann::json& j, const std::string& where) {
   SlaVersion v;
   if (!j.is_object()) return InvalidArgument(where + ": not an object");
@@ -107,7 +117,8 @@ Result<SlaVersion> ParseVersion(const nlohmann::json& j, const std::string& wher
   if (v.tiers.front().below_pct != v.commitment_pct) {
     return InvalidArgument(where + ".tiers: the highest tier must start at commitment_pct");
   }
-  v.interval_seconds = j.value("interval_seconds", 300);
+  RECOUP_ASSIGN_OR_RETURN(v.interval_seconds,
+                          IntField(j, "interval_seconds", 300, 1, 86400, where));
   if (v.interval_seconds <= 0 || 86400 % v.interval_seconds != 0) {
     return InvalidArgument(where + ".interval_seconds: must divide a day");
   }
@@ -132,7 +143,8 @@ Result<SlaVersion> ParseVersion(const nlohmann::json& j, const std::string& wher
   if (v.charges_scope != "region" && v.charges_scope != "account_all_regions") {
     return InvalidArgument(where + ".charges_scope: want region or account_all_regions");
   }
-  v.claim_window_billing_cycles = j.value("claim_window_billing_cycles", 2);
+  RECOUP_ASSIGN_OR_RETURN(v.claim_window_billing_cycles,
+                          IntField(j, "claim_window_billing_cycles", 2, 0, 120, where));
   return v;
 }
 
@@ -172,13 +184,13 @@ Result<std::shared_ptr<const Catalog>> Catalog::Parse(std::string_view json,
       }
       for (size_t i = 0; i < s["versions"].size(); ++i) {
         RECOUP_ASSIGN_OR_RETURN(
-            SlaVersion v, ParseVersion(s["versions"][i], where + ".versions[" + std::to_string(i) + "]"));
+            SlaVersion v,
+            ParseVersion(s["versions"][i], where + ".versions[" + std::to_string(i) + "]"));
         t.versions.push_back(std::move(v));
       }
-      std::sort(t.versions.begin(), t.versions.end(),
-                [](const SlaVersion& a, const SlaVersion& b) {
-                  return a.effective_month < b.effective_month;
-                });
+      std::sort(t.versions.begin(), t.versions.end(), [](const SlaVersion& a, const SlaVersion& b) {
+        return a.effective_month < b.effective_month;
+      });
       cat->services_.push_back(std::move(t));
     }
   } catch (const nlohmann::json::exception& e) {

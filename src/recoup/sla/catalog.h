@@ -37,8 +37,8 @@ struct SlaVersion {
   bool excluded_in_total = false;      // keep excluded requests in an interval's total?
   std::vector<events::OutcomeClass> excluded_classes;
   Rational minimum_credit_usd;
-  std::string minimum_rule;    // "credit_must_exceed": credit issued only if > minimum
-  std::string charges_scope;   // "region" or "account_all_regions"
+  std::string minimum_rule;   // "credit_must_exceed": credit issued only if > minimum
+  std::string charges_scope;  // "region" or "account_all_regions"
   int claim_window_billing_cycles = 2;
 
   // Credit percentage for an unrounded MUP; 0 when the commitment was met.

@@ -42,15 +42,17 @@ TEST(CatalogTest, ClassifiesAll48KmsErrorsAndCommonOnes) {
                         "CustomKeyStoreInvalidStateException"}) {
     EXPECT_EQ(kms->Classify(c, 400), OutcomeClass::kCustomKeyStore) << c;
   }
-  for (const char* c : {"AccessDeniedException", "NotFoundException", "DisabledException",
-                        "KMSInvalidStateException", "IncorrectKeyException", "ValidationException"}) {
+  for (const char* c :
+       {"AccessDeniedException", "NotFoundException", "DisabledException",
+        "KMSInvalidStateException", "IncorrectKeyException", "ValidationException"}) {
     EXPECT_EQ(kms->Classify(c, 0), OutcomeClass::kClientError) << c;
   }
   // Modelled codes: 3 server + 22 custom key store + 23 client = 48.
   int server = 0, cks = 0, client = 0;
   for (const auto& [code, cls] : kms->codes) {
     if (cls == OutcomeClass::kServerError && code.find("Exception") != std::string::npos &&
-        (code.rfind("KMS", 0) == 0 || code.rfind("Key", 0) == 0 || code.rfind("Dependency", 0) == 0)) {
+        (code.rfind("KMS", 0) == 0 || code.rfind("Key", 0) == 0 ||
+         code.rfind("Dependency", 0) == 0)) {
       ++server;
     }
     if (cls == OutcomeClass::kCustomKeyStore) ++cks;
@@ -69,9 +71,11 @@ TEST(CatalogTest, UnknownCodesFallBackOnHttpStatusConservatively) {
 }
 
 TEST(CatalogTest, RejectsBrokenCatalogsNamingTheField) {
-  auto r = Catalog::Parse(R"({"services":{"kms":{"versions":[{"id":"x","effective_from":"2022-11-29",
+  auto r =
+      Catalog::Parse(R"({"services":{"kms":{"versions":[{"id":"x","effective_from":"2022-11-29",
       "commitment_pct":"99.999","tiers":[{"below_pct":"99.9x","credit_pct":"10"}],
-      "minimum_credit_usd":"1"}]}}})", "my.json");
+      "minimum_credit_usd":"1"}]}}})",
+                     "my.json");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("my.json: services.kms.versions[0].tiers[0].below_pct"),
             std::string::npos)

@@ -42,9 +42,9 @@ struct MonthInput {
 struct Verdict {
   std::string sla_version;
   Rational commitment_pct;
-  int64_t intervals = 0;                // every interval of the month
+  int64_t intervals = 0;  // every interval of the month
   int64_t intervals_with_requests = 0;
-  int64_t failing_intervals = 0;        // intervals with at least one server error
+  int64_t failing_intervals = 0;  // intervals with at least one server error
   int64_t requests = 0;
   int64_t failed_requests = 0;
   std::array<int64_t, events::kOutcomeClassCount> excluded{};

@@ -38,9 +38,9 @@ struct FileLedgerEntry {
   int64_t mtime_ns = 0;      // modification time when read
   int64_t file_bytes = 0, json_bytes = 0;
   int64_t records = 0, accepted = 0, skipped = 0, rejected = 0, errors = 0;
-  std::string status;  // "ok" or the stream error (e.g. truncated gzip)
-  int64_t records_yielded = 0;   // whole records found in the file
-  std::string supersedes;        // sha256 of a damaged copy whose records this one repeats
+  std::string status;           // "ok" or the stream error (e.g. truncated gzip)
+  int64_t records_yielded = 0;  // whole records found in the file
+  std::string supersedes;       // sha256 of a damaged copy whose records this one repeats
   int64_t ingested_at_ms = 0;
 };
 
@@ -50,9 +50,9 @@ struct FileBatchItem {
 };
 
 struct ItemOutcome {
-  bool already_ingested = false;   // the ledger had this SHA-256 or content: nothing added
-  int64_t new_failures = 0;        // failing requests first seen now
-  int64_t duplicate_failures = 0;  // failing requests this source had already given
+  bool already_ingested = false;     // the ledger had this SHA-256 or content: nothing added
+  int64_t new_failures = 0;          // failing requests first seen now
+  int64_t duplicate_failures = 0;    // failing requests this source had already given
   int64_t cross_source_matches = 0;  // failing requests another source had already given
 };
 
@@ -105,14 +105,15 @@ class Store {
 
   virtual Result<std::vector<SeriesMonth>> ListSeriesMonths(const SeriesFilter& filter) = 0;
   // Per-source cells and per-interval distinct failures in [start_ms, end_ms).
-  virtual Result<std::vector<aggregation::SourceCell>> LoadSourceCells(
-      const std::string& account, const std::string& region, const std::string& service,
-      int64_t start_ms, int64_t end_ms) = 0;
+  virtual Result<std::vector<aggregation::SourceCell>> LoadSourceCells(const std::string& account,
+                                                                       const std::string& region,
+                                                                       const std::string& service,
+                                                                       int64_t start_ms,
+                                                                       int64_t end_ms) = 0;
   virtual Result<std::map<int64_t, int64_t>> LoadFailureUnion(const std::string& account,
-                                                               const std::string& region,
-                                                               const std::string& service,
-                                                               int64_t start_ms,
-                                                               int64_t end_ms) = 0;
+                                                              const std::string& region,
+                                                              const std::string& service,
+                                                              int64_t start_ms, int64_t end_ms) = 0;
   // Failing requests (all of them, ordered by time then request ID), with
   // `source` set to the lowest source that saw each.
   virtual Result<std::vector<events::Event>> LoadFailures(const std::string& account,

@@ -104,8 +104,8 @@ class SqliteStore final : public Store {
     // than fail, and decide on migrations inside the write transaction.
     sqlite3_busy_timeout(db_, 30000);
     RECOUP_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
-    RECOUP_RETURN_IF_ERROR(Exec(opt_.sync_full ? "PRAGMA synchronous=FULL"
-                                               : "PRAGMA synchronous=NORMAL"));
+    RECOUP_RETURN_IF_ERROR(
+        Exec(opt_.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
     const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
     // Fast path: an up-to-date store needs no write lock.
     if (auto v = SchemaVersion(); v.ok() && *v == latest) return Status::Ok();
@@ -131,7 +131,8 @@ class SqliteStore final : public Store {
   }
 
   Status Migrate(int64_t latest) {
-    RECOUP_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
+    RECOUP_RETURN_IF_ERROR(
+        Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
     RECOUP_ASSIGN_OR_RETURN(int64_t version, SchemaVersion());
     if (version > latest) {
       return FailedPrecondition(path_ + ": store schema version " + std::to_string(version) +
@@ -161,8 +162,9 @@ class SqliteStore final : public Store {
   Result<bool> HasFileAt(const std::string& path, int64_t size, int64_t mtime_ns) override {
     if (!has_at_) {
       has_at_ = std::make_unique<Stmt>();
-      RECOUP_RETURN_IF_ERROR(Prepare(
-          "SELECT 1 FROM ingested_files WHERE path=? AND file_bytes=? AND mtime_ns=?", has_at_.get()));
+      RECOUP_RETURN_IF_ERROR(
+          Prepare("SELECT 1 FROM ingested_files WHERE path=? AND file_bytes=? AND mtime_ns=?",
+                  has_at_.get()));
     }
     has_at_->Reset();
     has_at_->Bind(1, path);
@@ -177,11 +179,11 @@ class SqliteStore final : public Store {
 
   Result<std::optional<DamagedFile>> FindDamagedFile(const std::string& file_name) override {
     Stmt s;
-    RECOUP_RETURN_IF_ERROR(Prepare(
-        "SELECT sha256, json_bytes, content_hash, records_yielded FROM ingested_files"
-        " WHERE name=? AND status <> 'ok' AND superseded_by IS NULL"
-        " ORDER BY ingested_at_ms LIMIT 1",
-        &s));
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT sha256, json_bytes, content_hash, records_yielded FROM ingested_files"
+                " WHERE name=? AND status <> 'ok' AND superseded_by IS NULL"
+                " ORDER BY ingested_at_ms LIMIT 1",
+                &s));
     s.Bind(1, file_name);
     const int rc = sqlite3_step(s.get());
     if (rc == SQLITE_DONE) return std::optional<DamagedFile>();
@@ -245,11 +247,11 @@ class SqliteStore final : public Store {
     RECOUP_ASSIGN_OR_RETURN(int64_t sid, FindSeries(account, region, service));
     if (sid < 0) return out;
     Stmt s;
-    RECOUP_RETURN_IF_ERROR(Prepare(
-        "SELECT interval_start_ms, source, success, server_error, throttled, client_error,"
-        " custom_key_store, no_response FROM interval_counts"
-        " WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?",
-        &s));
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT interval_start_ms, source, success, server_error, throttled, client_error,"
+                " custom_key_store, no_response FROM interval_counts"
+                " WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?",
+                &s));
     s.Bind(1, sid);
     s.Bind(2, start_ms);
     s.Bind(3, end_ms);
@@ -264,10 +266,10 @@ class SqliteStore final : public Store {
     if (rc != SQLITE_DONE) return Error("LoadSourceCells");
     // Per-source distinct failures from the failure ledger.
     Stmt f;
-    RECOUP_RETURN_IF_ERROR(Prepare(
-        "SELECT interval_start_ms, sources FROM failures"
-        " WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?",
-        &f));
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT interval_start_ms, sources FROM failures"
+                " WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?",
+                &f));
     f.Bind(1, sid);
     f.Bind(2, start_ms);
     f.Bind(3, end_ms);
@@ -289,18 +291,18 @@ class SqliteStore final : public Store {
   }
 
   Result<std::map<int64_t, int64_t>> LoadFailureUnion(const std::string& account,
-                                                       const std::string& region,
-                                                       const std::string& service,
-                                                       int64_t start_ms, int64_t end_ms) override {
+                                                      const std::string& region,
+                                                      const std::string& service, int64_t start_ms,
+                                                      int64_t end_ms) override {
     std::map<int64_t, int64_t> out;
     RECOUP_ASSIGN_OR_RETURN(int64_t sid, FindSeries(account, region, service));
     if (sid < 0) return out;
     Stmt s;
-    RECOUP_RETURN_IF_ERROR(Prepare(
-        "SELECT interval_start_ms, COUNT(*) FROM failures"
-        " WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?"
-        " GROUP BY interval_start_ms",
-        &s));
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT interval_start_ms, COUNT(*) FROM failures"
+                " WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?"
+                " GROUP BY interval_start_ms",
+                &s));
     s.Bind(1, sid);
     s.Bind(2, start_ms);
     s.Bind(3, end_ms);
@@ -317,11 +319,11 @@ class SqliteStore final : public Store {
     RECOUP_ASSIGN_OR_RETURN(int64_t sid, FindSeries(account, region, service));
     if (sid < 0) return out;
     Stmt s;
-    RECOUP_RETURN_IF_ERROR(Prepare(
-        "SELECT time_ms, request_id, operation, error_code, http_status, resource, sources"
-        " FROM failures WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?"
-        " ORDER BY time_ms, request_id LIMIT ?",
-        &s));
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT time_ms, request_id, operation, error_code, http_status, resource, sources"
+                " FROM failures WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?"
+                " ORDER BY time_ms, request_id LIMIT ?",
+                &s));
     s.Bind(1, sid);
     s.Bind(2, start_ms);
     s.Bind(3, end_ms);
@@ -359,11 +361,11 @@ class SqliteStore final : public Store {
     RECOUP_ASSIGN_OR_RETURN(int64_t sid, FindSeries(account, region, service));
     if (sid < 0) return out;
     Stmt s;
-    RECOUP_RETURN_IF_ERROR(Prepare(
-        "SELECT time_ms, request_id, operation, error_code, http_status, resource, source,"
-        " outcome FROM samples WHERE series_id=? AND interval_start_ms>=? AND"
-        " interval_start_ms<? ORDER BY time_ms, request_id, source",
-        &s));
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT time_ms, request_id, operation, error_code, http_status, resource, source,"
+                " outcome FROM samples WHERE series_id=? AND interval_start_ms>=? AND"
+                " interval_start_ms<? ORDER BY time_ms, request_id, source",
+                &s));
     s.Bind(1, sid);
     s.Bind(2, start_ms);
     s.Bind(3, end_ms);
@@ -389,22 +391,24 @@ class SqliteStore final : public Store {
 
   Status PutCharge(const ChargeRecord& c) override {
     Stmt s;
-    RECOUP_RETURN_IF_ERROR(Prepare(
-        "INSERT INTO charges(account, region, service, month, origin, amount, net_amount,"
-        " credits, tax, currency, source, updated_at_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
-        " ON CONFLICT(account, region, service, month, origin) DO UPDATE SET"
-        " amount=excluded.amount, net_amount=excluded.net_amount, credits=excluded.credits,"
-        " tax=excluded.tax, currency=excluded.currency, source=excluded.source,"
-        " updated_at_ms=excluded.updated_at_ms",
-        &s));
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("INSERT INTO charges(account, region, service, month, origin, amount, net_amount,"
+                " credits, tax, currency, source, updated_at_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(account, region, service, month, origin) DO UPDATE SET"
+                " amount=excluded.amount, net_amount=excluded.net_amount, credits=excluded.credits,"
+                " tax=excluded.tax, currency=excluded.currency, source=excluded.source,"
+                " updated_at_ms=excluded.updated_at_ms",
+                &s));
     s.Bind(1, c.account);
     s.Bind(2, c.region);
     s.Bind(3, c.service);
     s.Bind(4, c.month.ToString());
     s.Bind(5, c.origin);
     s.Bind(6, FormatDecimal(c.amount, 0, 12));
-    if (c.net_amount) s.Bind(7, FormatDecimal(*c.net_amount, 0, 12));
-    else s.BindNull(7);
+    if (c.net_amount)
+      s.Bind(7, FormatDecimal(*c.net_amount, 0, 12));
+    else
+      s.BindNull(7);
     s.Bind(8, FormatDecimal(c.credits, 0, 12));
     s.Bind(9, FormatDecimal(c.tax, 0, 12));
     s.Bind(10, c.currency);
@@ -479,10 +483,10 @@ class SqliteStore final : public Store {
   Result<StoreTotals> Totals() override {
     StoreTotals t;
     Stmt s;
-    RECOUP_RETURN_IF_ERROR(Prepare(
-        "SELECT COUNT(*), COALESCE(SUM(records),0), COALESCE(SUM(accepted),0),"
-        " COALESCE(SUM(rejected),0), (SELECT COUNT(*) FROM failures) FROM ingested_files",
-        &s));
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT COUNT(*), COALESCE(SUM(records),0), COALESCE(SUM(accepted),0),"
+                " COALESCE(SUM(rejected),0), (SELECT COUNT(*) FROM failures) FROM ingested_files",
+                &s));
     if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("Totals");
     t.files = s.Int(0);
     t.records = s.Int(1);
@@ -566,8 +570,8 @@ class SqliteStore final : public Store {
         " custom_key_store=custom_key_store+excluded.custom_key_store,"
         " no_response=no_response+excluded.no_response",
         &cell));
-    RECOUP_RETURN_IF_ERROR(Prepare(
-        "SELECT sources, time_ms FROM failures WHERE series_id=? AND request_id=?", &fget));
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT sources, time_ms FROM failures WHERE series_id=? AND request_id=?", &fget));
     RECOUP_RETURN_IF_ERROR(Prepare(
         "INSERT INTO failures(series_id, request_id, interval_start_ms, time_ms, operation,"
         " error_code, http_status, resource, sources) VALUES(?,?,?,?,?,?,?,?,?)"
@@ -731,9 +735,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const St
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
