@@ -7,9 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs="$(nproc)"
 
-echo "== format check"
-bash scripts/check-format.sh
-
 echo "== build and test (release)"
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$jobs"
@@ -24,4 +21,6 @@ if [ -f fuzz/run.sh ]; then
   echo "== fuzz smoke run"
   bash fuzz/run.sh "${RECOUP_FUZZ_SECONDS:-10}"
 fi
+echo "== format check"
+bash scripts/check-format.sh
 echo "all checks passed"
