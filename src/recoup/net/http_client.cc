@@ -1,0 +1,61 @@
+#include "recoup/net/http_client.h"
+
+#include <cctype>
+
+namespace recoup::net {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Everything after "scheme://", or the whole URL if it has no scheme.
+std::string_view AfterScheme(std::string_view url) {
+  size_t p = url.find("://");
+  return p == std::string_view::npos ? url : url.substr(p + 3);
+}
+
+}  // namespace
+
+std::optional<std::string> HttpResponse::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (EqualsIgnoreCase(key, name)) return value;
+  }
+  return std::nullopt;
+}
+
+Status RequestNotSentError(std::string message) {
+  message.append(kRequestNotSentMarker);
+  return Unavailable(std::move(message));
+}
+
+bool IsRequestNotSentError(const Status& status) {
+  return (status.code() == StatusCode::kUnavailable ||
+          status.code() == StatusCode::kDeadlineExceeded) &&
+         status.message().ends_with(kRequestNotSentMarker);
+}
+
+std::string_view UrlHost(std::string_view url) {
+  std::string_view rest = AfterScheme(url);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  size_t at = rest.rfind('@');
+  if (at != std::string_view::npos) rest = rest.substr(at + 1);
+  return rest;
+}
+
+std::string_view UrlPath(std::string_view url) {
+  std::string_view rest = AfterScheme(url);
+  size_t slash = rest.find_first_of("/?#");
+  if (slash == std::string_view::npos || rest[slash] != '/') return "/";
+  rest = rest.substr(slash);
+  return rest.substr(0, rest.find_first_of("?#"));
+}
+
+}  // namespace recoup::net
