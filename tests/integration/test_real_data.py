@@ -237,6 +237,8 @@ class RealCloudTrailPerFile(RecoupTestCase):
                 self.assertTrue(r.warnings(), "no warning for %s" % p)
                 for w in r.warnings():
                     self.assertIn(p, w)
+                    if "no record accepted" in w:
+                        continue  # the file-level note that follows the per-line ones
                     self.assertRegex(w, r"(:\d+:|line \d+)", "warning names no line: " + w)
         whole = self.ingest(CT, store=self.path("whole.db")).json()
         for k in totals:
