@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "recoup/aws/config.h"
+#include "recoup/aws/credentials.h"
+#include "recoup/aws/s3_client.h"
 #include "recoup/billing/cur_reader.h"
 #include "recoup/cli/ingest_run.h"
 #include "recoup/demo/generator.h"
@@ -72,7 +75,34 @@ struct IngestArgs {
   std::string access_key_map;
   int threads = 0;
   std::string output = "text";
+  std::string region;   // for s3:// paths
+  std::string profile;  // for s3:// paths
 };
+
+// S3 access for s3:// arguments: Region from --region or the config chain,
+// endpoint (an override means path-style addressing) and the default
+// credentials chain for --profile.
+Result<S3Settings> MakeS3Settings(const IngestArgs& a) {
+  aws::AwsConfig::Options co;
+  if (!a.profile.empty()) co.profile = a.profile;
+  RECOUP_ASSIGN_OR_RETURN(aws::AwsConfig config, aws::AwsConfig::Load(co));
+  std::string region = a.region;
+  if (region.empty()) {
+    auto r = config.Region();
+    if (!r.ok()) {
+      return InvalidArgument(
+          "s3:// paths need a Region: pass --region or set AWS_REGION (or region in the profile)");
+    }
+    region = *r;
+  }
+  S3Settings s3;
+  RECOUP_ASSIGN_OR_RETURN(s3.endpoint, config.ResolveEndpoint("S3", region));
+  s3.path_style = s3.endpoint.source != "default";
+  s3.credentials_http = net::MakeCurlHttpClient();
+  s3.credentials = aws::MakeDefaultCredentialsProvider(
+      config, aws::ProviderDeps{.http = s3.credentials_http.get(), .clock = {}});
+  return s3;
+}
 
 Result<std::map<std::string, std::string>> LoadAccessKeyMap(const std::string& path) {
   std::map<std::string, std::string> out;
@@ -150,6 +180,15 @@ int RunIngestCmd(const Globals& g, const IngestArgs& a) {
   auto keys = LoadAccessKeyMap(a.access_key_map);
   if (!keys.ok()) return Fail(keys.status());
   opt.parser.access_key_accounts = *keys;
+  for (const std::string& p : a.paths) {
+    if (!aws::IsS3Url(p)) continue;
+    if (auto u = aws::ParseS3Url(p); !u.ok()) return Fail(u.status());
+    if (!opt.s3.has_value()) {
+      auto s3 = MakeS3Settings(a);
+      if (!s3.ok()) return Fail(s3.status());
+      opt.s3 = std::move(*s3);
+    }
+  }
   opt.threads = a.threads;
   opt.store_path = g.store_path;
   opt.progress = isatty(STDERR_FILENO) != 0;
@@ -411,7 +450,10 @@ int Run(int argc, char** argv) {
 
   IngestArgs ia;
   auto* ingest = app.add_subcommand("ingest", "Read evidence files or folders (plain or .gz)");
-  ingest->add_option("paths", ia.paths, "Files or folders (walked recursively)")->required();
+  ingest
+      ->add_option("paths", ia.paths,
+                   "Files or folders (walked recursively), or s3://bucket/prefix")
+      ->required();
   ingest->add_option("--format", ia.format, "auto|cloudtrail|csm|jsonl")
       ->check(CLI::IsMember({"auto", "cloudtrail", "csm", "jsonl"}));
   ingest->add_option("--account", ia.account,
@@ -426,6 +468,9 @@ int Run(int argc, char** argv) {
       ->check(CLI::Range(0, 256));
   ingest->add_option("--output", ia.output, "text|json summary")
       ->check(CLI::IsMember({"text", "json"}));
+  ingest->add_option("--region", ia.region,
+                     "Region of s3:// buckets (default: AWS_REGION, then the profile's)");
+  ingest->add_option("--profile", ia.profile, "AWS profile for s3:// paths (default: AWS_PROFILE)");
 
   ReportArgs ra;
   auto* rep = app.add_subcommand("report", "SLA verdict per (account, Region, service, month)");

@@ -12,10 +12,14 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
+#include "recoup/aws/s3_client.h"
+#include "recoup/core/sha256.h"
 #include "recoup/ingest/file_ingester.h"
 #include "recoup/io/byte_source.h"
+#include "recoup/net/retry.h"
 
 namespace recoup::cli {
 
@@ -30,6 +34,54 @@ struct Item {
   int64_t mtime_ns = 0;
   Status open_error;
 };
+
+// One unit of work: a local file, or an S3 object.
+struct Work {
+  std::string local;   // empty for an S3 object
+  std::string bucket;  // S3 only
+  aws::S3Object object;
+};
+
+// The ledger's modification-time field for an S3 object: its ETag hashed
+// (an object's ETag changes whenever its bytes do).
+int64_t EtagStamp(const std::string& etag) {
+  Sha256 h;
+  h.Update(etag);
+  const std::string hex = h.HexDigest();
+  return static_cast<int64_t>(std::stoull(hex.substr(0, 15), nullptr, 16));
+}
+
+// Keys the local walk would skip too: folder markers, hidden entries and
+// CloudTrail digest files.
+bool SkipS3Key(const std::string& key) {
+  if (key.empty() || key.back() == '/') return true;
+  if (key.find("CloudTrail-Digest/") != std::string::npos) return true;
+  size_t start = 0;
+  for (;;) {
+    if (start < key.size() && key[start] == '.') return true;
+    const size_t slash = key.find('/', start);
+    if (slash == std::string::npos) return false;
+    start = slash + 1;
+  }
+}
+
+// An S3 client for one thread (curl handle + standard retries).
+struct ThreadS3 {
+  std::unique_ptr<net::HttpClient> curl;
+  std::unique_ptr<net::RetryingClient> retrying;
+  std::unique_ptr<aws::S3Client> client;
+};
+
+ThreadS3 MakeThreadS3(const S3Settings& s3, std::shared_ptr<net::RetryQuota> quota) {
+  ThreadS3 t;
+  t.curl = net::MakeCurlHttpClient();
+  t.retrying = std::make_unique<net::RetryingClient>(t.curl.get(), net::RetryPolicy{},
+                                                     net::RetryHooks{}, std::move(quota));
+  t.client = std::make_unique<aws::S3Client>(
+      t.retrying.get(), s3.credentials.get(),
+      aws::S3ClientOptions{.endpoint = s3.endpoint, .path_style = s3.path_style, .clock = {}});
+  return t;
+}
 
 class Progress {
  public:
@@ -67,11 +119,43 @@ class Progress {
 Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla::Catalog> catalog,
                                 const IngestOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
-  RECOUP_ASSIGN_OR_RETURN(std::vector<std::string> files, io::ListInputFiles(opt.paths));
+  std::vector<std::string> local_paths;
+  std::vector<aws::S3Url> s3_urls;
+  for (const std::string& p : opt.paths) {
+    if (!aws::IsS3Url(p)) {
+      local_paths.push_back(p);
+      continue;
+    }
+    RECOUP_ASSIGN_OR_RETURN(aws::S3Url url, aws::ParseS3Url(p));
+    s3_urls.push_back(std::move(url));
+  }
+  if (!s3_urls.empty() && !opt.s3.has_value()) {
+    return InvalidArgument(s3_urls.front().ToString() + ": S3 access is not configured");
+  }
+  std::vector<Work> files;
+  if (!local_paths.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(std::vector<std::string> local, io::ListInputFiles(local_paths));
+    for (auto& f : local) files.push_back(Work{.local = std::move(f), .bucket = {}, .object = {}});
+  }
+  auto retry_quota = std::make_shared<net::RetryQuota>(net::RetryPolicy{}.initial_quota);
+  if (!s3_urls.empty()) {
+    ThreadS3 lister = MakeThreadS3(*opt.s3, retry_quota);
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const aws::S3Url& url : s3_urls) {
+      RECOUP_ASSIGN_OR_RETURN(std::vector<aws::S3Object> objects,
+                              lister.client->ListAll(url.bucket, url.prefix));
+      for (auto& o : objects) {
+        if (SkipS3Key(o.key) || !seen.emplace(url.bucket, o.key).second) continue;
+        files.push_back(Work{.local = {}, .bucket = url.bucket, .object = std::move(o)});
+      }
+    }
+  }
   IngestSummary sum;
   sum.files = static_cast<int64_t>(files.size());
   int threads =
       opt.threads > 0 ? opt.threads : static_cast<int>(std::thread::hardware_concurrency());
+  // Downloads wait on the network: keep several objects in flight.
+  if (opt.threads <= 0 && !s3_urls.empty()) threads = std::max(threads, 8);
   threads = std::max(1, std::min<int>(threads, std::max<int>(1, static_cast<int>(files.size()))));
 
   // The interval length is a property of the SLA; every catalog version
@@ -111,17 +195,63 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
       pending_bytes = 0;
       if (was_empty) cv_ready.notify_one();
     };
+    std::optional<ThreadS3> s3;
+    std::string object_bytes;  // one S3 object's stored bytes, reused
+    auto ingest_object = [&](const Work& w, Item* item) {
+      item->display_path = item->result.path = "s3://" + w.bucket + "/" + w.object.key;
+      item->result.file_bytes = w.object.size;
+      item->mtime_ns = EtagStamp(w.object.etag);
+      if (ledger.ok()) {
+        auto h = (*ledger)->HasFileAt(item->result.path, item->result.file_bytes, item->mtime_ns);
+        if (h.ok() && *h) {
+          item->already = true;
+          return;
+        }
+      }
+      if (!s3.has_value()) s3 = MakeThreadS3(*opt.s3, retry_quota);
+      object_bytes.clear();
+      std::string etag;
+      Status got = s3->client->GetObject(
+          w.bucket, w.object.key,
+          [&](const char* p, size_t n) {
+            object_bytes.append(p, n);
+            return true;
+          },
+          &etag);
+      if (!got.ok()) {
+        item->open_error = got;
+        return;
+      }
+      // Record what was actually read (the object may have been replaced
+      // since it was listed).
+      if (!etag.empty()) item->mtime_ns = EtagStamp(etag);
+      const std::string path = item->result.path;
+      const int64_t size = static_cast<int64_t>(object_bytes.size());
+      Status s = ingester.IngestBytes(object_bytes, path, &item->result);
+      item->result.path = path;
+      item->result.file_bytes = size;
+      if (!s.ok()) item->open_error = s;
+      if (object_bytes.capacity() > (64u << 20)) std::string().swap(object_bytes);
+    };
     for (;;) {
       const size_t i = next.fetch_add(1);
       if (i >= files.size() || stop.load()) break;
       auto item = std::make_unique<Item>();
-      item->display_path = files[i];
+      if (files[i].local.empty()) {
+        ingest_object(files[i], item.get());
+        pending_bytes += item->result.json_bytes;
+        pending.push_back(std::move(item));
+        if (pending.size() >= 32 || pending_bytes >= (32 << 20)) flush();
+        continue;
+      }
+      const std::string& file = files[i].local;
+      item->display_path = file;
       std::error_code ec;
-      const std::filesystem::path abs = std::filesystem::absolute(files[i], ec);
-      item->result.path = ec ? files[i] : abs.lexically_normal().string();
+      const std::filesystem::path abs = std::filesystem::absolute(file, ec);
+      item->result.path = ec ? file : abs.lexically_normal().string();
       struct stat st {};
-      if (::stat(files[i].c_str(), &st) != 0) {
-        item->open_error = NotFound(files[i] + ": cannot read: " + std::strerror(errno));
+      if (::stat(file.c_str(), &st) != 0) {
+        item->open_error = NotFound(file + ": cannot read: " + std::strerror(errno));
       } else {
         item->mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
         item->result.file_bytes = static_cast<int64_t>(st.st_size);
@@ -142,14 +272,14 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
             auto damaged = (*ledger)->FindDamagedFile(storage::LedgerName(path));
             if (damaged.ok() && damaged->has_value()) {
               const auto& d = **damaged;
-              auto prefix = ingest::FileIngester::PrefixContentHash(files[i], d.json_bytes);
+              auto prefix = ingest::FileIngester::PrefixContentHash(file, d.json_bytes);
               if (prefix.ok() && *prefix == d.content_hash) {
                 skip = d.records_yielded;
                 item->supersedes = d.sha256;
               }
             }
           }
-          Status s = ingester.Ingest(files[i], &item->result, skip);
+          Status s = ingester.Ingest(file, &item->result, skip);
           item->result.path = path;
           item->result.file_bytes = size;
           if (!s.ok()) item->open_error = s;

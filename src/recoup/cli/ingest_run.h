@@ -4,17 +4,33 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "recoup/aws/config.h"
+#include "recoup/aws/credentials.h"
 #include "recoup/core/status.h"
 #include "recoup/ingest/record_parser.h"
+#include "recoup/net/http_client.h"
 #include "recoup/storage/store.h"
 
 namespace recoup::cli {
 
+// How to reach S3 for s3://bucket/prefix arguments.
+struct S3Settings {
+  std::shared_ptr<aws::CredentialsProvider> credentials;  // thread-safe, shared
+  std::shared_ptr<net::HttpClient> credentials_http;      // what `credentials` uses
+  aws::Endpoint endpoint;
+  bool path_style = false;
+};
+
 struct IngestOptions {
+  // Local files or folders, and s3://bucket/prefix URLs (every object under
+  // the prefix; needs `s3`).
   std::vector<std::string> paths;
+  std::optional<S3Settings> s3;
   ingest::ParserOptions parser;
   int threads = 0;  // 0: all cores
   std::string store_path;

@@ -48,6 +48,31 @@ Status FileIngester::Ingest(const std::string& path, FileResult* out, int64_t sk
   Sha256 hash;
   RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<io::ByteSource> src,
                           io::OpenMaybeGzip(path, &hash, &gzip_buf_));
+  return IngestFrom(std::move(src), &hash, path, out, skip_records,
+                    [&path]() { return HashFile(path, nullptr); });
+}
+
+Status FileIngester::IngestBytes(std::string_view data, const std::string& name, FileResult* out,
+                                 int64_t skip_records) {
+  out->path = name;
+  out->agg = aggregation::Aggregator(interval_ms_);
+  Sha256 hash;
+  std::unique_ptr<io::ByteSource> src = io::Hashing(io::FromMemory(data), &hash);
+  const bool gz = data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
+                  static_cast<unsigned char>(data[1]) == 0x8b;
+  if (gz) src = io::Gunzip(std::move(src), name, &gzip_buf_);
+  return IngestFrom(std::move(src), &hash, name, out, skip_records,
+                    [data]() -> Result<std::string> {
+                      Sha256 whole;
+                      whole.Update(data.data(), data.size());
+                      return whole.HexDigest();
+                    });
+}
+
+Status FileIngester::IngestFrom(std::unique_ptr<io::ByteSource> src, Sha256* hash_ptr,
+                                const std::string& path, FileResult* out, int64_t skip_records,
+                                const std::function<Result<std::string>()>& rehash) {
+  Sha256& hash = *hash_ptr;
   // Every rejected piece counts as a record read, so that
   // records == accepted + skipped + rejected.
   auto on_error = [out](const std::string& msg) {
@@ -74,6 +99,16 @@ Status FileIngester::Ingest(const std::string& path, FileResult* out, int64_t sk
     }
     len += *r;
   }
+  // Counts an accepted or skipped record.
+  auto tally = [out](ParseOutcome o, const events::EventView& e) {
+    ++out->records;
+    if (o == ParseOutcome::kAccepted) {
+      ++out->accepted;
+      out->agg.Add(e);
+    } else {
+      ++out->skipped;
+    }
+  };
   events::EventView ev;
   std::string err;
   ContentHash content;
@@ -90,19 +125,10 @@ Status FileIngester::Ingest(const std::string& path, FileResult* out, int64_t sk
             ++out->superseded_records;
             return;
           }
-          switch (o) {
-            case ParseOutcome::kAccepted:
-              ++out->records;
-              ++out->accepted;
-              out->agg.Add(e);
-              break;
-            case ParseOutcome::kSkipped:
-              ++out->records;
-              ++out->skipped;
-              break;
-            case ParseOutcome::kRejected:
-              any_rejected = true;
-              break;
+          if (o == ParseOutcome::kRejected) {
+            any_rejected = true;
+          } else {
+            tally(o, e);
           }
         });
     if (done && any_rejected) {
@@ -138,19 +164,11 @@ Status FileIngester::Ingest(const std::string& path, FileResult* out, int64_t sk
         ++out->superseded_records;
         continue;
       }
-      switch (parser_.Parse(rec, &ev, &err)) {
-        case ParseOutcome::kAccepted:
-          ++out->records;
-          ++out->accepted;
-          out->agg.Add(ev);
-          break;
-        case ParseOutcome::kSkipped:
-          ++out->records;
-          ++out->skipped;
-          break;
-        case ParseOutcome::kRejected:
-          on_error(path + ": " + err);
-          break;
+      const ParseOutcome o = parser_.Parse(rec, &ev, &err);
+      if (o == ParseOutcome::kRejected) {
+        on_error(path + ": " + err);
+      } else {
+        tally(o, ev);
       }
     }
     json_bytes = stream.bytes_read();
@@ -167,7 +185,7 @@ Status FileIngester::Ingest(const std::string& path, FileResult* out, int64_t sk
     out->sha256 = hash.HexDigest();
   } else {
     // The stream stopped early: hash the whole file on its own.
-    RECOUP_ASSIGN_OR_RETURN(out->sha256, HashFile(path, nullptr));
+    RECOUP_ASSIGN_OR_RETURN(out->sha256, rehash());
   }
   return Status::Ok();
 }

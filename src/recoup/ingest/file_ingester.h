@@ -4,14 +4,18 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "recoup/aggregation/aggregator.h"
+#include "recoup/core/sha256.h"
 #include "recoup/core/status.h"
 #include "recoup/ingest/record_parser.h"
 #include "recoup/io/buffer.h"
+#include "recoup/io/byte_source.h"
 
 namespace recoup::ingest {
 
@@ -53,11 +57,22 @@ class FileIngester {
   // non-OK only if the file cannot be opened.
   Status Ingest(const std::string& path, FileResult* out, int64_t skip_records = 0);
 
+  // The same for a file's stored bytes held in memory (e.g. an S3 object):
+  // `name` labels messages and becomes out->path. Always OK.
+  Status IngestBytes(std::string_view data, const std::string& name, FileResult* out,
+                     int64_t skip_records = 0);
+
   // The content hash of the first `prefix_bytes` uncompressed bytes, or of
   // fewer if the file is shorter (then it cannot be the repaired copy).
   static Result<std::string> PrefixContentHash(const std::string& path, int64_t prefix_bytes);
 
  private:
+  // `src` yields the uncompressed content while feeding the stored bytes to
+  // `hash`; `rehash` hashes all the stored bytes when the stream stopped early.
+  Status IngestFrom(std::unique_ptr<io::ByteSource> src, Sha256* hash, const std::string& path,
+                    FileResult* out, int64_t skip_records,
+                    const std::function<Result<std::string>()>& rehash);
+
   RecordParser parser_;
   int64_t interval_ms_;
   io::Buffer record_buf_, gzip_buf_, doc_buf_;  // reused across files
