@@ -49,8 +49,14 @@ struct Counters {
   uint64_t checksum = 0;
   std::array<uint64_t, kNumCls> cls{};
   void add(const Counters& o) {
-    files += o.files; records += o.records; errors += o.errors; bytes_in += o.bytes_in;
-    bytes_out += o.bytes_out; kms += o.kms; failures += o.failures; checksum += o.checksum;
+    files += o.files;
+    records += o.records;
+    errors += o.errors;
+    bytes_in += o.bytes_in;
+    bytes_out += o.bytes_out;
+    kms += o.kms;
+    failures += o.failures;
+    checksum += o.checksum;
     for (int i = 0; i < kNumCls; ++i) cls[i] += o.cls[i];
   }
 };
@@ -97,7 +103,11 @@ class Worker {
     size_t n = 0;
     if (!inflate(n)) return false;
     c.bytes_out += n;
-    if (inflate_only_) { ++c.files; c.checksum += out_[n / 2]; return true; }
+    if (inflate_only_) {
+      ++c.files;
+      c.checksum += out_[n / 2];
+      return true;
+    }
     return parse(n, c);
   }
 
@@ -108,7 +118,10 @@ class Worker {
     std::fseek(f, 0, SEEK_END);
     long sz = std::ftell(f);
     std::fseek(f, 0, SEEK_SET);
-    if (sz < 0) { std::fclose(f); return false; }
+    if (sz < 0) {
+      std::fclose(f);
+      return false;
+    }
     in_.resize(static_cast<size_t>(sz));
     size_t got = sz ? std::fread(in_.data(), 1, in_.size(), f) : 0;
     std::fclose(f);
@@ -136,7 +149,10 @@ class Worker {
       st_.avail_in = static_cast<uint32_t>(in_.size() - in_off);
       for (;;) {
         size_t cap = out_.size() - SIMDJSON_PADDING;
-        if (cap - n < (1u << 16)) { ensure(cap * 2); cap = out_.size() - SIMDJSON_PADDING; }
+        if (cap - n < (1u << 16)) {
+          ensure(cap * 2);
+          cap = out_.size() - SIMDJSON_PADDING;
+        }
         st_.next_out = out_.data() + n;
         st_.avail_out = static_cast<uint32_t>(std::min<size_t>(cap - n, UINT32_MAX));
         uint8_t* before = st_.next_out;
@@ -205,17 +221,22 @@ class Worker {
         }
         // Every other field is skipped unparsed by On-Demand.
       }
-      Cls k = has_cks ? kCks
-              : !has_error ? kOk
-              : is_server(error_code) ? kServer
+      Cls k = has_cks                               ? kCks
+              : !has_error                          ? kOk
+              : is_server(error_code)               ? kServer
               : error_code == "ThrottlingException" ? kThrottle
-              : kClient;
+                                                    : kClient;
       ++c.cls[k];
       ++c.records;
       c.errors += has_error;
       c.kms += source == "kms.amazonaws.com";
-      h = mix(h, source); h = mix(h, name); h = mix(h, region); h = mix(h, account);
-      h = mix(h, request_id); h = mix(h, cks); h = mix(h, error_code);
+      h = mix(h, source);
+      h = mix(h, name);
+      h = mix(h, region);
+      h = mix(h, account);
+      h = mix(h, request_id);
+      h = mix(h, cks);
+      h = mix(h, error_code);
       h ^= static_cast<uint64_t>(bucket5(event_time));
       h *= 0x100000001b3ULL;
     }
@@ -228,13 +249,15 @@ class Worker {
   std::vector<uint8_t> in_;
   std::vector<uint8_t> out_;
   inflate_state st_{};
-  ondemand::parser parser_{64u << 20};  // max document size: 64 MiB (CloudTrail files are far smaller)
+  ondemand::parser parser_{
+      64u << 20};  // max document size: 64 MiB (CloudTrail files are far smaller)
 };
 
 void collect(const fs::path& p, std::vector<std::string>& out) {
   std::error_code ec;
   if (fs::is_directory(p, ec)) {
-    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+    for (auto it =
+             fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (ec) break;
       if (it->is_regular_file(ec)) {
@@ -265,7 +288,10 @@ int main(int argc, char** argv) {
     } else if (a == "--inflate-only") {
       inflate_only = true;  // diagnostic: read + inflate, no JSON
     } else if (a == "-h" || a == "--help") {
-      std::printf("usage: %s [--threads N] [--quiet] [--inflate-only] PATH...  (files or dirs of *.json.gz)\n", argv[0]);
+      std::printf(
+          "usage: %s [--threads N] [--quiet] [--inflate-only] PATH...  (files or dirs of "
+          "*.json.gz)\n",
+          argv[0]);
       return 0;
     } else {
       inputs.emplace_back(a);
@@ -302,23 +328,27 @@ int main(int argc, char** argv) {
 
   const double mb = static_cast<double>(c.bytes_out) / 1e6;
   if (!quiet) {
-    std::printf("bare_pass: %llu files, %llu records (%llu errors), %.1f MB uncompressed in %.3f s, "
-                "%.1f MB/s, %.0f records/s, threads=%u, simdjson=%s\n",
-                static_cast<unsigned long long>(c.files), static_cast<unsigned long long>(c.records),
-                static_cast<unsigned long long>(c.errors), mb, secs, mb / secs, c.records / secs, threads,
-                simdjson::get_active_implementation()->name().c_str());
+    std::printf(
+        "bare_pass: %llu files, %llu records (%llu errors), %.1f MB uncompressed in %.3f s, "
+        "%.1f MB/s, %.0f records/s, threads=%u, simdjson=%s\n",
+        static_cast<unsigned long long>(c.files), static_cast<unsigned long long>(c.records),
+        static_cast<unsigned long long>(c.errors), mb, secs, mb / secs, c.records / secs, threads,
+        simdjson::get_active_implementation()->name().c_str());
   }
   std::printf("{\"tool\":\"%s\",", inflate_only ? "bare_pass_inflate_only" : "bare_pass");
-  std::printf("\"threads\":%u,\"files\":%llu,\"records\":%llu,\"errors\":%llu,"
-              "\"kms\":%llu,\"uncompressed_bytes\":%llu,\"compressed_bytes\":%llu,\"seconds\":%.4f,"
-              "\"mb_per_s\":%.2f,\"records_per_s\":%.0f,\"classes\":{",
-              threads, static_cast<unsigned long long>(c.files), static_cast<unsigned long long>(c.records),
-              static_cast<unsigned long long>(c.errors), static_cast<unsigned long long>(c.kms),
-              static_cast<unsigned long long>(c.bytes_out), static_cast<unsigned long long>(c.bytes_in), secs,
-              mb / secs, c.records / secs);
+  std::printf(
+      "\"threads\":%u,\"files\":%llu,\"records\":%llu,\"errors\":%llu,"
+      "\"kms\":%llu,\"uncompressed_bytes\":%llu,\"compressed_bytes\":%llu,\"seconds\":%.4f,"
+      "\"mb_per_s\":%.2f,\"records_per_s\":%.0f,\"classes\":{",
+      threads, static_cast<unsigned long long>(c.files), static_cast<unsigned long long>(c.records),
+      static_cast<unsigned long long>(c.errors), static_cast<unsigned long long>(c.kms),
+      static_cast<unsigned long long>(c.bytes_out), static_cast<unsigned long long>(c.bytes_in),
+      secs, mb / secs, c.records / secs);
   for (int i = 0; i < kNumCls; ++i)
-    std::printf("%s\"%s\":%llu", i ? "," : "", kClsName[i], static_cast<unsigned long long>(c.cls[i]));
-  std::printf("},\"failures\":%llu,\"checksum\":\"%016llx\"}\n", static_cast<unsigned long long>(c.failures),
+    std::printf("%s\"%s\":%llu", i ? "," : "", kClsName[i],
+                static_cast<unsigned long long>(c.cls[i]));
+  std::printf("},\"failures\":%llu,\"checksum\":\"%016llx\"}\n",
+              static_cast<unsigned long long>(c.failures),
               static_cast<unsigned long long>(c.checksum));
   return c.failures ? 1 : 0;
 }

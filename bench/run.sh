@@ -90,6 +90,8 @@ wait_idle() {
 }
 
 # run NAME THREADS CMD...   -> appends one JSON line per repetition to out/runs.jsonl
+# If $pre_hook is set, it is eval'ed before every repetition (e.g. to reset a store).
+pre_hook=
 run() {
   local name=$1 threads=$2; shift 2
   local rep
@@ -97,6 +99,7 @@ run() {
     local tag="${name}-${threads}-${rep}"
     say "$tag: $*"
     local rc=0 b0 b1 load
+    [[ -n $pre_hook ]] && eval "$pre_hook"
     wait_idle
     load=$(cut -d' ' -f1 /proc/loadavg)
     b0=$(busy_jiffies)
@@ -158,11 +161,13 @@ skipped python || run python 1 python3 "$here/peer_python.py" "$corpus"
 skipped jq || run jq "$nthreads" "$here/peer_jq.sh" --threads "$nthreads" "$corpus"
 if ! skipped recoup; then
   if [[ -n $recoup_bin && -x $recoup_bin ]]; then
+    # Fresh store for every run (a reused store would skip already-ingested files).
+    pre_hook='rm -f "$tmp/bench.db" "$tmp/bench.db-wal" "$tmp/bench.db-shm" "$tmp/bench.db-journal"'
     for t in 1 2; do
-      rm -f "$tmp/bench.db" "$tmp/bench.db-wal" "$tmp/bench.db-shm"
       # AWSLogs/ only: recoup ingests every file it finds, and corpus.json is not evidence.
       run recoup "$t" "$recoup_bin" --store "$tmp/bench.db" ingest "$corpus/AWSLogs" --threads "$t"
     done
+    pre_hook=
   else
     say "recoup binary not found (set RECOUP_BIN); recoup rows skipped"
   fi
