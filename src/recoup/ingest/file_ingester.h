@@ -43,7 +43,7 @@ class FileIngester {
   static constexpr size_t kMaxErrors = 20;
   // Files up to this size (uncompressed) are parsed as one document; larger
   // ones are streamed record by record, so memory stays bounded.
-  static constexpr size_t kWholeDocumentMax = 12u << 20;
+  static constexpr size_t kWholeDocumentMax = 8u << 20;
 
   FileIngester(std::shared_ptr<const sla::Catalog> catalog, ParserOptions options,
                int64_t interval_ms);
