@@ -31,6 +31,12 @@ repeat=${RECOUP_BENCH_REPEAT:-1}
 export RECOUP_BENCH_PICK=${RECOUP_BENCH_PICK:-min}
 idle_wait=${RECOUP_BENCH_IDLE_WAIT:-0}
 mkdir -p "$logs"
+# One run at a time: runs share bench/out/ and would also disturb each other's timings.
+exec 9>"$out/.lock"
+if ! flock -n 9; then
+  echo "run.sh: another bench/run.sh is running (lock $out/.lock); waiting for it" >&2
+  flock 9
+fi
 rm -f "$logs"/*.txt "$out/runs.jsonl"
 
 say() { printf '== %s\n' "$*" >&2; }
