@@ -11,7 +11,7 @@
 //
 // Usage: bench_bare_pass [--threads N] [--quiet] [--inflate-only] PATH...
 // --inflate-only is a diagnostic (read + inflate, no JSON) to split the cost.
-// Prints one human line and one JSON line ("bare_pass_result") on stdout.
+// Prints one human line and one JSON line ({"tool":"bare_pass",...}) on stdout.
 
 #include <isa-l/igzip_lib.h>
 #include <simdjson.h>
