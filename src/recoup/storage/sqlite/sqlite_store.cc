@@ -88,6 +88,23 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
+// Columns 0-5 of the failure and sample queries: time_ms, request_id,
+// operation, error_code, http_status, resource.
+Event ReadEvent(const Stmt& s, const std::string& account, const std::string& region,
+                const std::string& service) {
+  Event e;
+  e.time_ms = s.Int(0);
+  e.request_id = s.Text(1);
+  e.operation = s.Text(2);
+  e.error_code = s.Text(3);
+  e.http_status = static_cast<int>(s.Int(4));
+  e.resource = s.Text(5);
+  e.account = account;
+  e.region = region;
+  e.service = service;
+  return e;
+}
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(sqlite3* db, std::string path, StoreOptions opt)
@@ -330,13 +347,7 @@ class SqliteStore final : public Store {
     s.Bind(4, limit);
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-      Event e;
-      e.time_ms = s.Int(0);
-      e.request_id = s.Text(1);
-      e.operation = s.Text(2);
-      e.error_code = s.Text(3);
-      e.http_status = static_cast<int>(s.Int(4));
-      e.resource = s.Text(5);
+      Event e = ReadEvent(s, account, region, service);
       const int64_t mask = s.Int(6);
       for (int src = 0; src < events::kSourceKindCount; ++src) {
         if ((mask >> src) & 1) {
@@ -344,9 +355,6 @@ class SqliteStore final : public Store {
           break;
         }
       }
-      e.account = account;
-      e.region = region;
-      e.service = service;
       e.outcome = OutcomeClass::kServerError;
       out.push_back(std::move(e));
     }
@@ -371,18 +379,9 @@ class SqliteStore final : public Store {
     s.Bind(3, end_ms);
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-      Event e;
-      e.time_ms = s.Int(0);
-      e.request_id = s.Text(1);
-      e.operation = s.Text(2);
-      e.error_code = s.Text(3);
-      e.http_status = static_cast<int>(s.Int(4));
-      e.resource = s.Text(5);
+      Event e = ReadEvent(s, account, region, service);
       e.source = static_cast<events::SourceKind>(s.Int(6));
       e.outcome = static_cast<OutcomeClass>(s.Int(7));
-      e.account = account;
-      e.region = region;
-      e.service = service;
       out.push_back(std::move(e));
     }
     if (rc != SQLITE_DONE) return Error("LoadSamples");
