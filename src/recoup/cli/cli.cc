@@ -16,6 +16,7 @@
 #include "recoup/aws/credentials.h"
 #include "recoup/aws/s3_client.h"
 #include "recoup/billing/cur_reader.h"
+#include "recoup/cli/common.h"
 #include "recoup/cli/ingest_run.h"
 #include "recoup/demo/generator.h"
 #include "recoup/io/byte_source.h"
@@ -31,39 +32,6 @@ namespace recoup::cli {
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitRuntime = 1;
-constexpr int kExitUsage = 2;
-
-int Fail(const Status& st) {
-  std::fprintf(stderr, "recoup: %s\n", st.message().c_str());
-  return st.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitRuntime;
-}
-
-std::string DefaultStorePath() {
-  if (const char* s = std::getenv("RECOUP_STORE"); s != nullptr && *s != 0) return s;
-  if (const char* x = std::getenv("XDG_DATA_HOME"); x != nullptr && *x != 0) {
-    return std::string(x) + "/recoup/recoup.db";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/.local/share/recoup/recoup.db";
-}
-
-std::string WithCommas(int64_t v) {
-  std::string s = std::to_string(v < 0 ? -v : v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return v < 0 ? "-" + s : s;
-}
-
-struct Globals {
-  std::string store_path;
-  std::string catalog_path;
-};
-
-Result<std::shared_ptr<const sla::Catalog>> LoadCatalog(const Globals& g) {
-  return sla::Catalog::Load(g.catalog_path.empty() ? std::nullopt
-                                                   : std::optional<std::string>(g.catalog_path));
-}
 
 // ---- ingest ----
 
@@ -437,78 +405,137 @@ int RunDemoCmd(Globals g, const DemoArgs& a, bool store_given) {
 
 }  // namespace
 
+int Fail(const Status& st) {
+  std::fprintf(stderr, "recoup: %s\n", st.message().c_str());
+  return st.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitRuntime;
+}
+
+std::string DefaultStorePath() {
+  if (const char* s = std::getenv("RECOUP_STORE"); s != nullptr && *s != 0) return s;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x != nullptr && *x != 0) {
+    return std::string(x) + "/recoup/recoup.db";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/share/recoup/recoup.db";
+}
+
+std::string WithCommas(int64_t v) {
+  std::string s = std::to_string(v < 0 ? -v : v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return v < 0 ? "-" + s : s;
+}
+
+Result<std::shared_ptr<const sla::Catalog>> LoadCatalog(const Globals& g) {
+  return sla::Catalog::Load(g.catalog_path.empty() ? std::nullopt
+                                                   : std::optional<std::string>(g.catalog_path));
+}
+
+const std::function<int()>* CommandRegistry::Chosen() const {
+  const std::function<int()>* best = nullptr;
+  size_t best_depth = 0;
+  for (const auto& [command, run] : entries_) {
+    if (!command->parsed()) continue;
+    size_t depth = 0;
+    for (const CLI::App* a = command; a != nullptr; a = a->get_parent()) ++depth;
+    if (best == nullptr || depth > best_depth) {
+      best = &run;
+      best_depth = depth;
+    }
+  }
+  return best;
+}
+
+void RegisterCoreCommands(CLI::App& app, const Globals& g, CommandRegistry& reg) {
+  auto ia = std::make_shared<IngestArgs>();
+  auto* ingest = app.add_subcommand("ingest", "Read evidence files or folders (plain or .gz)");
+  ingest->add_option("paths", ia->paths,
+                     "Files or folders (walked recursively), or s3://bucket/prefix");
+  ingest->add_option("--format", ia->format, "auto|cloudtrail|csm|jsonl")
+      ->check(CLI::IsMember({"auto", "cloudtrail", "csm", "jsonl"}));
+  ingest->add_option("--account", ia->account,
+                     "Account ID for sources that carry none (SDK CSM, some logs)");
+  ingest->add_option(
+      "--map", ia->map,
+      "JSON-lines field mapping, e.g. time=ts,request_id=aws.requestId (docs/INGEST.md)");
+  ingest->add_option(
+      "--access-key-map", ia->access_key_map,
+      "JSON file {\"AKIA...\": \"111122223333\"} mapping CSM access keys to accounts");
+  ingest->add_option("--threads", ia->threads, "Worker threads (default: all cores)")
+      ->check(CLI::Range(0, 256));
+  ingest->add_option("--output", ia->output, "text|json summary")
+      ->check(CLI::IsMember({"text", "json"}));
+  ingest->add_option("--region", ia->region,
+                     "Region of s3:// buckets (default: AWS_REGION, then the profile's)");
+  ingest->add_option("--profile", ia->profile,
+                     "AWS profile for s3:// paths (default: AWS_PROFILE)");
+  reg.Add(ingest, [&g, ia] {
+    if (ia->paths.empty()) {
+      return Fail(InvalidArgument("ingest: give files, folders or s3://bucket/prefix"));
+    }
+    return RunIngestCmd(g, *ia);
+  });
+
+  auto ra = std::make_shared<ReportArgs>();
+  auto* rep = app.add_subcommand("report", "SLA verdict per (account, Region, service, month)");
+  rep->add_option("--month", ra->month, "YYYY-MM");
+  rep->add_option("--account", ra->account, "Account ID");
+  rep->add_option("--region", ra->region, "Region, e.g. us-east-1");
+  rep->add_option("--service", ra->service, "Service (kms)");
+  rep->add_option("--output", ra->output, "table|json|csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  rep->add_flag("--intervals", ra->intervals,
+                "Also show the per-interval numbers behind each MUP (failing intervals)");
+  rep->add_flag("--all-intervals", ra->all_intervals,
+                "Like --intervals, every interval with traffic");
+  reg.Add(rep, [&g, ra] { return RunReportCmd(g, *ra); });
+
+  auto* bill = app.add_subcommand("billing", "The credit base: KMS charges per Region and month");
+  bill->require_subcommand(1);
+  auto cur_paths = std::make_shared<std::vector<std::string>>();
+  auto product_code = std::make_shared<std::string>("awskms");
+  auto* bimport =
+      bill->add_subcommand("import", "Import Cost and Usage Report files (legacy or 2.0 CSV)");
+  bimport->add_option("paths", *cur_paths, "CUR files or folders (.csv or .csv.gz)")->required();
+  bimport->add_option("--product-code", *product_code, "CUR product code (default awskms)");
+  reg.Add(bimport,
+          [&g, cur_paths, product_code] { return RunBillingImport(g, *cur_paths, *product_code); });
+  auto bs = std::make_shared<BillingSetArgs>();
+  auto* bset = bill->add_subcommand("set", "Record a charge by hand (wins over CUR figures)");
+  bset->add_option("--account", bs->account, "Account ID")->required();
+  bset->add_option("--region", bs->region, "Region")->required();
+  bset->add_option("--month", bs->month, "YYYY-MM")->required();
+  bset->add_option("--amount", bs->amount, "USD, exact decimal, e.g. 412.37")->required();
+  bset->add_option("--service", bs->service, "Service (default kms)");
+  bset->add_option("--note", bs->note, "Where the figure comes from");
+  reg.Add(bset, [&g, bs] { return RunBillingSet(g, *bs); });
+  auto* blist = bill->add_subcommand("list", "Show stored charges");
+  reg.Add(blist, [&g] { return RunBillingList(g); });
+
+  auto da = std::make_shared<DemoArgs>();
+  auto* demo_cmd = app.add_subcommand(
+      "demo", "Generate a realistic month of KMS evidence, ingest it, and print the verdict");
+  demo_cmd->add_option("--out", da->out,
+                       "Folder for the generated evidence and store (default: a new temp folder)");
+  demo_cmd->add_option("--month", da->month, "YYYY-MM (default 2026-10)");
+  reg.Add(demo_cmd, [&g, da] { return RunDemoCmd(g, *da, g.store_given); });
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"recoup: recover the SLA credits AWS owes you, starting with AWS KMS", "recoup"};
   app.set_version_flag("--version", RECOUP_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the subcommand
   Globals g;
   app.add_option("--store", g.store_path,
                  "Evidence store (SQLite). Default: $RECOUP_STORE, else "
                  "$XDG_DATA_HOME/recoup/recoup.db, else ~/.local/share/recoup/recoup.db");
   app.add_option("--catalog", g.catalog_path,
                  "SLA catalog JSON overriding the built-in one (also $RECOUP_CATALOG)");
-
-  IngestArgs ia;
-  auto* ingest = app.add_subcommand("ingest", "Read evidence files or folders (plain or .gz)");
-  ingest
-      ->add_option("paths", ia.paths,
-                   "Files or folders (walked recursively), or s3://bucket/prefix")
-      ->required();
-  ingest->add_option("--format", ia.format, "auto|cloudtrail|csm|jsonl")
-      ->check(CLI::IsMember({"auto", "cloudtrail", "csm", "jsonl"}));
-  ingest->add_option("--account", ia.account,
-                     "Account ID for sources that carry none (SDK CSM, some logs)");
-  ingest->add_option(
-      "--map", ia.map,
-      "JSON-lines field mapping, e.g. time=ts,request_id=aws.requestId (docs/INGEST.md)");
-  ingest->add_option(
-      "--access-key-map", ia.access_key_map,
-      "JSON file {\"AKIA...\": \"111122223333\"} mapping CSM access keys to accounts");
-  ingest->add_option("--threads", ia.threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(0, 256));
-  ingest->add_option("--output", ia.output, "text|json summary")
-      ->check(CLI::IsMember({"text", "json"}));
-  ingest->add_option("--region", ia.region,
-                     "Region of s3:// buckets (default: AWS_REGION, then the profile's)");
-  ingest->add_option("--profile", ia.profile, "AWS profile for s3:// paths (default: AWS_PROFILE)");
-
-  ReportArgs ra;
-  auto* rep = app.add_subcommand("report", "SLA verdict per (account, Region, service, month)");
-  rep->add_option("--month", ra.month, "YYYY-MM");
-  rep->add_option("--account", ra.account, "Account ID");
-  rep->add_option("--region", ra.region, "Region, e.g. us-east-1");
-  rep->add_option("--service", ra.service, "Service (kms)");
-  rep->add_option("--output", ra.output, "table|json|csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
-  rep->add_flag("--intervals", ra.intervals,
-                "Also show the per-interval numbers behind each MUP (failing intervals)");
-  rep->add_flag("--all-intervals", ra.all_intervals,
-                "Like --intervals, every interval with traffic");
-
-  auto* bill = app.add_subcommand("billing", "The credit base: KMS charges per Region and month");
-  bill->require_subcommand(1);
-  std::vector<std::string> cur_paths;
-  std::string product_code = "awskms";
-  auto* bimport =
-      bill->add_subcommand("import", "Import Cost and Usage Report files (legacy or 2.0 CSV)");
-  bimport->add_option("paths", cur_paths, "CUR files or folders (.csv or .csv.gz)")->required();
-  bimport->add_option("--product-code", product_code, "CUR product code (default awskms)");
-  BillingSetArgs bs;
-  auto* bset = bill->add_subcommand("set", "Record a charge by hand (wins over CUR figures)");
-  bset->add_option("--account", bs.account, "Account ID")->required();
-  bset->add_option("--region", bs.region, "Region")->required();
-  bset->add_option("--month", bs.month, "YYYY-MM")->required();
-  bset->add_option("--amount", bs.amount, "USD, exact decimal, e.g. 412.37")->required();
-  bset->add_option("--service", bs.service, "Service (default kms)");
-  bset->add_option("--note", bs.note, "Where the figure comes from");
-  auto* blist = bill->add_subcommand("list", "Show stored charges");
-
-  DemoArgs da;
-  auto* demo_cmd = app.add_subcommand(
-      "demo", "Generate a realistic month of KMS evidence, ingest it, and print the verdict");
-  demo_cmd->add_option("--out", da.out,
-                       "Folder for the generated evidence and store (default: a new temp folder)");
-  demo_cmd->add_option("--month", da.month, "YYYY-MM (default 2026-10)");
+  CommandRegistry reg;
+  RegisterCoreCommands(app, g, reg);
+  RegisterAwsCommands(app, g, reg);
+  RegisterClaimsCommands(app, g, reg);
+  RegisterServeCommands(app, g, reg);
 
   try {
     app.parse(argc, argv);
@@ -522,16 +549,11 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "recoup: %s (see recoup --help)\n", e.what());
     return kExitUsage;
   }
-  const bool store_given = !g.store_path.empty() || std::getenv("RECOUP_STORE") != nullptr;
+  g.store_given = !g.store_path.empty() || std::getenv("RECOUP_STORE") != nullptr;
   if (g.store_path.empty()) g.store_path = DefaultStorePath();
-
-  if (*ingest) return RunIngestCmd(g, ia);
-  if (*rep) return RunReportCmd(g, ra);
-  if (*bimport) return RunBillingImport(g, cur_paths, product_code);
-  if (*bset) return RunBillingSet(g, bs);
-  if (*blist) return RunBillingList(g);
-  if (*demo_cmd) return RunDemoCmd(g, da, store_given);
-  return kExitUsage;
+  const std::function<int()>* run = reg.Chosen();
+  if (run == nullptr) return kExitUsage;
+  return (*run)();
 }
 
 }  // namespace recoup::cli

@@ -35,7 +35,24 @@ std::string Status::ToString() const {
 
 Status Status::WithPrefix(const std::string& prefix) const {
   if (ok()) return *this;
-  return Status(code_, prefix + ": " + message_);
+  Status out(code_, prefix + ": " + message_);
+  out.payloads_ = payloads_;
+  return out;
+}
+
+void Status::SetPayload(const std::string& key, std::string value) {
+  if (ok()) return;
+  auto copy = payloads_ ? std::make_shared<std::map<std::string, std::string>>(*payloads_)
+                        : std::make_shared<std::map<std::string, std::string>>();
+  (*copy)[key] = std::move(value);
+  payloads_ = std::move(copy);
+}
+
+std::optional<std::string> Status::GetPayload(const std::string& key) const {
+  if (!payloads_) return std::nullopt;
+  auto it = payloads_->find(key);
+  if (it == payloads_->end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace recoup

@@ -5,6 +5,8 @@
 // holds either a T or a non-OK Status. Neither type throws. Thread-compatible.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -40,12 +42,19 @@ class [[nodiscard]] Status {
   // "CODE: message", or "OK".
   std::string ToString() const;
 
-  // Returns a copy whose message is "prefix: message".
+  // Returns a copy whose message is "prefix: message" (payloads kept).
   Status WithPrefix(const std::string& prefix) const;
+
+  // Typed details beside the message (abseil-style payloads), e.g. the AWS
+  // error code and request ID of a failed call (aws/api_client.h). Kept by
+  // copies and WithPrefix. No effect on an OK status.
+  void SetPayload(const std::string& key, std::string value);
+  std::optional<std::string> GetPayload(const std::string& key) const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::shared_ptr<const std::map<std::string, std::string>> payloads_;
 };
 
 inline Status InvalidArgument(std::string m) {

@@ -37,6 +37,9 @@ struct RequestOptions {
   int64_t connect_timeout_ms = 3100;
   int64_t timeout_ms = 60000;  // whole request
   bool verify_tls = true;      // never turned off by recoup itself
+  // Whether sending the request twice is harmless. Retry decorators
+  // (net/retry.h) retry a non-idempotent request only if it was never sent.
+  bool idempotent = true;
   // If set, a 2xx response body is streamed here chunk by chunk instead of
   // being kept in HttpResponse::body; returning false aborts the transfer.
   std::function<bool(const char* data, size_t n)> body_sink;

@@ -170,7 +170,7 @@ RetryingClient::RetryingClient(HttpClient* inner, RetryPolicy policy, RetryHooks
 
 Result<HttpResponse> RetryingClient::Send(const HttpRequest& request,
                                           const RequestOptions& options) {
-  return Send(request, options, /*idempotent=*/true);
+  return Send(request, options, options.idempotent);
 }
 
 Result<HttpResponse> RetryingClient::Send(const HttpRequest& request, const RequestOptions& options,

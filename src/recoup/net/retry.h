@@ -104,7 +104,7 @@ class RetryingClient final : public HttpClient {
   RetryingClient(HttpClient* inner, RetryPolicy policy, RetryHooks hooks = {},
                  std::shared_ptr<RetryQuota> quota = nullptr);
 
-  // Treats the request as idempotent, as the AWS SDKs do for all operations.
+  // Idempotent unless options.idempotent is false.
   Result<HttpResponse> Send(const HttpRequest& request, const RequestOptions& options) override;
   Result<HttpResponse> Send(const HttpRequest& request, const RequestOptions& options,
                             bool idempotent);

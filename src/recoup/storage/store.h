@@ -77,6 +77,15 @@ struct ChargeRecord {
   std::string source;  // file or note it came from
 };
 
+// ---- types of section "health" ----
+// ---- end of types of section "health" ----
+
+// ---- types of section "claims" ----
+// ---- end of types of section "claims" ----
+
+// ---- types of section "serve" ----
+// ---- end of types of section "serve" ----
+
 struct StoreTotals {
   int64_t files = 0, records = 0, accepted = 0, rejected = 0, failures = 0;
 };
@@ -135,6 +144,18 @@ class Store {
   virtual Result<std::vector<ChargeRecord>> ListCharges(const SeriesFilter& filter) = 0;
 
   virtual Result<StoreTotals> Totals() = 0;
+
+  // ---- section "health" (migration 2) ----
+
+  // ---- end of section "health" ----
+
+  // ---- section "claims" (migration 3) ----
+
+  // ---- end of section "claims" ----
+
+  // ---- section "serve" (migration 4) ----
+
+  // ---- end of section "serve" ----
 };
 
 // The name a file is known by across copies: its base name without the

@@ -58,6 +58,12 @@ CREATE TABLE charges(
   tax TEXT NOT NULL, currency TEXT NOT NULL, source TEXT NOT NULL, updated_at_ms INTEGER NOT NULL,
   PRIMARY KEY(account, region, service, month, origin));
 )SQL",
+    // 2: AWS Health events (section "health").
+    R"SQL(SELECT 1;)SQL",
+    // 3: claims and their transitions (section "claims").
+    R"SQL(SELECT 1;)SQL",
+    // 4: live service state: checkpoints, alerts, notifications (section "serve").
+    R"SQL(SELECT 1;)SQL",
 };
 
 class Stmt {
@@ -494,6 +500,18 @@ class SqliteStore final : public Store {
     t.failures = s.Int(4);
     return t;
   }
+
+  // ---- section "health" (migration 2) ----
+
+  // ---- end of section "health" ----
+
+  // ---- section "claims" (migration 3) ----
+
+  // ---- end of section "claims" ----
+
+  // ---- section "serve" (migration 4) ----
+
+  // ---- end of section "serve" ----
 
  private:
   Status Error(const std::string& what) {

@@ -1,0 +1,321 @@
+#include "recoup/aws/api_client.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <utility>
+
+#include "recoup/aws/sigv4.h"
+
+namespace recoup::aws {
+
+namespace {
+
+constexpr char kPayloadCode[] = "aws.code";
+constexpr char kPayloadMessage[] = "aws.message";
+constexpr char kPayloadRequestId[] = "aws.request_id";
+constexpr char kPayloadHttp[] = "aws.http_status";
+constexpr char kPayloadService[] = "aws.service";
+constexpr char kPayloadOperation[] = "aws.operation";
+
+void MaskAll(std::string& text, const std::string& secret) {
+  if (secret.size() < 4) return;
+  for (size_t p = text.find(secret); p != std::string::npos; p = text.find(secret, p)) {
+    text.replace(p, secret.size(), "****");
+  }
+}
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::string DecodeEntities(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '&') {
+      out.push_back(text[i]);
+      continue;
+    }
+    const size_t semi = text.find(';', i);
+    if (semi == std::string_view::npos || semi - i > 10) {
+      out.push_back('&');
+      continue;
+    }
+    const std::string_view ent = text.substr(i + 1, semi - i - 1);
+    if (ent == "amp") {
+      out.push_back('&');
+    } else if (ent == "lt") {
+      out.push_back('<');
+    } else if (ent == "gt") {
+      out.push_back('>');
+    } else if (ent == "quot") {
+      out.push_back('"');
+    } else if (ent == "apos") {
+      out.push_back('\'');
+    } else if (!ent.empty() && ent[0] == '#') {
+      const bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
+      const std::string digits(ent.substr(hex ? 2 : 1));
+      char* end = nullptr;
+      const long cp = std::strtol(digits.c_str(), &end, hex ? 16 : 10);
+      if (digits.empty() || *end != 0 || cp <= 0 || cp > 0x10FFFF) {
+        out.append(text.substr(i, semi - i + 1));
+      } else if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+      } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      }
+    } else {
+      out.append(text.substr(i, semi - i + 1));
+    }
+    i = semi;
+  }
+  return out;
+}
+
+StatusCode CodeFor(const AwsError& e) {
+  if (e.http_status == 403 || StartsWith(e.code, "AccessDenied") ||
+      e.code == "UnrecognizedClientException" || e.code == "InvalidClientTokenId" ||
+      e.code == "SignatureDoesNotMatch" || e.code == "IncompleteSignature" ||
+      e.code == "ExpiredToken" || e.code == "ExpiredTokenException" ||
+      e.code == "SubscriptionRequiredException" || e.code == "AWSOrganizationsNotInUseException") {
+    return StatusCode::kPermissionDenied;
+  }
+  if (e.http_status == 404 || e.code.find("NotFound") != std::string::npos) {
+    return StatusCode::kNotFound;
+  }
+  if (e.code == "ValidationException" || e.code == "InvalidParameterException" ||
+      e.code == "InvalidParameterValue" || e.code == "InvalidParameterCombination" ||
+      e.code == "InvalidRequestException" || e.code == "SerializationException" ||
+      e.code == "InvalidTimeRangeException" || e.code == "InvalidLookupAttributesException") {
+    return StatusCode::kInvalidArgument;
+  }
+  return StatusCode::kUnavailable;
+}
+
+}  // namespace
+
+std::optional<AwsError> AwsErrorOf(const Status& status) {
+  auto code = status.GetPayload(kPayloadCode);
+  if (!code) return std::nullopt;
+  AwsError e;
+  e.code = *code;
+  e.message = status.GetPayload(kPayloadMessage).value_or("");
+  e.request_id = status.GetPayload(kPayloadRequestId).value_or("");
+  e.service = status.GetPayload(kPayloadService).value_or("");
+  e.operation = status.GetPayload(kPayloadOperation).value_or("");
+  e.http_status = std::atoi(status.GetPayload(kPayloadHttp).value_or("0").c_str());
+  return e;
+}
+
+bool IsAwsError(const Status& status, std::string_view code) {
+  auto c = status.GetPayload(kPayloadCode);
+  return c && *c == code;
+}
+
+std::string XmlTagText(std::string_view xml, std::string_view tag) {
+  const std::string open = "<" + std::string(tag) + ">";
+  const std::string close = "</" + std::string(tag) + ">";
+  const size_t b = xml.find(open);
+  if (b == std::string_view::npos) return "";
+  const size_t e = xml.find(close, b + open.size());
+  if (e == std::string_view::npos) return "";
+  return DecodeEntities(xml.substr(b + open.size(), e - b - open.size()));
+}
+
+std::vector<std::string_view> XmlBlocks(std::string_view xml, std::string_view tag) {
+  std::vector<std::string_view> out;
+  const std::string open = "<" + std::string(tag) + ">";
+  const std::string close = "</" + std::string(tag) + ">";
+  size_t pos = 0;
+  while (true) {
+    const size_t b = xml.find(open, pos);
+    if (b == std::string_view::npos) break;
+    const size_t e = xml.find(close, b + open.size());
+    if (e == std::string_view::npos) break;
+    out.push_back(xml.substr(b + open.size(), e - b - open.size()));
+    pos = e + close.size();
+  }
+  return out;
+}
+
+AwsError ParseAwsErrorResponse(const net::HttpResponse& response, Protocol protocol) {
+  AwsError e;
+  e.http_status = response.status;
+  e.request_id = response.Header("x-amzn-RequestId").value_or("");
+  if (e.request_id.empty()) e.request_id = response.Header("x-amz-request-id").value_or("");
+  if (protocol == Protocol::kQuery || (!response.body.empty() && response.body[0] == '<')) {
+    e.code = XmlTagText(response.body, "Code");
+    e.message = XmlTagText(response.body, "Message");
+    if (const std::string rid = XmlTagText(response.body, "RequestId"); !rid.empty()) {
+      e.request_id = rid;
+    }
+  } else {
+    try {
+      const auto j = nlohmann::json::parse(response.body);
+      if (j.is_object()) {
+        for (const char* k : {"__type", "code", "Code"}) {
+          if (auto it = j.find(k); it != j.end() && it->is_string()) {
+            e.code = it->get<std::string>();
+            break;
+          }
+        }
+        for (const char* k : {"message", "Message", "errorMessage"}) {
+          if (auto it = j.find(k); it != j.end() && it->is_string()) {
+            e.message = it->get<std::string>();
+            break;
+          }
+        }
+      }
+    } catch (const nlohmann::json::exception&) {
+      // Not JSON: the header or HTTP status has to do.
+    }
+  }
+  if (e.code.empty()) e.code = response.Header("x-amzn-ErrorType").value_or("");
+  // "aws.protocoltests#FooError:http://..." -> "FooError"
+  if (const size_t hash = e.code.rfind('#'); hash != std::string::npos) e.code.erase(0, hash + 1);
+  if (const size_t colon = e.code.find(':'); colon != std::string::npos) e.code.resize(colon);
+  return e;
+}
+
+std::string FormEncode(const QueryParams& params) {
+  std::string out;
+  for (const auto& [k, v] : params) {
+    if (!out.empty()) out.push_back('&');
+    out += UriEncode(k);
+    out.push_back('=');
+    out += UriEncode(v);
+  }
+  return out;
+}
+
+ApiClient::ApiClient(const ServiceSpec& spec, net::HttpClient* http,
+                     CredentialsProvider* credentials, ApiClientOptions options)
+    : spec_(spec), http_(http), credentials_(credentials), options_(std::move(options)) {
+  if (!options_.clock) options_.clock = SystemClock();
+  std::string_view url = options_.endpoint.url;
+  const size_t scheme_end = url.find("://");
+  if (scheme_end != std::string_view::npos) {
+    scheme_ = std::string(url.substr(0, scheme_end));
+    url.remove_prefix(scheme_end + 3);
+  } else {
+    scheme_ = "https";
+  }
+  const size_t slash = url.find('/');
+  authority_ = std::string(url.substr(0, slash));
+  if (slash != std::string_view::npos) base_path_ = std::string(url.substr(slash));
+  while (!base_path_.empty() && base_path_.back() == '/') base_path_.pop_back();
+}
+
+Result<net::HttpRequest> ApiClient::BuildRequest(std::string_view operation, std::string body,
+                                                 const Credentials& credentials,
+                                                 int64_t timestamp_ms) const {
+  HttpRequest request;
+  request.method = "POST";
+  request.path = base_path_.empty() ? "/" : base_path_ + "/";
+  request.headers.emplace_back("Host", authority_);
+  switch (spec_.protocol) {
+    case Protocol::kJson10:
+      request.headers.emplace_back("Content-Type", "application/x-amz-json-1.0");
+      request.headers.emplace_back("X-Amz-Target",
+                                   std::string(spec_.target_prefix) + "." + std::string(operation));
+      break;
+    case Protocol::kJson11:
+      request.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
+      request.headers.emplace_back("X-Amz-Target",
+                                   std::string(spec_.target_prefix) + "." + std::string(operation));
+      break;
+    case Protocol::kQuery:
+      request.headers.emplace_back("Content-Type",
+                                   "application/x-www-form-urlencoded; charset=utf-8");
+      break;
+  }
+  request.body = std::move(body);
+  SigningOptions signing;
+  signing.region = options_.endpoint.signing_region;
+  signing.service = std::string(spec_.signing_name);
+  signing.timestamp_ms = timestamp_ms;
+  RECOUP_ASSIGN_OR_RETURN(SigningResult signed_info, Sign(credentials, signing, request));
+  (void)signed_info;
+  net::HttpRequest wire;
+  wire.method = request.method;
+  wire.url = scheme_ + "://" + authority_ + request.path;
+  wire.headers = std::move(request.headers);
+  wire.body = std::move(request.body);
+  return wire;
+}
+
+Result<net::HttpResponse> ApiClient::Send(std::string_view operation, std::string body,
+                                          bool idempotent) {
+  const std::string what = std::string(spec_.service_id) + " " + std::string(operation);
+  auto creds = credentials_->Get();
+  if (!creds.ok()) return creds.status().WithPrefix(what);
+  auto wire = BuildRequest(operation, std::move(body), *creds, options_.clock());
+  if (!wire.ok()) return wire.status().WithPrefix(what);
+  net::RequestOptions ro;
+  ro.timeout_ms = options_.timeout_ms;
+  ro.idempotent = idempotent;
+  auto response = http_->Send(*wire, ro);
+  if (!response.ok()) return response.status().WithPrefix(what);
+  if (response->status / 100 == 2) return std::move(*response);
+  AwsError err = ParseAwsErrorResponse(*response, spec_.protocol);
+  err.service = std::string(spec_.service_id);
+  err.operation = std::string(operation);
+  MaskAll(err.message, creds->secret_access_key);
+  MaskAll(err.message, creds->session_token);
+  if (err.message.size() > 1000) err.message.resize(1000);
+  std::string text = what + ": ";
+  text += err.code.empty() ? "error" : err.code;
+  if (!err.message.empty()) text += ": " + err.message;
+  text += " (HTTP " + std::to_string(err.http_status);
+  if (!err.request_id.empty()) text += ", request ID " + err.request_id;
+  text += ")";
+  Status st(CodeFor(err), text);
+  st.SetPayload(kPayloadCode, err.code.empty() ? "HTTP" + std::to_string(err.http_status)
+                                               : err.code);
+  st.SetPayload(kPayloadMessage, err.message);
+  st.SetPayload(kPayloadRequestId, err.request_id);
+  st.SetPayload(kPayloadHttp, std::to_string(err.http_status));
+  st.SetPayload(kPayloadService, err.service);
+  st.SetPayload(kPayloadOperation, err.operation);
+  return st;
+}
+
+Result<nlohmann::json> ApiClient::CallJson(std::string_view operation,
+                                           const nlohmann::json& input, bool idempotent) {
+  if (spec_.protocol == Protocol::kQuery) {
+    return Internal(std::string(spec_.service_id) + " speaks the query protocol: use CallQuery");
+  }
+  const std::string body = input.is_null() ? "{}" : input.dump();
+  RECOUP_ASSIGN_OR_RETURN(net::HttpResponse response, Send(operation, body, idempotent));
+  if (response.body.empty()) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(response.body);
+  } catch (const nlohmann::json::exception& e) {
+    return DataLoss(std::string(spec_.service_id) + " " + std::string(operation) +
+                    ": response is not JSON: " + e.what());
+  }
+}
+
+Result<std::string> ApiClient::CallQuery(std::string_view action, const QueryParams& params,
+                                         bool idempotent) {
+  if (spec_.protocol != Protocol::kQuery) {
+    return Internal(std::string(spec_.service_id) + " speaks JSON: use CallJson");
+  }
+  QueryParams all;
+  all.emplace_back("Action", std::string(action));
+  all.emplace_back("Version", std::string(spec_.api_version));
+  all.insert(all.end(), params.begin(), params.end());
+  RECOUP_ASSIGN_OR_RETURN(net::HttpResponse response,
+                          Send(action, FormEncode(all), idempotent));
+  return std::move(response.body);
+}
+
+}  // namespace recoup::aws

@@ -1,0 +1,132 @@
+// One client for every AWS API recoup calls besides S3: the awsJson1_0 /
+// awsJson1_1 protocols (KMS, Health, Support, Cost Explorer, Organizations,
+// CloudTrail, SQS) and the awsQuery protocol (STS), SigV4-signed.
+//
+// Errors: an AWS error response becomes a Status whose message names the
+// service, the operation, AWS's error code and message, the HTTP status and
+// the request ID, and which carries them as payloads: AwsErrorOf(status)
+// gives them back typed. 403 and AccessDenied* are PERMISSION_DENIED, 404 /
+// ResourceNotFound* NOT_FOUND, validation errors INVALID_ARGUMENT,
+// anything else UNAVAILABLE. Messages never contain secrets (the secret key
+// and session token are masked if a server ever echoes them).
+//
+// Retries belong to the HttpClient given (net::RetryingClient): the client
+// tells it whether the operation is idempotent. One ApiClient may be used
+// from one thread at a time; the credentials provider may be shared.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "recoup/aws/config.h"
+#include "recoup/aws/credentials.h"
+#include "recoup/core/status.h"
+#include "recoup/net/http_client.h"
+
+namespace recoup::aws {
+
+enum class Protocol { kJson10, kJson11, kQuery };
+
+// What an SDK knows about a service: its SDK service id (for endpoint
+// resolution: AWS_ENDPOINT_URL_<ID>, [services] sections), SigV4 signing
+// name, protocol, JSON target prefix and API version (query protocol).
+struct ServiceSpec {
+  std::string_view service_id;
+  std::string_view signing_name;
+  Protocol protocol;
+  std::string_view target_prefix;
+  std::string_view api_version;
+};
+
+namespace services {
+inline constexpr ServiceSpec kKms{"KMS", "kms", Protocol::kJson11, "TrentService", "2014-11-01"};
+inline constexpr ServiceSpec kHealth{"Health", "health", Protocol::kJson11, "AWSHealth_20160804",
+                                     "2016-08-04"};
+inline constexpr ServiceSpec kSupport{"Support", "support", Protocol::kJson11,
+                                      "AWSSupport_20130415", "2013-04-15"};
+inline constexpr ServiceSpec kCostExplorer{"Cost Explorer", "ce", Protocol::kJson11,
+                                           "AWSInsightsIndexService", "2017-10-25"};
+inline constexpr ServiceSpec kOrganizations{"Organizations", "organizations", Protocol::kJson11,
+                                            "AWSOrganizationsV20161128", "2016-11-28"};
+inline constexpr ServiceSpec kCloudTrail{"CloudTrail", "cloudtrail", Protocol::kJson11,
+                                         "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
+                                         "2013-11-01"};
+inline constexpr ServiceSpec kSqs{"SQS", "sqs", Protocol::kJson10, "AmazonSQS", "2012-11-05"};
+inline constexpr ServiceSpec kSts{"STS", "sts", Protocol::kQuery, "", "2011-06-15"};
+}  // namespace services
+
+// An AWS error response, typed.
+struct AwsError {
+  std::string service;    // "KMS"
+  std::string operation;  // "Decrypt"
+  std::string code;       // "KMSInternalException", "SubscriptionRequiredException"
+  std::string message;
+  std::string request_id;
+  int http_status = 0;
+};
+// The AWS error behind a Status made by ApiClient, if it is one.
+std::optional<AwsError> AwsErrorOf(const Status& status);
+// True if `status` is an AWS error with this code.
+bool IsAwsError(const Status& status, std::string_view code);
+
+// Parses an error response of either protocol. `code` is empty when the body
+// and headers carry none.
+AwsError ParseAwsErrorResponse(const net::HttpResponse& response, Protocol protocol);
+
+// The text of the first <tag>...</tag> in `xml`, XML entities decoded; empty
+// when absent. Enough for the small query-protocol responses recoup reads.
+std::string XmlTagText(std::string_view xml, std::string_view tag);
+// Every <tag>...</tag> block's inner XML, in order.
+std::vector<std::string_view> XmlBlocks(std::string_view xml, std::string_view tag);
+
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+struct ApiClientOptions {
+  Endpoint endpoint;  // from AwsConfig::ResolveEndpoint(spec.service_id, region)
+  Clock clock;        // SystemClock() when empty
+  int64_t timeout_ms = 60000;
+};
+
+class ApiClient {
+ public:
+  // `http` and `credentials` must outlive the client. Non-idempotent calls
+  // are sent with RequestOptions::idempotent = false (see net/retry.h).
+  ApiClient(const ServiceSpec& spec, net::HttpClient* http, CredentialsProvider* credentials,
+            ApiClientOptions options);
+
+  // awsJson protocols: POST / with X-Amz-Target "<prefix>.<operation>".
+  Result<nlohmann::json> CallJson(std::string_view operation, const nlohmann::json& input,
+                                  bool idempotent = true);
+  // awsQuery protocol: POST / form "Action=<action>&Version=<v>&..."; the
+  // response XML body.
+  Result<std::string> CallQuery(std::string_view action, const QueryParams& params,
+                                bool idempotent = true);
+
+  // The signed wire request (exposed for tests).
+  Result<net::HttpRequest> BuildRequest(std::string_view operation, std::string body,
+                                        const Credentials& credentials,
+                                        int64_t timestamp_ms) const;
+
+  const ServiceSpec& spec() const { return spec_; }
+  const Endpoint& endpoint() const { return options_.endpoint; }
+
+ private:
+  Result<net::HttpResponse> Send(std::string_view operation, std::string body, bool idempotent);
+
+  ServiceSpec spec_;
+  net::HttpClient* http_;
+  CredentialsProvider* credentials_;
+  ApiClientOptions options_;
+  std::string scheme_, authority_, base_path_;
+};
+
+// application/x-www-form-urlencoded encoding as the SDKs send query requests.
+std::string FormEncode(const QueryParams& params);
+
+}  // namespace recoup::aws

@@ -1,0 +1,56 @@
+#include "recoup/cli/aws_context.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "recoup/net/retry.h"
+
+namespace recoup::cli {
+
+Result<std::unique_ptr<AwsContext>> AwsContext::Create(const AwsContextOptions& options) {
+  std::unique_ptr<AwsContext> ctx(new AwsContext());
+  aws::AwsConfig::Options co;
+  if (!options.profile.empty()) co.profile = options.profile;
+  RECOUP_ASSIGN_OR_RETURN(ctx->config_, aws::AwsConfig::Load(co));
+  ctx->region_ = options.region;
+  if (ctx->region_.empty()) {
+    auto r = ctx->config_.Region();
+    if (r.ok()) ctx->region_ = *r;
+  }
+  ctx->credentials_http_ = net::MakeCurlHttpClient();
+  ctx->credentials_ = aws::MakeDefaultCredentialsProvider(
+      ctx->config_, aws::ProviderDeps{.http = ctx->credentials_http_.get(), .clock = {}});
+  ctx->raw_http_ = net::MakeCurlHttpClient();
+  net::RetryHooks hooks;
+  const char* env = std::getenv("RECOUP_DEBUG");
+  if (options.debug || (env != nullptr && *env != 0 && std::string(env) != "0")) {
+    hooks.debug_log = [](const std::string& line) {
+      std::fprintf(stderr, "recoup: debug: %s\n", line.c_str());
+    };
+  }
+  ctx->retrying_ =
+      std::make_shared<net::RetryingClient>(ctx->raw_http_.get(), net::RetryPolicy{}, hooks);
+  return ctx;
+}
+
+Result<std::string> AwsContext::Region() const {
+  if (region_.empty()) {
+    return InvalidArgument(
+        "no AWS Region: pass --region, or set AWS_REGION, or region in the profile");
+  }
+  return region_;
+}
+
+Result<std::unique_ptr<aws::ApiClient>> AwsContext::Client(const aws::ServiceSpec& spec,
+                                                           const std::string& region) const {
+  std::string r = region;
+  if (r.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(r, Region());
+  }
+  aws::ApiClientOptions o;
+  RECOUP_ASSIGN_OR_RETURN(o.endpoint, config_.ResolveEndpoint(spec.service_id, r));
+  return std::make_unique<aws::ApiClient>(spec, retrying_.get(), credentials_.get(), std::move(o));
+}
+
+}  // namespace recoup::cli

@@ -1,0 +1,53 @@
+// AWS access for commands: the shared config and credentials chain of a
+// profile, the Region, an HTTP client with the SDKs' standard retries, and
+// ApiClients for any service, with endpoint overrides applied
+// (AWS_ENDPOINT_URL[_<SERVICE>], endpoint_url in the profile).
+//
+// Debug logs: with $RECOUP_DEBUG set (or set_debug(true)), every HTTP attempt
+// is printed to stderr as one line (method, host, path, status, AWS error
+// code, attempt, delay): never header values, query strings or bodies.
+//
+// One AwsContext is used from one thread; the credentials provider inside it
+// may be shared with other threads.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "recoup/aws/api_client.h"
+#include "recoup/aws/config.h"
+#include "recoup/aws/credentials.h"
+#include "recoup/core/status.h"
+#include "recoup/net/http_client.h"
+
+namespace recoup::cli {
+
+struct AwsContextOptions {
+  std::string profile;  // empty: AWS_PROFILE, else "default"
+  std::string region;   // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
+  bool debug = false;   // also on when $RECOUP_DEBUG is set
+};
+
+class AwsContext {
+ public:
+  static Result<std::unique_ptr<AwsContext>> Create(const AwsContextOptions& options);
+
+  const aws::AwsConfig& config() const { return config_; }
+  // The Region in effect; INVALID_ARGUMENT naming how to set one if none.
+  Result<std::string> Region() const;
+  std::shared_ptr<aws::CredentialsProvider> credentials() const { return credentials_; }
+  // HTTP with standard-mode retries (not thread-safe: one per thread).
+  net::HttpClient* http() const { return retrying_.get(); }
+  // A client for `spec` in `region` (empty: Region()).
+  Result<std::unique_ptr<aws::ApiClient>> Client(const aws::ServiceSpec& spec,
+                                                 const std::string& region = "") const;
+
+ private:
+  AwsContext() = default;
+  aws::AwsConfig config_;
+  std::string region_;
+  std::shared_ptr<net::HttpClient> credentials_http_, raw_http_, retrying_;
+  std::shared_ptr<aws::CredentialsProvider> credentials_;
+};
+
+}  // namespace recoup::cli

@@ -1,0 +1,60 @@
+// What every `recoup` command shares: global options, exit codes, error
+// printing, and the registry through which each command group (one file per
+// group: cli.cc, health_cmd.cc, claims_cmd.cc, ...) adds its subcommands.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "recoup/core/status.h"
+#include "recoup/sla/catalog.h"
+
+namespace recoup::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRuntime = 1;
+inline constexpr int kExitUsage = 2;
+
+// Prints "recoup: message" to stderr; INVALID_ARGUMENT is a usage error (2),
+// anything else a runtime failure (1).
+int Fail(const Status& st);
+
+struct Globals {
+  std::string store_path;    // resolved before any command runs
+  std::string catalog_path;  // empty: the built-in catalog ($RECOUP_CATALOG)
+  bool store_given = false;  // --store or $RECOUP_STORE was set
+};
+
+std::string DefaultStorePath();
+std::string WithCommas(int64_t v);
+Result<std::shared_ptr<const sla::Catalog>> LoadCatalog(const Globals& g);
+
+// Each command group registers its subcommands (on `app`, or under an
+// existing one found with app.get_subcommand) and a runner for each; after
+// parsing, the runner of the subcommand the user chose is called. Runners
+// read `g` when they run (it is filled after parsing).
+class CommandRegistry {
+ public:
+  void Add(CLI::App* command, std::function<int()> run) {
+    entries_.emplace_back(command, std::move(run));
+  }
+  // The runner of the deepest parsed command, or nullptr.
+  const std::function<int()>* Chosen() const;
+
+ private:
+  std::vector<std::pair<CLI::App*, std::function<int()>>> entries_;
+};
+
+// Command groups. Each lives in its own file.
+void RegisterCoreCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);  // cli.cc
+void RegisterAwsCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);   // aws_cmd.cc
+void RegisterClaimsCommands(CLI::App& app, const Globals& g,
+                            CommandRegistry& reg);                                  // claims_cmd.cc
+void RegisterServeCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);  // serve_cmd.cc
+
+}  // namespace recoup::cli
