@@ -278,8 +278,8 @@ Result<net::HttpResponse> ApiClient::Send(std::string_view operation, std::strin
   if (!err.request_id.empty()) text += ", request ID " + err.request_id;
   text += ")";
   Status st(CodeFor(err), text);
-  st.SetPayload(kPayloadCode, err.code.empty() ? "HTTP" + std::to_string(err.http_status)
-                                               : err.code);
+  st.SetPayload(kPayloadCode,
+                err.code.empty() ? "HTTP" + std::to_string(err.http_status) : err.code);
   st.SetPayload(kPayloadMessage, err.message);
   st.SetPayload(kPayloadRequestId, err.request_id);
   st.SetPayload(kPayloadHttp, std::to_string(err.http_status));
@@ -288,8 +288,8 @@ Result<net::HttpResponse> ApiClient::Send(std::string_view operation, std::strin
   return st;
 }
 
-Result<nlohmann::json> ApiClient::CallJson(std::string_view operation,
-                                           const nlohmann::json& input, bool idempotent) {
+Result<nlohmann::json> ApiClient::CallJson(std::string_view operation, const nlohmann::json& input,
+                                           bool idempotent) {
   if (spec_.protocol == Protocol::kQuery) {
     return Internal(std::string(spec_.service_id) + " speaks the query protocol: use CallQuery");
   }
@@ -313,8 +313,7 @@ Result<std::string> ApiClient::CallQuery(std::string_view action, const QueryPar
   all.emplace_back("Action", std::string(action));
   all.emplace_back("Version", std::string(spec_.api_version));
   all.insert(all.end(), params.begin(), params.end());
-  RECOUP_ASSIGN_OR_RETURN(net::HttpResponse response,
-                          Send(action, FormEncode(all), idempotent));
+  RECOUP_ASSIGN_OR_RETURN(net::HttpResponse response, Send(action, FormEncode(all), idempotent));
   return std::move(response.body);
 }
 

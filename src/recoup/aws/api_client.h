@@ -16,13 +16,12 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "recoup/aws/config.h"
 #include "recoup/aws/credentials.h"
@@ -110,8 +109,7 @@ class ApiClient {
 
   // The signed wire request (exposed for tests).
   Result<net::HttpRequest> BuildRequest(std::string_view operation, std::string body,
-                                        const Credentials& credentials,
-                                        int64_t timestamp_ms) const;
+                                        const Credentials& credentials, int64_t timestamp_ms) const;
 
   const ServiceSpec& spec() const { return spec_; }
   const Endpoint& endpoint() const { return options_.endpoint; }

@@ -32,7 +32,6 @@ namespace recoup::cli {
 
 namespace {
 
-
 // ---- ingest ----
 
 struct IngestArgs {
