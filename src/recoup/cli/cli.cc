@@ -534,6 +534,7 @@ int Run(int argc, char** argv) {
   RegisterCoreCommands(app, g, reg);
   RegisterAwsCommands(app, g, reg);
   RegisterClaimsCommands(app, g, reg);
+  RegisterDoctorCommands(app, g, reg);
   RegisterServeCommands(app, g, reg);
 
   try {

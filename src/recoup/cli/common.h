@@ -54,7 +54,9 @@ class CommandRegistry {
 void RegisterCoreCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);  // cli.cc
 void RegisterAwsCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);   // aws_cmd.cc
 void RegisterClaimsCommands(CLI::App& app, const Globals& g,
-                            CommandRegistry& reg);                                  // claims_cmd.cc
+                            CommandRegistry& reg);  // claims_cmd.cc
+void RegisterDoctorCommands(CLI::App& app, const Globals& g,
+                            CommandRegistry& reg);                                  // doctor_cmd.cc
 void RegisterServeCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);  // serve_cmd.cc
 
 }  // namespace recoup::cli

@@ -78,9 +78,50 @@ struct ChargeRecord {
 };
 
 // ---- types of section "health" ----
+// An AWS Health event as recoup keeps it (from the Health API, an aws.health
+// EventBridge event, or an SQS message carrying one). One row per ARN; a
+// newer lastUpdatedTime replaces an older one.
+struct HealthEvent {
+  std::string arn;                  // unique
+  std::string service;              // Health's service name, e.g. "KMS"
+  std::string event_type_code;      // "AWS_KMS_OPERATIONAL_ISSUE"
+  std::string event_type_category;  // "issue", "accountNotification", "scheduledChange"
+  std::string region;               // "us-east-1" (or "global")
+  std::string status;               // "open", "closed", "upcoming"
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;  // 0 while still open
+  int64_t last_updated_ms = 0;
+  std::string description;            // latest description text, may be empty
+  std::vector<std::string> accounts;  // affected accounts (organization view); empty: all/own
+  std::string source;                 // "health-api", "health-org-api", "eventbridge", "sqs"
+};
+
+struct HealthEventFilter {
+  std::optional<std::string> region, service;  // service as Health names it ("KMS")
+  // Events whose [start, end or now) overlaps [start_ms, end_ms).
+  std::optional<int64_t> start_ms, end_ms;
+};
 // ---- end of types of section "health" ----
 
 // ---- types of section "claims" ----
+// A claim: one per (account, Region, service, month) that breached. The
+// claims module owns its life cycle; others (dashboard, reminders) read it.
+struct ClaimRecord {
+  std::string id;  // stable, e.g. "111122223333-us-east-1-kms-2026-10"
+  std::string account, region, service;
+  YearMonth month;
+  // detected, ready, filed, awaiting-customer, approved, denied, credited,
+  // expired, withdrawn
+  std::string state;
+  std::string mup_pct;     // as reported (truncated decimal)
+  std::string credit_pct;  // tier, e.g. "10"
+  Rational credit_asked;   // USD
+  std::optional<Rational> credit_received;
+  int64_t deadline_ms = 0;  // last millisecond a claim may be filed
+  std::string case_id;      // AWS Support case ID once filed
+  std::string sla_version;
+  int64_t created_ms = 0, updated_ms = 0;
+};
 // ---- end of types of section "claims" ----
 
 // ---- types of section "serve" ----
@@ -146,7 +187,11 @@ class Store {
   virtual Result<StoreTotals> Totals() = 0;
 
   // ---- section "health" (migration 2) ----
-
+  // Inserts or replaces by ARN; an event whose last_updated_ms is older than
+  // the stored one changes nothing. Returns true if anything changed.
+  virtual Result<bool> PutHealthEvent(const HealthEvent& event) = 0;
+  // Ordered by start time, then ARN.
+  virtual Result<std::vector<HealthEvent>> ListHealthEvents(const HealthEventFilter& filter) = 0;
   // ---- end of section "health" ----
 
   // ---- section "claims" (migration 3) ----

@@ -502,6 +502,14 @@ class SqliteStore final : public Store {
   }
 
   // ---- section "health" (migration 2) ----
+  Result<bool> PutHealthEvent(const HealthEvent& event) override {
+    (void)event;
+    return Internal("PutHealthEvent: not yet implemented");
+  }
+  Result<std::vector<HealthEvent>> ListHealthEvents(const HealthEventFilter& filter) override {
+    (void)filter;
+    return Internal("ListHealthEvents: not yet implemented");
+  }
 
   // ---- end of section "health" ----
 
