@@ -27,6 +27,8 @@ except ImportError:
     HAVE_MOTO = False
 
 BUCKET = "org-trail-logs"
+# Sanitizer builds carry shadow memory: RSS limits apply to normal builds.
+CHECK_RSS = not os.environ.get("ASAN_OPTIONS")
 DAY = "/2026/10/14/"
 
 
@@ -191,6 +193,39 @@ class S3Ingest(RecoupTestCase):
         r = self.run_recoup("ingest", "s3://%s/AWSLogs" % BUCKET, "--region", "us-east-1",
                             "--output", "json", env=env)
         self.assertEqual(r.returncode, 0, r)
+
+    def test_large_object_is_streamed_not_held(self):
+        # 200 MB of JSON lines in one object (uncompressed, so the object is
+        # as large as its content): the ingest must not hold it whole.
+        line = ('{"eventVersion":"1.08","eventTime":"2026-10-14T09:%02d:00Z",'
+                '"eventSource":"kms.amazonaws.com","eventName":"Decrypt",'
+                '"awsRegion":"us-east-1","recipientAccountId":"111122223333",'
+                '"requestID":"%s","eventID":"%s","padding":"' + "x" * 700 + '"}\n')
+        path = os.path.join(self.work, "big.json")
+        n = 250000
+        with open(path, "w") as f:
+            for i in range(n):
+                rid = "b1%034d" % i
+                f.write(line % (i % 60, rid, rid))
+        size = os.path.getsize(path)
+        key = "AWSLogs-big/111122223333/big.json"
+        self.s3.upload_file(path, BUCKET, key)
+        try:
+            r = self.run_recoup("ingest", "s3://%s/AWSLogs-big" % BUCKET, "--threads", "1",
+                                "--output", "json", env=self.s3_env())
+            self.assertEqual(r.returncode, 0, r)
+            s = r.json()
+            self.assertEqual((s["files_ingested"], s["accepted"]), (1, n))
+            self.assertEqual(s["json_bytes"], size)
+            if CHECK_RSS:
+                # recoup's own high-water mark (this test process is large,
+                # and wait4's max RSS counts the parent's memory at exec).
+                self.assertLess(s["peak_rss_bytes"], size / 4,
+                                "peak RSS %.0f MiB for a %.0f MiB object"
+                                % (s["peak_rss_bytes"] / 2**20, size / 2**20))
+        finally:
+            self.s3.delete_object(Bucket=BUCKET, Key=key)
+            os.remove(path)
 
     def test_bad_url_is_a_usage_error(self):
         r = self.run_recoup("ingest", "s3://Not_A_Bucket/x", env=self.s3_env())

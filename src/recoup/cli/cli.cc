@@ -88,6 +88,20 @@ Result<std::map<std::string, std::string>> LoadAccessKeyMap(const std::string& p
   return out;
 }
 
+// This process's peak resident memory (VmHWM: unlike getrusage, not
+// inherited from the process that started it), or 0 if unknown.
+int64_t PeakRssBytes() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  int64_t kb = 0;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb * 1024;
+}
+
 void PrintIngestSummary(const IngestSummary& s, const std::string& output) {
   if (output == "json") {
     nlohmann::ordered_json j;
@@ -106,6 +120,7 @@ void PrintIngestSummary(const IngestSummary& s, const std::string& output) {
     j["failed_requests_new"] = s.new_failures;
     j["json_bytes"] = s.json_bytes;
     j["seconds"] = s.seconds;
+    if (const int64_t hwm = PeakRssBytes(); hwm > 0) j["peak_rss_bytes"] = hwm;
     std::cout << j.dump(2) << "\n";
     return;
   }

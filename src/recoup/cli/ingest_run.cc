@@ -25,6 +25,9 @@ namespace recoup::cli {
 
 namespace {
 
+// Bytes of one S3 object body buffered between the fetch and parse threads.
+constexpr size_t kS3PipeBytes = 4u << 20;
+
 struct Item {
   ingest::FileResult result;
   std::string display_path;   // as the user gave it, for messages
@@ -196,7 +199,6 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
       if (was_empty) cv_ready.notify_one();
     };
     std::optional<ThreadS3> s3;
-    std::string object_bytes;  // one S3 object's stored bytes, reused
     auto ingest_object = [&](const Work& w, Item* item) {
       item->display_path = item->result.path = "s3://" + w.bucket + "/" + w.object.key;
       item->result.file_bytes = w.object.size;
@@ -209,29 +211,43 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
         }
       }
       if (!s3.has_value()) s3 = MakeThreadS3(*opt.s3, retry_quota);
-      object_bytes.clear();
+      // The body streams through a bounded pipe into the readers: a fetch
+      // thread receives, this thread parses, and no object is held whole.
+      io::Pipe pipe(kS3PipeBytes);
       std::string etag;
-      Status got = s3->client->GetObject(
-          w.bucket, w.object.key,
-          [&](const char* p, size_t n) {
-            object_bytes.append(p, n);
-            return true;
-          },
-          &etag);
-      if (!got.ok()) {
-        item->open_error = got;
+      Status fetched;
+      int64_t received = 0;
+      std::thread fetch([&] {
+        fetched = s3->client->GetObject(
+            w.bucket, w.object.key,
+            [&](const char* p, size_t n) {
+              received += static_cast<int64_t>(n);
+              return pipe.Write(p, n);
+            },
+            &etag);
+        pipe.CloseWrite(fetched.ok() ? Status::Ok() : fetched);
+      });
+      const std::string path = item->result.path;
+      Status s = ingester.IngestStream(&pipe, path, &item->result);
+      pipe.CloseRead();
+      fetch.join();
+      if (!fetched.ok()) {
+        // A transfer that failed is not damage in the object: nothing is
+        // recorded, and the next run reads it again.
+        item->result.records = item->result.accepted = item->result.skipped = 0;
+        item->result.rejected = item->result.error_count = 0;
+        item->result.errors.clear();
+        item->result.agg.Clear();
+        item->result.path = path;
+        item->open_error = fetched;
         return;
       }
       // Record what was actually read (the object may have been replaced
       // since it was listed).
       if (!etag.empty()) item->mtime_ns = EtagStamp(etag);
-      const std::string path = item->result.path;
-      const int64_t size = static_cast<int64_t>(object_bytes.size());
-      Status s = ingester.IngestBytes(object_bytes, path, &item->result);
       item->result.path = path;
-      item->result.file_bytes = size;
+      item->result.file_bytes = received;
       if (!s.ok()) item->open_error = s;
-      if (object_bytes.capacity() > (64u << 20)) std::string().swap(object_bytes);
     };
     for (;;) {
       const size_t i = next.fetch_add(1);

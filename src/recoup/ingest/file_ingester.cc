@@ -69,6 +69,47 @@ Status FileIngester::IngestBytes(std::string_view data, const std::string& name,
                     });
 }
 
+Status FileIngester::IngestStream(io::ByteSource* raw, const std::string& name, FileResult* out,
+                                  int64_t skip_records) {
+  out->path = name;
+  out->agg = aggregation::Aggregator(interval_ms_);
+  Sha256 hash;
+  // Every stored byte passes through `hashing` exactly once, whoever reads it.
+  std::unique_ptr<io::ByteSource> hashing = io::Hashing(io::Borrow(raw), &hash);
+  Status raw_status;
+  auto watched = io::Borrow(hashing.get());
+  char magic[2];
+  size_t got = 0;
+  while (got < 2) {
+    auto k = watched->Read(magic + got, 2 - got);
+    if (!k.ok()) return k.status().WithPrefix(name);
+    if (*k == 0) break;
+    got += *k;
+  }
+  const bool gz = got == 2 && static_cast<unsigned char>(magic[0]) == 0x1f &&
+                  static_cast<unsigned char>(magic[1]) == 0x8b;
+  std::unique_ptr<io::ByteSource> src =
+      io::Concat(std::string_view(magic, got), std::move(watched));
+  if (gz) src = io::Gunzip(std::move(src), name, &gzip_buf_);
+  io::ByteSource* hashing_ptr = hashing.get();
+  RECOUP_RETURN_IF_ERROR(IngestFrom(std::move(src), &hash, name, out, skip_records,
+                                    [hashing_ptr, &hash, &raw_status]() -> Result<std::string> {
+                                      // The content stopped early: read the rest of the stored
+                                      // bytes.
+                                      char buf[64 << 10];
+                                      for (;;) {
+                                        auto k = hashing_ptr->Read(buf, sizeof(buf));
+                                        if (!k.ok()) {
+                                          raw_status = k.status();
+                                          return k.status();
+                                        }
+                                        if (*k == 0) break;
+                                      }
+                                      return hash.HexDigest();
+                                    }));
+  return raw_status;
+}
+
 Status FileIngester::IngestFrom(std::unique_ptr<io::ByteSource> src, Sha256* hash_ptr,
                                 const std::string& path, FileResult* out, int64_t skip_records,
                                 const std::function<Result<std::string>()>& rehash) {

@@ -62,6 +62,14 @@ class FileIngester {
   Status IngestBytes(std::string_view data, const std::string& name, FileResult* out,
                      int64_t skip_records = 0);
 
+  // The same for stored bytes that arrive as a stream (e.g. an S3 object's
+  // body through an io::Pipe), never held whole in memory. If the content
+  // is damaged (corrupt gzip), the rest of the stream is still read so that
+  // out->sha256 covers all the stored bytes. Returns non-OK only if `raw`
+  // itself fails (then `out` must be discarded).
+  Status IngestStream(io::ByteSource* raw, const std::string& name, FileResult* out,
+                      int64_t skip_records = 0);
+
   // The content hash of the first `prefix_bytes` uncompressed bytes, or of
   // fewer if the file is shorter (then it cannot be the repaired copy).
   static Result<std::string> PrefixContentHash(const std::string& path, int64_t prefix_bytes);

@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <mutex>
 
 namespace recoup::io {
 
@@ -180,6 +183,96 @@ std::unique_ptr<ByteSource> Gunzip(std::unique_ptr<ByteSource> inner, std::strin
 
 std::unique_ptr<ByteSource> Concat(std::string_view prefix, std::unique_ptr<ByteSource> rest) {
   return std::make_unique<PrefixSource>(std::string(prefix), std::move(rest));
+}
+
+namespace {
+class BorrowedSource final : public ByteSource {
+ public:
+  explicit BorrowedSource(ByteSource* inner) : inner_(inner) {}
+  Result<size_t> Read(char* buf, size_t n) override { return inner_->Read(buf, n); }
+
+ private:
+  ByteSource* inner_;
+};
+}  // namespace
+
+std::unique_ptr<ByteSource> Borrow(ByteSource* inner) {
+  return std::make_unique<BorrowedSource>(inner);
+}
+
+struct Pipe::State {
+  std::mutex mu;
+  std::condition_variable readable, writable;
+  std::deque<std::string> chunks;
+  size_t front_offset = 0;  // bytes of chunks.front() already read
+  size_t buffered = 0;
+  size_t capacity = 0;
+  bool write_closed = false, read_closed = false;
+  Status final_status;
+};
+
+Pipe::Pipe(size_t capacity) : state_(std::make_unique<State>()) {
+  state_->capacity = capacity == 0 ? 1 : capacity;
+}
+
+Pipe::~Pipe() = default;
+
+bool Pipe::Write(const char* data, size_t n) {
+  State& st = *state_;
+  std::unique_lock<std::mutex> lock(st.mu);
+  while (n > 0) {
+    st.writable.wait(lock, [&] { return st.read_closed || st.buffered < st.capacity; });
+    if (st.read_closed) return false;
+    const size_t take = std::min(n, st.capacity - st.buffered);
+    st.chunks.emplace_back(data, take);
+    st.buffered += take;
+    data += take;
+    n -= take;
+    st.readable.notify_one();
+  }
+  return !st.read_closed;
+}
+
+void Pipe::CloseWrite(Status status) {
+  State& st = *state_;
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.write_closed = true;
+  st.final_status = std::move(status);
+  st.readable.notify_all();
+}
+
+void Pipe::CloseRead() {
+  State& st = *state_;
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.read_closed = true;
+  st.chunks.clear();
+  st.buffered = 0;
+  st.writable.notify_all();
+}
+
+Result<size_t> Pipe::Read(char* buf, size_t n) {
+  State& st = *state_;
+  std::unique_lock<std::mutex> lock(st.mu);
+  st.readable.wait(lock, [&] { return !st.chunks.empty() || st.write_closed || st.read_closed; });
+  if (st.chunks.empty()) {
+    if (!st.final_status.ok() && !st.read_closed) return st.final_status;
+    return size_t{0};
+  }
+  size_t done = 0;
+  while (done < n && !st.chunks.empty()) {
+    std::string& front = st.chunks.front();
+    const size_t take = std::min(n - done, front.size() - st.front_offset);
+    std::memcpy(buf + done, front.data() + st.front_offset, take);
+    done += take;
+    st.front_offset += take;
+    if (st.front_offset == front.size()) {
+      st.chunks.pop_front();
+      st.front_offset = 0;
+    }
+  }
+  st.buffered -= done;
+  st.writable.notify_one();
+  return done;
 }
 
 std::unique_ptr<ByteSource> Hashing(std::unique_ptr<ByteSource> inner, Sha256* hash) {

@@ -46,6 +46,31 @@ std::unique_ptr<ByteSource> Hashing(std::unique_ptr<ByteSource> inner, Sha256* h
 std::unique_ptr<ByteSource> Observing(std::unique_ptr<ByteSource> inner,
                                       std::function<void(const char*, size_t)> observe);
 
+// Reads from `inner` without owning it (the caller keeps it alive).
+std::unique_ptr<ByteSource> Borrow(ByteSource* inner);
+
+// A bounded, thread-safe pipe: one producer thread pushes bytes (e.g. an HTTP
+// body as it arrives), one consumer reads them as a ByteSource. The producer
+// blocks while `capacity` bytes are waiting, so memory stays bounded.
+class Pipe final : public ByteSource {
+ public:
+  explicit Pipe(size_t capacity = 4u << 20);
+  ~Pipe() override;
+  // Producer: appends bytes, blocking while the pipe is full. Returns false
+  // once the consumer has closed its end (the producer should stop).
+  bool Write(const char* data, size_t n);
+  // Producer: no more bytes. A non-OK status is what Read returns after the
+  // buffered bytes (the transfer failed part-way).
+  void CloseWrite(Status status = Status::Ok());
+  // Consumer: stop reading; unblocks and fails later Writes.
+  void CloseRead();
+  Result<size_t> Read(char* buf, size_t n) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // Opens a file, inflating it if it starts with the gzip magic bytes
 // (whatever its name says). With `hash`, the file's stored bytes are hashed
 // as they are read. `scratch` as for Gunzip.

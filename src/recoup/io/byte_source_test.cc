@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace recoup::io {
 namespace {
@@ -125,6 +127,55 @@ TEST(ByteSourceTest, ListsFilesRecursivelySortedSkippingDigestsAndHidden) {
   EXPECT_NE((*files)[0].find("/01/a.json.gz"), std::string::npos);
   EXPECT_NE((*files)[1].find("/02/b.json.gz"), std::string::npos);
   EXPECT_EQ(ListInputFiles({dir.path() + "/missing"}).status().code(), StatusCode::kNotFound);
+}
+
+TEST(PipeTest, CarriesBytesAcrossThreadsWithBoundedBuffer) {
+  Pipe pipe(1000);  // far smaller than what goes through
+  std::string sent;
+  for (int i = 0; i < 20000; ++i) sent += std::to_string(i) + ",";
+  std::thread producer([&] {
+    for (size_t off = 0; off < sent.size(); off += 777) {
+      ASSERT_TRUE(pipe.Write(sent.data() + off, std::min<size_t>(777, sent.size() - off)));
+    }
+    pipe.CloseWrite();
+  });
+  std::string got;
+  char buf[333];
+  for (;;) {
+    auto r = pipe.Read(buf, sizeof(buf));
+    ASSERT_TRUE(r.ok());
+    if (*r == 0) break;
+    got.append(buf, *r);
+  }
+  producer.join();
+  EXPECT_EQ(got, sent);
+}
+
+TEST(PipeTest, ProducerFailureReachesReaderAfterBufferedBytes) {
+  Pipe pipe(64);
+  ASSERT_TRUE(pipe.Write("abc", 3));
+  pipe.CloseWrite(Unavailable("connection reset"));
+  char buf[16];
+  auto r = pipe.Read(buf, sizeof(buf));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(std::string(buf, *r), "abc");
+  auto e = pipe.Read(buf, sizeof(buf));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().message(), "connection reset");
+}
+
+TEST(PipeTest, ClosingTheReadEndUnblocksAFullProducer) {
+  Pipe pipe(8);
+  std::atomic<bool> refused{false};
+  std::thread producer([&] {
+    std::string big(1000, 'x');
+    refused = !pipe.Write(big.data(), big.size());  // blocks when full
+  });
+  char buf[4];
+  ASSERT_TRUE(pipe.Read(buf, sizeof(buf)).ok());
+  pipe.CloseRead();
+  producer.join();
+  EXPECT_TRUE(refused.load());
 }
 
 }  // namespace
