@@ -27,6 +27,9 @@ namespace {
 
 // Bytes of one S3 object body buffered between the fetch and parse threads.
 constexpr size_t kS3PipeBytes = 4u << 20;
+// S3 downloads in flight, and fetched objects that may wait for a parser.
+constexpr int kS3Fetchers = 8;
+constexpr size_t kS3Ahead = 8;
 
 struct Item {
   ingest::FileResult result;
@@ -157,8 +160,6 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
   sum.files = static_cast<int64_t>(files.size());
   int threads =
       opt.threads > 0 ? opt.threads : static_cast<int>(std::thread::hardware_concurrency());
-  // Downloads wait on the network: keep several objects in flight.
-  if (opt.threads <= 0 && !s3_urls.empty()) threads = std::max(threads, 8);
   threads = std::max(1, std::min<int>(threads, std::max<int>(1, static_cast<int>(files.size()))));
 
   // The interval length is a property of the SLA; every catalog version
@@ -180,6 +181,87 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
   std::atomic<int> running{threads};
   std::atomic<bool> stop{false};
 
+  // S3 objects: fetch threads keep several downloads in flight, each body
+  // streaming into a bounded pipe that a parse worker reads; parse workers
+  // stay at one per core. At most kS3Ahead fetched objects wait for a parse
+  // worker, so memory stays bounded (pipes of kS3PipeBytes each).
+  struct Prefetched {
+    const Work* work = nullptr;
+    bool already = false;  // in the ledger: nothing fetched
+    std::unique_ptr<io::Pipe> pipe;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    Status fetched;
+    std::string etag;
+    int64_t received = 0;
+  };
+  std::vector<const Work*> s3_work;
+  for (const Work& w : files) {
+    if (w.local.empty()) s3_work.push_back(&w);
+  }
+  std::mutex pf_mu;
+  std::condition_variable pf_ready, pf_space;
+  std::deque<std::shared_ptr<Prefetched>> prefetched;
+  std::atomic<size_t> next_s3{0};
+  const int fetchers = s3_work.empty() ? 0 : std::min<int>(kS3Fetchers, s3_work.size());
+  int fetchers_running = fetchers;
+  auto fetcher = [&]() {
+    auto ledger = storage::OpenSqliteStore(opt.store_path);
+    std::optional<ThreadS3> s3;
+    for (;;) {
+      const size_t k = next_s3.fetch_add(1);
+      if (k >= s3_work.size() || stop.load()) break;
+      auto pf = std::make_shared<Prefetched>();
+      pf->work = s3_work[k];
+      const Work& w = *pf->work;
+      if (ledger.ok()) {
+        auto h = (*ledger)->HasFileAt("s3://" + w.bucket + "/" + w.object.key, w.object.size,
+                                      EtagStamp(w.object.etag));
+        pf->already = h.ok() && *h;
+      }
+      if (!pf->already) pf->pipe = std::make_unique<io::Pipe>(kS3PipeBytes);
+      {
+        std::unique_lock<std::mutex> lock(pf_mu);
+        pf_space.wait(lock, [&] { return prefetched.size() < kS3Ahead || stop.load(); });
+        if (stop.load()) break;
+        prefetched.push_back(pf);
+        pf_ready.notify_one();
+      }
+      if (pf->already) continue;
+      if (!s3.has_value()) s3 = MakeThreadS3(*opt.s3, retry_quota);
+      std::string etag;
+      int64_t received = 0;
+      Status st = s3->client->GetObject(
+          w.bucket, w.object.key,
+          [&](const char* p, size_t n) {
+            received += static_cast<int64_t>(n);
+            return pf->pipe->Write(p, n);
+          },
+          &etag);
+      pf->pipe->CloseWrite(st.ok() ? Status::Ok() : st);
+      std::lock_guard<std::mutex> lock(pf->mu);
+      pf->fetched = st;
+      pf->etag = std::move(etag);
+      pf->received = received;
+      pf->done = true;
+      pf->cv.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(pf_mu);
+    if (--fetchers_running == 0) pf_ready.notify_all();
+  };
+  // The next fetched object, or nullptr when there is none left.
+  auto next_prefetched = [&]() -> std::shared_ptr<Prefetched> {
+    std::unique_lock<std::mutex> lock(pf_mu);
+    pf_ready.wait(lock,
+                  [&] { return !prefetched.empty() || fetchers_running == 0 || stop.load(); });
+    if (prefetched.empty() || stop.load()) return nullptr;
+    auto pf = std::move(prefetched.front());
+    prefetched.pop_front();
+    pf_space.notify_one();
+    return pf;
+  };
+
   auto worker = [&]() {
     // Each worker has its own read connection for ledger checks (WAL readers
     // do not block the writer).
@@ -198,40 +280,24 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
       pending_bytes = 0;
       if (was_empty) cv_ready.notify_one();
     };
-    std::optional<ThreadS3> s3;
-    auto ingest_object = [&](const Work& w, Item* item) {
+    // Parses the next fetched S3 object into `item`; false if none is left.
+    auto ingest_object = [&](Item* item) -> bool {
+      std::shared_ptr<Prefetched> pf = next_prefetched();
+      if (pf == nullptr) return false;
+      const Work& w = *pf->work;
       item->display_path = item->result.path = "s3://" + w.bucket + "/" + w.object.key;
       item->result.file_bytes = w.object.size;
       item->mtime_ns = EtagStamp(w.object.etag);
-      if (ledger.ok()) {
-        auto h = (*ledger)->HasFileAt(item->result.path, item->result.file_bytes, item->mtime_ns);
-        if (h.ok() && *h) {
-          item->already = true;
-          return;
-        }
+      if (pf->already) {
+        item->already = true;
+        return true;
       }
-      if (!s3.has_value()) s3 = MakeThreadS3(*opt.s3, retry_quota);
-      // The body streams through a bounded pipe into the readers: a fetch
-      // thread receives, this thread parses, and no object is held whole.
-      io::Pipe pipe(kS3PipeBytes);
-      std::string etag;
-      Status fetched;
-      int64_t received = 0;
-      std::thread fetch([&] {
-        fetched = s3->client->GetObject(
-            w.bucket, w.object.key,
-            [&](const char* p, size_t n) {
-              received += static_cast<int64_t>(n);
-              return pipe.Write(p, n);
-            },
-            &etag);
-        pipe.CloseWrite(fetched.ok() ? Status::Ok() : fetched);
-      });
       const std::string path = item->result.path;
-      Status s = ingester.IngestStream(&pipe, path, &item->result);
-      pipe.CloseRead();
-      fetch.join();
-      if (!fetched.ok()) {
+      Status s = ingester.IngestStream(pf->pipe.get(), path, &item->result);
+      pf->pipe->CloseRead();
+      std::unique_lock<std::mutex> lock(pf->mu);
+      pf->cv.wait(lock, [&] { return pf->done; });
+      if (!pf->fetched.ok()) {
         // A transfer that failed is not damage in the object: nothing is
         // recorded, and the next run reads it again.
         item->result.records = item->result.accepted = item->result.skipped = 0;
@@ -239,22 +305,23 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
         item->result.errors.clear();
         item->result.agg.Clear();
         item->result.path = path;
-        item->open_error = fetched;
-        return;
+        item->open_error = pf->fetched;
+        return true;
       }
       // Record what was actually read (the object may have been replaced
       // since it was listed).
-      if (!etag.empty()) item->mtime_ns = EtagStamp(etag);
+      if (!pf->etag.empty()) item->mtime_ns = EtagStamp(pf->etag);
       item->result.path = path;
-      item->result.file_bytes = received;
+      item->result.file_bytes = pf->received;
       if (!s.ok()) item->open_error = s;
+      return true;
     };
     for (;;) {
       const size_t i = next.fetch_add(1);
       if (i >= files.size() || stop.load()) break;
       auto item = std::make_unique<Item>();
       if (files[i].local.empty()) {
-        ingest_object(files[i], item.get());
+        if (!ingest_object(item.get())) continue;
         pending_bytes += item->result.json_bytes;
         pending.push_back(std::move(item));
         if (pending.size() >= 32 || pending_bytes >= (32 << 20)) flush();
@@ -312,6 +379,8 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
     }
   };
 
+  std::vector<std::thread> fetch_pool;
+  for (int t = 0; t < fetchers; ++t) fetch_pool.emplace_back(fetcher);
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
 
@@ -457,8 +526,20 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
   if (!failure.ok()) {
     stop = true;
     cv_space.notify_all();
+    std::lock_guard<std::mutex> lock(pf_mu);
+    pf_ready.notify_all();
   }
   for (auto& t : pool) t.join();
+  {
+    // Release fetchers still waiting for room or for a reader.
+    std::lock_guard<std::mutex> lock(pf_mu);
+    stop = true;
+    for (auto& pf : prefetched) {
+      if (pf->pipe) pf->pipe->CloseRead();
+    }
+    pf_space.notify_all();
+  }
+  for (auto& t : fetch_pool) t.join();
   progress.Update(done, sum.json_bytes, true);
   progress.Finish();
   if (!failure.ok()) return failure;
