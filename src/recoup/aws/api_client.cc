@@ -1,10 +1,13 @@
 #include "recoup/aws/api_client.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
+#include <set>
 #include <utility>
 
 #include "recoup/aws/sigv4.h"
+#include "recoup/core/time.h"
 
 namespace recoup::aws {
 
@@ -315,6 +318,126 @@ Result<std::string> ApiClient::CallQuery(std::string_view action, const QueryPar
   all.insert(all.end(), params.begin(), params.end());
   RECOUP_ASSIGN_OR_RETURN(net::HttpResponse response, Send(action, FormEncode(all), idempotent));
   return std::move(response.body);
+}
+
+Status ApiClient::CallJsonPaginated(std::string_view operation, const nlohmann::json& input,
+                                    std::string_view token_in, std::string_view token_out,
+                                    const std::function<Status(const nlohmann::json&)>& on_page) {
+  nlohmann::json request = input.is_null() ? nlohmann::json::object() : input;
+  std::set<std::string> seen;
+  while (true) {
+    RECOUP_ASSIGN_OR_RETURN(nlohmann::json page, CallJson(operation, request));
+    RECOUP_RETURN_IF_ERROR(on_page(page));
+    const std::string next = JsonString(page, token_out);
+    if (next.empty()) return Status::Ok();
+    if (!seen.insert(next).second) {
+      return DataLoss(std::string(spec_.service_id) + " " + std::string(operation) +
+                      ": the server returned a " + std::string(token_out) +
+                      " it had already given (a page loop); stopping");
+    }
+    request[std::string(token_in)] = next;
+  }
+}
+
+namespace {
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}  // namespace
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                       static_cast<uint8_t>(bytes[i + 2]);
+    out.push_back(kB64[(v >> 18) & 63]);
+    out.push_back(kB64[(v >> 12) & 63]);
+    out.push_back(kB64[(v >> 6) & 63]);
+    out.push_back(kB64[v & 63]);
+  }
+  const size_t rest = bytes.size() - i;
+  if (rest == 1) {
+    const uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
+    out.push_back(kB64[(v >> 18) & 63]);
+    out.push_back(kB64[(v >> 12) & 63]);
+    out += "==";
+  } else if (rest == 2) {
+    const uint32_t v =
+        (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
+    out.push_back(kB64[(v >> 18) & 63]);
+    out.push_back(kB64[(v >> 12) & 63]);
+    out.push_back(kB64[(v >> 6) & 63]);
+    out.push_back('=');
+  }
+  return out;
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  if (text.size() % 4 != 0) return InvalidArgument("base64: length is not a multiple of 4");
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = text[i + k];
+      if (c == '=' && i + 4 == text.size() && k >= 2) {
+        v[k] = 0;
+        ++pad;
+        continue;
+      }
+      if (pad > 0) return InvalidArgument("base64: data after padding");
+      v[k] = value(c);
+      if (v[k] < 0) return InvalidArgument("base64: invalid character");
+    }
+    const uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    out.push_back(static_cast<char>((n >> 16) & 0xFF));
+    if (pad < 2) out.push_back(static_cast<char>((n >> 8) & 0xFF));
+    if (pad < 1) out.push_back(static_cast<char>(n & 0xFF));
+  }
+  return out;
+}
+
+std::string JsonString(const nlohmann::json& j, std::string_view key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return "";
+  return it->get<std::string>();
+}
+
+bool JsonBool(const nlohmann::json& j, std::string_view key) {
+  if (!j.is_object()) return false;
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
+const nlohmann::json& JsonArray(const nlohmann::json& j, std::string_view key) {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  if (!j.is_object()) return kEmpty;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return kEmpty;
+  return *it;
+}
+
+int64_t JsonTimeMs(const nlohmann::json& j, std::string_view key) {
+  if (!j.is_object()) return 0;
+  auto it = j.find(key);
+  if (it == j.end()) return 0;
+  if (it->is_number()) return static_cast<int64_t>(std::llround(it->get<double>() * 1000.0));
+  if (it->is_string()) {
+    auto ms = ParseTimestampMs(it->get<std::string>());
+    return ms.ok() ? *ms : 0;
+  }
+  return 0;
 }
 
 }  // namespace recoup::aws

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -107,6 +108,15 @@ class ApiClient {
   Result<std::string> CallQuery(std::string_view action, const QueryParams& params,
                                 bool idempotent = true);
 
+  // Calls a paginated operation until the response carries no `token_out`
+  // (or an empty one): each response is given to `on_page`, and the next
+  // request is `input` with `token_in` set to the previous `token_out`.
+  // A token repeated twice in a row is DATA_LOSS (a server loop), not an
+  // endless run.
+  Status CallJsonPaginated(std::string_view operation, const nlohmann::json& input,
+                           std::string_view token_in, std::string_view token_out,
+                           const std::function<Status(const nlohmann::json&)>& on_page);
+
   // The signed wire request (exposed for tests).
   Result<net::HttpRequest> BuildRequest(std::string_view operation, std::string body,
                                         const Credentials& credentials, int64_t timestamp_ms) const;
@@ -126,5 +136,20 @@ class ApiClient {
 
 // application/x-www-form-urlencoded encoding as the SDKs send query requests.
 std::string FormEncode(const QueryParams& params);
+
+// Standard base64 (RFC 4648, padded) as the JSON protocols carry blobs.
+std::string Base64Encode(std::string_view bytes);
+// INVALID_ARGUMENT on characters outside the alphabet or bad padding.
+Result<std::string> Base64Decode(std::string_view text);
+
+// Reading awsJson responses leniently: a missing or mistyped member gives the
+// empty value.
+std::string JsonString(const nlohmann::json& j, std::string_view key);
+bool JsonBool(const nlohmann::json& j, std::string_view key);
+// The array member `key`, or an empty array.
+const nlohmann::json& JsonArray(const nlohmann::json& j, std::string_view key);
+// awsJson timestamps are epoch seconds (possibly fractional); some services
+// send ISO 8601 strings. 0 when missing or unreadable.
+int64_t JsonTimeMs(const nlohmann::json& j, std::string_view key);
 
 }  // namespace recoup::aws

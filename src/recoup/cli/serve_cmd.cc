@@ -1,11 +1,342 @@
+// `recoup serve`: the long-running service (live sources, streaming
+// evaluation, alerts). Configuration: a TOML file (--config) with flags over
+// it; see docs/SERVE.md and packaging/recoup.toml.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "recoup/aws/config.h"
+#include "recoup/aws/credentials.h"
+#include "recoup/cli/aws_context.h"
 #include "recoup/cli/common.h"
+#include "recoup/cli/ingest_run.h"
+#include "recoup/core/sha256.h"
+#include "recoup/serve/config.h"
+#include "recoup/serve/service.h"
+#include "recoup/storage/store.h"
+#include "recoup/web/server.h"
 
 namespace recoup::cli {
 
+namespace {
+
+struct ServeArgs {
+  std::string config;
+  std::string account;
+  std::string csm_listen;
+  std::string dashboard_listen;
+  std::string otlp_listen;
+  bool no_csm = false;
+  int stats_every = 0;  // seconds; 0: only at exit
+};
+
+class ContextSession final : public serve::AwsSession {
+ public:
+  explicit ContextSession(std::unique_ptr<AwsContext> ctx) : ctx_(std::move(ctx)) {}
+  Result<std::unique_ptr<aws::ApiClient>> Client(const aws::ServiceSpec& spec,
+                                                 const std::string& region) override {
+    return ctx_->Client(spec, region);
+  }
+  std::shared_ptr<aws::CredentialsProvider> credentials() override { return ctx_->credentials(); }
+
+ private:
+  std::unique_ptr<AwsContext> ctx_;
+};
+
+Result<S3Settings> ServeS3Settings(const serve::ServeConfig& c) {
+  aws::AwsConfig::Options co;
+  if (!c.aws_profile.empty()) co.profile = c.aws_profile;
+  RECOUP_ASSIGN_OR_RETURN(aws::AwsConfig config, aws::AwsConfig::Load(co));
+  std::string region = c.aws_region;
+  if (region.empty()) {
+    auto r = config.Region();
+    if (!r.ok()) {
+      return InvalidArgument(
+          "sources.cloudtrail_s3 needs a Region: set aws.region (or AWS_REGION)");
+    }
+    region = *r;
+  }
+  S3Settings s3;
+  RECOUP_ASSIGN_OR_RETURN(s3.endpoint, config.ResolveEndpoint("S3", region));
+  s3.path_style = s3.endpoint.source != "default";
+  s3.credentials_http = net::MakeCurlHttpClient();
+  s3.credentials = aws::MakeDefaultCredentialsProvider(
+      config, aws::ProviderDeps{.http = s3.credentials_http.get(), .clock = {}});
+  return s3;
+}
+
+// The dashboard's view of the live state: firing and resolved alerts, and
+// the sources' counters.
+web::LiveState LiveStateOf(serve::Service& svc, int64_t started_ms, const web::OtlpReceiver* otlp) {
+  web::LiveState st;
+  st.started_ms = started_ms;
+  for (const storage::AlertRecord& a : svc.evaluator().FiringAlerts()) {
+    web::AlertView v;
+    v.id = a.key;
+    v.kind = a.kind == "tier"       ? "tier_crossed"
+             : a.kind == "burn"     ? "burn_rate"
+             : a.kind == "silent"   ? "source_silent"
+             : a.kind == "deadline" ? "claim_deadline"
+                                    : a.kind;
+    v.severity = a.severity == "page" ? "critical" : "warning";
+    v.state = a.state == "firing" ? "open" : "resolved";
+    v.account = a.account;
+    v.region = a.region;
+    v.service = a.service;
+    v.summary = a.summary;
+    auto d = nlohmann::json::parse(a.detail_json, nullptr, false);
+    if (d.is_object()) {
+      v.month = d.value("month", "");
+      v.source = d.value("source", "");
+      v.mup_pct = d.value("mup_pct", "");
+      v.credit_pct = d.value("credit_pct", "");
+      v.credit_usd = d.value("credit_usd", "");
+    }
+    v.opened_ms = a.opened_ms;
+    v.updated_ms = a.updated_ms;
+    st.alerts.push_back(std::move(v));
+  }
+  const int64_t now = serve::WallMs();
+  for (const auto& [name, s] : svc.sink().Stats()) {
+    web::SourceHealth h;
+    h.name = name;
+    h.kind = name.substr(0, name.find(':'));
+    h.state = "running";
+    h.events_in = s.events_in;
+    h.rejected = s.rejected;
+    h.last_event_ms = s.last_event_ms;
+    h.lag_ms = s.last_event_ms > 0 ? now - s.last_event_ms : -1;
+    st.sources.push_back(std::move(h));
+  }
+  if (otlp != nullptr) {
+    const web::OtlpStats os = otlp->stats();
+    bool found = false;
+    for (auto& h : st.sources) {
+      if (h.name == "otlp") {
+        h.rejected += os.rejected_requests;
+        found = true;
+      }
+    }
+    if (!found) {
+      web::SourceHealth h;
+      h.name = h.kind = "otlp";
+      h.state = "running";
+      h.rejected = os.rejected_requests;
+      st.sources.push_back(std::move(h));
+    }
+  }
+  return st;
+}
+
+// OTLP spans into the live commit path; OK only once committed. A request
+// re-sent after a lost answer decodes to the same events: when every event
+// has a request ID, their digest is the batch's idempotency key.
+Status CommitOtlp(serve::LiveSink& sink, std::vector<events::Event> evs) {
+  serve::LiveBatch b;
+  b.source = "otlp";
+  bool all_ids = !evs.empty();
+  std::string digest_input;
+  for (const events::Event& e : evs) {
+    if (e.request_id.empty()) all_ids = false;
+    digest_input += e.request_id + "|" + std::to_string(e.time_ms) + "|" + e.operation + "|" +
+                    std::to_string(static_cast<int>(e.outcome)) + "\n";
+  }
+  if (all_ids) b.batch_key = "otlp:" + Sha256::Hex(digest_input);
+  b.events = std::move(evs);
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> result = done->get_future();
+  b.done = [done](const Status& st) { done->set_value(st); };
+  if (!sink.Submit(std::move(b))) return Unavailable("recoup serve is stopping");
+  return result.get();
+}
+
+int RunServe(const ServeArgs& a, const Globals& g) {
+  auto loaded = serve::LoadServeConfig(a.config);
+  if (!loaded.ok()) return Fail(loaded.status());
+  serve::ServeConfig c = std::move(loaded).value();
+  if (!a.account.empty()) c.account = a.account;
+  if (a.no_csm) c.csm.enabled = false;
+  if (!a.csm_listen.empty()) {
+    auto l = serve::ParseListenAddress(a.csm_listen, "--csm-listen");
+    if (!l.ok()) return Fail(l.status());
+    c.csm.listen = *l;
+  }
+  if (!a.otlp_listen.empty()) {
+    auto l = serve::ParseListenAddress(a.otlp_listen, "--otlp-listen");
+    if (!l.ok()) return Fail(l.status());
+    c.otlp.listen = *l;
+  }
+  if (!a.dashboard_listen.empty()) {
+    auto l = serve::ParseListenAddress(a.dashboard_listen, "--listen");
+    if (!l.ok()) return Fail(l.status());
+    c.dashboard = *l;
+  }
+  if (Status v = serve::ValidateServeConfig(c); !v.ok()) return Fail(v);
+
+  Globals eff = g;
+  if (!c.catalog_path.empty()) eff.catalog_path = c.catalog_path;
+  auto catalog = LoadCatalog(eff);
+  if (!catalog.ok()) return Fail(catalog.status());
+
+  serve::ServeDeps deps;
+  deps.catalog = *catalog;
+  deps.store_path = !c.store_path.empty() && !g.store_given ? c.store_path : g.store_path;
+  const AwsContextOptions aws_opt{c.aws_profile, c.aws_region, false};
+  deps.aws = [aws_opt]() -> Result<std::unique_ptr<serve::AwsSession>> {
+    RECOUP_ASSIGN_OR_RETURN(auto ctx, AwsContext::Create(aws_opt));
+    return std::unique_ptr<serve::AwsSession>(new ContextSession(std::move(ctx)));
+  };
+  if (!c.cloudtrail_s3.empty()) {
+    auto s3 = ServeS3Settings(c);
+    if (!s3.ok()) return Fail(s3.status());
+    const std::string store_path = deps.store_path;
+    auto catalog_ptr = *catalog;
+    const std::string account = c.account;
+    S3Settings settings = *s3;
+    deps.s3_poll = [store_path, catalog_ptr, account, settings](const std::string& url) -> Status {
+      RECOUP_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(store_path));
+      IngestOptions opt;
+      opt.paths = {url};
+      opt.s3 = settings;
+      opt.parser.default_account = account;
+      opt.threads = 1;
+      opt.store_path = store_path;
+      opt.max_messages = 0;
+      RECOUP_ASSIGN_OR_RETURN(IngestSummary s, RunIngest(*store, catalog_ptr, opt));
+      if (s.files_ingested > 0) {
+        std::fprintf(stderr, "recoup serve: %s: %lld new files, %lld records\n", url.c_str(),
+                     static_cast<long long>(s.files_ingested), static_cast<long long>(s.accepted));
+      }
+      return Status::Ok();
+    };
+  }
+
+  // SIGTERM and SIGINT are taken by this thread only (sigwait): every other
+  // thread starts with them blocked.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto service = serve::Service::Create(c, deps);
+  if (!service.ok()) return Fail(service.status());
+  Status st = (*service)->Start();
+  if (!st.ok()) {
+    (*service)->Stop();
+    return Fail(st);
+  }
+  // The HTTP side: the OTLP receiver feeds the live commit path; the
+  // dashboard reads the store and the live state.
+  serve::Service* svc = service->get();
+  const int64_t started_ms = serve::WallMs();
+  std::unique_ptr<web::OtlpReceiver> otlp;
+  if (c.otlp.enabled) {
+    web::OtlpOptions oo;
+    oo.bind = c.otlp.listen.host;
+    oo.port = c.otlp.listen.port;
+    oo.token = c.dashboard_token;
+    oo.default_account = c.otlp.account.empty() ? c.account : c.otlp.account;
+    oo.catalog = *catalog;
+    oo.sink = [svc](std::vector<events::Event> evs) {
+      return CommitOtlp(svc->sink(), std::move(evs));
+    };
+    auto r = web::OtlpReceiver::Create(std::move(oo));
+    Status os = r.ok() ? (*r)->Start() : r.status();
+    if (!os.ok()) {
+      svc->Stop();
+      return Fail(os.WithPrefix("sources.otlp"));
+    }
+    otlp = std::move(r).value();
+  }
+  std::unique_ptr<web::WebServer> dashboard;
+  if (c.dashboard_enabled) {
+    web::WebOptions wo;
+    wo.bind = c.dashboard.host;
+    wo.port = c.dashboard.port;
+    wo.token = c.dashboard_token;
+    wo.store_path = deps.store_path;
+    wo.catalog = *catalog;
+    const web::OtlpReceiver* otlp_ptr = otlp.get();
+    wo.live_state = [svc, started_ms, otlp_ptr] { return LiveStateOf(*svc, started_ms, otlp_ptr); };
+    auto r = web::WebServer::Create(std::move(wo));
+    Status ws = r.ok() ? (*r)->Start() : r.status();
+    if (!ws.ok()) {
+      if (otlp) otlp->Stop();
+      svc->Stop();
+      return Fail(ws.WithPrefix("dashboard"));
+    }
+    dashboard = std::move(r).value();
+    std::fprintf(stderr, "recoup serve: dashboard on http://%s:%d/\n", c.dashboard.host.c_str(),
+                 dashboard->port());
+  }
+  if (otlp) {
+    std::fprintf(stderr, "recoup serve: OTLP/HTTP on http://%s:%d/v1/traces\n",
+                 c.otlp.listen.host.c_str(), otlp->port());
+  }
+  std::fprintf(stderr, "recoup serve: running (store %s%s%s)\n", deps.store_path.c_str(),
+               c.csm.enabled ? ", CSM on udp " : "",
+               c.csm.enabled
+                   ? (c.csm.listen.host + ":" + std::to_string((*service)->csm_port())).c_str()
+                   : "");
+
+  std::thread stats_thread;
+  std::atomic<bool> done{false};
+  if (a.stats_every > 0) {
+    stats_thread = std::thread([svc, &done, every = a.stats_every] {
+      auto next = std::chrono::steady_clock::now();
+      while (!done) {
+        next += std::chrono::seconds(every);
+        while (!done && std::chrono::steady_clock::now() < next) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (!done) std::fprintf(stderr, "recoup serve: stats %s\n", svc->StatsJson().c_str());
+      }
+    });
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "recoup serve: %s received: stopping\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  done = true;
+  if (stats_thread.joinable()) stats_thread.join();
+  // Receivers first (an accepted OTLP request is answered after its commit),
+  // then the sources, the last commit, evaluation and the outbox.
+  if (otlp) otlp->Stop();
+  if (dashboard) dashboard->Stop();
+  (*service)->Stop();
+  std::cout << (*service)->StatsJson() << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
 void RegisterServeCommands(CLI::App& app, const Globals& g, CommandRegistry& reg) {
-  (void)app;
-  (void)g;
-  (void)reg;
+  auto a = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Run as a service: live sources (CSM, OTLP, log files, S3, Health, probes), running MUP, "
+      "alerts");
+  cmd->add_option("--config", a->config, "TOML configuration file (see packaging/recoup.toml)");
+  cmd->add_option("--account", a->account,
+                  "Account ID for sources that carry none (CSM datagrams, probes)");
+  cmd->add_option("--csm-listen", a->csm_listen,
+                  "UDP address of the CSM listener (default 127.0.0.1:31000)");
+  cmd->add_flag("--no-csm", a->no_csm, "Do not listen for CSM datagrams");
+  cmd->add_option("--otlp-listen", a->otlp_listen,
+                  "OTLP/HTTP receiver address (default 127.0.0.1:4318)");
+  cmd->add_option("--listen", a->dashboard_listen,
+                  "Dashboard and API address (default 127.0.0.1:8080)");
+  cmd->add_option("--stats-every", a->stats_every,
+                  "Print the live counters to stderr every N seconds")
+      ->check(CLI::NonNegativeNumber);
+  reg.Add(cmd, [a, &g] { return RunServe(*a, g); });
 }
 
 }  // namespace recoup::cli

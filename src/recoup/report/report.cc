@@ -52,6 +52,39 @@ Result<std::optional<storage::ChargeRecord>> ChargeFor(storage::Store& store,
 
 }  // namespace
 
+namespace {
+
+// Health events of the series' Region (or global) and service that meet a
+// failing interval of the month.
+Result<std::vector<storage::HealthEvent>> OverlappingHealthEvents(storage::Store& store,
+                                                                  const ReportRow& row) {
+  std::vector<storage::HealthEvent> out;
+  if (row.verdict.failing_intervals == 0) return out;
+  const int64_t len = static_cast<int64_t>(row.version->interval_seconds) * 1000;
+  storage::HealthEventFilter f;
+  f.service = row.key.service;  // compared without case: Health says "KMS"
+  f.start_ms = row.key.month.StartMs();
+  f.end_ms = row.key.month.EndMs();
+  RECOUP_ASSIGN_OR_RETURN(std::vector<storage::HealthEvent> candidates, store.ListHealthEvents(f));
+  for (storage::HealthEvent& e : candidates) {
+    if (e.region != row.key.region && e.region != "global") continue;
+    if (!e.accounts.empty() &&
+        std::find(e.accounts.begin(), e.accounts.end(), row.key.account) == e.accounts.end()) {
+      continue;
+    }
+    for (const sla::IntervalCounts& c : row.intervals) {
+      if (c.failed == 0) continue;
+      if (e.start_ms < c.start_ms + len && (e.end_ms == 0 || e.end_ms > c.start_ms)) {
+        out.push_back(std::move(e));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Catalog& catalog,
                                            const storage::SeriesFilter& filter,
                                            std::vector<std::string>* notes) {
@@ -90,6 +123,7 @@ Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Cat
       return verdict.status().WithPrefix(k.account + "/" + k.region + "/" + k.month.ToString());
     }
     row.verdict = std::move(verdict).value();
+    RECOUP_ASSIGN_OR_RETURN(row.health_events, OverlappingHealthEvents(store, row));
     rows.push_back(std::move(row));
   }
   return rows;
@@ -133,6 +167,20 @@ nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
   j["claim_deadline"] = FormatTimestamp(v.claim_deadline_ms);
   j["customer_view"] = {{"mup_pct", FormatPct(v.customer_mup_pct)},
                         {"no_response_requests", v.no_response}};
+  nlohmann::ordered_json health = nlohmann::ordered_json::array();
+  for (const storage::HealthEvent& e : r.health_events) {
+    health.push_back({{"arn", e.arn},
+                      {"event_type_code", e.event_type_code},
+                      {"status", e.status},
+                      {"start", FormatTimestamp(e.start_ms)},
+                      {"end", e.end_ms != 0 ? nlohmann::ordered_json(FormatTimestamp(e.end_ms))
+                                            : nlohmann::ordered_json(nullptr)}});
+  }
+  j["health_events"] = std::move(health);
+  if (v.failing_intervals > 0 && r.health_events.empty()) {
+    j["health_note"] = "AWS posted no Health event for " + r.key.service + " in " + r.key.region +
+                       " during the failing intervals (or none was synced/imported)";
+  }
   if (with_intervals) {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const sla::IntervalCounts& c : r.intervals) {
@@ -219,6 +267,26 @@ std::string RenderTable(const std::vector<ReportRow>& rows) {
                   v.charges_usd ? FormatCents(*v.charges_usd).c_str() : "unknown", credit.c_str(),
                   v.breached ? FormatTimestamp(v.claim_deadline_ms).c_str() : "-");
     out << line;
+  }
+  bool header = false;
+  for (const ReportRow& r : rows) {
+    if (r.verdict.failing_intervals == 0) continue;
+    if (!header) {
+      out << "\nAWS Health events overlapping failing intervals:\n";
+      header = true;
+    }
+    const std::string series =
+        r.key.account + " " + r.key.region + " " + r.key.service + " " + r.key.month.ToString();
+    if (r.health_events.empty()) {
+      out << "  " << series << ": none (AWS posted no Health event, or none was synced)\n";
+      continue;
+    }
+    for (const storage::HealthEvent& e : r.health_events) {
+      out << "  " << series << ": " << e.event_type_code << " " << e.status << " "
+          << FormatTimestamp(e.start_ms) << " - "
+          << (e.end_ms != 0 ? FormatTimestamp(e.end_ms) : std::string("(open)")) << "  " << e.arn
+          << "\n";
+    }
   }
   return out.str();
 }

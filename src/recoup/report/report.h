@@ -20,6 +20,10 @@ struct ReportRow {
   std::vector<sla::IntervalCounts> intervals;  // intervals with any traffic, by time
   std::optional<storage::ChargeRecord> charge;
   std::string charges_note;  // where the credit base came from
+  // AWS Health events of the series' Region (or "global") and service whose
+  // time span meets one of the month's failing intervals. Empty when AWS
+  // posted none (or none was imported: recoup health sync / health import).
+  std::vector<storage::HealthEvent> health_events;
 };
 
 // One row per (account, Region, service, month) matching `filter` that has

@@ -121,10 +121,96 @@ struct ClaimRecord {
   std::string case_id;      // AWS Support case ID once filed
   std::string sla_version;
   int64_t created_ms = 0, updated_ms = 0;
+  // Filled by the claims module as the claim moves on.
+  std::optional<Rational> charges_usd;  // the credit base the credit was computed from
+  int64_t failed_requests = 0;          // server errors counted against the SLA
+  int64_t failing_intervals = 0;
+  std::string package_sha256;  // of the last built package's manifest
+  std::string case_status;     // AWS Support's status of the case ("opened", "resolved", ...)
+  std::string display_id;      // the case number shown in the console
+  int64_t filed_ms = 0;
+  int64_t credited_ms = 0;
+};
+
+// One move of a claim from one state to another (append only).
+struct ClaimTransition {
+  std::string claim_id;
+  int64_t seq = 0;  // 1, 2, ... per claim
+  int64_t at_ms = 0;
+  std::string from_state;  // "" for the first record (creation)
+  std::string to_state;
+  std::string reason;
+};
+
+// What was about to be, or was, sent to AWS Support for a claim. Written
+// BEFORE CreateCase so that a crash between the request and the reply is
+// noticed and reconciled (DescribeCases) instead of filing twice.
+struct ClaimFiling {
+  std::string claim_id;  // primary key
+  // "intent": about to call CreateCase (the case may or may not exist);
+  // "filed": case_id known; "manual": prepared for filing in the console.
+  std::string status;
+  std::string subject;  // carries the claim ID: the reconciliation key
+  std::string attachment_set_id;
+  std::string case_id;
+  int64_t attempts = 0;  // CreateCase calls made
+  int64_t created_ms = 0, updated_ms = 0;
+};
+
+// A message on a claim's case, from AWS or from the customer.
+struct ClaimCommunication {
+  std::string claim_id;
+  std::string case_id;
+  std::string time_created;  // as AWS gives it
+  std::string submitted_by;
+  std::string body;
+  std::vector<std::string> attachments;  // file names
 };
 // ---- end of types of section "claims" ----
 
 // ---- types of section "serve" ----
+// What `recoup serve` keeps: live batches committed with their sources'
+// checkpoints, the alerts it raised, and the notifications still to send.
+
+// A live batch: events a source acknowledged, folded into `agg`. The batch,
+// its checkpoints and its key land in one transaction, so a source resuming
+// from its checkpoint after a crash never counts an event twice.
+struct LiveBatchItem {
+  const aggregation::Aggregator* agg = nullptr;
+  // Source positions written with the batch: key -> value (e.g. a tailed
+  // file's "device:inode:offset").
+  std::vector<std::pair<std::string, std::string>> checkpoints;
+  // Idempotency key (e.g. the digest of a re-sendable request body): a batch
+  // whose key is already stored contributes nothing. Empty: no key.
+  std::string batch_key;
+};
+
+// An alert as raised, updated and resolved by the live evaluator.
+struct AlertRecord {
+  std::string key;       // unique: "<kind>/<account>/<region>/<service>/<month or window>"
+  std::string kind;      // "tier", "burn", "silent", "deadline"
+  std::string state;     // "firing" or "resolved"
+  std::string severity;  // "page", "ticket", "info"
+  std::string account, region, service;
+  std::string summary;      // one line for people
+  std::string detail_json;  // the figures: MUP, tier, credit so far, windows, ...
+  std::string fingerprint;  // a change of fingerprint is an update worth sending
+  int64_t opened_ms = 0, updated_ms = 0, resolved_ms = 0;
+};
+
+// One notification of one alert change to one channel (the outbox).
+struct OutboxItem {
+  int64_t id = 0;  // assigned by the store
+  std::string alert_key;
+  std::string channel;  // the configured channel's name
+  std::string action;   // "firing", "updated", "resolved"
+  std::string payload_json;
+  std::string state = "pending";  // "pending", "sent", "failed"
+  int64_t attempts = 0;
+  int64_t next_attempt_ms = 0;
+  int64_t created_ms = 0, sent_ms = 0;
+  std::string last_error;  // secret-free
+};
 // ---- end of types of section "serve" ----
 
 struct StoreTotals {
@@ -195,11 +281,51 @@ class Store {
   // ---- end of section "health" ----
 
   // ---- section "claims" (migration 3) ----
-
+  // Creates or replaces a claim's row. A new claim's creation is logged as a
+  // transition from "" to its state with `reason`, at created_ms. An existing
+  // claim keeps its state (state changes go through TransitionClaim).
+  virtual Status PutClaim(const ClaimRecord& claim, const std::string& reason) = 0;
+  virtual Result<std::optional<ClaimRecord>> GetClaim(const std::string& id) = 0;
+  // Ordered by deadline, then ID.
+  virtual Result<std::vector<ClaimRecord>> ListClaims() = 0;
+  // Atomically: if the claim (which must exist) is in `from_state`, sets it to
+  // `to_state` (and any other fields of `updated`, whose id must match) and
+  // appends the transition; otherwise FAILED_PRECONDITION naming the state it
+  // is in.
+  virtual Status TransitionClaim(const ClaimRecord& updated, const std::string& from_state,
+                                 const std::string& reason, int64_t at_ms) = 0;
+  // In order.
+  virtual Result<std::vector<ClaimTransition>> ListClaimTransitions(
+      const std::string& claim_id) = 0;
+  // Filing record per claim; PutClaimFiling is durable when it returns.
+  virtual Status PutClaimFiling(const ClaimFiling& filing) = 0;
+  virtual Result<std::optional<ClaimFiling>> GetClaimFiling(const std::string& claim_id) = 0;
+  // Stores a message once (same case, time, author and body: no-op).
+  // Returns true if it was new.
+  virtual Result<bool> PutClaimCommunication(const ClaimCommunication& c) = 0;
+  // Ordered by time_created, then insertion.
+  virtual Result<std::vector<ClaimCommunication>> ListClaimCommunications(
+      const std::string& claim_id) = 0;
   // ---- end of section "claims" ----
 
   // ---- section "serve" (migration 4) ----
-
+  // One transaction for all items and their checkpoints. `outcomes` gets one
+  // entry per item (already_ingested: the batch key was already stored).
+  virtual Status CommitLive(const std::vector<LiveBatchItem>& items,
+                            std::vector<ItemOutcome>* outcomes) = 0;
+  // Checkpoints whose key starts with `prefix` (empty: all).
+  virtual Result<std::map<std::string, std::string>> LoadCheckpoints(const std::string& prefix) = 0;
+  // Alerts by key; `firing_only` leaves resolved ones out. Ordered by opened_ms, key.
+  virtual Result<std::vector<AlertRecord>> ListAlerts(bool firing_only) = 0;
+  // Upserts `alerts` (by key) and queues `notifications`, in one transaction.
+  virtual Status SaveAlerts(const std::vector<AlertRecord>& alerts,
+                            const std::vector<OutboxItem>& notifications) = 0;
+  // Pending notifications due at `now_ms`, oldest first.
+  virtual Result<std::vector<OutboxItem>> DueNotifications(int64_t now_ms, int64_t limit) = 0;
+  // Records an attempt: state, attempts, next_attempt_ms, sent_ms, last_error.
+  virtual Status UpdateNotification(const OutboxItem& item) = 0;
+  // Every notification of an alert (for the dashboard and tests), by id.
+  virtual Result<std::vector<OutboxItem>> ListNotifications(const std::string& alert_key) = 0;
   // ---- end of section "serve" ----
 };
 

@@ -59,11 +59,55 @@ CREATE TABLE charges(
   PRIMARY KEY(account, region, service, month, origin));
 )SQL",
     // 2: AWS Health events (section "health").
-    R"SQL(SELECT 1;)SQL",
+    R"SQL(
+CREATE TABLE health_events(
+  arn TEXT PRIMARY KEY, service TEXT NOT NULL, event_type_code TEXT NOT NULL,
+  event_type_category TEXT NOT NULL, region TEXT NOT NULL, status TEXT NOT NULL,
+  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, last_updated_ms INTEGER NOT NULL,
+  description TEXT NOT NULL, accounts TEXT NOT NULL, source TEXT NOT NULL);
+CREATE INDEX health_events_by_start ON health_events(start_ms);
+)SQL",
     // 3: claims and their transitions (section "claims").
-    R"SQL(SELECT 1;)SQL",
+    R"SQL(
+CREATE TABLE claims(
+  id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL,
+  month TEXT NOT NULL, state TEXT NOT NULL, mup_pct TEXT NOT NULL, credit_pct TEXT NOT NULL,
+  credit_asked TEXT NOT NULL, credit_received TEXT, deadline_ms INTEGER NOT NULL,
+  case_id TEXT NOT NULL, sla_version TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL, charges_usd TEXT, failed_requests INTEGER NOT NULL,
+  failing_intervals INTEGER NOT NULL, package_sha256 TEXT NOT NULL, case_status TEXT NOT NULL,
+  display_id TEXT NOT NULL, filed_ms INTEGER NOT NULL, credited_ms INTEGER NOT NULL);
+CREATE TABLE claim_transitions(
+  claim_id TEXT NOT NULL, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL, from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY(claim_id, seq)) WITHOUT ROWID;
+CREATE TABLE claim_filings(
+  claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, subject TEXT NOT NULL,
+  attachment_set_id TEXT NOT NULL, case_id TEXT NOT NULL, attempts INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE TABLE claim_communications(
+  id INTEGER PRIMARY KEY, claim_id TEXT NOT NULL, case_id TEXT NOT NULL,
+  time_created TEXT NOT NULL, submitted_by TEXT NOT NULL, body TEXT NOT NULL,
+  attachments TEXT NOT NULL, UNIQUE(case_id, time_created, submitted_by, body));
+CREATE INDEX claim_communications_by_claim ON claim_communications(claim_id, time_created);
+)SQL",
     // 4: live service state: checkpoints, alerts, notifications (section "serve").
-    R"SQL(SELECT 1;)SQL",
+    R"SQL(
+CREATE TABLE serve_checkpoints(
+  key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE serve_batches(key TEXT PRIMARY KEY, committed_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE serve_alerts(
+  key TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,
+  account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL, summary TEXT NOT NULL,
+  detail_json TEXT NOT NULL, fingerprint TEXT NOT NULL, opened_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL, resolved_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE serve_outbox(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, alert_key TEXT NOT NULL, channel TEXT NOT NULL,
+  action TEXT NOT NULL, payload_json TEXT NOT NULL, state TEXT NOT NULL,
+  attempts INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  sent_ms INTEGER NOT NULL, last_error TEXT NOT NULL);
+CREATE INDEX serve_outbox_due ON serve_outbox(state, next_attempt_ms);
+CREATE INDEX serve_outbox_by_alert ON serve_outbox(alert_key, id);
+)SQL",
 };
 
 class Stmt {
@@ -433,9 +477,13 @@ class SqliteStore final : public Store {
     f.service = service;
     f.month = month;
     RECOUP_ASSIGN_OR_RETURN(std::vector<ChargeRecord> all, ListCharges(f));
+    // manual > cur (line items) > cost-explorer (may be estimated) > anything else.
+    auto rank = [](const std::string& origin) {
+      return origin == "manual" ? 3 : origin == "cur" ? 2 : origin == "cost-explorer" ? 1 : 0;
+    };
     std::optional<ChargeRecord> best;
     for (ChargeRecord& c : all) {
-      if (!best || c.origin == "manual") best = std::move(c);
+      if (!best || rank(c.origin) > rank(best->origin)) best = std::move(c);
     }
     return best;
   }
@@ -502,23 +550,649 @@ class SqliteStore final : public Store {
   }
 
   // ---- section "health" (migration 2) ----
-  Result<bool> PutHealthEvent(const HealthEvent& event) override {
-    (void)event;
-    return Internal("PutHealthEvent: not yet implemented");
+  // Accounts are kept as one comma-separated column (account IDs are digits).
+  Result<bool> PutHealthEvent(const HealthEvent& e) override {
+    if (e.arn.empty()) return InvalidArgument("PutHealthEvent: the event has no ARN");
+    std::string accounts;
+    for (const std::string& a : e.accounts) {
+      if (!accounts.empty()) accounts.push_back(',');
+      accounts += a;
+    }
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(Prepare(
+        "INSERT INTO health_events(arn, service, event_type_code, event_type_category, region,"
+        " status, start_ms, end_ms, last_updated_ms, description, accounts, source)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+        " ON CONFLICT(arn) DO UPDATE SET service=excluded.service,"
+        " event_type_code=excluded.event_type_code,"
+        " event_type_category=excluded.event_type_category, region=excluded.region,"
+        " status=excluded.status, start_ms=excluded.start_ms, end_ms=excluded.end_ms,"
+        " last_updated_ms=excluded.last_updated_ms,"
+        " description=CASE WHEN excluded.description <> '' THEN excluded.description"
+        "   ELSE health_events.description END,"
+        " accounts=CASE WHEN excluded.accounts <> '' THEN excluded.accounts"
+        "   ELSE health_events.accounts END,"
+        " source=excluded.source"
+        " WHERE excluded.last_updated_ms > health_events.last_updated_ms OR"
+        " (excluded.last_updated_ms = health_events.last_updated_ms AND"
+        "  (excluded.status <> health_events.status OR excluded.end_ms <> health_events.end_ms"
+        "   OR excluded.start_ms <> health_events.start_ms"
+        "   OR (excluded.description <> '' AND excluded.description <> health_events.description)"
+        "   OR (excluded.accounts <> '' AND excluded.accounts <> health_events.accounts)))",
+        &s));
+    s.Bind(1, e.arn);
+    s.Bind(2, e.service);
+    s.Bind(3, e.event_type_code);
+    s.Bind(4, e.event_type_category);
+    s.Bind(5, e.region);
+    s.Bind(6, e.status);
+    s.Bind(7, e.start_ms);
+    s.Bind(8, e.end_ms);
+    s.Bind(9, e.last_updated_ms);
+    s.Bind(10, e.description);
+    s.Bind(11, accounts);
+    s.Bind(12, e.source);
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("PutHealthEvent");
+    return sqlite3_changes(db_) > 0;
   }
-  Result<std::vector<HealthEvent>> ListHealthEvents(const HealthEventFilter& filter) override {
-    (void)filter;
-    return Internal("ListHealthEvents: not yet implemented");
+
+  Result<std::vector<HealthEvent>> ListHealthEvents(const HealthEventFilter& f) override {
+    std::string sql =
+        "SELECT arn, service, event_type_code, event_type_category, region, status, start_ms,"
+        " end_ms, last_updated_ms, description, accounts, source FROM health_events WHERE 1=1";
+    if (f.region) sql += " AND region=?1";
+    if (f.service) sql += " AND service=?2 COLLATE NOCASE";
+    // Open events (end 0) last until now: they overlap any later window.
+    if (f.end_ms) sql += " AND start_ms < ?3";
+    if (f.start_ms) sql += " AND (end_ms = 0 OR end_ms > ?4)";
+    sql += " ORDER BY start_ms, arn";
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(Prepare(sql, &s));
+    if (f.region) s.Bind(1, *f.region);
+    if (f.service) s.Bind(2, *f.service);
+    if (f.end_ms) s.Bind(3, *f.end_ms);
+    if (f.start_ms) s.Bind(4, *f.start_ms);
+    std::vector<HealthEvent> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      HealthEvent e;
+      e.arn = s.Text(0);
+      e.service = s.Text(1);
+      e.event_type_code = s.Text(2);
+      e.event_type_category = s.Text(3);
+      e.region = s.Text(4);
+      e.status = s.Text(5);
+      e.start_ms = s.Int(6);
+      e.end_ms = s.Int(7);
+      e.last_updated_ms = s.Int(8);
+      e.description = s.Text(9);
+      const std::string accounts = s.Text(10);
+      for (size_t b = 0; b < accounts.size();) {
+        size_t c = accounts.find(',', b);
+        if (c == std::string::npos) c = accounts.size();
+        if (c > b) e.accounts.push_back(accounts.substr(b, c - b));
+        b = c + 1;
+      }
+      e.source = s.Text(11);
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return Error("ListHealthEvents");
+    return out;
   }
 
   // ---- end of section "health" ----
 
   // ---- section "claims" (migration 3) ----
+  Status PutClaim(const ClaimRecord& c, const std::string& reason) override {
+    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = PutClaimLocked(c, reason);
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
 
+  Result<std::optional<ClaimRecord>> GetClaim(const std::string& id) override {
+    RECOUP_ASSIGN_OR_RETURN(std::vector<ClaimRecord> all, QueryClaims(" WHERE id=?1", id));
+    if (all.empty()) return std::optional<ClaimRecord>();
+    return std::optional<ClaimRecord>(std::move(all.front()));
+  }
+
+  Result<std::vector<ClaimRecord>> ListClaims() override { return QueryClaims("", ""); }
+
+  Status TransitionClaim(const ClaimRecord& c, const std::string& from_state,
+                         const std::string& reason, int64_t at_ms) override {
+    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = TransitionLocked(c, from_state, reason, at_ms);
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
+  Result<std::vector<ClaimTransition>> ListClaimTransitions(const std::string& claim_id) override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT seq, at_ms, from_state, to_state, reason FROM claim_transitions"
+                " WHERE claim_id=? ORDER BY seq",
+                &s));
+    s.Bind(1, claim_id);
+    std::vector<ClaimTransition> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      ClaimTransition t;
+      t.claim_id = claim_id;
+      t.seq = s.Int(0);
+      t.at_ms = s.Int(1);
+      t.from_state = s.Text(2);
+      t.to_state = s.Text(3);
+      t.reason = s.Text(4);
+      out.push_back(std::move(t));
+    }
+    if (rc != SQLITE_DONE) return Error("ListClaimTransitions");
+    return out;
+  }
+
+  Status PutClaimFiling(const ClaimFiling& f) override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(Prepare(
+        "INSERT INTO claim_filings(claim_id, status, subject, attachment_set_id, case_id,"
+        " attempts, created_ms, updated_ms) VALUES(?,?,?,?,?,?,?,?)"
+        " ON CONFLICT(claim_id) DO UPDATE SET status=excluded.status, subject=excluded.subject,"
+        " attachment_set_id=excluded.attachment_set_id, case_id=excluded.case_id,"
+        " attempts=excluded.attempts, updated_ms=excluded.updated_ms",
+        &s));
+    s.Bind(1, f.claim_id);
+    s.Bind(2, f.status);
+    s.Bind(3, f.subject);
+    s.Bind(4, f.attachment_set_id);
+    s.Bind(5, f.case_id);
+    s.Bind(6, f.attempts);
+    s.Bind(7, f.created_ms);
+    s.Bind(8, f.updated_ms);
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("PutClaimFiling");
+    return Status::Ok();
+  }
+
+  Result<std::optional<ClaimFiling>> GetClaimFiling(const std::string& claim_id) override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT status, subject, attachment_set_id, case_id, attempts, created_ms,"
+                " updated_ms FROM claim_filings WHERE claim_id=?",
+                &s));
+    s.Bind(1, claim_id);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) return std::optional<ClaimFiling>();
+    if (rc != SQLITE_ROW) return Error("GetClaimFiling");
+    ClaimFiling f;
+    f.claim_id = claim_id;
+    f.status = s.Text(0);
+    f.subject = s.Text(1);
+    f.attachment_set_id = s.Text(2);
+    f.case_id = s.Text(3);
+    f.attempts = s.Int(4);
+    f.created_ms = s.Int(5);
+    f.updated_ms = s.Int(6);
+    return std::optional<ClaimFiling>(std::move(f));
+  }
+
+  Result<bool> PutClaimCommunication(const ClaimCommunication& c) override {
+    std::string names;
+    for (const std::string& a : c.attachments) {
+      if (!names.empty()) names += '\n';
+      names += a;
+    }
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("INSERT OR IGNORE INTO claim_communications(claim_id, case_id, time_created,"
+                " submitted_by, body, attachments) VALUES(?,?,?,?,?,?)",
+                &s));
+    s.Bind(1, c.claim_id);
+    s.Bind(2, c.case_id);
+    s.Bind(3, c.time_created);
+    s.Bind(4, c.submitted_by);
+    s.Bind(5, c.body);
+    s.Bind(6, names);
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("PutClaimCommunication");
+    return sqlite3_changes(db_) == 1;
+  }
+
+  Result<std::vector<ClaimCommunication>> ListClaimCommunications(
+      const std::string& claim_id) override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT case_id, time_created, submitted_by, body, attachments"
+                " FROM claim_communications WHERE claim_id=? ORDER BY time_created, id",
+                &s));
+    s.Bind(1, claim_id);
+    std::vector<ClaimCommunication> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      ClaimCommunication c;
+      c.claim_id = claim_id;
+      c.case_id = s.Text(0);
+      c.time_created = s.Text(1);
+      c.submitted_by = s.Text(2);
+      c.body = s.Text(3);
+      const std::string names = s.Text(4);
+      size_t start = 0;
+      while (start < names.size()) {
+        size_t nl = names.find('\n', start);
+        if (nl == std::string::npos) nl = names.size();
+        c.attachments.push_back(names.substr(start, nl - start));
+        start = nl + 1;
+      }
+      out.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return Error("ListClaimCommunications");
+    return out;
+  }
+
+ private:
+  static constexpr const char* kClaimColumns =
+      "id, account, region, service, month, state, mup_pct, credit_pct, credit_asked,"
+      " credit_received, deadline_ms, case_id, sla_version, created_ms, updated_ms, charges_usd,"
+      " failed_requests, failing_intervals, package_sha256, case_status, display_id, filed_ms,"
+      " credited_ms";
+
+  void BindClaim(Stmt& s, const ClaimRecord& c) {
+    s.Bind(1, c.id);
+    s.Bind(2, c.account);
+    s.Bind(3, c.region);
+    s.Bind(4, c.service);
+    s.Bind(5, c.month.ToString());
+    s.Bind(6, c.state);
+    s.Bind(7, c.mup_pct);
+    s.Bind(8, c.credit_pct);
+    s.Bind(9, FormatDecimal(c.credit_asked, 0, 12));
+    if (c.credit_received)
+      s.Bind(10, FormatDecimal(*c.credit_received, 0, 12));
+    else
+      s.BindNull(10);
+    s.Bind(11, c.deadline_ms);
+    s.Bind(12, c.case_id);
+    s.Bind(13, c.sla_version);
+    s.Bind(14, c.created_ms);
+    s.Bind(15, c.updated_ms);
+    if (c.charges_usd)
+      s.Bind(16, FormatDecimal(*c.charges_usd, 0, 12));
+    else
+      s.BindNull(16);
+    s.Bind(17, c.failed_requests);
+    s.Bind(18, c.failing_intervals);
+    s.Bind(19, c.package_sha256);
+    s.Bind(20, c.case_status);
+    s.Bind(21, c.display_id);
+    s.Bind(22, c.filed_ms);
+    s.Bind(23, c.credited_ms);
+  }
+
+  Result<std::vector<ClaimRecord>> QueryClaims(const std::string& where, const std::string& arg) {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(Prepare(std::string("SELECT ") + kClaimColumns + " FROM claims" + where +
+                                       " ORDER BY deadline_ms, id",
+                                   &s));
+    if (!where.empty()) s.Bind(1, arg);
+    std::vector<ClaimRecord> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      ClaimRecord c;
+      c.id = s.Text(0);
+      c.account = s.Text(1);
+      c.region = s.Text(2);
+      c.service = s.Text(3);
+      auto m = YearMonth::Parse(s.Text(4));
+      if (!m.ok()) return DataLoss(path_ + ": claims.month: " + m.status().message());
+      c.month = *m;
+      c.state = s.Text(5);
+      c.mup_pct = s.Text(6);
+      c.credit_pct = s.Text(7);
+      auto asked = ParseDecimal(s.Text(8));
+      if (!asked.ok())
+        return DataLoss(path_ + ": claims.credit_asked: " + asked.status().message());
+      c.credit_asked = *asked;
+      if (!s.IsNull(9)) {
+        auto r = ParseDecimal(s.Text(9));
+        if (!r.ok()) return DataLoss(path_ + ": claims.credit_received: " + r.status().message());
+        c.credit_received = *r;
+      }
+      c.deadline_ms = s.Int(10);
+      c.case_id = s.Text(11);
+      c.sla_version = s.Text(12);
+      c.created_ms = s.Int(13);
+      c.updated_ms = s.Int(14);
+      if (!s.IsNull(15)) {
+        auto r = ParseDecimal(s.Text(15));
+        if (!r.ok()) return DataLoss(path_ + ": claims.charges_usd: " + r.status().message());
+        c.charges_usd = *r;
+      }
+      c.failed_requests = s.Int(16);
+      c.failing_intervals = s.Int(17);
+      c.package_sha256 = s.Text(18);
+      c.case_status = s.Text(19);
+      c.display_id = s.Text(20);
+      c.filed_ms = s.Int(21);
+      c.credited_ms = s.Int(22);
+      out.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return Error("QueryClaims");
+    return out;
+  }
+
+  Status AppendTransition(const std::string& id, int64_t at_ms, const std::string& from,
+                          const std::string& to, const std::string& reason) {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("INSERT INTO claim_transitions(claim_id, seq, at_ms, from_state, to_state, reason)"
+                " SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM claim_transitions"
+                " WHERE claim_id=?1",
+                &s));
+    s.Bind(1, id);
+    s.Bind(2, at_ms);
+    s.Bind(3, from);
+    s.Bind(4, to);
+    s.Bind(5, reason);
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("claim transition");
+    return Status::Ok();
+  }
+
+  Status WriteClaim(const ClaimRecord& c) {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(Prepare(std::string("INSERT OR REPLACE INTO claims(") + kClaimColumns +
+                                       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                   &s));
+    BindClaim(s, c);
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("claim write");
+    return Status::Ok();
+  }
+
+  Status PutClaimLocked(const ClaimRecord& c, const std::string& reason) {
+    RECOUP_ASSIGN_OR_RETURN(std::vector<ClaimRecord> existing, QueryClaims(" WHERE id=?1", c.id));
+    if (existing.empty()) {
+      RECOUP_RETURN_IF_ERROR(WriteClaim(c));
+      return AppendTransition(c.id, c.created_ms, "", c.state, reason);
+    }
+    ClaimRecord keep = c;
+    keep.state = existing.front().state;
+    keep.created_ms = existing.front().created_ms;
+    return WriteClaim(keep);
+  }
+
+  Status TransitionLocked(const ClaimRecord& c, const std::string& from_state,
+                          const std::string& reason, int64_t at_ms) {
+    RECOUP_ASSIGN_OR_RETURN(std::vector<ClaimRecord> existing, QueryClaims(" WHERE id=?1", c.id));
+    if (existing.empty()) return NotFound("claim " + c.id + ": no such claim");
+    if (existing.front().state != from_state) {
+      return FailedPrecondition("claim " + c.id + " is " + existing.front().state + ", not " +
+                                from_state);
+    }
+    ClaimRecord next = c;
+    next.created_ms = existing.front().created_ms;
+    next.updated_ms = at_ms;
+    RECOUP_RETURN_IF_ERROR(WriteClaim(next));
+    if (next.state == from_state) return Status::Ok();
+    return AppendTransition(c.id, at_ms, from_state, next.state, reason);
+  }
+
+ public:
   // ---- end of section "claims" ----
 
   // ---- section "serve" (migration 4) ----
+  // Live batches go through the same counting as files (CommitLocked: cells,
+  // failures de-duplicated by request ID, bounded samples). A live batch is
+  // not a file: the transient ledger row CommitLocked writes for it is
+  // removed in the same transaction; the batch key and checkpoints are what
+  // make a replay after a crash skip what was committed.
+  Status CommitLive(const std::vector<LiveBatchItem>& items,
+                    std::vector<ItemOutcome>* outcomes) override {
+    outcomes->assign(items.size(), ItemOutcome{});
+    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = CommitLiveLocked(items, outcomes);
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
 
+  Result<std::map<std::string, std::string>> LoadCheckpoints(const std::string& prefix) override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(Prepare(
+        "SELECT key, value FROM serve_checkpoints WHERE substr(key, 1, length(?1)) = ?1", &s));
+    s.Bind(1, prefix);
+    std::map<std::string, std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out[s.Text(0)] = s.Text(1);
+    if (rc != SQLITE_DONE) return Error("LoadCheckpoints");
+    return out;
+  }
+
+  Result<std::vector<AlertRecord>> ListAlerts(bool firing_only) override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare(std::string("SELECT key, kind, state, severity, account, region, service, summary,"
+                            " detail_json, fingerprint, opened_ms, updated_ms, resolved_ms"
+                            " FROM serve_alerts") +
+                    (firing_only ? " WHERE state='firing'" : "") + " ORDER BY opened_ms, key",
+                &s));
+    std::vector<AlertRecord> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      AlertRecord a;
+      a.key = s.Text(0);
+      a.kind = s.Text(1);
+      a.state = s.Text(2);
+      a.severity = s.Text(3);
+      a.account = s.Text(4);
+      a.region = s.Text(5);
+      a.service = s.Text(6);
+      a.summary = s.Text(7);
+      a.detail_json = s.Text(8);
+      a.fingerprint = s.Text(9);
+      a.opened_ms = s.Int(10);
+      a.updated_ms = s.Int(11);
+      a.resolved_ms = s.Int(12);
+      out.push_back(std::move(a));
+    }
+    if (rc != SQLITE_DONE) return Error("ListAlerts");
+    return out;
+  }
+
+  Status SaveAlerts(const std::vector<AlertRecord>& alerts,
+                    const std::vector<OutboxItem>& notifications) override {
+    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = SaveAlertsLocked(alerts, notifications);
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
+  Result<std::vector<OutboxItem>> DueNotifications(int64_t now_ms, int64_t limit) override {
+    return QueryOutbox(
+        " WHERE state='pending' AND next_attempt_ms<=?1 ORDER BY next_attempt_ms, id LIMIT ?2",
+        [&](Stmt& s) {
+          s.Bind(1, now_ms);
+          s.Bind(2, limit);
+        });
+  }
+
+  Result<std::vector<OutboxItem>> ListNotifications(const std::string& alert_key) override {
+    return QueryOutbox(" WHERE alert_key=?1 ORDER BY id", [&](Stmt& s) { s.Bind(1, alert_key); });
+  }
+
+  Status UpdateNotification(const OutboxItem& n) override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("UPDATE serve_outbox SET state=?2, attempts=?3, next_attempt_ms=?4, sent_ms=?5,"
+                " last_error=?6 WHERE id=?1",
+                &s));
+    s.Bind(1, n.id);
+    s.Bind(2, n.state);
+    s.Bind(3, n.attempts);
+    s.Bind(4, n.next_attempt_ms);
+    s.Bind(5, n.sent_ms);
+    s.Bind(6, n.last_error);
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("UpdateNotification");
+    return Status::Ok();
+  }
+
+ private:
+  Status CommitLiveLocked(const std::vector<LiveBatchItem>& items,
+                          std::vector<ItemOutcome>* outcomes) {
+    Stmt has_key, put_key, put_cp, drop_ledger;
+    RECOUP_RETURN_IF_ERROR(Prepare("SELECT 1 FROM serve_batches WHERE key=?", &has_key));
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("INSERT INTO serve_batches(key, committed_ms) VALUES(?,?)", &put_key));
+    RECOUP_RETURN_IF_ERROR(Prepare(
+        "INSERT INTO serve_checkpoints(key, value, updated_ms) VALUES(?,?,?)"
+        " ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_ms=excluded.updated_ms",
+        &put_cp));
+    RECOUP_RETURN_IF_ERROR(Prepare("DELETE FROM ingested_files WHERE sha256=?", &drop_ledger));
+    const int64_t now = NowMs();
+    std::vector<FileBatchItem> files;
+    std::vector<size_t> index;  // files[i] is items[index[i]]
+    for (size_t i = 0; i < items.size(); ++i) {
+      const LiveBatchItem& it = items[i];
+      if (!it.batch_key.empty()) {
+        has_key.Reset();
+        has_key.Bind(1, it.batch_key);
+        const int rc = sqlite3_step(has_key.get());
+        if (rc == SQLITE_ROW) {
+          (*outcomes)[i].already_ingested = true;
+          continue;
+        }
+        if (rc != SQLITE_DONE) return Error("batch key lookup");
+        put_key.Reset();
+        put_key.Bind(1, it.batch_key);
+        put_key.Bind(2, now);
+        if (sqlite3_step(put_key.get()) != SQLITE_DONE) return Error("batch key insert");
+      }
+      for (const auto& [k, v] : it.checkpoints) {
+        put_cp.Reset();
+        put_cp.Bind(1, k);
+        put_cp.Bind(2, v);
+        put_cp.Bind(3, now);
+        if (sqlite3_step(put_cp.get()) != SQLITE_DONE) return Error("checkpoint upsert");
+      }
+      if (it.agg == nullptr) continue;
+      FileBatchItem f;
+      f.entry.sha256 = "live-batch:" + std::to_string(i);
+      f.entry.path = f.entry.sha256;
+      f.entry.status = "ok";
+      f.entry.ingested_at_ms = now;
+      f.agg = it.agg;
+      files.push_back(std::move(f));
+      index.push_back(i);
+    }
+    std::vector<ItemOutcome> file_outcomes(files.size());
+    RECOUP_RETURN_IF_ERROR(CommitLocked(files, &file_outcomes));
+    for (size_t i = 0; i < files.size(); ++i) {
+      drop_ledger.Reset();
+      drop_ledger.Bind(1, files[i].entry.sha256);
+      if (sqlite3_step(drop_ledger.get()) != SQLITE_DONE) return Error("live ledger cleanup");
+      (*outcomes)[index[i]] = file_outcomes[i];
+    }
+    // Batch keys only matter while a sender may still re-send: keep a week.
+    return Exec("DELETE FROM serve_batches WHERE committed_ms < " +
+                std::to_string(now - 7 * kMsPerDay));
+  }
+
+  Status SaveAlertsLocked(const std::vector<AlertRecord>& alerts,
+                          const std::vector<OutboxItem>& notifications) {
+    Stmt a, n;
+    RECOUP_RETURN_IF_ERROR(Prepare(
+        "INSERT INTO serve_alerts(key, kind, state, severity, account, region, service, summary,"
+        " detail_json, fingerprint, opened_ms, updated_ms, resolved_ms)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET kind=excluded.kind,"
+        " state=excluded.state, severity=excluded.severity, summary=excluded.summary,"
+        " detail_json=excluded.detail_json, fingerprint=excluded.fingerprint,"
+        " opened_ms=excluded.opened_ms, updated_ms=excluded.updated_ms,"
+        " resolved_ms=excluded.resolved_ms",
+        &a));
+    for (const AlertRecord& r : alerts) {
+      a.Reset();
+      a.Bind(1, r.key);
+      a.Bind(2, r.kind);
+      a.Bind(3, r.state);
+      a.Bind(4, r.severity);
+      a.Bind(5, r.account);
+      a.Bind(6, r.region);
+      a.Bind(7, r.service);
+      a.Bind(8, r.summary);
+      a.Bind(9, r.detail_json);
+      a.Bind(10, r.fingerprint);
+      a.Bind(11, r.opened_ms);
+      a.Bind(12, r.updated_ms);
+      a.Bind(13, r.resolved_ms);
+      if (sqlite3_step(a.get()) != SQLITE_DONE) return Error("alert upsert");
+    }
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("INSERT INTO serve_outbox(alert_key, channel, action, payload_json, state,"
+                " attempts, next_attempt_ms, created_ms, sent_ms, last_error)"
+                " VALUES(?,?,?,?,?,?,?,?,?,?)",
+                &n));
+    for (const OutboxItem& o : notifications) {
+      n.Reset();
+      n.Bind(1, o.alert_key);
+      n.Bind(2, o.channel);
+      n.Bind(3, o.action);
+      n.Bind(4, o.payload_json);
+      n.Bind(5, o.state);
+      n.Bind(6, o.attempts);
+      n.Bind(7, o.next_attempt_ms);
+      n.Bind(8, o.created_ms);
+      n.Bind(9, o.sent_ms);
+      n.Bind(10, o.last_error);
+      if (sqlite3_step(n.get()) != SQLITE_DONE) return Error("outbox insert");
+    }
+    return Status::Ok();
+  }
+
+  template <typename BindFn>
+  Result<std::vector<OutboxItem>> QueryOutbox(const std::string& where, BindFn bind) {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT id, alert_key, channel, action, payload_json, state, attempts,"
+                " next_attempt_ms, created_ms, sent_ms, last_error FROM serve_outbox" +
+                    where,
+                &s));
+    bind(s);
+    std::vector<OutboxItem> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      OutboxItem o;
+      o.id = s.Int(0);
+      o.alert_key = s.Text(1);
+      o.channel = s.Text(2);
+      o.action = s.Text(3);
+      o.payload_json = s.Text(4);
+      o.state = s.Text(5);
+      o.attempts = s.Int(6);
+      o.next_attempt_ms = s.Int(7);
+      o.created_ms = s.Int(8);
+      o.sent_ms = s.Int(9);
+      o.last_error = s.Text(10);
+      out.push_back(std::move(o));
+    }
+    if (rc != SQLITE_DONE) return Error("outbox query");
+    return out;
+  }
+
+  // The wall clock as SQLite reads it (epoch milliseconds).
+  int64_t NowMs() {
+    Stmt s;
+    if (!Prepare("SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)", &s).ok() ||
+        sqlite3_step(s.get()) != SQLITE_ROW) {
+      return 0;
+    }
+    return s.Int(0);
+  }
+
+ public:
   // ---- end of section "serve" ----
 
  private:

@@ -1,0 +1,211 @@
+#include "recoup/aws/health_api.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace recoup::aws {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kDetailBatch = 10;
+
+json EpochRange(int64_t from_ms, int64_t to_ms) {
+  json r = json::object();
+  if (from_ms > 0) r["from"] = static_cast<double>(from_ms) / 1000.0;
+  if (to_ms > 0) r["to"] = static_cast<double>(to_ms) / 1000.0;
+  return r;
+}
+
+json FilterJson(const HealthEventFilter& f, bool organization) {
+  json j = json::object();
+  if (!f.services.empty()) j["services"] = f.services;
+  if (!f.regions.empty()) j["regions"] = f.regions;
+  if (!f.event_type_categories.empty()) j["eventTypeCategories"] = f.event_type_categories;
+  if (!f.event_status_codes.empty()) j["eventStatusCodes"] = f.event_status_codes;
+  if (organization && !f.aws_account_ids.empty()) j["awsAccountIds"] = f.aws_account_ids;
+  if (f.start_from_ms > 0 || f.start_to_ms > 0) {
+    // The account filter takes a list of ranges, the organization filter one range.
+    json range = EpochRange(f.start_from_ms, f.start_to_ms);
+    if (organization) {
+      j["startTime"] = std::move(range);
+    } else {
+      j["startTimes"] = json::array({std::move(range)});
+    }
+  }
+  return j;
+}
+
+HealthAffectedEntity ParseEntity(const json& e) {
+  return {.entity_arn = JsonString(e, "entityArn"),
+          .event_arn = JsonString(e, "eventArn"),
+          .entity_value = JsonString(e, "entityValue"),
+          .aws_account_id = JsonString(e, "awsAccountId"),
+          .status_code = JsonString(e, "statusCode"),
+          .last_updated_ms = JsonTimeMs(e, "lastUpdatedTime")};
+}
+
+void ParseDetails(const json& page, HealthEventDetails& out) {
+  for (const auto& s : JsonArray(page, "successfulSet")) {
+    HealthEventDetail d;
+    if (auto it = s.find("event"); it != s.end()) d.event = ParseHealthApiEvent(*it);
+    d.aws_account_id = JsonString(s, "awsAccountId");
+    if (auto it = s.find("eventDescription"); it != s.end()) {
+      d.latest_description = JsonString(*it, "latestDescription");
+    }
+    out.successful.push_back(std::move(d));
+  }
+  for (const auto& f : JsonArray(page, "failedSet")) {
+    out.failed.push_back({.event_arn = JsonString(f, "eventArn"),
+                          .aws_account_id = JsonString(f, "awsAccountId"),
+                          .error_name = JsonString(f, "errorName"),
+                          .error_message = JsonString(f, "errorMessage")});
+  }
+}
+
+}  // namespace
+
+HealthApiEvent ParseHealthApiEvent(const json& j) {
+  return {.arn = JsonString(j, "arn"),
+          .service = JsonString(j, "service"),
+          .event_type_code = JsonString(j, "eventTypeCode"),
+          .event_type_category = JsonString(j, "eventTypeCategory"),
+          .region = JsonString(j, "region"),
+          .availability_zone = JsonString(j, "availabilityZone"),
+          .status_code = JsonString(j, "statusCode"),
+          .event_scope_code = JsonString(j, "eventScopeCode"),
+          .start_ms = JsonTimeMs(j, "startTime"),
+          .end_ms = JsonTimeMs(j, "endTime"),
+          .last_updated_ms = JsonTimeMs(j, "lastUpdatedTime")};
+}
+
+Result<std::vector<HealthApiEvent>> HealthApi::DescribeEvents(const HealthEventFilter& filter) {
+  std::vector<HealthApiEvent> out;
+  json in = {{"filter", FilterJson(filter, false)}, {"maxResults", 100}};
+  RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated(
+      "DescribeEvents", in, "nextToken", "nextToken", [&](const json& page) {
+        for (const auto& e : JsonArray(page, "events")) out.push_back(ParseHealthApiEvent(e));
+        return Status::Ok();
+      }));
+  return out;
+}
+
+Result<HealthEventDetails> HealthApi::DescribeEventDetails(
+    const std::vector<std::string>& event_arns) {
+  HealthEventDetails out;
+  for (size_t i = 0; i < event_arns.size(); i += kDetailBatch) {
+    const size_t end = std::min(event_arns.size(), i + kDetailBatch);
+    json arns = json::array();
+    for (size_t k = i; k < end; ++k) arns.push_back(event_arns[k]);
+    RECOUP_ASSIGN_OR_RETURN(json page,
+                            client_->CallJson("DescribeEventDetails", {{"eventArns", arns}}));
+    ParseDetails(page, out);
+  }
+  return out;
+}
+
+Result<std::vector<HealthAffectedEntity>> HealthApi::DescribeAffectedEntities(
+    const std::vector<std::string>& event_arns) {
+  std::vector<HealthAffectedEntity> out;
+  for (size_t i = 0; i < event_arns.size(); i += kDetailBatch) {
+    const size_t end = std::min(event_arns.size(), i + kDetailBatch);
+    json arns = json::array();
+    for (size_t k = i; k < end; ++k) arns.push_back(event_arns[k]);
+    json in = {{"filter", {{"eventArns", arns}}}};
+    RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated(
+        "DescribeAffectedEntities", in, "nextToken", "nextToken", [&](const json& page) {
+          for (const auto& e : JsonArray(page, "entities")) out.push_back(ParseEntity(e));
+          return Status::Ok();
+        }));
+  }
+  return out;
+}
+
+Result<std::vector<HealthApiEvent>> HealthApi::DescribeEventsForOrganization(
+    const HealthEventFilter& filter) {
+  std::vector<HealthApiEvent> out;
+  json in = {{"filter", FilterJson(filter, true)}, {"maxResults", 100}};
+  RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated(
+      "DescribeEventsForOrganization", in, "nextToken", "nextToken", [&](const json& page) {
+        for (const auto& e : JsonArray(page, "events")) out.push_back(ParseHealthApiEvent(e));
+        return Status::Ok();
+      }));
+  return out;
+}
+
+Result<std::vector<std::string>> HealthApi::DescribeAffectedAccountsForOrganization(
+    const std::string& event_arn) {
+  std::vector<std::string> out;
+  RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated(
+      "DescribeAffectedAccountsForOrganization", {{"eventArn", event_arn}}, "nextToken",
+      "nextToken", [&](const json& page) {
+        for (const auto& a : JsonArray(page, "affectedAccounts")) {
+          if (a.is_string()) out.push_back(a.get<std::string>());
+        }
+        return Status::Ok();
+      }));
+  return out;
+}
+
+namespace {
+json OrgKeys(const std::vector<HealthOrgEventKey>& keys, size_t begin, size_t end) {
+  json list = json::array();
+  for (size_t k = begin; k < end; ++k) {
+    json item = {{"eventArn", keys[k].event_arn}};
+    if (!keys[k].aws_account_id.empty()) item["awsAccountId"] = keys[k].aws_account_id;
+    list.push_back(std::move(item));
+  }
+  return list;
+}
+}  // namespace
+
+Result<HealthEventDetails> HealthApi::DescribeEventDetailsForOrganization(
+    const std::vector<HealthOrgEventKey>& keys) {
+  HealthEventDetails out;
+  for (size_t i = 0; i < keys.size(); i += kDetailBatch) {
+    const size_t end = std::min(keys.size(), i + kDetailBatch);
+    RECOUP_ASSIGN_OR_RETURN(
+        json page, client_->CallJson("DescribeEventDetailsForOrganization",
+                                     {{"organizationEventDetailFilters", OrgKeys(keys, i, end)}}));
+    ParseDetails(page, out);
+  }
+  return out;
+}
+
+Result<std::vector<HealthAffectedEntity>> HealthApi::DescribeAffectedEntitiesForOrganization(
+    const std::vector<HealthOrgEventKey>& keys) {
+  std::vector<HealthAffectedEntity> out;
+  for (size_t i = 0; i < keys.size(); i += kDetailBatch) {
+    const size_t end = std::min(keys.size(), i + kDetailBatch);
+    json in = {{"organizationEntityFilters", OrgKeys(keys, i, end)}};
+    RECOUP_RETURN_IF_ERROR(
+        client_->CallJsonPaginated("DescribeAffectedEntitiesForOrganization", in, "nextToken",
+                                   "nextToken", [&](const json& page) {
+                                     for (const auto& e : JsonArray(page, "entities"))
+                                       out.push_back(ParseEntity(e));
+                                     return Status::Ok();
+                                   }));
+  }
+  return out;
+}
+
+Result<std::vector<HealthEventType>> HealthApi::DescribeEventTypes(
+    const std::vector<std::string>& services) {
+  json in = json::object();
+  if (!services.empty()) in["filter"] = {{"services", services}};
+  std::vector<HealthEventType> out;
+  RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated(
+      "DescribeEventTypes", in, "nextToken", "nextToken", [&](const json& page) {
+        for (const auto& t : JsonArray(page, "eventTypes")) {
+          out.push_back({.service = JsonString(t, "service"),
+                         .code = JsonString(t, "code"),
+                         .category = JsonString(t, "category")});
+        }
+        return Status::Ok();
+      }));
+  return out;
+}
+
+}  // namespace recoup::aws

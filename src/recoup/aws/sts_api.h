@@ -1,0 +1,41 @@
+// AWS STS (awsQuery protocol, XML responses): who am I, and AssumeRole.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "recoup/aws/api_client.h"
+#include "recoup/aws/credentials.h"
+#include "recoup/core/status.h"
+
+namespace recoup::aws {
+
+struct CallerIdentity {
+  std::string account, arn, user_id;
+};
+
+struct AssumeRoleInput {
+  std::string role_arn;      // required
+  std::string session_name;  // required
+  int duration_seconds = 0;  // 0: STS default (1 hour)
+  std::string external_id;
+};
+
+struct AssumeRoleOutput {
+  ExpiringCredentials credentials;
+  std::string assumed_role_arn, assumed_role_id;
+};
+
+class StsApi {
+ public:
+  // `client` must be made for services::kSts and outlive this object.
+  explicit StsApi(ApiClient* client) : client_(client) {}
+
+  Result<CallerIdentity> GetCallerIdentity();
+  Result<AssumeRoleOutput> AssumeRole(const AssumeRoleInput& input);
+
+ private:
+  ApiClient* client_;
+};
+
+}  // namespace recoup::aws

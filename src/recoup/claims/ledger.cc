@@ -1,0 +1,169 @@
+#include "recoup/claims/ledger.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <tuple>
+
+#include "recoup/claims/claim.h"
+#include "recoup/report/report.h"
+
+namespace recoup::claims {
+
+namespace {
+
+int Rank(const std::string& state) {
+  if (IsUnfiled(state)) return 0;
+  if (!IsTerminal(state) && state != kDenied) return 1;
+  return 2;
+}
+
+std::string Money(const Rational& r) { return report::FormatCents(r); }
+
+}  // namespace
+
+Ledger BuildLedger(std::vector<storage::ClaimRecord> claims, int64_t now_ms, int reminder_days) {
+  Ledger l;
+  l.reminder_days = reminder_days;
+  std::sort(claims.begin(), claims.end(), [](const auto& a, const auto& b) {
+    return std::make_tuple(Rank(a.state), a.deadline_ms, a.id) <
+           std::make_tuple(Rank(b.state), b.deadline_ms, b.id);
+  });
+  std::map<std::string, LedgerTotal> months, services;
+  for (storage::ClaimRecord& c : claims) {
+    LedgerRow r;
+    r.days_left = DaysLeft(c.deadline_ms, now_ms);
+    r.remind = IsUnfiled(c.state) && r.days_left <= reminder_days;
+    const bool counts = c.state != kWithdrawn && c.state != kExpired;
+    const Rational received = c.credit_received.value_or(Rational(0));
+    for (auto* m : {&months[c.month.ToString()], &services[c.service]}) {
+      if (counts) m->asked += c.credit_asked;
+      m->received += received;
+      ++m->claims;
+    }
+    if (counts) l.asked += c.credit_asked;
+    l.received += received;
+    r.claim = std::move(c);
+    l.rows.push_back(std::move(r));
+  }
+  for (auto& [k, t] : months) {
+    t.key = k;
+    l.by_month.push_back(t);
+  }
+  for (auto& [k, t] : services) {
+    t.key = k;
+    l.by_service.push_back(t);
+  }
+  return l;
+}
+
+std::string RenderLedgerTable(const Ledger& l) {
+  std::ostringstream out;
+  if (l.rows.empty()) {
+    out << "no claims (a claim appears when recoup report shows a breach)\n";
+    return out.str();
+  }
+  char line[512];
+  std::snprintf(line, sizeof line, "%-40s  %-17s  %-16s  %4s  %12s  %12s  %-20s  %9s  %s\n",
+                "CLAIM", "STATE", "MUP %", "TIER", "ASKED $", "RECEIVED $", "DEADLINE (UTC)",
+                "DAYS LEFT", "CASE");
+  out << line;
+  for (const LedgerRow& r : l.rows) {
+    const storage::ClaimRecord& c = r.claim;
+    std::snprintf(
+        line, sizeof line, "%-40s  %-17s  %-16s  %3s%%  %12s  %12s  %-20s  %9lld  %s%s\n",
+        c.id.c_str(), c.state.c_str(), c.mup_pct.substr(0, 16).c_str(), c.credit_pct.c_str(),
+        Money(c.credit_asked).c_str(), c.credit_received ? Money(*c.credit_received).c_str() : "-",
+        FormatTimestamp(c.deadline_ms).c_str(), static_cast<long long>(r.days_left),
+        c.case_id.empty() ? "-" : c.case_id.c_str(),
+        r.remind
+            ? (r.days_left < 0 ? "  (deadline passed)" : "  REMINDER: file before the deadline")
+            : "");
+    out << line;
+  }
+  out << "\nTotals (withdrawn and expired claims ask nothing):\n";
+  std::snprintf(line, sizeof line, "  %-12s  %6s  %12s  %12s\n", "MONTH", "CLAIMS", "ASKED $",
+                "RECOVERED $");
+  out << line;
+  for (const LedgerTotal& t : l.by_month) {
+    std::snprintf(line, sizeof line, "  %-12s  %6lld  %12s  %12s\n", t.key.c_str(),
+                  static_cast<long long>(t.claims), Money(t.asked).c_str(),
+                  Money(t.received).c_str());
+    out << line;
+  }
+  std::snprintf(line, sizeof line, "  %-12s  %6s  %12s  %12s\n", "SERVICE", "CLAIMS", "ASKED $",
+                "RECOVERED $");
+  out << line;
+  for (const LedgerTotal& t : l.by_service) {
+    std::snprintf(line, sizeof line, "  %-12s  %6lld  %12s  %12s\n", t.key.c_str(),
+                  static_cast<long long>(t.claims), Money(t.asked).c_str(),
+                  Money(t.received).c_str());
+    out << line;
+  }
+  std::snprintf(line, sizeof line, "  %-12s  %6zu  %12s  %12s\n", "ALL", l.rows.size(),
+                Money(l.asked).c_str(), Money(l.received).c_str());
+  out << line;
+  return out.str();
+}
+
+std::string RenderLedgerJson(const Ledger& l) {
+  nlohmann::json j;
+  j["reminder_days"] = l.reminder_days;
+  j["claims"] = nlohmann::json::array();
+  for (const LedgerRow& r : l.rows) {
+    const storage::ClaimRecord& c = r.claim;
+    j["claims"].push_back({{"id", c.id},
+                           {"account", c.account},
+                           {"region", c.region},
+                           {"service", c.service},
+                           {"month", c.month.ToString()},
+                           {"state", c.state},
+                           {"mup_pct", c.mup_pct},
+                           {"credit_pct", c.credit_pct},
+                           {"credit_asked", report::FormatUsd(c.credit_asked)},
+                           {"credit_received", c.credit_received ? nlohmann::json(report::FormatUsd(
+                                                                       *c.credit_received))
+                                                                 : nlohmann::json(nullptr)},
+                           {"deadline", FormatTimestamp(c.deadline_ms)},
+                           {"days_left", r.days_left},
+                           {"reminder", r.remind},
+                           {"case_id", c.case_id},
+                           {"case_status", c.case_status},
+                           {"sla_version", c.sla_version}});
+  }
+  auto totals = [](const std::vector<LedgerTotal>& v, const char* key) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const LedgerTotal& t : v) {
+      a.push_back({{key, t.key},
+                   {"claims", t.claims},
+                   {"credit_asked", report::FormatUsd(t.asked)},
+                   {"credit_received", report::FormatUsd(t.received)}});
+    }
+    return a;
+  };
+  j["totals"] = {{"credit_asked", report::FormatUsd(l.asked)},
+                 {"credit_received", report::FormatUsd(l.received)},
+                 {"by_month", totals(l.by_month, "month")},
+                 {"by_service", totals(l.by_service, "service")}};
+  return j.dump(2) + "\n";
+}
+
+std::string RenderLedgerCsv(const Ledger& l) {
+  std::ostringstream out;
+  out << "id,account,region,service,month,state,mup_pct,credit_pct,credit_asked,credit_received,"
+         "deadline,days_left,reminder,case_id\n";
+  for (const LedgerRow& r : l.rows) {
+    const storage::ClaimRecord& c = r.claim;
+    out << c.id << ',' << c.account << ',' << c.region << ',' << c.service << ','
+        << c.month.ToString() << ',' << c.state << ',' << c.mup_pct << ',' << c.credit_pct << ','
+        << report::FormatUsd(c.credit_asked) << ','
+        << (c.credit_received ? report::FormatUsd(*c.credit_received) : std::string()) << ','
+        << FormatTimestamp(c.deadline_ms) << ',' << r.days_left << ',' << (r.remind ? "yes" : "no")
+        << ',' << c.case_id << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace recoup::claims

@@ -1,0 +1,742 @@
+#include "recoup/claims/package.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <utility>
+
+#include "recoup/core/sha256.h"
+#include "recoup/report/report.h"
+
+namespace recoup::claims {
+
+namespace {
+
+constexpr const char* kMask = "****";
+const char* const kMonthNames[] = {"January",   "February", "March",    "April",
+                                   "May",       "June",     "July",     "August",
+                                   "September", "October",  "November", "December"};
+
+std::string MonthName(YearMonth m) {
+  return std::string(kMonthNames[m.month - 1]) + " " + std::to_string(m.year);
+}
+
+std::string WithCommas(int64_t v) {
+  std::string s = std::to_string(v < 0 ? -v : v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return v < 0 ? "-" + s : s;
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string CsvField(std::string_view v) {
+  if (v.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(v);
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string Html(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+bool LooksLikeIpv4(std::string_view t) {
+  int groups = 0;
+  size_t i = 0;
+  while (i <= t.size()) {
+    size_t j = i;
+    while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j])) != 0) ++j;
+    if (j == i || j - i > 3) return false;
+    ++groups;
+    if (j == t.size()) break;
+    if (t[j] != '.') return false;
+    i = j + 1;
+  }
+  return groups == 4;
+}
+
+bool LooksLikeIpv6(std::string_view t) {
+  int colons = 0, groups = 0;
+  size_t run = 0;
+  for (char c : t) {
+    if (c == ':') {
+      ++colons;
+      if (run > 0) ++groups;
+      run = 0;
+    } else if (IsHex(c)) {
+      if (++run > 4) return false;
+    } else if (c == '.') {
+      return false;  // IPv4-mapped forms are rare in AWS logs; keep it simple
+    }
+  }
+  if (run > 0) ++groups;
+  const bool compressed = t.find("::") != std::string_view::npos;
+  return colons >= 2 && groups >= 2 && (groups >= 8 || compressed);
+}
+
+std::string MaskIps(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (IsHex(c) || c == ':' || c == '.') {
+      size_t j = i;
+      while (j < text.size() && (IsHex(text[j]) || text[j] == ':' || text[j] == '.')) ++j;
+      std::string_view tok = text.substr(i, j - i);
+      // Trim punctuation at the ends (sentence dots, "ip: 1.2.3.4").
+      size_t a = 0, b = tok.size();
+      while (a < b && (tok[a] == '.' || (tok[a] == ':' && (a + 1 >= b || tok[a + 1] != ':')))) ++a;
+      while (b > a && tok[b - 1] == '.') --b;
+      std::string_view core = tok.substr(a, b - a);
+      // A token glued to letters (e.g. "abc1.2.3.4x") is not an address.
+      const bool glued_before = i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1]));
+      const bool glued_after = j < text.size() && std::isalnum(static_cast<unsigned char>(text[j]));
+      if (!glued_before && !glued_after && !core.empty() &&
+          (LooksLikeIpv4(core) || LooksLikeIpv6(core))) {
+        out.append(tok.substr(0, a));
+        out += kMask;
+        out.append(tok.substr(b));
+      } else {
+        out.append(tok);
+      }
+      i = j;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+bool IsNameEnd(char c) {
+  return std::isspace(static_cast<unsigned char>(c)) != 0 || c == '"' || c == '\'' || c == ',' ||
+         c == ';' || c == ')' || c == ']' || c == '}' || c == '>';
+}
+
+std::string MaskPrincipals(std::string_view text) {
+  static const char* const kTypes[] = {"assumed-role/", "federated-user/", "user/", "role/",
+                                       "group/"};
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t arn = text.find("arn:", i);
+    if (arn == std::string_view::npos) break;
+    // arn:PARTITION:SERVICE:...
+    const size_t p1 = text.find(':', arn + 4);
+    const size_t p2 = p1 == std::string_view::npos ? p1 : text.find(':', p1 + 1);
+    if (p2 == std::string_view::npos) break;
+    const std::string_view service = text.substr(p1 + 1, p2 - p1 - 1);
+    size_t end = p2;
+    while (end < text.size() && !IsNameEnd(text[end])) ++end;
+    out.append(text.substr(i, arn - i));
+    std::string_view whole = text.substr(arn, end - arn);
+    if (service == "iam" || service == "sts") {
+      size_t cut = std::string_view::npos;
+      for (const char* t : kTypes) {
+        const size_t k = whole.find(t);
+        if (k != std::string_view::npos && (cut == std::string_view::npos || k < cut)) {
+          cut = k + std::char_traits<char>::length(t);
+        }
+      }
+      if (cut != std::string_view::npos && cut < whole.size()) {
+        out.append(whole.substr(0, cut));
+        out += kMask;
+      } else {
+        out.append(whole);
+      }
+    } else {
+      out.append(whole);
+    }
+    i = end;
+  }
+  out.append(text.substr(std::min(i, text.size())));
+  return out;
+}
+
+std::string MaskEncryptionContext(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t best = std::string_view::npos, len = 0;
+    for (const char* k : {"ncryptionContext", "ncryption_context", "ncryption context"}) {
+      const size_t f = text.find(k, i);
+      if (f != std::string_view::npos && f < best) {
+        best = f;
+        len = std::char_traits<char>::length(k);
+      }
+    }
+    if (best == std::string_view::npos) break;
+    size_t j = best + len;
+    // Skip a closing quote, spaces and a ':' or '='.
+    while (j < text.size() && (text[j] == '"' || text[j] == '\'' || text[j] == ' ')) ++j;
+    if (j < text.size() && (text[j] == ':' || text[j] == '=')) {
+      ++j;
+      while (j < text.size() && text[j] == ' ') ++j;
+      out.append(text.substr(i, j - i));
+      if (j < text.size() && text[j] == '{') {
+        int depth = 0;
+        size_t k = j;
+        for (; k < text.size(); ++k) {
+          if (text[k] == '{') ++depth;
+          if (text[k] == '}' && --depth == 0) break;
+        }
+        out += "{";
+        out += kMask;
+        out += "}";
+        i = k < text.size() ? k + 1 : text.size();
+      } else {
+        size_t k = j;
+        while (k < text.size() && text[k] != ';' && text[k] != '\n') ++k;
+        out += kMask;
+        i = k;
+      }
+    } else {
+      out.append(text.substr(i, j - i));
+      i = j;
+    }
+  }
+  out.append(text.substr(std::min(i, text.size())));
+  return out;
+}
+
+std::string MaskKeyIds(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t f = text.find(":key/", i);
+    if (f == std::string_view::npos) break;
+    size_t end = f + 5;
+    while (end < text.size() && !IsNameEnd(text[end])) ++end;
+    out.append(text.substr(i, f + 5 - i));
+    if (end > f + 5) out += kMask;
+    i = end;
+  }
+  out.append(text.substr(std::min(i, text.size())));
+  return out;
+}
+
+std::string Sha(std::string_view s) { return Sha256::Hex(s); }
+
+std::string TimeOrOpen(int64_t ms) { return ms == 0 ? std::string() : FormatTimestamp(ms); }
+
+std::string CountsLine(const IncidentWindow& w) {
+  std::string codes;
+  for (const std::string& c : w.error_codes) codes += (codes.empty() ? "" : ", ") + c;
+  return FormatTimestamp(w.start_ms) + " to " + FormatTimestamp(w.end_ms) + ": " +
+         WithCommas(w.failed) + " server errors in " + WithCommas(w.requests) + " requests" +
+         (codes.empty() ? std::string() : " (" + codes + ")");
+}
+
+// The MUP derivation in words (shared by the body, the text file and HTML).
+std::vector<std::string> MupSteps(const PackageInput& in, int64_t failing_intervals) {
+  const sla::Verdict& v = in.verdict;
+  const sla::SlaVersion& ver = *in.version;
+  std::vector<std::string> s;
+  s.push_back("1. The billing month " + in.claim.month.ToString() + " (UTC) has " +
+              WithCommas(v.intervals) + " intervals of " +
+              std::to_string(ver.interval_seconds / 60) + " minutes (" +
+              std::to_string(in.claim.month.Days()) + " days).");
+  s.push_back(
+      "2. Each interval's Error Rate = server errors / requests; an interval without "
+      "requests counts as " +
+      FormatDecimal(ver.empty_interval_error_rate * 100, 0, 12) + "%.");
+  s.push_back("3. " + WithCommas(failing_intervals) +
+              " intervals had server errors (attachment 1 lists each with its exact rate); "
+              "every other interval has an Error Rate of 0.");
+  s.push_back("4. Sum of Error Rates = " + v.sum_error_rates.get_str() + " = " +
+              FormatFixed(v.sum_error_rates, 12) + ".");
+  s.push_back("5. MUP = 100% - 100% x " + FormatFixed(v.sum_error_rates, 12) + " / " +
+              WithCommas(v.intervals) + " = " + report::FormatPct(v.mup_pct) + "%.");
+  std::string tier = "6. The commitment is " + FormatDecimal(v.commitment_pct, 0, 6) + "%; ";
+  if (v.breached) {
+    tier += "the MUP is below it, which gives a " + FormatDecimal(v.credit_pct, 0, 4) +
+            "% service credit.";
+  } else {
+    tier += "the MUP is not below it: no credit.";
+  }
+  s.push_back(tier);
+  return s;
+}
+
+}  // namespace
+
+Result<MaskPolicy> MaskPolicy::Parse(std::string_view list) {
+  MaskPolicy p;
+  p.fields.clear();
+  if (list == "none" || list.empty()) return p;
+  size_t i = 0;
+  while (i <= list.size()) {
+    size_t j = list.find(',', i);
+    if (j == std::string_view::npos) j = list.size();
+    std::string f(list.substr(i, j - i));
+    if (f != "encryption_context" && f != "source_ip" && f != "principal" && f != "key_id") {
+      return InvalidArgument("--mask: unknown field '" + f +
+                             "' (known: encryption_context, source_ip, principal, key_id, none)");
+    }
+    p.fields.insert(f);
+    i = j + 1;
+  }
+  return p;
+}
+
+std::string MaskPolicy::ToString() const {
+  if (fields.empty()) return "none";
+  std::string out;
+  for (const std::string& f : fields) out += (out.empty() ? "" : ",") + f;
+  return out;
+}
+
+std::string MaskText(std::string_view text, const MaskPolicy& p) {
+  std::string s(text);
+  if (p.fields.count("encryption_context")) s = MaskEncryptionContext(s);
+  if (p.fields.count("principal")) s = MaskPrincipals(s);
+  if (p.fields.count("key_id")) s = MaskKeyIds(s);
+  if (p.fields.count("source_ip")) s = MaskIps(s);
+  return s;
+}
+
+std::string ClaimMarker(const std::string& claim_id) { return "[recoup claim " + claim_id + "]"; }
+
+Result<std::string> GzipDeterministic(std::string_view data) {
+  z_stream z{};
+  if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Internal("gzip: deflateInit2 failed");
+  }
+  gz_header h{};
+  h.time = 0;
+  h.os = 255;
+  deflateSetHeader(&z, &h);
+  std::string out;
+  out.resize(deflateBound(&z, static_cast<uLong>(data.size())) + 64);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  const size_t n = out.size() - z.avail_out;
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) return Internal("gzip: deflate did not finish");
+  out.resize(n);
+  return out;
+}
+
+std::vector<IncidentWindow> IncidentWindows(const std::vector<sla::IntervalCounts>& intervals,
+                                            const std::vector<events::Event>& failures,
+                                            int interval_seconds) {
+  std::vector<sla::IntervalCounts> sorted = intervals;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.start_ms < b.start_ms; });
+  const int64_t len = int64_t{interval_seconds} * 1000;
+  std::vector<IncidentWindow> out;
+  for (const sla::IntervalCounts& c : sorted) {
+    if (c.failed == 0) continue;
+    if (out.empty() || out.back().end_ms != c.start_ms) {
+      out.push_back(IncidentWindow{c.start_ms, c.start_ms, 0, 0, {}});
+    }
+    IncidentWindow& w = out.back();
+    w.end_ms = c.start_ms + len;
+    w.requests += c.requests;
+    w.failed += c.failed;
+  }
+  for (const events::Event& f : failures) {
+    for (IncidentWindow& w : out) {
+      if (f.time_ms >= w.start_ms && f.time_ms < w.end_ms && !f.error_code.empty()) {
+        w.error_codes.insert(f.error_code);
+      }
+    }
+  }
+  return out;
+}
+
+Result<Package> BuildPackage(const PackageInput& in) {
+  if (in.version == nullptr) return InvalidArgument("BuildPackage: no SLA version");
+  const storage::ClaimRecord& c = in.claim;
+  const sla::Verdict& v = in.verdict;
+  const sla::SlaVersion& ver = *in.version;
+  Package pkg;
+  pkg.claim_id = c.id;
+  const std::string service_label = (in.service_name.empty() ? Upper(c.service) : in.service_name) +
+                                    " (" + Upper(c.service) + ")";
+  const std::string prefix = "claim-" + c.id;
+
+  std::vector<sla::IntervalCounts> intervals = in.intervals;
+  std::sort(intervals.begin(), intervals.end(),
+            [](const auto& a, const auto& b) { return a.start_ms < b.start_ms; });
+  std::vector<events::Event> failures = in.failures;
+  std::sort(failures.begin(), failures.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.time_ms, a.request_id) < std::tie(b.time_ms, b.request_id);
+  });
+  pkg.windows = IncidentWindows(intervals, failures, ver.interval_seconds);
+
+  // ---- intervals.csv: every failing interval, with the running sum ----
+  std::ostringstream icsv;
+  icsv << "interval_start_utc,interval_end_utc,requests,server_errors,error_rate,"
+          "error_rate_pct,running_sum_of_error_rates,excluded_throttling,"
+          "excluded_client_error,excluded_custom_key_store\n";
+  Rational running = 0;
+  int64_t failing = 0;
+  for (const sla::IntervalCounts& ic : intervals) {
+    if (ic.failed == 0) continue;
+    ++failing;
+    const Rational rate = sla::IntervalErrorRate(ver, ic);
+    running += rate;
+    icsv << FormatTimestamp(ic.start_ms) << ','
+         << FormatTimestamp(ic.start_ms + int64_t{ver.interval_seconds} * 1000) << ','
+         << ic.requests << ',' << ic.failed << ',' << rate.get_str() << ','
+         << report::FormatPct(rate * 100) << ',' << running.get_str() << ','
+         << ic.excluded[static_cast<int>(events::OutcomeClass::kThrottled)] << ','
+         << ic.excluded[static_cast<int>(events::OutcomeClass::kClientError)] << ','
+         << ic.excluded[static_cast<int>(events::OutcomeClass::kCustomKeyStore)] << '\n';
+  }
+  const std::vector<std::string> steps = MupSteps(in, failing);
+  std::string mup_txt = "Monthly Uptime Percentage for account " + c.account + ", " + c.region +
+                        ", " + c.service + ", " + c.month.ToString() + " (SLA " + v.sla_version +
+                        ")\n\n";
+  for (const std::string& s : steps) mup_txt += s + "\n";
+  if (running != v.sum_error_rates) {
+    return Internal("claim " + c.id + ": the interval table's sum (" + running.get_str() +
+                    ") differs from the verdict's (" + v.sum_error_rates.get_str() + ")");
+  }
+
+  // ---- requests.csv: the failing requests, masked ----
+  // Capped at max_request_rows, and lowered further (deterministically) until
+  // the compressed attachment fits the 5 MB limit.
+  auto request_log = [&](int64_t cap, int64_t* rows_out) {
+    std::ostringstream rcsv;
+    rcsv << "time_utc,operation,error_code,http_status,request_id,key_arn,seen_by\n";
+    int64_t n = 0;
+    for (const events::Event& f : failures) {
+      if (n >= cap) break;
+      ++n;
+      rcsv << FormatTimestamp(f.time_ms, true) << ',' << CsvField(MaskText(f.operation, in.mask))
+           << ',' << CsvField(MaskText(f.error_code, in.mask)) << ','
+           << (f.http_status > 0 ? std::to_string(f.http_status) : std::string()) << ','
+           << CsvField(f.request_id) << ',' << CsvField(MaskText(f.resource, in.mask)) << ','
+           << events::SourceKindName(f.source) << '\n';
+    }
+    *rows_out = n;
+    return rcsv.str();
+  };
+  int64_t rows = 0;
+  int64_t cap = std::max<int64_t>(in.max_request_rows, 1);
+  std::string requests_csv = request_log(cap, &rows);
+  RECOUP_ASSIGN_OR_RETURN(std::string requests_gz, GzipDeterministic(requests_csv));
+  while (requests_gz.size() > kMaxAttachmentBytes && rows > 1) {
+    // Shrink in proportion, with 10% to spare (integers: sizes fit easily).
+    const int64_t budget = static_cast<int64_t>(kMaxAttachmentBytes) / 10 * 9;
+    cap = std::max<int64_t>(1, rows * budget / static_cast<int64_t>(requests_gz.size()));
+    requests_csv = request_log(cap, &rows);
+    RECOUP_ASSIGN_OR_RETURN(requests_gz, GzipDeterministic(requests_csv));
+  }
+  const bool truncated = rows < static_cast<int64_t>(failures.size());
+
+  // ---- health-events.json ----
+  std::vector<storage::HealthEvent> health = in.health_events;
+  std::sort(health.begin(), health.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.start_ms, a.arn) < std::tie(b.start_ms, b.arn);
+  });
+  nlohmann::json hj;
+  hj["claim_id"] = c.id;
+  hj["events"] = nlohmann::json::array();
+  for (const storage::HealthEvent& e : health) {
+    hj["events"].push_back({{"arn", e.arn},
+                            {"service", e.service},
+                            {"event_type_code", e.event_type_code},
+                            {"event_type_category", e.event_type_category},
+                            {"region", e.region},
+                            {"status", e.status},
+                            {"start_time", TimeOrOpen(e.start_ms)},
+                            {"end_time", TimeOrOpen(e.end_ms)},
+                            {"last_updated_time", TimeOrOpen(e.last_updated_ms)},
+                            {"description", e.description}});
+  }
+  std::string health_note = in.health_note;
+  if (health.empty() && health_note.empty()) {
+    health_note = "AWS Health shows no " + Upper(c.service) + " event in " + c.region +
+                  " overlapping the incident windows.";
+  }
+  hj["note"] = health_note;
+  nlohmann::json windows_json = nlohmann::json::array();
+  for (const IncidentWindow& w : pkg.windows) {
+    windows_json.push_back(
+        {{"start", FormatTimestamp(w.start_ms)}, {"end", FormatTimestamp(w.end_ms)}});
+  }
+  hj["incident_windows"] = windows_json;
+  const std::string health_json = hj.dump(2) + "\n";
+
+  // ---- attachments ----
+  const std::string intervals_csv = icsv.str();
+  std::string att_intervals = intervals_csv;
+  std::string att_intervals_name = prefix + "-intervals.csv";
+  if (att_intervals.size() > kMaxAttachmentBytes) {
+    RECOUP_ASSIGN_OR_RETURN(att_intervals, GzipDeterministic(intervals_csv));
+    att_intervals_name += ".gz";
+  }
+
+  // ---- case text ----
+  pkg.subject = "SLA Credit Request: " + service_label + ", " + c.region + ", " +
+                MonthName(c.month) + " " + ClaimMarker(c.id);
+  const std::string credit_text = v.credit_usd
+                                      ? "$" + report::FormatCents(*v.credit_usd) + " (exactly $" +
+                                            report::FormatUsd(*v.credit_usd) + ")"
+                                      : std::string("unknown (no charges recorded)");
+  auto make_body = [&](size_t max_windows) {
+    std::ostringstream b;
+    b << "Hello AWS Support,\n\n"
+      << "We request a service credit under the " << ver.title << " (version " << v.sla_version
+      << ", effective " << ver.effective_from << ") for:\n\n"
+      << "  Account:        " << c.account << "\n"
+      << "  AWS Region:     " << c.region << "\n"
+      << "  Service:        " << service_label << "\n"
+      << "  Billing month:  " << MonthName(c.month) << " (" << FormatTimestamp(c.month.StartMs())
+      << " to " << FormatTimestamp(c.month.EndMs()) << ", UTC)\n\n"
+      << "Incidents (UTC), from our request logs: " << WithCommas(v.failed_requests)
+      << " server errors in " << pkg.windows.size() << " incident window"
+      << (pkg.windows.size() == 1 ? "" : "s") << ":\n";
+    for (size_t i = 0; i < pkg.windows.size() && i < max_windows; ++i) {
+      b << "  - " << CountsLine(pkg.windows[i]) << "\n";
+    }
+    if (pkg.windows.size() > max_windows) {
+      b << "  - ... and " << pkg.windows.size() - max_windows
+        << " more windows (every interval is in attachment 1)\n";
+    }
+    b << "\nMonthly Uptime Percentage, computed as the SLA defines it:\n";
+    for (const std::string& s : steps) b << "  " << s << "\n";
+    b << "\nCredit requested: " << FormatDecimal(v.credit_pct, 0, 4) << "% of our "
+      << Upper(c.service) << " charges in " << c.region << " for " << c.month.ToString();
+    if (v.charges_usd) b << " ($" << report::FormatUsd(*v.charges_usd) << ")";
+    b << " = " << credit_text << ".\n"
+      << "Throttling (ThrottlingException), client errors and custom key store failures are "
+         "excluded from these figures, as the SLA excludes them.\n\n"
+      << "AWS Health: ";
+    if (health.empty()) {
+      b << health_note << "\n";
+    } else {
+      b << health.size() << " event" << (health.size() == 1 ? "" : "s")
+        << " overlapping these windows:\n";
+      for (const storage::HealthEvent& e : health) {
+        b << "  - " << e.arn << " (" << e.event_type_code << ", from " << TimeOrOpen(e.start_ms)
+          << ")\n";
+      }
+    }
+    b << "\nAttached:\n"
+      << "  1. " << att_intervals_name
+      << ": every 5-minute interval with server errors, its requests, errors, exact Error "
+         "Rate and the running sum.\n"
+      << "  2. " << prefix << "-requests.csv.gz: " << WithCommas(rows)
+      << " failing requests (time, operation, error code, HTTP status, request ID, key ARN); "
+         "sensitive values are replaced by asterisks"
+      << (truncated ? " (first " + WithCommas(rows) + " of " +
+                          WithCommas(static_cast<int64_t>(failures.size())) + ")"
+                    : std::string())
+      << ".\n"
+      << "  3. " << prefix << "-report.html: the same evidence for reading, with the manifest.\n\n"
+      << "Please credit the account by the SLA's terms. Reference: recoup claim " << c.id << ".\n";
+    return b.str();
+  };
+  size_t max_windows = pkg.windows.size();
+  pkg.body = make_body(max_windows);
+  while (pkg.body.size() > kMaxBodyChars && max_windows > 0) {
+    max_windows = max_windows > 8 ? max_windows / 2 : max_windows - 1;
+    pkg.body = make_body(max_windows);
+  }
+  if (pkg.body.size() > kMaxBodyChars) {
+    return Internal("claim " + c.id + ": case text exceeds " + std::to_string(kMaxBodyChars));
+  }
+
+  // ---- manual filing steps ----
+  std::ostringstream manual;
+  manual << "Filing this claim in the AWS Support Center console (no Support API needed):\n\n"
+         << "1. Sign in to the AWS Management Console as account " << c.account
+         << " (or its payer account) and open https://console.aws.amazon.com/support/home\n"
+         << "2. Choose \"Create case\", then \"Account and billing\".\n"
+         << "3. Service: Billing; Category: the closest to \"SLA credit\" (or \"Other billing "
+            "questions\"); Severity: General question.\n"
+         << "4. Subject: copy case-subject.txt exactly (it must contain \"SLA Credit Request\"):\n"
+         << "   " << pkg.subject << "\n"
+         << "5. Description: paste case-body.txt (" << pkg.body.size() << " characters).\n"
+         << "6. Attach the three files in attachments/.\n"
+         << "7. Submit before " << FormatTimestamp(c.deadline_ms)
+         << " (UTC): AWS must receive the claim by the end of the second billing cycle after "
+         << c.month.ToString() << ".\n"
+         << "8. Record the case: recoup claims note " << c.id
+         << " \"filed in the console as case NNNNNNNNNN\"\n";
+
+  // ---- manifest inputs ----
+  std::ostringstream fails_canon;
+  for (const events::Event& f : failures) {
+    fails_canon << f.time_ms << '\t' << f.request_id << '\t' << f.operation << '\t' << f.error_code
+                << '\t' << f.http_status << '\t' << f.resource << '\n';
+  }
+  std::ostringstream ints_canon;
+  for (const sla::IntervalCounts& ic : intervals) {
+    ints_canon << ic.start_ms << '\t' << ic.requests << '\t' << ic.failed;
+    for (int64_t x : ic.excluded) ints_canon << '\t' << x;
+    ints_canon << '\t' << ic.no_response << '\n';
+  }
+  std::string charge_canon;
+  if (in.charge) {
+    charge_canon = in.charge->account + "\t" + in.charge->region + "\t" + in.charge->service +
+                   "\t" + in.charge->month.ToString() + "\t" + in.charge->origin + "\t" +
+                   FormatDecimal(in.charge->amount, 0, 12) + "\t" + in.charge->currency + "\n";
+  }
+
+  // ---- report.html ----
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>"
+    << Html(pkg.subject) << "</title>\n<style>body{font-family:sans-serif;max-width:60em;"
+    << "margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #bbb;"
+    << "padding:.2em .5em;text-align:right}th{background:#eee}pre{white-space:pre-wrap;"
+    << "background:#f6f6f6;padding:1em}</style></head><body>\n"
+    << "<h1>" << Html(pkg.subject) << "</h1>\n<table>\n";
+  auto kv = [&h](const std::string& k, const std::string& val) {
+    h << "<tr><th>" << Html(k) << "</th><td style=\"text-align:left\">" << Html(val)
+      << "</td></tr>\n";
+  };
+  kv("Claim", c.id);
+  kv("Account", c.account);
+  kv("Region", c.region);
+  kv("Service", service_label);
+  kv("Month", c.month.ToString());
+  kv("SLA", ver.title + " (" + v.sla_version + ")");
+  kv("Monthly Uptime Percentage", report::FormatPct(v.mup_pct) + "%");
+  kv("Credit tier", FormatDecimal(v.credit_pct, 0, 4) + "%");
+  kv("Charges", v.charges_usd
+                    ? "$" + report::FormatUsd(*v.charges_usd) + " (" + in.charges_note + ")"
+                    : std::string("unknown"));
+  kv("Credit requested", credit_text);
+  kv("Claim deadline (UTC)", FormatTimestamp(c.deadline_ms));
+  h << "</table>\n<h2>Incident windows (UTC)</h2>\n<ul>\n";
+  for (const IncidentWindow& w : pkg.windows) h << "<li>" << Html(CountsLine(w)) << "</li>\n";
+  h << "</ul>\n<h2>MUP, step by step</h2>\n<ol>\n";
+  for (const std::string& s : steps) h << "<li>" << Html(s.substr(s.find(' ') + 1)) << "</li>\n";
+  h << "</ol>\n<h2>Failing intervals</h2>\n<table>\n<tr><th>Start (UTC)</th><th>Requests</th>"
+       "<th>Server errors</th><th>Error rate</th><th>Running sum</th></tr>\n";
+  running = 0;
+  for (const sla::IntervalCounts& ic : intervals) {
+    if (ic.failed == 0) continue;
+    const Rational rate = sla::IntervalErrorRate(ver, ic);
+    running += rate;
+    h << "<tr><td>" << FormatTimestamp(ic.start_ms) << "</td><td>" << ic.requests << "</td><td>"
+      << ic.failed << "</td><td>" << rate.get_str() << "</td><td>" << FormatFixed(running, 12)
+      << "</td></tr>\n";
+  }
+  h << "</table>\n<h2>AWS Health</h2>\n";
+  if (health.empty()) {
+    h << "<p>" << Html(health_note) << "</p>\n";
+  } else {
+    h << "<ul>\n";
+    for (const storage::HealthEvent& e : health) {
+      h << "<li><code>" << Html(e.arn) << "</code> " << Html(e.event_type_code) << ", "
+        << Html(TimeOrOpen(e.start_ms)) << " to " << Html(TimeOrOpen(e.end_ms)) << "</li>\n";
+    }
+    h << "</ul>\n";
+  }
+  h << "<h2>Failing requests</h2>\n<p>" << WithCommas(rows) << " of "
+    << WithCommas(static_cast<int64_t>(failures.size()))
+    << " requests in attachment 2; masked fields: " << Html(in.mask.ToString()) << ".</p>\n"
+    << "<h2>Case text</h2>\n<pre>" << Html(pkg.body) << "</pre>\n"
+    << "<h2>Verify</h2>\n<p>manifest.json holds the SHA-256 of every file and of the inputs "
+       "(store rows, charges, SLA catalog); recoup "
+    << Html(in.recoup_version) << " with SLA catalog " << Html(in.catalog_version)
+    << " rebuilds the same bytes: <code>recoup claims build " << Html(c.id)
+    << " --out DIR</code>.</p>\n</body></html>\n";
+  const std::string html = h.str();
+
+  pkg.files["case-subject.txt"] = pkg.subject + "\n";
+  pkg.files["case-body.txt"] = pkg.body;
+  pkg.files["intervals.csv"] = intervals_csv;
+  pkg.files["mup-calculation.txt"] = mup_txt;
+  pkg.files["requests.csv"] = requests_csv;
+  pkg.files["health-events.json"] = health_json;
+  pkg.files["report.html"] = html;
+  pkg.files["how-to-file-in-console.txt"] = manual.str();
+  pkg.files["attachments/" + att_intervals_name] = att_intervals;
+  pkg.files["attachments/" + prefix + "-requests.csv.gz"] = requests_gz;
+  pkg.files["attachments/" + prefix + "-report.html"] = html;
+  pkg.attachments = {{att_intervals_name, "attachments/" + att_intervals_name},
+                     {prefix + "-requests.csv.gz", "attachments/" + prefix + "-requests.csv.gz"},
+                     {prefix + "-report.html", "attachments/" + prefix + "-report.html"}};
+  for (const Attachment& a : pkg.attachments) {
+    if (pkg.files[a.path].size() > kMaxAttachmentBytes) {
+      return FailedPrecondition("claim " + c.id + ": attachment " + a.file_name + " is over 5 MB");
+    }
+  }
+
+  nlohmann::json m;
+  m["format"] = "recoup-claim-package/1";
+  m["claim_id"] = c.id;
+  m["account"] = c.account;
+  m["region"] = c.region;
+  m["service"] = c.service;
+  m["month"] = c.month.ToString();
+  m["recoup_version"] = in.recoup_version;
+  m["sla_catalog_version"] = in.catalog_version;
+  m["sla_catalog_sha256"] = in.catalog_sha256;
+  m["sla_version"] = v.sla_version;
+  m["mup_pct"] = report::FormatPct(v.mup_pct);
+  m["sum_error_rates"] = v.sum_error_rates.get_str();
+  m["intervals_in_month"] = v.intervals;
+  m["credit_pct"] = FormatDecimal(v.credit_pct, 0, 4);
+  m["credit_usd"] = v.credit_usd ? report::FormatUsd(*v.credit_usd) : std::string();
+  m["charges_usd"] = v.charges_usd ? report::FormatUsd(*v.charges_usd) : std::string();
+  m["deadline"] = FormatTimestamp(c.deadline_ms);
+  m["masked_fields"] = in.mask.ToString();
+  m["request_rows"] = rows;
+  m["failing_requests"] = static_cast<int64_t>(failures.size());
+  m["request_extract_truncated"] = truncated;
+  m["body_chars"] = static_cast<int64_t>(pkg.body.size());
+  m["inputs"] = {{"intervals_sha256", Sha(ints_canon.str())},
+                 {"failures_sha256", Sha(fails_canon.str())},
+                 {"charges_sha256", Sha(charge_canon)},
+                 {"health_events_sha256", Sha(health_json)},
+                 {"sla_catalog_sha256", in.catalog_sha256}};
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& [path, bytes] : pkg.files) {
+    files.push_back(
+        {{"path", path}, {"bytes", static_cast<int64_t>(bytes.size())}, {"sha256", Sha(bytes)}});
+  }
+  m["files"] = files;
+  nlohmann::json atts = nlohmann::json::array();
+  for (const Attachment& a : pkg.attachments) {
+    atts.push_back({{"file_name", a.file_name}, {"path", a.path}});
+  }
+  m["attachments"] = atts;
+  const std::string manifest = m.dump(2) + "\n";
+  pkg.manifest_sha256 = Sha(manifest);
+  pkg.files["manifest.json"] = manifest;
+  return pkg;
+}
+
+}  // namespace recoup::claims

@@ -1,0 +1,218 @@
+#include "recoup/claims/package.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include "recoup/core/sha256.h"
+
+namespace recoup::claims {
+namespace {
+
+std::string Gunzip(const std::string& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(out.size() - z.avail_out);
+  inflateEnd(&z);
+  return out;
+}
+
+TEST(MaskTest, DefaultPolicyMasksIpsPrincipalsAndContext) {
+  const MaskPolicy p;
+  EXPECT_EQ(MaskText("from 203.0.113.7 and 2001:db8::1.", p), "from **** and ****.");
+  EXPECT_EQ(MaskText("arn:aws:iam::111122223333:user/alice", p),
+            "arn:aws:iam::111122223333:user/****");
+  EXPECT_EQ(MaskText("arn:aws:sts::111122223333:assumed-role/Admin/bob@example.com,x", p),
+            "arn:aws:sts::111122223333:assumed-role/****,x");
+  EXPECT_EQ(MaskText(R"({"encryptionContext": {"Department": "10"}, "x": 1})", p),
+            R"({"encryptionContext": {****}, "x": 1})");
+  EXPECT_EQ(MaskText("EncryptionContext=tenant:acme;op=Decrypt", p),
+            "EncryptionContext=****;op=Decrypt");
+  // Key ARNs, request IDs and times are evidence: untouched by default.
+  const std::string arn =
+      "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  EXPECT_EQ(MaskText(arn, p), arn);
+  EXPECT_EQ(MaskText("2026-10-14T09:12:00Z", p), "2026-10-14T09:12:00Z");
+  EXPECT_EQ(MaskText("v1.2.3", p), "v1.2.3");
+}
+
+TEST(MaskTest, Configurable) {
+  auto none = MaskPolicy::Parse("none");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(MaskText("10.0.0.1", *none), "10.0.0.1");
+  auto keys = MaskPolicy::Parse("key_id");
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(MaskText("arn:aws:kms:us-east-1:111122223333:key/abcd", *keys),
+            "arn:aws:kms:us-east-1:111122223333:key/****");
+  EXPECT_EQ(keys->ToString(), "key_id");
+  EXPECT_FALSE(MaskPolicy::Parse("passwords").ok());
+}
+
+TEST(GzipTest, DeterministicHeaderAndRoundTrip) {
+  auto a = GzipDeterministic("hello, claims\n");
+  auto b = GzipDeterministic("hello, claims\n");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+  ASSERT_GE(a->size(), 10u);
+  EXPECT_EQ(static_cast<unsigned char>((*a)[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>((*a)[1]), 0x8b);
+  EXPECT_EQ(a->substr(4, 4), std::string(4, '\0'));     // mtime 0
+  EXPECT_EQ(static_cast<unsigned char>((*a)[9]), 255);  // OS unknown
+  EXPECT_EQ(Gunzip(*a), "hello, claims\n");
+}
+
+PackageInput SampleInput(int windows) {
+  static auto catalog = sla::Catalog::Default();
+  PackageInput in;
+  in.version = catalog->Find("kms")->VersionById("kms-2022-11-29");
+  in.service_name = "AWS Key Management Service";
+  in.claim.id = "111122223333-us-east-1-kms-2026-10";
+  in.claim.account = "111122223333";
+  in.claim.region = "us-east-1";
+  in.claim.service = "kms";
+  in.claim.month = YearMonth{2026, 10};
+  in.claim.deadline_ms = in.version->ClaimDeadlineMs(in.claim.month);
+  sla::MonthInput mi;
+  mi.account = in.claim.account;
+  mi.region = in.claim.region;
+  mi.service = "kms";
+  mi.month = in.claim.month;
+  mi.charges_usd = Ratio(41237, 100);
+  // Windows of one failing interval, separated by a healthy one.
+  for (int i = 0; i < windows; ++i) {
+    const int64_t start = mi.month.StartMs() + int64_t{i} * 600000;
+    sla::IntervalCounts bad{start, 10, 4, {}, 0};
+    sla::IntervalCounts good{start + 300000, 10, 0, {}, 0};
+    mi.intervals.push_back(bad);
+    mi.intervals.push_back(good);
+    events::Event e;
+    e.time_ms = start + 1000;
+    e.operation = "Decrypt";
+    e.error_code = "KMSInternalException";
+    e.http_status = 500;
+    e.request_id = "req-" + std::to_string(i);
+    e.resource = "arn:aws:kms:us-east-1:111122223333:key/k1 from 198.51.100.4";
+    in.failures.push_back(e);
+  }
+  auto v = sla::Evaluate(*in.version, mi);
+  EXPECT_TRUE(v.ok());
+  in.verdict = *v;
+  in.intervals = mi.intervals;
+  in.claim.credit_asked = *v->credit_usd;
+  in.catalog_version = catalog->version();
+  in.catalog_sha256 = catalog->sha256();
+  in.recoup_version = "test";
+  return in;
+}
+
+TEST(PackageTest, ReproducibleAndComplete) {
+  auto a = BuildPackage(SampleInput(3));
+  auto b = BuildPackage(SampleInput(3));
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->files, b->files);
+  EXPECT_EQ(a->manifest_sha256, b->manifest_sha256);
+  EXPECT_NE(a->subject.find("SLA Credit Request"), std::string::npos);
+  EXPECT_NE(a->subject.find("us-east-1"), std::string::npos);
+  EXPECT_NE(a->subject.find("October 2026"), std::string::npos);
+  EXPECT_NE(a->subject.find("Key Management Service"), std::string::npos);
+  EXPECT_NE(a->subject.find(ClaimMarker(a->claim_id)), std::string::npos);
+  EXPECT_LE(a->body.size(), kMaxBodyChars);
+  EXPECT_NE(a->body.find("111122223333"), std::string::npos);
+  EXPECT_NE(a->body.find("2026-10-01T00:00:00Z to 2026-10-01T00:05:00Z"), std::string::npos);
+  EXPECT_EQ(a->windows.size(), 3u);
+  EXPECT_LE(a->attachments.size(), kMaxAttachments);
+  for (const Attachment& att : a->attachments) {
+    ASSERT_TRUE(a->files.count(att.path)) << att.path;
+    EXPECT_LE(a->files.at(att.path).size(), kMaxAttachmentBytes);
+  }
+  // The request log is masked; the gzip attachment holds the same bytes.
+  const std::string& csv = a->files.at("requests.csv");
+  EXPECT_EQ(csv.find("198.51.100.4"), std::string::npos);
+  EXPECT_NE(csv.find("from ****"), std::string::npos);
+  EXPECT_EQ(Gunzip(a->files.at("attachments/claim-" + a->claim_id + "-requests.csv.gz")), csv);
+  // The interval table's running sum ends at the verdict's sum.
+  const std::string& icsv = a->files.at("intervals.csv");
+  EXPECT_NE(icsv.find(",6/5,"), std::string::npos) << icsv;  // 3 x 4/10
+  // The manifest names every other file with its hash.
+  const std::string& m = a->files.at("manifest.json");
+  for (const auto& [path, bytes] : a->files) {
+    if (path == "manifest.json") continue;
+    EXPECT_NE(m.find(Sha256::Hex(bytes)), std::string::npos) << path;
+  }
+  EXPECT_EQ(Sha256::Hex(m), a->manifest_sha256);
+}
+
+TEST(PackageTest, BodyStaysWithinTheLimit) {
+  auto p = BuildPackage(SampleInput(400));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_LE(p->body.size(), kMaxBodyChars);
+  EXPECT_NE(p->body.find("more windows"), std::string::npos);
+  EXPECT_EQ(p->windows.size(), 400u);
+}
+
+TEST(PackageTest, RequestLogShrinksToFitTheAttachmentLimit) {
+  PackageInput in = SampleInput(1);
+  events::Event proto = in.failures.front();
+  in.failures.clear();
+  uint64_t x = 88172645463325252ull;  // xorshift: incompressible, deterministic
+  auto hex = [&x](int n) {
+    std::string s;
+    while (static_cast<int>(s.size()) < n) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      char buf[17];
+      std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
+      s += buf;
+    }
+    return s.substr(0, static_cast<size_t>(n));
+  };
+  for (int i = 0; i < 60000; ++i) {
+    events::Event e = proto;
+    e.time_ms = proto.time_ms + i;
+    e.request_id = hex(32);
+    e.resource = "arn:aws:kms:us-east-1:111122223333:key/" + hex(160);
+    in.failures.push_back(e);
+  }
+  auto p = BuildPackage(in);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  const std::string& gz = p->files.at("attachments/claim-" + p->claim_id + "-requests.csv.gz");
+  EXPECT_LE(gz.size(), kMaxAttachmentBytes);
+  EXPECT_GT(gz.size(), kMaxAttachmentBytes / 2);  // shrunk, not emptied
+  EXPECT_NE(p->files.at("manifest.json").find("\"request_extract_truncated\": true"),
+            std::string::npos);
+  EXPECT_NE(p->body.find(" of 60,000)"), std::string::npos);
+}
+
+TEST(PackageTest, InputChangesChangeTheManifest) {
+  PackageInput in = SampleInput(2);
+  auto a = BuildPackage(in);
+  in.failures[0].request_id = "other";
+  auto b = BuildPackage(in);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->manifest_sha256, b->manifest_sha256);
+}
+
+TEST(PackageTest, IncidentWindowsMergeAdjacentIntervals) {
+  std::vector<sla::IntervalCounts> ivs = {
+      {0, 10, 1, {}, 0}, {300000, 10, 2, {}, 0}, {900000, 5, 5, {}, 0}};
+  events::Event e;
+  e.time_ms = 301000;
+  e.error_code = "DependencyTimeoutException";
+  auto w = IncidentWindows(ivs, {e}, 300);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].start_ms, 0);
+  EXPECT_EQ(w[0].end_ms, 600000);
+  EXPECT_EQ(w[0].failed, 3);
+  EXPECT_EQ(w[0].error_codes.count("DependencyTimeoutException"), 1u);
+  EXPECT_EQ(w[1].start_ms, 900000);
+}
+
+}  // namespace
+}  // namespace recoup::claims

@@ -1,0 +1,53 @@
+// The AWS SDK client-side monitoring (CSM) listener: a UDP socket on
+// 127.0.0.1:31000 (the SDKs' default) receiving the JSON datagrams an SDK
+// sends for every API call attempt when AWS_CSM_ENABLED=true. Each
+// ApiCallAttempt becomes an event (request ID, HTTP status, AWS error code);
+// ApiCall summaries are skipped. Datagrams are read in bursts (recvmmsg) on
+// one thread and handed to the LiveSink in batches.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+
+#include "recoup/core/status.h"
+#include "recoup/ingest/record_parser.h"
+#include "recoup/serve/config.h"
+#include "recoup/serve/live_sink.h"
+#include "recoup/sla/catalog.h"
+
+namespace recoup::serve {
+
+class CsmListener {
+ public:
+  CsmListener(CsmSourceConfig config, std::string default_account,
+              std::shared_ptr<const sla::Catalog> catalog, LiveSink* sink);
+  ~CsmListener();
+  CsmListener(const CsmListener&) = delete;
+  CsmListener& operator=(const CsmListener&) = delete;
+
+  // Binds the socket (errors name the address) and starts the thread.
+  Status Start();
+  void Stop();
+
+  int64_t datagrams() const { return datagrams_.load(std::memory_order_relaxed); }
+  int64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
+  int64_t skipped() const { return skipped_.load(std::memory_order_relaxed); }
+  int bound_port() const { return bound_port_; }
+
+ private:
+  void Run();
+
+  CsmSourceConfig config_;
+  std::string default_account_;
+  std::shared_ptr<const sla::Catalog> catalog_;
+  LiveSink* sink_;
+  int fd_ = -1;
+  int bound_port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> datagrams_{0}, rejected_{0}, skipped_{0};
+  std::thread thread_;
+};
+
+}  // namespace recoup::serve

@@ -1,0 +1,97 @@
+// Streaming evaluation: after every live commit the touched series' month is
+// re-evaluated from the store (the same numbers `recoup report` gives), so
+// the running MUP includes an event within one commit and one evaluation of
+// its arrival. Alerts judge only closed intervals: an interval is closed once
+// it ended `grace` ago (late data), unless alerts.on_open_interval is set.
+// Every `evaluate_every` the alert rules run over every series of the month,
+// the sources' silence is checked, and, hourly, the claim deadlines of past
+// breached months. Alert changes and their notifications are saved in one
+// transaction (the outbox), so none is lost across a restart.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "recoup/serve/alert_rules.h"
+#include "recoup/serve/config.h"
+#include "recoup/serve/live_sink.h"
+#include "recoup/sla/catalog.h"
+#include "recoup/storage/store.h"
+
+namespace recoup::serve {
+
+// The running figures of one (account, Region, service, month).
+struct SeriesLive {
+  storage::SeriesMonth key;
+  std::string sla_version;
+  sla::Verdict running;  // every interval, the open one included
+  sla::Verdict judged;   // closed intervals only (what alerts use)
+  int64_t judged_until_ms = 0;
+  int64_t updated_ms = 0;
+};
+
+struct LatencyStats {
+  int64_t events = 0;  // events whose arrival-to-MUP latency was measured
+  int64_t p50_us = 0, p99_us = 0, max_us = 0;
+};
+
+class LiveEvaluator {
+ public:
+  // `sources_stats` gives the sink's per-source counters (silence checks).
+  LiveEvaluator(std::unique_ptr<storage::Store> store, std::shared_ptr<const sla::Catalog> catalog,
+                ServeConfig config,
+                std::function<std::map<std::string, SourceStats>()> source_stats,
+                std::vector<std::string> silent_watch);
+  ~LiveEvaluator();
+  LiveEvaluator(const LiveEvaluator&) = delete;
+  LiveEvaluator& operator=(const LiveEvaluator&) = delete;
+
+  Status Start();
+  void Stop();
+  // From the sink's committer thread.
+  void OnCommit(CommitNotice notice);
+
+  std::vector<SeriesLive> Series() const;
+  std::vector<storage::AlertRecord> FiringAlerts() const;
+  LatencyStats Latency() const;
+  int64_t evaluations() const;
+
+ private:
+  void Run();
+  Status Evaluate(const storage::SeriesMonth& key, int64_t now_ms);
+  Status RunAlerts(int64_t now_ms, bool deadlines);
+  Status Apply(const AlertChanges& changes);
+  int64_t JudgedUntil(int64_t now_ms, int64_t interval_ms) const;
+
+  std::unique_ptr<storage::Store> store_;
+  std::shared_ptr<const sla::Catalog> catalog_;
+  ServeConfig config_;
+  std::function<std::map<std::string, SourceStats>()> source_stats_;
+  std::vector<std::string> silent_watch_;
+  int64_t started_ms_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::set<TouchedSeries> dirty_;
+  std::vector<std::pair<int64_t, int64_t>> arrivals_;
+  std::map<TouchedSeries, SeriesLive> series_;
+  std::map<TouchedSeries, SeriesSnapshot> judged_;  // evaluator thread only
+  std::map<std::string, storage::AlertRecord> firing_;
+  // Latency samples (microseconds, weighted by events): a bounded ring.
+  std::deque<std::pair<int64_t, int64_t>> latencies_;
+  int64_t latency_events_ = 0;
+  int64_t evaluations_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace recoup::serve

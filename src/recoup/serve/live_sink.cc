@@ -1,0 +1,212 @@
+#include "recoup/serve/live_sink.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "recoup/aggregation/aggregator.h"
+
+namespace recoup::serve {
+
+int64_t MonotonicNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+LiveSink::LiveSink(std::unique_ptr<storage::Store> store, int64_t commit_every_ms,
+                   int64_t max_pending_events)
+    : store_(std::move(store)),
+      commit_every_ms_(commit_every_ms),
+      max_pending_(max_pending_events) {}
+
+LiveSink::~LiveSink() { Stop(); }
+
+void LiveSink::SetListener(std::function<void(CommitNotice)> listener) {
+  listener_ = std::move(listener);
+}
+
+void LiveSink::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void LiveSink::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  space_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  stopped_ = true;
+}
+
+bool LiveSink::Submit(LiveBatch batch) {
+  if (batch.arrival_ns == 0) batch.arrival_ns = MonotonicNs();
+  const int64_t n = static_cast<int64_t>(batch.events.size());
+  std::unique_lock<std::mutex> lock(mu_);
+  space_cv_.wait(lock, [&] {
+    return stopping_ || pending_events_ + n <= max_pending_ || n == 0 || pending_.empty();
+  });
+  if (stopping_) return false;
+  if (pending_.empty()) first_pending_ns_ = batch.arrival_ns;
+  pending_events_ += n;
+  pending_.push_back(std::move(batch));
+  lock.unlock();
+  cv_.notify_one();
+  return true;
+}
+
+std::map<std::string, SourceStats> LiveSink::Stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+int64_t LiveSink::commit_failures() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return commit_failures_;
+}
+
+void LiveSink::Run() {
+  const int64_t every_ns = commit_every_ms_ * 1'000'000;
+  for (;;) {
+    std::vector<LiveBatch> batches;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      for (;;) {
+        if (pending_.empty()) {
+          if (stopping_) return;
+          cv_.wait(lock);
+          continue;
+        }
+        // Commit when the oldest batch has waited commit_every, when much is
+        // pending, or when stopping.
+        const int64_t due = first_pending_ns_ + every_ns;
+        const int64_t now = MonotonicNs();
+        if (stopping_ || now >= due || pending_events_ >= max_pending_ / 4) break;
+        cv_.wait_for(lock, std::chrono::nanoseconds(due - now));
+      }
+      batches.assign(std::make_move_iterator(pending_.begin()),
+                     std::make_move_iterator(pending_.end()));
+      pending_.clear();
+      pending_events_ = 0;
+    }
+    space_cv_.notify_all();
+
+    // A failed commit (e.g. the database busy for longer than its timeout) is
+    // retried: the events are acknowledged by nobody until it succeeds.
+    int attempt = 0;
+    for (;;) {
+      Status st = CommitOnce(batches);
+      if (st.ok()) break;
+      ++attempt;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++commit_failures_;
+      }
+      std::fprintf(stderr, "recoup serve: live commit failed (attempt %d): %s\n", attempt,
+                   st.message().c_str());
+      bool stopping;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping = stopping_;
+      }
+      if (stopping && attempt >= 5) {
+        for (LiveBatch& b : batches) {
+          if (b.done) b.done(st);
+        }
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 200 << attempt)));
+    }
+  }
+}
+
+Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
+  // Batches without an idempotency key share one aggregate; keyed batches
+  // keep their own so that a replayed key skips exactly its events.
+  std::vector<std::unique_ptr<aggregation::Aggregator>> aggs;
+  std::vector<storage::LiveBatchItem> items;
+  std::vector<int> item_of(batches.size(), -1);
+  CommitNotice notice;
+  int shared = -1;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    LiveBatch& b = batches[i];
+    int idx;
+    if (b.batch_key.empty()) {
+      if (shared < 0) {
+        aggs.push_back(std::make_unique<aggregation::Aggregator>());
+        items.push_back({aggs.back().get(), {}, ""});
+        shared = static_cast<int>(items.size()) - 1;
+      }
+      idx = shared;
+    } else {
+      aggs.push_back(std::make_unique<aggregation::Aggregator>());
+      items.push_back({aggs.back().get(), {}, b.batch_key});
+      idx = static_cast<int>(items.size()) - 1;
+    }
+    item_of[i] = idx;
+    aggregation::Aggregator& agg = *aggs[static_cast<size_t>(idx)];
+    for (const events::Event& e : b.events) agg.Add(e.View());
+    for (auto& cp : b.checkpoints) items[static_cast<size_t>(idx)].checkpoints.push_back(cp);
+  }
+  std::vector<storage::ItemOutcome> outcomes;
+  RECOUP_RETURN_IF_ERROR(store_->CommitLive(items, &outcomes));
+
+  const int64_t now_ns = MonotonicNs();
+  const int64_t now_ms = WallMs();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < batches.size(); ++i) {
+      const LiveBatch& b = batches[i];
+      const storage::ItemOutcome& oc = outcomes[static_cast<size_t>(item_of[i])];
+      SourceStats& s = stats_[b.source];
+      ++s.batches;
+      s.rejected += b.rejected;
+      if (!b.events.empty()) s.last_commit_ms = now_ms;
+      s.lag_ms = (now_ns - b.arrival_ns) / 1'000'000;
+      if (oc.already_ingested) {
+        ++s.duplicates;
+        continue;
+      }
+      s.events_in += static_cast<int64_t>(b.events.size());
+      for (const events::Event& e : b.events) {
+        if (e.time_ms > s.last_event_ms) s.last_event_ms = e.time_ms;
+      }
+    }
+  }
+  for (LiveBatch& b : batches) {
+    if (!b.events.empty())
+      notice.arrivals.emplace_back(b.arrival_ns, static_cast<int64_t>(b.events.size()));
+    const events::Event* last = nullptr;
+    int64_t last_month_end = 0;
+    for (const events::Event& e : b.events) {
+      // Consecutive events mostly share a series and month.
+      if (last != nullptr && e.time_ms < last_month_end && e.account == last->account &&
+          e.region == last->region && e.service == last->service &&
+          e.time_ms >= YearMonth::FromMs(last->time_ms).StartMs()) {
+        continue;
+      }
+      TouchedSeries t;
+      t.key.account = e.account;
+      t.key.region = e.region;
+      t.key.service = e.service;
+      t.key.month = YearMonth::FromMs(e.time_ms);
+      last_month_end = t.key.month.EndMs();
+      last = &e;
+      notice.touched.insert(std::move(t));
+    }
+    if (b.done) b.done(Status::Ok());
+  }
+  if (listener_ && !notice.arrivals.empty()) listener_(std::move(notice));
+  return Status::Ok();
+}
+
+}  // namespace recoup::serve

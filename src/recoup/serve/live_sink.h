@@ -1,0 +1,113 @@
+// The live commit path: every source hands its events to one LiveSink; one
+// committer thread folds them into 5-minute cells and commits them with the
+// sources' checkpoints in one store transaction (Store::CommitLive) at most
+// `commit_every_ms` after they arrived. An event counts as received only once
+// that transaction has committed; `LiveBatch::done` tells the source (the
+// OTLP receiver answers its client only then).
+//
+// Thread-safe: Submit may be called from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "recoup/core/status.h"
+#include "recoup/core/time.h"
+#include "recoup/events/event.h"
+#include "recoup/storage/store.h"
+
+namespace recoup::serve {
+
+// Steady-clock nanoseconds (arrival stamps, latencies).
+int64_t MonotonicNs();
+// Wall clock, epoch milliseconds.
+int64_t WallMs();
+
+struct LiveBatch {
+  std::string source;  // "csm", "otlp", "jsonl:/var/log/app.jsonl", "probe:us-east-1", ...
+  std::vector<events::Event> events;
+  int64_t rejected = 0;  // records the source could not use (counted, not stored)
+  std::vector<std::pair<std::string, std::string>> checkpoints;
+  std::string batch_key;                    // idempotency key; empty: none
+  int64_t arrival_ns = 0;                   // MonotonicNs() when the earliest event arrived
+  std::function<void(const Status&)> done;  // after the commit (or its final failure)
+};
+
+struct SourceStats {
+  int64_t events_in = 0;  // committed
+  int64_t rejected = 0;
+  int64_t duplicates = 0;  // batches or failing requests already stored
+  int64_t batches = 0;
+  int64_t last_event_ms = 0;   // wall time of the newest committed event
+  int64_t last_commit_ms = 0;  // wall time of the last commit
+  int64_t lag_ms = 0;          // arrival to commit of the last batch
+};
+
+// (account, Region, service, month) a commit touched.
+struct TouchedSeries {
+  storage::SeriesMonth key;
+  bool operator<(const TouchedSeries& o) const {
+    return std::tie(key.account, key.region, key.service, key.month) <
+           std::tie(o.key.account, o.key.region, o.key.service, o.key.month);
+  }
+};
+
+struct CommitNotice {
+  std::set<TouchedSeries> touched;
+  // Arrival stamps (MonotonicNs) of the committed batches, with their event counts.
+  std::vector<std::pair<int64_t, int64_t>> arrivals;
+};
+
+class LiveSink {
+ public:
+  // `store` is used by the committer thread only.
+  LiveSink(std::unique_ptr<storage::Store> store, int64_t commit_every_ms,
+           int64_t max_pending_events = 2'000'000);
+  ~LiveSink();
+  LiveSink(const LiveSink&) = delete;
+  LiveSink& operator=(const LiveSink&) = delete;
+
+  // Called on the committer thread after each successful commit.
+  void SetListener(std::function<void(CommitNotice)> listener);
+  void Start();
+  // Commits everything already submitted, then stops. Later Submits fail.
+  void Stop();
+
+  // Queues a batch; blocks while too many events wait (back-pressure).
+  // False (and `done` not called) once stopped.
+  bool Submit(LiveBatch batch);
+
+  std::map<std::string, SourceStats> Stats() const;
+  int64_t commit_failures() const;
+
+ private:
+  void Run();
+  Status CommitOnce(std::vector<LiveBatch>& batches);
+
+  std::unique_ptr<storage::Store> store_;
+  const int64_t commit_every_ms_;
+  const int64_t max_pending_;
+  std::function<void(CommitNotice)> listener_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_, space_cv_;
+  std::deque<LiveBatch> pending_;
+  int64_t pending_events_ = 0;
+  int64_t first_pending_ns_ = 0;
+  bool stopping_ = false, stopped_ = false;
+  std::map<std::string, SourceStats> stats_;
+  int64_t commit_failures_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace recoup::serve

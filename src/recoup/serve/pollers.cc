@@ -1,0 +1,258 @@
+#include "recoup/serve/pollers.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+
+#include "recoup/aws/health_api.h"
+#include "recoup/aws/sqs_api.h"
+#include "recoup/core/time.h"
+
+namespace recoup::serve {
+
+Periodic::Periodic(std::string name, int64_t every_ms, std::function<Status()> fn)
+    : name_(std::move(name)), every_ms_(every_ms), fn_(std::move(fn)) {}
+
+Periodic::~Periodic() { Stop(); }
+
+void Periodic::Start() {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      Status st = fn_();
+      ++runs_;
+      lock.lock();
+      if (!st.ok()) {
+        ++failures_;
+        last_error_ = st.message();
+        std::fprintf(stderr, "recoup serve: %s: %s\n", name_.c_str(), st.message().c_str());
+      } else {
+        last_error_.clear();
+      }
+      cv_.wait_for(lock, std::chrono::milliseconds(every_ms_), [&] { return stop_; });
+    }
+  });
+}
+
+void Periodic::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string Periodic::last_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_error_;
+}
+
+// ---- probes ----
+
+KmsProber::KmsProber(ProbeConfig config, std::string account,
+                     std::shared_ptr<const sla::Catalog> catalog, AwsSessionFactory sessions,
+                     LiveSink* sink)
+    : config_(std::move(config)),
+      account_(std::move(account)),
+      catalog_(std::move(catalog)),
+      sessions_(std::move(sessions)),
+      sink_(sink) {}
+
+events::Event KmsProber::Call(aws::ApiClient& client, net::HttpClient& http,
+                              const aws::Credentials& creds, const std::string& op,
+                              const nlohmann::json& input, nlohmann::json* output) {
+  events::Event e;
+  e.account = account_;
+  e.region = config_.region;
+  e.service = "kms";
+  e.operation = op;
+  e.resource = config_.key_id;
+  e.source = events::SourceKind::kProbe;
+  const int64_t start = WallMs();
+  e.time_ms = start;
+  auto req = client.BuildRequest(op, input.dump(), creds, start);
+  if (!req.ok()) {
+    e.outcome = events::OutcomeClass::kNoResponse;
+    e.error_code = "RequestNotBuilt";
+    return e;
+  }
+  net::RequestOptions ro;
+  ro.timeout_ms = 10000;
+  ro.idempotent = false;  // the prober never retries: each attempt is evidence
+  auto resp = http.Send(*req, ro);
+  e.latency_ms = WallMs() - start;
+  if (!resp.ok()) {
+    e.outcome = events::OutcomeClass::kNoResponse;
+    e.error_code = "NoResponse";
+    return e;
+  }
+  e.http_status = resp->status;
+  if (auto id = resp->Header("x-amzn-RequestId")) e.request_id = *id;
+  if (resp->status >= 200 && resp->status < 300) {
+    e.outcome = events::OutcomeClass::kSuccess;
+    if (output != nullptr) {
+      *output = nlohmann::json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
+    }
+    return e;
+  }
+  const aws::AwsError err = aws::ParseAwsErrorResponse(*resp, aws::Protocol::kJson11);
+  e.error_code = err.code.empty() ? "HTTP" + std::to_string(resp->status) : err.code;
+  if (e.request_id.empty()) e.request_id = err.request_id;
+  const sla::ServiceTerms* terms = catalog_->Find("kms");
+  e.outcome = terms != nullptr ? terms->Classify(e.error_code, e.http_status)
+                               : events::OutcomeClass::kServerError;
+  if (e.outcome == events::OutcomeClass::kServerError && e.request_id.empty()) {
+    e.outcome = events::OutcomeClass::kNoResponse;
+  }
+  return e;
+}
+
+Status KmsProber::RunOnce() {
+  if (session_ == nullptr) {
+    RECOUP_ASSIGN_OR_RETURN(session_, sessions_());
+    RECOUP_ASSIGN_OR_RETURN(client_, session_->Client(aws::services::kKms, config_.region));
+    http_ = net::MakeCurlHttpClient();
+  }
+  RECOUP_ASSIGN_OR_RETURN(aws::Credentials creds, session_->credentials()->Get());
+  LiveBatch batch;
+  batch.source = source_name();
+  batch.arrival_ns = MonotonicNs();
+  std::string ciphertext;
+  for (const std::string& op : config_.operations) {
+    nlohmann::json in, out;
+    if (op == "GenerateRandom") {
+      in = {{"NumberOfBytes", 32}};
+    } else if (op == "Encrypt") {
+      unsigned char pt[32];
+      if (RAND_bytes(pt, sizeof(pt)) != 1) return Internal("probe: no random bytes");
+      in = {{"KeyId", config_.key_id},
+            {"Plaintext", aws::Base64Encode(std::string(reinterpret_cast<char*>(pt), sizeof(pt)))}};
+    } else {  // Decrypt: of what Encrypt just gave
+      if (ciphertext.empty()) continue;
+      in = {{"KeyId", config_.key_id}, {"CiphertextBlob", ciphertext}};
+    }
+    events::Event e = Call(*client_, *http_, creds, op, in, &out);
+    if (op == "Encrypt" && e.outcome == events::OutcomeClass::kSuccess) {
+      ciphertext = aws::JsonString(out, "CiphertextBlob");
+    }
+    batch.events.push_back(std::move(e));
+  }
+  if (!sink_->Submit(std::move(batch))) return Unavailable("probe: stopping");
+  return Status::Ok();
+}
+
+// ---- AWS Health ----
+
+HealthPoller::HealthPoller(HealthConfig config, AwsSessionFactory sessions, storage::Store* store)
+    : config_(std::move(config)), sessions_(std::move(sessions)), store_(store) {}
+
+Status HealthPoller::RunOnce() {
+  if (session_ == nullptr) {
+    RECOUP_ASSIGN_OR_RETURN(session_, sessions_());
+  }
+  Status api = config_.api ? PollApi() : Status::Ok();
+  Status queue = config_.sqs_queue_url.empty() ? Status::Ok() : PollQueue();
+  return api.ok() ? queue : api;
+}
+
+Status HealthPoller::PollApi() {
+  RECOUP_ASSIGN_OR_RETURN(auto client, session_->Client(aws::services::kHealth, config_.region));
+  aws::HealthApi api(client.get());
+  aws::HealthEventFilter f;
+  f.services = {"KMS"};
+  f.start_from_ms = WallMs() - 90 * kMsPerDay;
+  auto events = config_.organization ? api.DescribeEventsForOrganization(f) : api.DescribeEvents(f);
+  if (!events.ok()) return events.status().WithPrefix("health api");
+  for (const aws::HealthApiEvent& e : *events) {
+    storage::HealthEvent h;
+    h.arn = e.arn;
+    h.service = e.service;
+    h.event_type_code = e.event_type_code;
+    h.event_type_category = e.event_type_category;
+    h.region = e.region;
+    h.status = e.status_code;
+    h.start_ms = e.start_ms;
+    h.end_ms = e.end_ms;
+    h.last_updated_ms = e.last_updated_ms;
+    h.source = config_.organization ? "health-org-api" : "health-api";
+    RECOUP_RETURN_IF_ERROR(store_->PutHealthEvent(h).status());
+  }
+  return Status::Ok();
+}
+
+Status HealthPoller::PollQueue() {
+  RECOUP_ASSIGN_OR_RETURN(auto client, session_->Client(aws::services::kSqs, config_.region));
+  aws::SqsApi sqs(client.get());
+  for (int round = 0; round < 10; ++round) {
+    aws::ReceiveMessageInput in;
+    in.queue_url = config_.sqs_queue_url;
+    in.max_messages = 10;
+    RECOUP_ASSIGN_OR_RETURN(auto msgs, sqs.ReceiveMessage(in));
+    if (msgs.empty()) break;
+    for (const aws::SqsMessage& m : msgs) {
+      auto j = nlohmann::json::parse(m.body, nullptr, /*allow_exceptions=*/false);
+      // SNS-wrapped deliveries carry the event in "Message".
+      if (j.is_object() && j.contains("Message") && j["Message"].is_string()) {
+        j = nlohmann::json::parse(j["Message"].get<std::string>(), nullptr, false);
+      }
+      auto h = HealthEventFromEventBridge(j);
+      if (h.ok()) {
+        h->source = "sqs";
+        // Stored before deleted: a crash in between re-reads it (PutHealthEvent is idempotent).
+        RECOUP_RETURN_IF_ERROR(store_->PutHealthEvent(*h).status());
+      } else {
+        std::fprintf(stderr, "recoup serve: health queue: message %s skipped: %s\n",
+                     m.message_id.c_str(), h.status().message().c_str());
+      }
+      RECOUP_RETURN_IF_ERROR(sqs.DeleteMessage(config_.sqs_queue_url, m.receipt_handle));
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+int64_t HealthTime(const nlohmann::json& d, const char* key) {
+  if (!d.contains(key) || !d[key].is_string()) return 0;
+  const std::string s = d[key].get<std::string>();
+  if (auto t = ParseRfc1123Ms(s); t.ok()) return *t;
+  if (auto t = ParseTimestampMs(s); t.ok()) return *t;
+  return 0;
+}
+}  // namespace
+
+Result<storage::HealthEvent> HealthEventFromEventBridge(const nlohmann::json& j) {
+  if (!j.is_object() || j.value("source", "") != "aws.health" || !j.contains("detail") ||
+      !j["detail"].is_object()) {
+    return NotFound("not an aws.health event");
+  }
+  const nlohmann::json& d = j["detail"];
+  storage::HealthEvent h;
+  h.arn = d.value("eventArn", "");
+  if (h.arn.empty()) return NotFound("aws.health event without detail.eventArn");
+  h.service = d.value("service", "");
+  h.event_type_code = d.value("eventTypeCode", "");
+  h.event_type_category = d.value("eventTypeCategory", "");
+  h.region = d.value("eventRegion", j.value("region", ""));
+  h.status = d.value("statusCode", "");
+  std::transform(h.status.begin(), h.status.end(), h.status.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  h.start_ms = HealthTime(d, "startTime");
+  h.end_ms = HealthTime(d, "endTime");
+  h.last_updated_ms = HealthTime(d, "lastUpdatedTime");
+  if (h.last_updated_ms == 0) h.last_updated_ms = HealthTime(j, "time");
+  if (d.contains("eventDescription") && d["eventDescription"].is_array() &&
+      !d["eventDescription"].empty()) {
+    h.description = d["eventDescription"][0].value("latestDescription", "");
+  }
+  if (d.contains("affectedAccount") && d["affectedAccount"].is_string()) {
+    h.accounts.push_back(d["affectedAccount"].get<std::string>());
+  }
+  return h;
+}
+
+}  // namespace recoup::serve

@@ -1,0 +1,114 @@
+// Periodic live sources: recoup's own KMS probes, CloudTrail in S3 and AWS
+// Health (API or an SQS queue of aws.health EventBridge events).
+//
+// AWS access comes through an AwsSession made by the wiring layer (the CLI's
+// credentials chain and endpoint overrides); each poller thread makes its own.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "recoup/aws/api_client.h"
+#include "recoup/aws/credentials.h"
+#include "recoup/core/status.h"
+#include "recoup/serve/config.h"
+#include "recoup/serve/live_sink.h"
+#include "recoup/sla/catalog.h"
+#include "recoup/storage/store.h"
+
+namespace recoup::serve {
+
+class AwsSession {
+ public:
+  virtual ~AwsSession() = default;
+  virtual Result<std::unique_ptr<aws::ApiClient>> Client(const aws::ServiceSpec& spec,
+                                                         const std::string& region) = 0;
+  virtual std::shared_ptr<aws::CredentialsProvider> credentials() = 0;
+};
+using AwsSessionFactory = std::function<Result<std::unique_ptr<AwsSession>>()>;
+
+// Ingests new objects under an s3:// prefix into the store (the batch ingest
+// path: its file ledger makes a second look at the same object a no-op).
+using S3PollFn = std::function<Status(const std::string& url)>;
+
+// Runs `fn` every `every_ms` on its own thread until stopped; the first run
+// is immediate. Errors are logged with `name` and counted.
+class Periodic {
+ public:
+  Periodic(std::string name, int64_t every_ms, std::function<Status()> fn);
+  ~Periodic();
+  Periodic(const Periodic&) = delete;
+  Periodic& operator=(const Periodic&) = delete;
+  void Start();
+  void Stop();
+  const std::string& name() const { return name_; }
+  int64_t runs() const { return runs_.load(); }
+  int64_t failures() const { return failures_.load(); }
+  std::string last_error() const;
+
+ private:
+  std::string name_;
+  int64_t every_ms_;
+  std::function<Status()> fn_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::string last_error_;
+  std::atomic<int64_t> runs_{0}, failures_{0};
+  std::thread thread_;
+};
+
+// One round of probes for one Region: GenerateRandom, then Encrypt and
+// Decrypt of a small random plaintext against the canary key, each sent once
+// (no retries: every attempt is evidence) and recorded with its request ID,
+// HTTP status and error code as a kProbe event.
+class KmsProber {
+ public:
+  KmsProber(ProbeConfig config, std::string account, std::shared_ptr<const sla::Catalog> catalog,
+            AwsSessionFactory sessions, LiveSink* sink);
+  Status RunOnce();
+  std::string source_name() const { return "probe:" + config_.region; }
+
+ private:
+  events::Event Call(aws::ApiClient& client, net::HttpClient& http, const aws::Credentials& creds,
+                     const std::string& op, const nlohmann::json& input, nlohmann::json* output);
+
+  ProbeConfig config_;
+  std::string account_;
+  std::shared_ptr<const sla::Catalog> catalog_;
+  AwsSessionFactory sessions_;
+  LiveSink* sink_;
+  std::unique_ptr<AwsSession> session_;
+  std::unique_ptr<aws::ApiClient> client_;
+  std::unique_ptr<net::HttpClient> http_;
+};
+
+// One poll of AWS Health: the API (account or organization view) and/or an
+// SQS queue of aws.health events; every KMS event is stored (PutHealthEvent).
+class HealthPoller {
+ public:
+  HealthPoller(HealthConfig config, AwsSessionFactory sessions, storage::Store* store);
+  Status RunOnce();
+
+ private:
+  Status PollApi();
+  Status PollQueue();
+
+  HealthConfig config_;
+  AwsSessionFactory sessions_;
+  storage::Store* store_;
+  std::unique_ptr<AwsSession> session_;
+};
+
+// An aws.health EventBridge event ({"source":"aws.health","detail":{...}})
+// as recoup keeps it; NOT_FOUND if `json` is not one.
+Result<storage::HealthEvent> HealthEventFromEventBridge(const nlohmann::json& event);
+
+}  // namespace recoup::serve

@@ -1,0 +1,145 @@
+#include "recoup/serve/service.h"
+
+#include <nlohmann/json.hpp>
+
+#include "recoup/storage/store.h"
+
+namespace recoup::serve {
+
+Result<std::unique_ptr<Service>> Service::Create(ServeConfig config, ServeDeps deps) {
+  if (deps.catalog == nullptr) deps.catalog = sla::Catalog::Default();
+  if (!config.probes.empty() || config.health.api || !config.health.sqs_queue_url.empty()) {
+    if (!deps.aws) return InvalidArgument("probes and Health polling need AWS access");
+  }
+  if (!config.cloudtrail_s3.empty() && !deps.s3_poll) {
+    return InvalidArgument("cloudtrail_s3 sources need S3 access");
+  }
+  return std::unique_ptr<Service>(new Service(std::move(config), std::move(deps)));
+}
+
+Service::~Service() { Stop(); }
+
+Status Service::Start() {
+  started_ms_ = WallMs();
+  auto open = [&]() { return storage::OpenSqliteStore(deps_.store_path); };
+  RECOUP_ASSIGN_OR_RETURN(auto sink_store, open());
+  RECOUP_ASSIGN_OR_RETURN(auto eval_store, open());
+  RECOUP_ASSIGN_OR_RETURN(auto outbox_store, open());
+  RECOUP_ASSIGN_OR_RETURN(auto tail_store, open());
+  sink_ = std::make_unique<LiveSink>(std::move(sink_store), config_.commit_every_ms);
+
+  std::vector<std::string> watch;
+  if (config_.csm.enabled) watch.push_back("csm");
+  for (const auto& p : config_.probes) watch.push_back("probe:" + p.region);
+  for (const auto& j : config_.jsonl) {
+    TailSource t(j, "", deps_.catalog, nullptr);
+    watch.push_back(t.source_name());
+  }
+  LiveSink* sink = sink_.get();
+  evaluator_ = std::make_unique<LiveEvaluator>(
+      std::move(eval_store), deps_.catalog, config_, [sink] { return sink->Stats(); }, watch);
+  notifier_ = std::make_unique<Notifier>(std::move(outbox_store), config_.alerts);
+  LiveEvaluator* ev = evaluator_.get();
+  sink_->SetListener([ev](CommitNotice n) { ev->OnCommit(std::move(n)); });
+  sink_->Start();
+  RECOUP_RETURN_IF_ERROR(evaluator_->Start());
+  notifier_->Start();
+  started_ = true;
+
+  if (config_.csm.enabled) {
+    csm_ = std::make_unique<CsmListener>(config_.csm, config_.account, deps_.catalog, sink);
+    RECOUP_RETURN_IF_ERROR(csm_->Start());
+  }
+  for (const auto& j : config_.jsonl) {
+    auto t = std::make_unique<TailSource>(j, config_.account, deps_.catalog, sink);
+    RECOUP_RETURN_IF_ERROR(t->Start(*tail_store));
+    tails_.push_back(std::move(t));
+  }
+  for (const auto& p : config_.probes) {
+    const std::string account = p.account.empty() ? config_.account : p.account;
+    if (account.empty()) {
+      return InvalidArgument("probes: region " + p.region +
+                             ": no account (set probes.account or serve.account)");
+    }
+    auto prober = std::make_unique<KmsProber>(p, account, deps_.catalog, deps_.aws, sink);
+    KmsProber* raw = prober.get();
+    periodic_.push_back(std::make_unique<Periodic>(raw->source_name(), p.every_ms,
+                                                   [raw] { return raw->RunOnce(); }));
+    probers_.push_back(std::move(prober));
+  }
+  for (const auto& s3 : config_.cloudtrail_s3) {
+    S3PollFn poll = deps_.s3_poll;
+    const std::string url = s3.url;
+    periodic_.push_back(std::make_unique<Periodic>("cloudtrail_s3:" + url, s3.every_ms,
+                                                   [poll, url] { return poll(url); }));
+  }
+  if (config_.health.api || !config_.health.sqs_queue_url.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(health_store_, open());
+    health_ = std::make_unique<HealthPoller>(config_.health, deps_.aws, health_store_.get());
+    HealthPoller* hp = health_.get();
+    periodic_.push_back(std::make_unique<Periodic>("health", config_.health.every_ms,
+                                                   [hp] { return hp->RunOnce(); }));
+  }
+  for (auto& p : periodic_) p->Start();
+  return Status::Ok();
+}
+
+void Service::Stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  // Sources first, so that everything they handed over is committed.
+  if (csm_) csm_->Stop();
+  for (auto& t : tails_) t->Stop();
+  for (auto& p : periodic_) p->Stop();
+  sink_->Stop();
+  evaluator_->Stop();
+  notifier_->Stop();
+}
+
+std::string Service::StatsJson() const {
+  nlohmann::ordered_json j;
+  j["started"] = FormatTimestamp(started_ms_);
+  nlohmann::ordered_json sources = nlohmann::json::object();
+  if (sink_) {
+    for (const auto& [name, s] : sink_->Stats()) {
+      sources[name] = {{"events_in", s.events_in},   {"rejected", s.rejected},
+                       {"duplicates", s.duplicates}, {"batches", s.batches},
+                       {"lag_ms", s.lag_ms},         {"last_event_ms", s.last_event_ms}};
+    }
+    j["commit_failures"] = sink_->commit_failures();
+  }
+  j["sources"] = sources;
+  if (csm_) {
+    j["csm"] = {{"port", csm_->bound_port()},
+                {"datagrams", csm_->datagrams()},
+                {"rejected", csm_->rejected()},
+                {"skipped", csm_->skipped()}};
+  }
+  if (evaluator_) {
+    const LatencyStats l = evaluator_->Latency();
+    j["event_to_mup_latency"] = {{"events", l.events},
+                                 {"p50_ms", static_cast<double>(l.p50_us) / 1000.0},
+                                 {"p99_ms", static_cast<double>(l.p99_us) / 1000.0},
+                                 {"max_ms", static_cast<double>(l.max_us) / 1000.0}};
+    j["evaluations"] = evaluator_->evaluations();
+    nlohmann::ordered_json series = nlohmann::json::array();
+    for (const SeriesLive& s : evaluator_->Series()) {
+      series.push_back({{"account", s.key.account},
+                        {"region", s.key.region},
+                        {"service", s.key.service},
+                        {"month", s.key.month.ToString()},
+                        {"mup_pct", FormatFixed(s.running.mup_pct, 12, Rounding::kTruncate)},
+                        {"requests", s.running.requests},
+                        {"failed_requests", s.running.failed_requests}});
+    }
+    j["series"] = series;
+    j["firing_alerts"] = evaluator_->FiringAlerts().size();
+  }
+  if (notifier_) {
+    j["notifications_sent"] = notifier_->sent();
+    j["notification_failures"] = notifier_->failed_attempts();
+  }
+  return j.dump();
+}
+
+}  // namespace recoup::serve

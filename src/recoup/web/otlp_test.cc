@@ -1,0 +1,219 @@
+#include "recoup/web/otlp.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+namespace recoup::web {
+namespace {
+
+namespace otlp = ::opentelemetry::proto;
+
+OtlpDecodeOptions Opts(std::string default_account = "") {
+  OtlpDecodeOptions o;
+  o.default_account = std::move(default_account);
+  o.catalog = sla::Catalog::Default().get();
+  return o;
+}
+
+// 2026-10-14T09:12:00.250Z in nanoseconds.
+constexpr const char* kStartNs = "1791969120250000000";
+constexpr int64_t kStartMs = 1791969120250;
+
+std::string JsonSpan(const std::string& attrs, const std::string& extra = "") {
+  return R"({"resourceSpans":[{"resource":{"attributes":[
+      {"key":"service.name","value":{"stringValue":"billing"}},
+      {"key":"cloud.account.id","value":{"stringValue":"111122223333"}}]},
+    "scopeSpans":[{"scope":{"name":"@opentelemetry/instrumentation-aws-sdk"},"spans":[{
+      "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",
+      "name":"KMS.Decrypt","kind":3,
+      "startTimeUnixNano":")" +
+         std::string(kStartNs) + R"(","endTimeUnixNano":"1791969120290000000",
+      "attributes":[)" +
+         attrs + R"(])" + extra + R"(}]}]}]})";
+}
+
+const char* kKmsAttrs = R"(
+  {"key":"rpc.system","value":{"stringValue":"aws-api"}},
+  {"key":"rpc.service","value":{"stringValue":"KMS"}},
+  {"key":"rpc.method","value":{"stringValue":"Decrypt"}},
+  {"key":"cloud.region","value":{"stringValue":"us-east-1"}})";
+
+TEST(OtlpJson, SuccessfulKmsCall) {
+  const std::string body = JsonSpan(std::string(kKmsAttrs) + R"(,
+      {"key":"aws.request.id","value":{"stringValue":"0f6c1c5e-aaaa-bbbb-cccc-000000000001"}},
+      {"key":"http.status_code","value":{"intValue":"200"}})");
+  auto d = DecodeOtlpTracesJson(body, Opts());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->events.size(), 1u);
+  const events::Event& e = d->events[0];
+  EXPECT_EQ(e.account, "111122223333");  // from the resource
+  EXPECT_EQ(e.region, "us-east-1");
+  EXPECT_EQ(e.service, "kms");
+  EXPECT_EQ(e.operation, "Decrypt");
+  EXPECT_EQ(e.request_id, "0f6c1c5e-aaaa-bbbb-cccc-000000000001");
+  EXPECT_EQ(e.http_status, 200);
+  EXPECT_EQ(e.time_ms, kStartMs);
+  EXPECT_EQ(e.latency_ms, 40);
+  EXPECT_EQ(e.outcome, events::OutcomeClass::kSuccess);
+  EXPECT_EQ(e.source, events::SourceKind::kOtel);
+  EXPECT_EQ(d->spans, 1);
+  EXPECT_EQ(d->rejected, 0);
+  EXPECT_EQ(OtlpResponseJson(*d), "{}");
+}
+
+TEST(OtlpJson, ServerErrorFromExceptionEvent) {
+  const std::string body = JsonSpan(std::string(kKmsAttrs) + R"(,
+      {"key":"aws.request_id","value":{"stringValue":"req-500"}},
+      {"key":"http.response.status_code","value":{"intValue":500}})",
+                                    R"(,"status":{"code":2,"message":"internal"},
+      "events":[{"timeUnixNano":"1791969120290000000","name":"exception","attributes":[
+        {"key":"exception.type","value":{"stringValue":"KMSInternalException"}},
+        {"key":"exception.message","value":{"stringValue":"boom"}}]}])");
+  auto d = DecodeOtlpTracesJson(body, Opts());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->events.size(), 1u);
+  EXPECT_EQ(d->events[0].error_code, "KMSInternalException");
+  EXPECT_EQ(d->events[0].http_status, 500);
+  EXPECT_EQ(d->events[0].outcome, events::OutcomeClass::kServerError);
+}
+
+TEST(OtlpJson, ThrottlingAndClientErrorsAreClassifiedByTheCatalog) {
+  for (const auto& [code, status, want] :
+       {std::tuple{"ThrottlingException", 400, events::OutcomeClass::kThrottled},
+        std::tuple{"NotFoundException", 400, events::OutcomeClass::kClientError}}) {
+    const std::string body = JsonSpan(std::string(kKmsAttrs) + R"(,
+        {"key":"aws.request_id","value":{"stringValue":"r"}},
+        {"key":"http.status_code","value":{"intValue":)" +
+                                          std::to_string(status) + R"(}})",
+                                      std::string(R"(,"events":[{"name":"exception","attributes":[
+          {"key":"exception.type","value":{"stringValue":")") +
+                                          code + R"("}}]}])");
+    auto d = DecodeOtlpTracesJson(body, Opts());
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    ASSERT_EQ(d->events.size(), 1u);
+    EXPECT_EQ(d->events[0].outcome, want) << code;
+  }
+}
+
+TEST(OtlpJson, NoRequestIdMeansNoResponse) {
+  const std::string body = JsonSpan(kKmsAttrs, R"(,"status":{"code":2},
+      "events":[{"name":"exception","attributes":[
+        {"key":"exception.type","value":{"stringValue":"TimeoutError"}}]}])");
+  auto d = DecodeOtlpTracesJson(body, Opts());
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->events.size(), 1u);
+  EXPECT_EQ(d->events[0].outcome, events::OutcomeClass::kNoResponse);
+}
+
+TEST(OtlpJson, NonAwsAndUnknownServiceSpansAreIgnored) {
+  const std::string http = JsonSpan(R"({"key":"http.method","value":{"stringValue":"GET"}})");
+  auto d = DecodeOtlpTracesJson(http, Opts());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->events.size(), 0u);
+  EXPECT_EQ(d->ignored, 1);
+  const std::string s3 = JsonSpan(R"(
+      {"key":"rpc.system","value":{"stringValue":"aws-api"}},
+      {"key":"rpc.service","value":{"stringValue":"S3"}},
+      {"key":"rpc.method","value":{"stringValue":"GetObject"}},
+      {"key":"cloud.region","value":{"stringValue":"us-east-1"}})");
+  d = DecodeOtlpTracesJson(s3, Opts());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->events.size(), 0u);
+  EXPECT_EQ(d->ignored, 1);
+}
+
+TEST(OtlpJson, MissingAccountIsAPartialSuccess) {
+  std::string body = JsonSpan(kKmsAttrs);
+  const std::string acct = R"(,
+      {"key":"cloud.account.id","value":{"stringValue":"111122223333"}})";
+  body.erase(body.find(acct), acct.size());
+  auto d = DecodeOtlpTracesJson(body, Opts());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->events.size(), 0u);
+  EXPECT_EQ(d->rejected, 1);
+  EXPECT_NE(d->reject_reason.find("cloud.account.id"), std::string::npos);
+  EXPECT_NE(OtlpResponseJson(*d).find("\"rejectedSpans\":\"1\""), std::string::npos);
+  // A configured default account fills in.
+  d = DecodeOtlpTracesJson(body, Opts("444455556666"));
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->events.size(), 1u);
+  EXPECT_EQ(d->events[0].account, "444455556666");
+}
+
+TEST(OtlpJson, BadBodiesNameThePlace) {
+  auto bad = [](const std::string& body) {
+    auto d = DecodeOtlpTracesJson(body, Opts());
+    EXPECT_FALSE(d.ok()) << body;
+    return d.ok() ? std::string() : d.status().message();
+  };
+  EXPECT_EQ(bad("not json"), "body is not valid JSON");
+  EXPECT_EQ(bad("[]"), "body is not a JSON object");
+  EXPECT_EQ(bad(R"({"resourceSpans":{}})"), "resourceSpans: not an array");
+  EXPECT_EQ(bad(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"x"}]}]}]})"),
+            "resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano: not an unsigned integer");
+  EXPECT_EQ(
+      bad(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"value":{}}]}]}]}]})"),
+      "resourceSpans[0].scopeSpans[0].spans[0].attributes[0].key: missing or not a string");
+  // Empty requests are valid.
+  auto d = DecodeOtlpTracesJson("{}", Opts());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->spans, 0);
+}
+
+void Attr(otlp::trace::v1::Span* s, const std::string& k, const std::string& v) {
+  auto* kv = s->add_attributes();
+  kv->set_key(k);
+  kv->mutable_value()->set_string_value(v);
+}
+
+TEST(OtlpProtobuf, DecodesTheSameAsJson) {
+  otlp::collector::trace::v1::ExportTraceServiceRequest req;
+  auto* rs = req.add_resource_spans();
+  auto* ra = rs->mutable_resource()->add_attributes();
+  ra->set_key("cloud.account.id");
+  ra->mutable_value()->set_string_value("111122223333");
+  auto* span = rs->add_scope_spans()->add_spans();
+  span->set_start_time_unix_nano(1791969120250000000ULL);
+  span->set_end_time_unix_nano(1791969120290000000ULL);
+  Attr(span, "rpc.system", "aws-api");
+  Attr(span, "rpc.service", "KMS");
+  Attr(span, "rpc.method", "GenerateDataKey");
+  Attr(span, "cloud.region", "eu-west-1");
+  Attr(span, "aws.request_id", "req-1");
+  auto* st = span->add_attributes();
+  st->set_key("http.status_code");
+  st->mutable_value()->set_int_value(503);
+  auto* ev = span->add_events();
+  ev->set_name("exception");
+  auto* et = ev->add_attributes();
+  et->set_key("exception.type");
+  et->mutable_value()->set_string_value("com.amazonaws.kms#KMSInternalException");
+  span->mutable_status()->set_code(otlp::trace::v1::Status::STATUS_CODE_ERROR);
+
+  auto d = DecodeOtlpTracesProtobuf(req.SerializeAsString(), Opts());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->events.size(), 1u);
+  const events::Event& e = d->events[0];
+  EXPECT_EQ(e.account, "111122223333");
+  EXPECT_EQ(e.region, "eu-west-1");
+  EXPECT_EQ(e.operation, "GenerateDataKey");
+  EXPECT_EQ(e.error_code, "KMSInternalException");
+  EXPECT_EQ(e.http_status, 503);
+  EXPECT_EQ(e.time_ms, kStartMs);
+  EXPECT_EQ(e.outcome, events::OutcomeClass::kServerError);
+
+  otlp::collector::trace::v1::ExportTraceServiceResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(OtlpResponseProtobuf(*d)));
+  EXPECT_FALSE(resp.has_partial_success());
+}
+
+TEST(OtlpProtobuf, GarbageIsRejected) {
+  auto d = DecodeOtlpTracesProtobuf(std::string("\x0a\xff\xff\xff\xff\x0f", 6), Opts());
+  EXPECT_FALSE(d.ok());
+}
+
+}  // namespace
+}  // namespace recoup::web

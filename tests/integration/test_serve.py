@@ -1,0 +1,520 @@
+"""`recoup serve` end to end with real peers.
+
+A real AWS SDK (boto3, AWS_CSM_ENABLED=true) calls KMS on moto through a
+fault-injecting proxy that answers KMSInternalException (HTTP 500) and
+ThrottlingException in a scheduled window of calls. recoup must see every
+call attempt (its counts equal what the SDK did), and raise the credit-tier
+and burn-rate alerts to a webhook receiver and, by SMTP, to a real SMTP
+server (Debian's python3-aiosmtpd).
+"""
+
+import email
+import glob
+import http.client
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+import urllib.parse
+
+from aws_peers import MotoServer, free_port
+import recoup_it
+from recoup_it import RecoupTestCase, ACCOUNT_A
+
+# Calls [FAIL_FROM, FAIL_TO) get KMSInternalException, [FAIL_TO, THROTTLE_TO)
+# ThrottlingException; every other call goes to moto.
+FAIL_FROM, FAIL_TO, THROTTLE_TO = 20, 32, 38
+CALLS = 60
+
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's python3-aiosmtpd lives there
+
+
+class FaultProxy:
+    """Forwards KMS calls to moto, except in the scheduled window."""
+
+    def __init__(self, upstream, fail=(FAIL_FROM, FAIL_TO), throttle=(FAIL_TO, THROTTLE_TO)):
+        self.upstream = urllib.parse.urlparse(upstream)
+        self.calls = 0
+        self.injected = {"server_error": [], "throttled": []}
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with proxy.lock:
+                    n = proxy.calls
+                    proxy.calls += 1
+                if fail[0] <= n < fail[1]:
+                    self._error(500, "KMSInternalException", "injected", "server_error", n)
+                elif throttle[0] <= n < throttle[1]:
+                    self._error(400, "ThrottlingException", "Rate exceeded", "throttled", n)
+                else:
+                    self._forward(body)
+
+            def _error(self, status, code, message, kind, n):
+                rid = "inject-%04d-%s" % (n, code)
+                with proxy.lock:
+                    proxy.injected[kind].append(rid)
+                payload = json.dumps({"__type": code, "message": message}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("x-amzn-RequestId", rid)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _forward(self, body):
+                conn = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port,
+                                                  timeout=30)
+                conn.putrequest("POST", self.path, skip_host=True, skip_accept_encoding=True)
+                for k, v in self.headers.items():  # Host kept: it is signed
+                    if k.lower() not in ("content-length", "connection"):
+                        conn.putheader(k, v)
+                conn.putheader("Content-Length", str(len(body)))
+                conn.endheaders(body)
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("content-length", "connection", "transfer-encoding",
+                                         "server", "date"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WebhookReceiver:
+    def __init__(self, fail_first=0):
+        self.bodies = []
+        self.fail_left = fail_first
+        recv = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if recv.fail_left > 0:  # a receiver down: recoup must retry
+                    recv.fail_left -= 1
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                recv.bodies.append(json.loads(body))
+                self.send_response(204)
+                self.end_headers()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SmtpServer:
+    """aiosmtpd (Debian's python3-aiosmtpd) delivering to a Maildir."""
+
+    def __init__(self, folder):
+        self.port = free_port()
+        self.maildir = os.path.join(folder, "maildir")
+        self.proc = subprocess.Popen(
+            [SYSTEM_PYTHON, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % self.port,
+             "-c", "aiosmtpd.handlers.Mailbox", self.maildir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("aiosmtpd did not start")
+                time.sleep(0.1)
+
+    def messages(self):
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.maildir, "new", "*"))):
+            with open(path, "rb") as f:
+                out.append(email.message_from_bytes(f.read()))
+        return out
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+# The application: boto3 with client-side monitoring on, no SDK retries (so
+# every call is one attempt), counting what it saw.
+CLIENT = r"""
+import json, sys, boto3, botocore.config, botocore.exceptions
+endpoint, key_id, secret, calls = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+kms = boto3.client("kms", endpoint_url=endpoint, region_name="us-east-1",
+                   aws_access_key_id=key_id, aws_secret_access_key=secret,
+                   config=botocore.config.Config(retries={"total_max_attempts": 1}))
+key = kms.create_key()["KeyMetadata"]["KeyId"]
+seen = {"success": 1, "server_error": 0, "throttled": 0, "other": 0}
+for i in range(calls - 1):
+    try:
+        if i % 3 == 0:
+            kms.generate_random(NumberOfBytes=16)
+        elif i % 3 == 1:
+            blob = kms.encrypt(KeyId=key, Plaintext=b"canary")["CiphertextBlob"]
+        else:
+            kms.describe_key(KeyId=key)
+        seen["success"] += 1
+    except botocore.exceptions.ClientError as e:
+        code = e.response["Error"]["Code"]
+        seen["server_error" if code == "KMSInternalException" else
+             "throttled" if code == "ThrottlingException" else "other"] += 1
+print(json.dumps(seen))
+"""
+
+
+def wait_for(what, fn, timeout=120):
+    """Polls fn() until it returns a true value; fails after `timeout` s."""
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.2)
+
+
+class ServeCsmAlertTest(RecoupTestCase):
+
+    def test_sdk_calls_are_all_counted_and_the_outage_alerts(self):
+        moto = MotoServer()
+        self.addCleanup(moto.stop)
+        proxy = FaultProxy(moto.endpoint)
+        self.addCleanup(proxy.stop)
+        hook = WebhookReceiver(fail_first=2)
+        self.addCleanup(hook.stop)
+        smtp = SmtpServer(self.tmp)
+        self.addCleanup(smtp.stop)
+
+        # A charge for the month, so the alert can say what the claim is worth.
+        month = time.strftime("%Y-%m", time.gmtime())
+        r = self.run_recoup("billing", "set", "--account", ACCOUNT_A, "--region", "us-east-1",
+                        "--month", month, "--amount", "1234.56")
+        self.assertEqual(r.returncode, 0, r)
+
+        csm_port = free_port()
+        config = os.path.join(self.tmp, "recoup.toml")
+        with open(config, "w") as f:
+            f.write("""
+[serve]
+account = "%s"
+evaluate_every = "200ms"
+[sources.csm]
+listen = "127.0.0.1:%d"
+[sources.otlp]
+enabled = false
+[dashboard]
+enabled = false
+[alerts]
+min_requests = 10
+on_open_interval = true
+[[alerts.channels]]
+name = "hook"
+type = "webhook"
+url = "%s"
+[[alerts.channels]]
+name = "mail"
+type = "email"
+url = "smtp://127.0.0.1:%d"
+from = "recoup@example.com"
+to = ["oncall@example.com"]
+[[alerts.channels]]
+type = "log"
+""" % (ACCOUNT_A, csm_port, hook.url, smtp.port))
+        serve = self.start_serve(config)
+
+        env = dict(os.environ, AWS_CSM_ENABLED="true", AWS_CSM_PORT=str(csm_port),
+                   AWS_CSM_HOST="127.0.0.1", AWS_CSM_CLIENT_ID="recoup-test")
+        for k in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            env.pop(k, None)
+        out = subprocess.run([sys.executable, "-c", CLIENT, proxy.url, moto.key_id, moto.secret,
+                              str(CALLS)], env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        seen = json.loads(out.stdout)
+        self.assertEqual(seen["server_error"], FAIL_TO - FAIL_FROM, seen)
+        self.assertEqual(seen["throttled"], THROTTLE_TO - FAIL_TO, seen)
+        self.assertEqual(seen["other"], 0, seen)
+
+        # recoup saw every attempt: successes and server errors count, the
+        # throttled calls are excluded (and counted as such).
+        def counted():
+            r = self.run_recoup("report", "--output", "json", "--region", "us-east-1")
+            rows = json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else []
+            if rows and rows[0]["requests"] + rows[0]["excluded_requests"]["throttling"] >= \
+                    seen["success"] + seen["server_error"] + seen["throttled"]:
+                return rows[0]
+            return None
+        row = wait_for("recoup to count every call", counted)
+        self.assertEqual(row["account"], ACCOUNT_A)
+        self.assertEqual(row["requests"], seen["success"] + seen["server_error"])
+        self.assertEqual(row["failed_requests"], seen["server_error"])
+        self.assertEqual(row["excluded_requests"]["throttling"], seen["throttled"])
+        self.assertTrue(row["breached"], row)
+
+        # The injected failures are evidence, by request ID.
+        failing = self.run_recoup("report", "--output", "json", "--intervals")
+        self.assertEqual(failing.returncode, 0, failing)
+        for rid in proxy.injected["server_error"]:
+            self.assertIn(rid, failing.stdout + self.store_failure_ids())
+
+        # The alerts: the webhook got the tier alert (after two refused
+        # deliveries: retried), with the MUP, the tier and the credit so far.
+        def tier_alert():
+            return [b for b in hook.bodies if b["kind"] == "tier" and b["action"] == "firing"]
+        alerts = wait_for("the tier alert at the webhook", tier_alert)
+        self.assertEqual(len(alerts), 1, hook.bodies)
+        a = alerts[0]
+        self.assertEqual(a["region"], "us-east-1")
+        # Raised as soon as the month's MUP fell below the commitment; the
+        # tier and credit are those of the final figures.
+        self.assertLess(float(a["details"]["mup_pct"]), float(row["commitment_pct"]))
+        # The stored alert follows the figures as they move.
+        wait_for("the stored alert to carry the final MUP",
+                 lambda: json.loads(self.stored_alert(a["key"])[1])["mup_pct"] == row["mup_pct"])
+        self.assertEqual(self.stored_alert(a["key"])[0], "firing")
+        self.assertEqual(a["details"]["credit_pct"], row["credit_pct"])
+        self.assertNotEqual(a["details"]["credit_pct"], "0")
+        self.assertEqual(a["details"]["credit_usd"], "%.2f" % float(row["credit_usd"]))
+        self.assertIn("$" + a["details"]["credit_usd"], a["summary"])
+        wait_for("the burn-rate alert at the webhook",
+                 lambda: [b for b in hook.bodies if b["kind"] == "burn"])
+
+        # The same alert by email, through a real SMTP server.
+        mails = wait_for("the email alert",
+                         lambda: [m for m in smtp.messages() if "FIRING tier:" in m["Subject"]])
+        self.assertIn("FIRING", mails[0]["Subject"])
+        self.assertEqual(mails[0]["To"], "oncall@example.com")
+        self.assertIn("mup_pct: " + a["details"]["mup_pct"], mails[0].get_payload())
+        self.assertIn("credit so far $" + a["details"]["credit_usd"], mails[0].get_payload())
+
+        self.stop_serve(serve)
+        # Sent once: a restart (which re-judges every series before it says
+        # "running") queues no second notification of the same alert.
+        serve = self.start_serve(config)
+        stats = self.stop_serve(serve)
+        self.assertGreater(stats["evaluations"], 0, stats)
+        self.assertEqual(self.outbox_firing(a["key"]), {"hook": 1, "mail": 1, "log-2": 1})
+
+    def test_otlp_spans_join_the_live_path_and_a_resend_counts_once(self):
+        otlp_port = free_port()
+        config = os.path.join(self.tmp, "recoup.toml")
+        with open(config, "w") as f:
+            f.write("""
+[serve]
+account = "%s"
+[sources.csm]
+enabled = false
+[sources.otlp]
+listen = "127.0.0.1:%d"
+[dashboard]
+enabled = false
+""" % (ACCOUNT_A, otlp_port))
+        serve = self.start_serve(config)
+        now_ns = time.time_ns()
+
+        def span(i, status):
+            attrs = {"rpc.system": "aws-api", "rpc.service": "KMS", "rpc.method": "Decrypt",
+                     "aws.request_id": "otlp-%d" % i, "cloud.region": "eu-west-1"}
+            a = [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()]
+            a.append({"key": "http.status_code", "value": {"intValue": str(status)}})
+            return {"traceId": "%032x" % (i + 1), "spanId": "%016x" % (i + 1),
+                    "name": "KMS.Decrypt", "kind": 3, "startTimeUnixNano": str(now_ns + i),
+                    "endTimeUnixNano": str(now_ns + i + 1000), "attributes": a,
+                    "status": {"code": 2 if status >= 500 else 0}}
+
+        def post(spans):
+            body = json.dumps({"resourceSpans": [{"resource": {"attributes": []},
+                                                  "scopeSpans": [{"spans": spans}]}]})
+            conn = http.client.HTTPConnection("127.0.0.1", otlp_port, timeout=30)
+            conn.request("POST", "/v1/traces", body, {"Content-Type": "application/json"})
+            status = conn.getresponse().status
+            conn.close()
+            return status
+
+        first = [span(i, 500 if i % 4 == 0 else 200) for i in range(20)]
+        self.assertEqual(post(first), 200)
+        self.assertEqual(post(first), 200)  # the exporter re-sends (lost answer)
+        self.assertEqual(post([span(i, 200) for i in range(20, 30)]), 200)
+        stats = self.stop_serve(serve)
+        self.assertEqual(stats["sources"]["otlp"]["events_in"], 30, stats)
+        self.assertEqual(stats["sources"]["otlp"]["duplicates"], 1, stats)
+        # Answered 200 only after the commit: the store has all of it, once.
+        r = self.run_recoup("report", "--output", "json", "--region", "eu-west-1")
+        row = json.loads(r.stdout)[0]
+        self.assertEqual(row["requests"], 30)
+        self.assertEqual(row["failed_requests"], 5)
+
+    def test_probes_record_kms_calls_with_their_request_ids(self):
+        moto = MotoServer()
+        self.addCleanup(moto.stop)
+        key = moto.client("kms").create_key()["KeyMetadata"]["KeyId"]
+        # The first two probe calls (GenerateRandom, Encrypt of round one)
+        # meet an internal error; Decrypt has nothing to decrypt that round.
+        proxy = FaultProxy(moto.endpoint, fail=(0, 2), throttle=(0, 0))
+        self.addCleanup(proxy.stop)
+        config = os.path.join(self.tmp, "recoup.toml")
+        with open(config, "w") as f:
+            f.write("""
+[serve]
+account = "%s"
+[sources.csm]
+enabled = false
+[sources.otlp]
+enabled = false
+[dashboard]
+enabled = false
+[[probes]]
+region = "us-east-1"
+key_id = "%s"
+every = "1s"
+""" % (ACCOUNT_A, key))
+        self.env = moto.env(self.env)
+        self.env["AWS_ENDPOINT_URL"] = proxy.url
+        serve = self.start_serve(config)
+        wait_for("two good probe rounds", lambda: proxy.calls >= 2 + 6)
+        stats = self.stop_serve(serve)
+        probe = stats["sources"]["probe:us-east-1"]
+        self.assertGreaterEqual(probe["events_in"], 8, stats)
+        ids = self.store_failure_ids()
+        for rid in proxy.injected["server_error"]:
+            self.assertIn(rid, ids)
+        r = self.run_recoup("report", "--output", "json", "--region", "us-east-1")
+        row = json.loads(r.stdout)[0]
+        self.assertEqual(row["failed_requests"], 2)
+        self.assertEqual(row["requests"], probe["events_in"])
+
+    def test_a_breached_past_month_gets_a_deadline_reminder(self):
+        # Last month: one 5-minute interval with half its calls failing.
+        now = time.gmtime()
+        y, m = (now.tm_year, now.tm_mon - 1) if now.tm_mon > 1 else (now.tm_year - 1, 12)
+        start = int(time.mktime((y, m, 10, 12, 0, 0, 0, 0, 0)) - time.timezone) * 1000
+        log = os.path.join(self.tmp, "last-month.jsonl")
+        with open(log, "w") as f:
+            for i in range(40):
+                line = {"time": start + i * 1000, "account": ACCOUNT_A, "region": "us-west-2",
+                        "service": "kms", "operation": "Decrypt", "request_id": "old-%d" % i,
+                        "http_status": 200}
+                if i % 2:
+                    line.update(http_status=500, error_code="KMSInternalException")
+                f.write(json.dumps(line) + "\n")
+        self.ingest("--format", "jsonl", log)
+        hook = WebhookReceiver()
+        self.addCleanup(hook.stop)
+        config = os.path.join(self.tmp, "recoup.toml")
+        with open(config, "w") as f:
+            f.write("""
+[sources.csm]
+enabled = false
+[sources.otlp]
+enabled = false
+[dashboard]
+enabled = false
+[alerts]
+deadline_warning = "90d"
+[[alerts.channels]]
+name = "hook"
+type = "webhook"
+url = "%s"
+""" % hook.url)
+        serve = self.start_serve(config)
+        got = wait_for("the deadline reminder",
+                       lambda: [b for b in hook.bodies if b["kind"] == "deadline"])
+        self.stop_serve(serve)
+        d = got[0]
+        self.assertEqual(d["action"], "firing")
+        self.assertEqual(d["region"], "us-west-2")
+        self.assertEqual(d["details"]["month"], "%04d-%02d" % (y, m))
+        ref = json.loads(self.report_json("--region", "us-west-2", intervals=False))[0]
+        self.assertEqual(d["details"]["claim_deadline"], ref["claim_deadline"])
+        self.assertEqual(d["details"]["mup_pct"], ref["mup_pct"])
+        self.assertTrue(ref["breached"])
+
+    # ---- helpers ----
+
+    def stored_alert(self, key):
+        import sqlite3
+        db = sqlite3.connect(self.store)
+        try:
+            return db.execute("SELECT state, detail_json FROM serve_alerts WHERE key=?",
+                              (key,)).fetchone()
+        finally:
+            db.close()
+
+    def outbox_firing(self, key):
+        import sqlite3
+        db = sqlite3.connect(self.store)
+        try:
+            return dict(db.execute("SELECT channel, COUNT(*) FROM serve_outbox WHERE alert_key=?"
+                                   " AND action='firing' GROUP BY channel", (key,)).fetchall())
+        finally:
+            db.close()
+
+    def store_failure_ids(self):
+        import sqlite3
+        db = sqlite3.connect(self.store)
+        try:
+            return " ".join(r[0] for r in db.execute("SELECT request_id FROM failures"))
+        finally:
+            db.close()
+
+    def start_serve(self, config):
+        self.starts = getattr(self, "starts", 0) + 1
+        self.log_path = os.path.join(self.tmp, "serve-%d.log" % self.starts)
+        log = open(self.log_path, "wb")
+        self.addCleanup(log.close)
+        p = subprocess.Popen([recoup_it.BINARY, "--store", self.store, "serve", "--config", config],
+                             env=self.env, stdout=subprocess.PIPE, stderr=log, cwd=self.tmp)
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        self.addCleanup(p.stdout.close)
+        wait_for("recoup serve to start",
+                 lambda: b"running" in self.serve_log() or p.poll() is not None)
+        self.assertIsNone(p.poll(), self.serve_log())
+        return p
+
+    def serve_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read()
+
+    def stop_serve(self, p):
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, self.serve_log())
+        return json.loads(out)
+
+
+if __name__ == "__main__":
+    unittest.main()
