@@ -95,6 +95,7 @@ CREATE INDEX claim_communications_by_claim ON claim_communications(claim_id, tim
 CREATE TABLE serve_checkpoints(
   key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE serve_batches(key TEXT PRIMARY KEY, committed_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX serve_batches_by_time ON serve_batches(committed_ms);
 CREATE TABLE serve_alerts(
   key TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,
   account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL, summary TEXT NOT NULL,
