@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "recoup/aws/s3_client.h"
 #include "recoup/aws/sigv4.h"
 #include "recoup/core/time.h"
 
@@ -28,60 +29,6 @@ void MaskAll(std::string& text, const std::string& secret) {
 }
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-std::string DecodeEntities(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '&') {
-      out.push_back(text[i]);
-      continue;
-    }
-    const size_t semi = text.find(';', i);
-    if (semi == std::string_view::npos || semi - i > 10) {
-      out.push_back('&');
-      continue;
-    }
-    const std::string_view ent = text.substr(i + 1, semi - i - 1);
-    if (ent == "amp") {
-      out.push_back('&');
-    } else if (ent == "lt") {
-      out.push_back('<');
-    } else if (ent == "gt") {
-      out.push_back('>');
-    } else if (ent == "quot") {
-      out.push_back('"');
-    } else if (ent == "apos") {
-      out.push_back('\'');
-    } else if (!ent.empty() && ent[0] == '#') {
-      const bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
-      const std::string digits(ent.substr(hex ? 2 : 1));
-      char* end = nullptr;
-      const long cp = std::strtol(digits.c_str(), &end, hex ? 16 : 10);
-      if (digits.empty() || *end != 0 || cp <= 0 || cp > 0x10FFFF) {
-        out.append(text.substr(i, semi - i + 1));
-      } else if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-      } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      } else {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      }
-    } else {
-      out.append(text.substr(i, semi - i + 1));
-    }
-    i = semi;
-  }
-  return out;
-}
 
 StatusCode CodeFor(const AwsError& e) {
   if (e.http_status == 403 || StartsWith(e.code, "AccessDenied") ||
@@ -130,7 +77,7 @@ std::string XmlTagText(std::string_view xml, std::string_view tag) {
   if (b == std::string_view::npos) return "";
   const size_t e = xml.find(close, b + open.size());
   if (e == std::string_view::npos) return "";
-  return DecodeEntities(xml.substr(b + open.size(), e - b - open.size()));
+  return DecodeXmlText(xml.substr(b + open.size(), e - b - open.size()));
 }
 
 std::vector<std::string_view> XmlBlocks(std::string_view xml, std::string_view tag) {

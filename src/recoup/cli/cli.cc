@@ -50,25 +50,9 @@ struct IngestArgs {
 // endpoint (an override means path-style addressing) and the default
 // credentials chain for --profile.
 Result<S3Settings> MakeS3Settings(const IngestArgs& a) {
-  aws::AwsConfig::Options co;
-  if (!a.profile.empty()) co.profile = a.profile;
-  RECOUP_ASSIGN_OR_RETURN(aws::AwsConfig config, aws::AwsConfig::Load(co));
-  std::string region = a.region;
-  if (region.empty()) {
-    auto r = config.Region();
-    if (!r.ok()) {
-      return InvalidArgument(
-          "s3:// paths need a Region: pass --region or set AWS_REGION (or region in the profile)");
-    }
-    region = *r;
-  }
-  S3Settings s3;
-  RECOUP_ASSIGN_OR_RETURN(s3.endpoint, config.ResolveEndpoint("S3", region));
-  s3.path_style = s3.endpoint.source != "default";
-  s3.credentials_http = net::MakeCurlHttpClient();
-  s3.credentials = aws::MakeDefaultCredentialsProvider(
-      config, aws::ProviderDeps{.http = s3.credentials_http.get(), .clock = {}});
-  return s3;
+  return ResolveS3Settings(
+      a.profile, a.region,
+      "s3:// paths need a Region: pass --region or set AWS_REGION (or region in the profile)");
 }
 
 Result<std::map<std::string, std::string>> LoadAccessKeyMap(const std::string& path) {

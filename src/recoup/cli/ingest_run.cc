@@ -122,6 +122,26 @@ class Progress {
 
 }  // namespace
 
+Result<S3Settings> ResolveS3Settings(const std::string& profile, const std::string& region,
+                                     const std::string& missing_region) {
+  aws::AwsConfig::Options co;
+  if (!profile.empty()) co.profile = profile;
+  RECOUP_ASSIGN_OR_RETURN(aws::AwsConfig config, aws::AwsConfig::Load(co));
+  std::string r = region;
+  if (r.empty()) {
+    auto configured = config.Region();
+    if (!configured.ok()) return InvalidArgument(missing_region);
+    r = *configured;
+  }
+  S3Settings s3;
+  RECOUP_ASSIGN_OR_RETURN(s3.endpoint, config.ResolveEndpoint("S3", r));
+  s3.path_style = s3.endpoint.source != "default";
+  s3.credentials_http = net::MakeCurlHttpClient();
+  s3.credentials = aws::MakeDefaultCredentialsProvider(
+      config, aws::ProviderDeps{.http = s3.credentials_http.get(), .clock = {}});
+  return s3;
+}
+
 Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla::Catalog> catalog,
                                 const IngestOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();

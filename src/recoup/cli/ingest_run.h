@@ -26,6 +26,12 @@ struct S3Settings {
   bool path_style = false;
 };
 
+// S3 access for a profile (empty: AWS_PROFILE, else "default") and Region
+// (empty: the config chain's); INVALID_ARGUMENT with `missing_region` when
+// there is none. An endpoint override means path-style addressing.
+Result<S3Settings> ResolveS3Settings(const std::string& profile, const std::string& region,
+                                     const std::string& missing_region);
+
 struct IngestOptions {
   // Local files or folders, and s3://bucket/prefix URLs (every object under
   // the prefix; needs `s3`).

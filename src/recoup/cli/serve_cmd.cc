@@ -50,25 +50,8 @@ class ContextSession final : public serve::AwsSession {
 };
 
 Result<S3Settings> ServeS3Settings(const serve::ServeConfig& c) {
-  aws::AwsConfig::Options co;
-  if (!c.aws_profile.empty()) co.profile = c.aws_profile;
-  RECOUP_ASSIGN_OR_RETURN(aws::AwsConfig config, aws::AwsConfig::Load(co));
-  std::string region = c.aws_region;
-  if (region.empty()) {
-    auto r = config.Region();
-    if (!r.ok()) {
-      return InvalidArgument(
-          "sources.cloudtrail_s3 needs a Region: set aws.region (or AWS_REGION)");
-    }
-    region = *r;
-  }
-  S3Settings s3;
-  RECOUP_ASSIGN_OR_RETURN(s3.endpoint, config.ResolveEndpoint("S3", region));
-  s3.path_style = s3.endpoint.source != "default";
-  s3.credentials_http = net::MakeCurlHttpClient();
-  s3.credentials = aws::MakeDefaultCredentialsProvider(
-      config, aws::ProviderDeps{.http = s3.credentials_http.get(), .clock = {}});
-  return s3;
+  return ResolveS3Settings(c.aws_profile, c.aws_region,
+                           "sources.cloudtrail_s3 needs a Region: set aws.region (or AWS_REGION)");
 }
 
 // The dashboard's view of the live state: firing and resolved alerts, and
