@@ -43,6 +43,7 @@ class FaultProxy:
         self.upstream = urllib.parse.urlparse(upstream)
         self.calls = 0
         self.injected = {"server_error": [], "throttled": []}
+        self.forwarded = []  # (request ID, HTTP status) of each answer from upstream
         self.lock = threading.Lock()
         proxy = self
 
@@ -87,6 +88,8 @@ class FaultProxy:
                 conn.endheaders(body)
                 resp = conn.getresponse()
                 data = resp.read()
+                with proxy.lock:
+                    proxy.forwarded.append((resp.getheader("x-amzn-RequestId"), resp.status))
                 self.send_response(resp.status)
                 for k, v in resp.getheaders():
                     if k.lower() not in ("content-length", "connection", "transfer-encoding",
@@ -416,6 +419,20 @@ every = "1s"
         row = json.loads(r.stdout)[0]
         self.assertEqual(row["failed_requests"], 2)
         self.assertEqual(row["requests"], probe["events_in"])
+        # The answered calls are evidence too, kept with moto's request IDs.
+        import sqlite3
+        db = sqlite3.connect(self.store)
+        try:
+            kept = db.execute("SELECT request_id, operation FROM samples WHERE outcome=0"
+                              " AND source=3").fetchall()
+        finally:
+            db.close()
+        answered = {rid for rid, status in proxy.forwarded if status == 200}
+        self.assertEqual(len(kept), row["requests"] - row["failed_requests"], kept)
+        self.assertGreaterEqual(len(kept), 6)
+        for rid, op in kept:
+            self.assertIn(rid, answered)
+            self.assertIn(op, ("GenerateRandom", "Encrypt", "Decrypt"))
 
     def test_a_breached_past_month_gets_a_deadline_reminder(self):
         # Last month: one 5-minute interval with half its calls failing.

@@ -41,7 +41,10 @@ void Aggregator::Add(const EventView& e) {
     last_counts_ = &cells_[last_key_];  // std::map nodes are stable
   }
   ++(*last_counts_)[static_cast<int>(e.outcome)];
-  if (e.outcome != OutcomeClass::kSuccess && sample_limit_ > 0) {
+  // Samples: every class but success, and also the successes of recoup's own
+  // probes, so a probe's answered calls are kept with their request IDs.
+  if (sample_limit_ > 0 &&
+      (e.outcome != OutcomeClass::kSuccess || e.source == events::SourceKind::kProbe)) {
     AddSample(SampleKey{last_key_.series, start, e.outcome}, e);
   }
 }

@@ -7,8 +7,9 @@
 //   * successes and excluded outcomes are counted per cell;
 //   * every server error with a request ID is kept (the store de-duplicates
 //     failures across sources by request ID);
-//   * a bounded sample of other non-success outcomes is kept per cell and class
-//     as evidence (the `sample_limit` smallest by time, then request ID).
+//   * a bounded sample of other non-success outcomes, and of the successes of
+//     recoup's own probes (source kProbe), is kept per cell and class as
+//     evidence (the `sample_limit` smallest by time, then request ID).
 // Not thread-safe: use one Aggregator per thread and Merge.
 #pragma once
 

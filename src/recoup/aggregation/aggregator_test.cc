@@ -48,6 +48,21 @@ TEST(AggregatorTest, KeepsEveryFailureWithItsRequestIdButNoSuccesses) {
   EXPECT_TRUE(a.samples().empty());
 }
 
+TEST(AggregatorTest, KeepsProbeSuccessesWithTheirRequestIds) {
+  Aggregator a;
+  EventView ok = Ev(7, OutcomeClass::kSuccess, "probe-ok-1");
+  ok.source = SourceKind::kProbe;
+  a.Add(ok);
+  a.Add(Ev(8, OutcomeClass::kSuccess, "app-ok-1"));  // an application's success: counted only
+  ASSERT_EQ(a.samples().size(), 1u);
+  const auto& [key, evs] = *a.samples().begin();
+  EXPECT_EQ(key.outcome, OutcomeClass::kSuccess);
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].request_id, "probe-ok-1");
+  EXPECT_EQ(evs[0].source, SourceKind::kProbe);
+  EXPECT_EQ(a.cells().size(), 2u);  // one cell per source
+}
+
 TEST(AggregatorTest, SamplesAreBoundedAndOrderIndependent) {
   Aggregator a(300000, 3), b(300000, 3), all(300000, 3);
   for (int i = 0; i < 10; ++i) {

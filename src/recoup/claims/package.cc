@@ -443,7 +443,9 @@ Result<Package> BuildPackage(const PackageInput& in) {
            << ',' << CsvField(MaskText(f.error_code, in.mask)) << ','
            << (f.http_status > 0 ? std::to_string(f.http_status) : std::string()) << ','
            << CsvField(f.request_id) << ',' << CsvField(MaskText(f.resource, in.mask)) << ','
-           << events::SourceKindName(f.source) << '\n';
+           << (f.seen_by != 0 ? events::SourceMaskName(f.seen_by)
+                              : std::string(events::SourceKindName(f.source)))
+           << '\n';
     }
     *rows_out = n;
     return rcsv.str();
@@ -460,6 +462,25 @@ Result<Package> BuildPackage(const PackageInput& in) {
     RECOUP_ASSIGN_OR_RETURN(requests_gz, GzipDeterministic(requests_csv));
   }
   const bool truncated = rows < static_cast<int64_t>(failures.size());
+
+  // ---- probes.csv: recoup's own calls in the incident windows ----
+  std::vector<events::Event> probes = in.probe_calls;
+  std::sort(probes.begin(), probes.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.time_ms, a.request_id, a.operation) <
+           std::tie(b.time_ms, b.request_id, b.operation);
+  });
+  std::string probes_csv;
+  if (!probes.empty()) {
+    std::ostringstream p;
+    p << "time_utc,operation,outcome,error_code,http_status,request_id,key_arn\n";
+    for (const events::Event& e : probes) {
+      p << FormatTimestamp(e.time_ms, true) << ',' << CsvField(e.operation) << ','
+        << events::OutcomeClassName(e.outcome) << ',' << CsvField(MaskText(e.error_code, in.mask))
+        << ',' << (e.http_status > 0 ? std::to_string(e.http_status) : std::string()) << ','
+        << CsvField(e.request_id) << ',' << CsvField(MaskText(e.resource, in.mask)) << '\n';
+    }
+    probes_csv = p.str();
+  }
 
   // ---- health-events.json ----
   std::vector<storage::HealthEvent> health = in.health_events;
@@ -680,6 +701,7 @@ Result<Package> BuildPackage(const PackageInput& in) {
   pkg.files["mup-calculation.txt"] = mup_txt;
   pkg.files["requests.csv"] = requests_csv;
   pkg.files["health-events.json"] = health_json;
+  if (!probes_csv.empty()) pkg.files["probes.csv"] = probes_csv;
   pkg.files["report.html"] = html;
   pkg.files["how-to-file-in-console.txt"] = manual.str();
   pkg.files["attachments/" + att_intervals_name] = att_intervals;

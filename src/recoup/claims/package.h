@@ -65,6 +65,9 @@ struct PackageInput {
   std::vector<events::Event> failures;         // every failing request of the month
   std::optional<storage::ChargeRecord> charge;
   std::string charges_note;
+  // recoup's own probe calls (answered, failed or unanswered) in the incident
+  // windows, any order; written as probes.csv when there are any.
+  std::vector<events::Event> probe_calls;
   std::vector<storage::HealthEvent> health_events;  // overlapping the incident windows
   std::string health_note;                          // why there are none, or where they come from
   std::string catalog_version, catalog_sha256;

@@ -148,6 +148,36 @@ TEST(PackageTest, ReproducibleAndComplete) {
   EXPECT_EQ(Sha256::Hex(m), a->manifest_sha256);
 }
 
+TEST(PackageTest, ProbeCallsAndEverySourceOfAFailureAreListed) {
+  PackageInput in = SampleInput(1);
+  auto without = BuildPackage(in);
+  ASSERT_TRUE(without.ok()) << without.status().message();
+  EXPECT_EQ(without->files.count("probes.csv"), 0u);  // no probes: no file
+  EXPECT_NE(without->files.at("requests.csv").find(",cloudtrail\n"), std::string::npos);
+
+  in.failures[0].source = events::SourceKind::kProbe;
+  in.failures[0].seen_by = (1U << 0) | (1U << 3);  // CloudTrail and the probe
+  events::Event ok;
+  ok.time_ms = in.claim.month.StartMs() + 2500;
+  ok.operation = "GenerateRandom";
+  ok.http_status = 200;
+  ok.request_id = "probe-ok-1";
+  ok.outcome = events::OutcomeClass::kSuccess;
+  ok.source = events::SourceKind::kProbe;
+  in.probe_calls = {ok, in.failures[0]};
+  in.probe_calls[1].outcome = events::OutcomeClass::kServerError;
+  auto with = BuildPackage(in);
+  ASSERT_TRUE(with.ok()) << with.status().message();
+  EXPECT_NE(with->files.at("requests.csv").find(",cloudtrail+probe\n"), std::string::npos);
+  EXPECT_EQ(with->files.at("probes.csv"),
+            "time_utc,operation,outcome,error_code,http_status,request_id,key_arn\n"
+            "2026-10-01T00:00:01Z,Decrypt,server_error,KMSInternalException,500,req-0,"
+            "arn:aws:kms:us-east-1:111122223333:key/k1 from ****\n"
+            "2026-10-01T00:00:02.500Z,GenerateRandom,success,,200,probe-ok-1,\n");
+  EXPECT_NE(with->files.at("manifest.json").find(Sha256::Hex(with->files.at("probes.csv"))),
+            std::string::npos);
+}
+
 TEST(PackageTest, BodyStaysWithinTheLimit) {
   auto p = BuildPackage(SampleInput(400));
   ASSERT_TRUE(p.ok()) << p.status().message();

@@ -220,6 +220,27 @@ Result<Package> BuildClaimPackage(storage::Store& store, const sla::Catalog& cat
   const std::vector<IncidentWindow> windows =
       IncidentWindows(r.intervals, in.failures, r.version->interval_seconds);
   if (!windows.empty()) {
+    // recoup's own probe calls inside the windows: the failures it saw, and
+    // the answered and unanswered calls kept as samples.
+    auto in_window = [&windows](int64_t t) {
+      for (const IncidentWindow& w : windows) {
+        if (t >= w.start_ms && t < w.end_ms) return true;
+      }
+      return false;
+    };
+    constexpr uint32_t kProbeBit = 1U << static_cast<int>(events::SourceKind::kProbe);
+    for (const events::Event& f : in.failures) {
+      const uint32_t seen = f.seen_by != 0 ? f.seen_by : 1U << static_cast<int>(f.source);
+      if ((seen & kProbeBit) != 0 && in_window(f.time_ms)) in.probe_calls.push_back(f);
+    }
+    RECOUP_ASSIGN_OR_RETURN(std::vector<events::Event> samples,
+                            store.LoadSamples(claim.account, claim.region, claim.service,
+                                              windows.front().start_ms, windows.back().end_ms));
+    for (events::Event& e : samples) {
+      if (e.source == events::SourceKind::kProbe && in_window(e.time_ms)) {
+        in.probe_calls.push_back(std::move(e));
+      }
+    }
     storage::HealthEventFilter hf;
     hf.region = claim.region;
     hf.start_ms = windows.front().start_ms;

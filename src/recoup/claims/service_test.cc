@@ -217,6 +217,50 @@ TEST_F(ServiceTest, DetectBuildFileOnceAndLog) {
   EXPECT_EQ((*log)[2].at_ms, now_);
 }
 
+TEST_F(ServiceTest, PackageListsTheProbeCallsInTheIncidentWindows) {
+  AddEvidence(3);
+  AddCharge(kMonth, "412.37");
+  // recoup's own probe: a success and a failure inside the first window, and a
+  // success on day 20, outside every window.
+  aggregation::Aggregator agg;
+  const int64_t day14 = kMonth.StartMs() + 13 * kMsPerDay + 9 * 3600 * 1000;
+  auto probe = [&](int64_t t, const std::string& rid, bool ok) {
+    events::Event e;
+    e.time_ms = t;
+    e.account = kAccount;
+    e.region = "us-east-1";
+    e.service = "kms";
+    e.operation = "GenerateRandom";
+    e.request_id = rid;
+    e.http_status = ok ? 200 : 500;
+    e.error_code = ok ? "" : "KMSInternalException";
+    e.outcome = ok ? events::OutcomeClass::kSuccess : events::OutcomeClass::kServerError;
+    e.source = events::SourceKind::kProbe;
+    agg.Add(e.View());
+  };
+  probe(day14 + 30000, "probe-ok-in", true);
+  probe(day14 + 60000, "probe-fail-in", false);
+  probe(kMonth.StartMs() + 19 * kMsPerDay, "probe-ok-out", true);
+  storage::FileBatchItem item;
+  item.entry.sha256 = "sha-probes";
+  item.entry.content_hash = item.entry.sha256;
+  item.entry.path = "/evidence/probes";
+  item.entry.status = "ok";
+  item.agg = &agg;
+  std::vector<storage::ItemOutcome> out;
+  ASSERT_TRUE(store_->CommitFiles({item}, &out).ok());
+  ASSERT_TRUE(RefreshClaims(*store_, *catalog_, {}, now_).ok());
+
+  Package p = Build();
+  ASSERT_EQ(p.files.count("probes.csv"), 1u);
+  const std::string& csv = p.files.at("probes.csv");
+  EXPECT_NE(csv.find(",success,,200,probe-ok-in,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",server_error,KMSInternalException,500,probe-fail-in,"), std::string::npos)
+      << csv;
+  EXPECT_EQ(csv.find("probe-ok-out"), std::string::npos) << csv;
+  EXPECT_NE(p.files.at("requests.csv").find("probe-fail-in"), std::string::npos);
+}
+
 TEST_F(ServiceTest, LostReplyIsReconciledNotRefiled) {
   AddEvidence(3);
   AddCharge(kMonth, "412.37");

@@ -36,6 +36,16 @@ const char* SourceKindName(SourceKind s) {
   return "unknown";
 }
 
+std::string SourceMaskName(uint32_t mask) {
+  std::string out;
+  for (int i = 0; i < kSourceKindCount; ++i) {
+    if (((mask >> i) & 1U) == 0) continue;
+    if (!out.empty()) out += '+';
+    out += SourceKindName(static_cast<SourceKind>(i));
+  }
+  return out;
+}
+
 Event Event::From(const EventView& v) {
   Event e;
   e.time_ms = v.time_ms;

@@ -33,6 +33,8 @@ enum class SourceKind : uint8_t {
 };
 constexpr int kSourceKindCount = 5;
 const char* SourceKindName(SourceKind s);  // "cloudtrail", "csm", ...
+// "cloudtrail+probe" for a mask of (1 << SourceKind) bits, in bit order.
+std::string SourceMaskName(uint32_t mask);
 
 struct EventView {
   int64_t time_ms = 0;          // request time, UTC
@@ -56,6 +58,9 @@ struct Event {
   int64_t latency_ms = -1;
   OutcomeClass outcome = OutcomeClass::kSuccess;
   SourceKind source = SourceKind::kCloudTrail;
+  // Every source that saw this request, as bits (1 << SourceKind), where the
+  // store knows it (failures de-duplicated across sources); 0: just `source`.
+  uint32_t seen_by = 0;
 
   static Event From(const EventView& v);
   EventView View() const;

@@ -400,6 +400,7 @@ class SqliteStore final : public Store {
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
       Event e = ReadEvent(s, account, region, service);
       const int64_t mask = s.Int(6);
+      e.seen_by = static_cast<uint32_t>(mask);
       for (int src = 0; src < events::kSourceKindCount; ++src) {
         if ((mask >> src) & 1) {
           e.source = static_cast<events::SourceKind>(src);
