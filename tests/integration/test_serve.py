@@ -140,6 +140,85 @@ class WebhookReceiver:
         self.server.server_close()
 
 
+class SlackReceiver:
+    """Answers as a Slack incoming webhook does: 200 "ok" for a valid message;
+    400 "invalid_payload" / "no_text" / "invalid_blocks" otherwise; the first
+    `rate_limit_first` posts get 429 with Retry-After, as Slack's 1/s limit does."""
+
+    def __init__(self, rate_limit_first=0):
+        self.messages = []
+        self.refused = []
+        self.limited_at = []
+        self.accepted_at = []
+        self.limit_left = rate_limit_first
+        recv = self
+
+        def check(body):
+            if not isinstance(body.get("text", ""), str):
+                return "invalid_payload"
+            blocks = body.get("blocks")
+            if not body.get("text") and not blocks:
+                return "no_text"
+            for b in blocks or []:
+                if b.get("type") != "section":
+                    return "invalid_blocks"
+                texts = ([b["text"]] if "text" in b else []) + b.get("fields", [])
+                if not texts or len(b.get("fields", [])) > 10:
+                    return "invalid_blocks"
+                for t in texts:
+                    limit = 3000 if t is b.get("text") else 2000
+                    if t.get("type") not in ("mrkdwn", "plain_text") or \
+                            not isinstance(t.get("text"), str) or not t["text"] or \
+                            len(t["text"]) > limit:
+                        return "invalid_blocks"
+            return None
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, text, headers=()):
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if recv.limit_left > 0:
+                    recv.limit_left -= 1
+                    recv.limited_at.append(time.time())
+                    return self.reply(429, "rate_limited", [("Retry-After", "4")])
+                if not self.headers.get("Content-Type", "").startswith("application/json"):
+                    recv.refused.append(raw)
+                    return self.reply(400, "invalid_payload")
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    recv.refused.append(raw)
+                    return self.reply(400, "invalid_payload")
+                err = check(body)
+                if err:
+                    recv.refused.append(raw)
+                    return self.reply(400, err)
+                recv.messages.append(body)
+                recv.accepted_at.append(time.time())
+                self.reply(200, "ok")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/services/T000/B000/XXXXSECRET" % \
+            self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class SmtpServer:
     """aiosmtpd (Debian's python3-aiosmtpd) delivering to a Maildir."""
 
@@ -222,6 +301,8 @@ class ServeCsmAlertTest(RecoupTestCase):
         self.addCleanup(hook.stop)
         smtp = SmtpServer(self.tmp)
         self.addCleanup(smtp.stop)
+        slack = SlackReceiver()
+        self.addCleanup(slack.stop)
 
         # A charge for the month, so the alert can say what the claim is worth.
         month = time.strftime("%Y-%m", time.gmtime())
@@ -257,7 +338,11 @@ from = "recoup@example.com"
 to = ["oncall@example.com"]
 [[alerts.channels]]
 type = "log"
-""" % (ACCOUNT_A, csm_port, hook.url, smtp.port))
+[[alerts.channels]]
+name = "slack"
+type = "slack"
+url = "%s"
+""" % (ACCOUNT_A, csm_port, hook.url, smtp.port, slack.url))
         serve = self.start_serve(config)
 
         env = dict(os.environ, AWS_CSM_ENABLED="true", AWS_CSM_PORT=str(csm_port),
@@ -321,8 +406,19 @@ type = "log"
                          lambda: [m for m in smtp.messages() if "FIRING tier:" in m["Subject"]])
         self.assertIn("FIRING", mails[0]["Subject"])
         self.assertEqual(mails[0]["To"], "oncall@example.com")
+        import email.utils
+        sent = email.utils.parsedate_to_datetime(mails[0]["Date"])  # RFC 5322
+        self.assertLess(abs(sent.timestamp() - time.time()), 600, mails[0]["Date"])
         self.assertIn("mup_pct: " + a["details"]["mup_pct"], mails[0].get_payload())
         self.assertIn("credit so far $" + a["details"]["credit_usd"], mails[0].get_payload())
+
+        # And in Slack, as a valid incoming-webhook message with the figures.
+        posts = wait_for("the Slack alert",
+                         lambda: [m for m in slack.messages if "FIRING tier:" in m["text"]])
+        self.assertEqual(slack.refused, [])
+        fields = [f["text"] for f in posts[0]["blocks"][1]["fields"]]
+        self.assertIn("*mup_pct*\n" + a["details"]["mup_pct"], fields)
+        self.assertIn("*credit_usd*\n" + a["details"]["credit_usd"], fields)
 
         self.stop_serve(serve)
         # Sent once: a restart (which re-judges every series before it says
@@ -330,7 +426,8 @@ type = "log"
         serve = self.start_serve(config)
         stats = self.stop_serve(serve)
         self.assertGreater(stats["evaluations"], 0, stats)
-        self.assertEqual(self.outbox_firing(a["key"]), {"hook": 1, "mail": 1, "log-2": 1})
+        self.assertEqual(self.outbox_firing(a["key"]),
+                         {"hook": 1, "mail": 1, "log-2": 1, "slack": 1})
 
     def test_otlp_spans_join_the_live_path_and_a_resend_counts_once(self):
         otlp_port = free_port()
@@ -479,6 +576,63 @@ url = "%s"
         self.assertEqual(d["details"]["claim_deadline"], ref["claim_deadline"])
         self.assertEqual(d["details"]["mup_pct"], ref["mup_pct"])
         self.assertTrue(ref["breached"])
+
+    def test_a_silent_source_alerts_in_slack_and_resolves_when_it_speaks(self):
+        slack = SlackReceiver(rate_limit_first=1)
+        self.addCleanup(slack.stop)
+        csm_port = free_port()
+        config = os.path.join(self.tmp, "recoup.toml")
+        with open(config, "w") as f:
+            f.write("""
+[serve]
+account = "%s"
+evaluate_every = "200ms"
+[sources.csm]
+listen = "127.0.0.1:%d"
+[sources.otlp]
+enabled = false
+[dashboard]
+enabled = false
+[alerts]
+silent_after = "3s"
+[[alerts.channels]]
+name = "ops-slack"
+type = "slack"
+url = "%s"
+""" % (ACCOUNT_A, csm_port, slack.url))
+        serve = self.start_serve(config)
+
+        def silent(action):
+            return [m for m in slack.messages
+                    if "silent" in m["text"] and action.upper() in m["text"]]
+        # Nothing arrives: the CSM source is reported silent. Slack first
+        # answered 429 with Retry-After: 4 (more than recoup's own first
+        # backoff of at most 2.5 s), and recoup waited before resending.
+        first = wait_for("the silent alert in Slack", lambda: silent("firing"))
+        self.assertIn("source csm silent: no event since recoup started", first[0]["text"])
+        self.assertEqual(len(slack.limited_at), 1)
+        self.assertGreaterEqual(slack.accepted_at[0] - slack.limited_at[0], 3.9)
+
+        # The application starts calling KMS: the alert resolves.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        now = int(time.time() * 1000)
+        for i in range(5):
+            sock.sendto(json.dumps(recoup_it.csm_attempt(now + i, "quiet-%d" % i)).encode(),
+                        ("127.0.0.1", csm_port))
+        resolved = wait_for("the silent alert to resolve in Slack", lambda: silent("resolved"))
+        self.assertTrue(resolved[0]["text"].startswith(":white_check_mark:"), resolved)
+
+        # Silent again: a new alert names the last event's time.
+        again = wait_for("the second silent alert",
+                         lambda: silent("firing")[1:] if len(silent("firing")) > 1 else [])
+        self.assertIn("no event since " + time.strftime("%Y-%m-%dT", time.gmtime(now / 1000)),
+                      again[0]["text"])
+        stats = self.stop_serve(serve)
+        self.assertEqual(stats["sources"]["csm"]["events_in"], 5, stats)
+        self.assertEqual(slack.refused, [])  # every message was valid Slack
+        # The webhook URL is a secret: never in recoup's log.
+        self.assertNotIn(b"XXXXSECRET", self.serve_log())
 
     # ---- helpers ----
 

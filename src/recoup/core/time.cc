@@ -145,6 +145,22 @@ Result<int64_t> ParseRfc1123Ms(std::string_view s) {
   return (DaysFromCivil(y, m, static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 + sec) * 1000;
 }
 
+std::string FormatRfc5322(int64_t ms) {
+  static constexpr const char* kDays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const int64_t days = FloorDiv(ms, kMsPerDay);
+  const int64_t secs = (ms - days * kMsPerDay) / 1000;
+  const CivilDate c = CivilFromDays(days);
+  const int64_t wd = ((days % 7) + 7) % 7;  // 1970-01-01 was a Thursday
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%s, %02u %s %04lld %02lld:%02lld:%02lld +0000", kDays[wd],
+                c.day, kMonths[c.month - 1], static_cast<long long>(c.year),
+                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                static_cast<long long>(secs % 60));
+  return buf;
+}
+
 std::string FormatTimestamp(int64_t ms, bool with_millis) {
   const int64_t days = FloorDiv(ms, kMsPerDay);
   const int64_t rem = ms - days * kMsPerDay;

@@ -38,6 +38,9 @@ Result<int64_t> ParseTimestampMs(std::string_view text);
 // "Tue, 11 Mar 2025 14:42:00 GMT".
 Result<int64_t> ParseRfc1123Ms(std::string_view text);
 
+// "Tue, 11 Mar 2025 14:42:00 +0000": RFC 5322 (mail "Date:") in UTC.
+std::string FormatRfc5322(int64_t ms);
+
 // "2025-10-20T06:48:00Z" (milliseconds are shown only when non-zero and
 // with_millis is true).
 std::string FormatTimestamp(int64_t ms, bool with_millis = false);

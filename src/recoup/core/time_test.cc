@@ -29,6 +29,15 @@ TEST(TimeTest, RejectsMalformedTimestamps) {
   EXPECT_TRUE(ParseTimestampMs("2024-02-29T00:00:00Z").ok());
 }
 
+TEST(TimeTest, FormatsRfc5322MailDates) {
+  EXPECT_EQ(FormatRfc5322(*ParseTimestampMs("2025-03-11T14:42:00Z")),
+            "Tue, 11 Mar 2025 14:42:00 +0000");
+  EXPECT_EQ(FormatRfc5322(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+  EXPECT_EQ(FormatRfc5322(*ParseTimestampMs("2024-02-29T23:59:59.999Z")),
+            "Thu, 29 Feb 2024 23:59:59 +0000");
+  EXPECT_EQ(FormatRfc5322(-1000), "Wed, 31 Dec 1969 23:59:59 +0000");
+}
+
 TEST(TimeTest, ParsesRfc1123AsHealthEventsCarryIt) {
   EXPECT_EQ(*ParseRfc1123Ms("Tue, 11 Mar 2025 14:42:00 GMT"),
             *ParseTimestampMs("2025-03-11T14:42:00Z"));

@@ -2,12 +2,15 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string>
 
 #include "recoup/core/time.h"
 #include "recoup/serve/live_sink.h"
@@ -72,7 +75,7 @@ std::string EmailMessage(const ChannelConfig& ch, const std::string& payload_jso
   m += "From: " + ch.from + "\r\n";
   m += "To: " + to + "\r\n";
   m += "Subject: " + EmailSubject(payload_json) + "\r\n";
-  m += "Date: " + FormatTimestamp(now_ms) + "\r\n";
+  m += "Date: " + FormatRfc5322(now_ms) + "\r\n";
   m += "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n";
   m += p.value("summary", "") + "\r\n\r\n";
   const nlohmann::json d = p.value("details", nlohmann::json::object());
@@ -141,7 +144,22 @@ Status Notifier::Send(const ChannelConfig& ch, const storage::OutboxItem& item) 
   RECOUP_ASSIGN_OR_RETURN(net::HttpResponse resp, http_->Send(req, ro));
   if (resp.status < 200 || resp.status >= 300) {
     // The URL (a Slack webhook URL is a secret) is not named: the channel is.
-    return Unavailable("channel " + ch.name + ": HTTP " + std::to_string(resp.status));
+    // Slack answers an error word in the body ("invalid_blocks", "no_text").
+    std::string why = resp.body.substr(0, 80);
+    for (char& c : why) {
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    Status st = Unavailable("channel " + ch.name + ": HTTP " + std::to_string(resp.status) +
+                            (why.empty() ? "" : ": " + why));
+    // A rate-limited receiver (Slack: 429) says when to come back.
+    if (auto ra = resp.Header("Retry-After")) {
+      int64_t secs = 0;
+      auto [ptr, ec] = std::from_chars(ra->data(), ra->data() + ra->size(), secs);
+      if (ec == std::errc() && secs >= 0 && secs <= 86400) {
+        st.SetPayload("retry_after_ms", std::to_string(secs * 1000));
+      }
+    }
+    return st;
   }
   return Status::Ok();
 }
@@ -231,6 +249,9 @@ void Notifier::Run() {
                                   int64_t{1000} << std::min<int64_t>(item.attempts, 20));
             item.next_attempt_ms =
                 now + 500 + static_cast<int64_t>(rng() % static_cast<uint64_t>(cap));
+            if (auto ra = st.GetPayload("retry_after_ms")) {
+              item.next_attempt_ms = std::max<int64_t>(item.next_attempt_ms, now + std::stoll(*ra));
+            }
             item.last_error = st.message();
             std::fprintf(stderr,
                          "recoup serve: notification %lld to %s failed (attempt %lld): %s\n",
