@@ -101,32 +101,41 @@ Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Cat
       }
       continue;
     }
-    ReportRow row;
-    row.key = k;
-    row.version = v;
     const int64_t start = k.month.StartMs(), end = k.month.EndMs();
     RECOUP_ASSIGN_OR_RETURN(auto cells,
                             store.LoadSourceCells(k.account, k.region, k.service, start, end));
     RECOUP_ASSIGN_OR_RETURN(auto failed,
                             store.LoadFailureUnion(k.account, k.region, k.service, start, end));
-    row.intervals = aggregation::CombineSources(cells, failed);
-    RECOUP_ASSIGN_OR_RETURN(row.charge, ChargeFor(store, *v, k, &row.charges_note));
-    sla::MonthInput in;
-    in.account = k.account;
-    in.region = k.region;
-    in.service = k.service;
-    in.month = k.month;
-    in.intervals = row.intervals;
-    if (row.charge) in.charges_usd = row.charge->amount;
-    auto verdict = sla::Evaluate(*v, in);
-    if (!verdict.ok()) {
-      return verdict.status().WithPrefix(k.account + "/" + k.region + "/" + k.month.ToString());
-    }
-    row.verdict = std::move(verdict).value();
+    RECOUP_ASSIGN_OR_RETURN(ReportRow row,
+                            RowFromIntervals(store, *v, k, aggregation::CombineSources(cells, failed)));
     RECOUP_ASSIGN_OR_RETURN(row.health_events, OverlappingHealthEvents(store, row));
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+Result<ReportRow> RowFromIntervals(storage::Store& store, const sla::SlaVersion& version,
+                                   const storage::SeriesMonth& key,
+                                   std::vector<sla::IntervalCounts> intervals) {
+  ReportRow row;
+  row.key = key;
+  row.version = &version;
+  row.intervals = std::move(intervals);
+  RECOUP_ASSIGN_OR_RETURN(row.charge, ChargeFor(store, version, key, &row.charges_note));
+  sla::MonthInput in;
+  in.account = key.account;
+  in.region = key.region;
+  in.service = key.service;
+  in.month = key.month;
+  in.intervals = row.intervals;
+  if (row.charge) in.charges_usd = row.charge->amount;
+  auto verdict = sla::Evaluate(version, in);
+  if (!verdict.ok()) {
+    return verdict.status().WithPrefix(key.account + "/" + key.region + "/" +
+                                       key.month.ToString());
+  }
+  row.verdict = std::move(verdict).value();
+  return row;
 }
 
 namespace {

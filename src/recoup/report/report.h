@@ -34,6 +34,14 @@ Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Cat
                                            const storage::SeriesFilter& filter,
                                            std::vector<std::string>* notes = nullptr);
 
+// The row of one series-month from intervals the caller already holds (the
+// live evaluator keeps them and re-reads only what a commit touched): the
+// charge is read from the store and the verdict computed exactly as
+// BuildReport does. Health events are not looked up.
+Result<ReportRow> RowFromIntervals(storage::Store& store, const sla::SlaVersion& version,
+                                   const storage::SeriesMonth& key,
+                                   std::vector<sla::IntervalCounts> intervals);
+
 std::string RenderJson(const std::vector<ReportRow>& rows, bool with_intervals);
 std::string RenderCsv(const std::vector<ReportRow>& rows);
 std::string RenderTable(const std::vector<ReportRow>& rows);

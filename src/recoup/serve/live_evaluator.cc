@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "recoup/aggregation/aggregator.h"
+#include "recoup/aggregation/combine.h"
 #include "recoup/report/report.h"
 
 namespace recoup::serve {
@@ -54,7 +56,13 @@ void LiveEvaluator::Stop() {
 void LiveEvaluator::OnCommit(CommitNotice notice) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    dirty_.insert(notice.touched.begin(), notice.touched.end());
+    for (const auto& [t, span] : notice.touched) {
+      auto [it, fresh] = dirty_.try_emplace(t, span);
+      if (!fresh) {
+        it->second.min_ms = std::min(it->second.min_ms, span.min_ms);
+        it->second.max_ms = std::max(it->second.max_ms, span.max_ms);
+      }
+    }
     arrivals_.insert(arrivals_.end(), notice.arrivals.begin(), notice.arrivals.end());
   }
   cv_.notify_one();
@@ -79,6 +87,11 @@ std::vector<storage::AlertRecord> LiveEvaluator::FiringAlerts() const {
 int64_t LiveEvaluator::evaluations() const {
   std::lock_guard<std::mutex> lock(mu_);
   return evaluations_;
+}
+
+int64_t LiveEvaluator::partial_evaluations() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return partial_evaluations_;
 }
 
 LatencyStats LiveEvaluator::Latency() const {
@@ -115,7 +128,40 @@ int64_t LiveEvaluator::JudgedUntil(int64_t now_ms, int64_t interval_ms) const {
   return ((now_ms - config_.grace_ms) / interval_ms) * interval_ms;
 }
 
-Status LiveEvaluator::Evaluate(const storage::SeriesMonth& key, int64_t now_ms) {
+Status LiveEvaluator::Evaluate(const storage::SeriesMonth& key, int64_t now_ms,
+                               const TimeSpan* span) {
+  const TouchedSeries t{key};
+  auto held = months_.find(t);
+  const sla::ServiceTerms* terms = catalog_->Find(key.service);
+  const sla::SlaVersion* version = terms != nullptr ? terms->VersionFor(key.month) : nullptr;
+  if (span != nullptr && held != months_.end() && version != nullptr) {
+    // Only the intervals this commit touched.
+    const int64_t interval_ms = int64_t{version->interval_seconds} * 1000;
+    const int64_t start = std::max(aggregation::IntervalStart(span->min_ms, interval_ms),
+                                   key.month.StartMs());
+    const int64_t end = std::min(aggregation::IntervalStart(span->max_ms, interval_ms) + interval_ms,
+                                 key.month.EndMs());
+    RECOUP_ASSIGN_OR_RETURN(auto cells,
+                            store_->LoadSourceCells(key.account, key.region, key.service, start, end));
+    RECOUP_ASSIGN_OR_RETURN(auto failed, store_->LoadFailureUnion(key.account, key.region,
+                                                                  key.service, start, end));
+    std::map<int64_t, sla::IntervalCounts>& month = held->second;
+    month.erase(month.lower_bound(start), month.lower_bound(end));
+    for (sla::IntervalCounts& c : aggregation::CombineSources(cells, failed)) {
+      month[c.start_ms] = std::move(c);
+    }
+    std::vector<sla::IntervalCounts> intervals;
+    intervals.reserve(month.size());
+    for (const auto& [s, c] : month) intervals.push_back(c);
+    RECOUP_ASSIGN_OR_RETURN(report::ReportRow row,
+                            report::RowFromIntervals(*store_, *version, key, std::move(intervals)));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++partial_evaluations_;
+    }
+    return Judge(row, now_ms);
+  }
+  // The whole month, as `recoup report` reads it.
   storage::SeriesFilter f;
   f.account = key.account;
   f.region = key.region;
@@ -123,35 +169,48 @@ Status LiveEvaluator::Evaluate(const storage::SeriesMonth& key, int64_t now_ms) 
   f.month = key.month;
   RECOUP_ASSIGN_OR_RETURN(auto rows, report::BuildReport(*store_, *catalog_, f));
   for (const report::ReportRow& row : rows) {
-    const int64_t interval_ms = int64_t{row.version->interval_seconds} * 1000;
-    SeriesSnapshot snap;
-    snap.key = row.key;
-    snap.version = row.version;
-    snap.judged_until_ms = std::min(JudgedUntil(now_ms, interval_ms), row.key.month.EndMs());
-    sla::MonthInput in;
-    in.account = row.key.account;
-    in.region = row.key.region;
-    in.service = row.key.service;
-    in.month = row.key.month;
-    for (const sla::IntervalCounts& c : row.intervals) {
-      if (c.start_ms + interval_ms <= snap.judged_until_ms) in.intervals.push_back(c);
-    }
-    if (row.charge) in.charges_usd = row.charge->amount;
-    snap.intervals = in.intervals;
-    RECOUP_ASSIGN_OR_RETURN(snap.verdict, sla::Evaluate(*row.version, in));
-    SeriesLive live;
-    live.key = row.key;
-    live.sla_version = row.version->id;
-    live.running = row.verdict;
-    live.judged = snap.verdict;
-    live.judged_until_ms = snap.judged_until_ms;
-    live.updated_ms = now_ms;
-    TouchedSeries t{row.key};
-    judged_[t] = std::move(snap);
-    std::lock_guard<std::mutex> lock(mu_);
-    series_[t] = std::move(live);
-    ++evaluations_;
+    std::map<int64_t, sla::IntervalCounts>& month = months_[TouchedSeries{row.key}];
+    month.clear();
+    for (const sla::IntervalCounts& c : row.intervals) month[c.start_ms] = c;
+    RECOUP_RETURN_IF_ERROR(Judge(row, now_ms));
   }
+  // Past months are not held: only the current one takes live commits.
+  const YearMonth current = YearMonth::FromMs(now_ms);
+  for (auto it = months_.begin(); it != months_.end();) {
+    it = it->first.key.month < current ? months_.erase(it) : std::next(it);
+  }
+  return Status::Ok();
+}
+
+Status LiveEvaluator::Judge(const report::ReportRow& row, int64_t now_ms) {
+  const int64_t interval_ms = int64_t{row.version->interval_seconds} * 1000;
+  SeriesSnapshot snap;
+  snap.key = row.key;
+  snap.version = row.version;
+  snap.judged_until_ms = std::min(JudgedUntil(now_ms, interval_ms), row.key.month.EndMs());
+  sla::MonthInput in;
+  in.account = row.key.account;
+  in.region = row.key.region;
+  in.service = row.key.service;
+  in.month = row.key.month;
+  for (const sla::IntervalCounts& c : row.intervals) {
+    if (c.start_ms + interval_ms <= snap.judged_until_ms) in.intervals.push_back(c);
+  }
+  if (row.charge) in.charges_usd = row.charge->amount;
+  snap.intervals = in.intervals;
+  RECOUP_ASSIGN_OR_RETURN(snap.verdict, sla::Evaluate(*row.version, in));
+  SeriesLive live;
+  live.key = row.key;
+  live.sla_version = row.version->id;
+  live.running = row.verdict;
+  live.judged = snap.verdict;
+  live.judged_until_ms = snap.judged_until_ms;
+  live.updated_ms = now_ms;
+  TouchedSeries t{row.key};
+  judged_[t] = std::move(snap);
+  std::lock_guard<std::mutex> lock(mu_);
+  series_[t] = std::move(live);
+  ++evaluations_;
   return Status::Ok();
 }
 
@@ -244,7 +303,7 @@ void LiveEvaluator::Run() {
     cv_.wait_for(lock, std::chrono::milliseconds(config_.evaluate_every_ms),
                  [&] { return stop_ || !dirty_.empty(); });
     if (stop_) break;
-    std::set<TouchedSeries> dirty;
+    std::map<TouchedSeries, TimeSpan> dirty;
     dirty.swap(dirty_);
     std::vector<std::pair<int64_t, int64_t>> arrivals;
     arrivals.swap(arrivals_);
@@ -252,22 +311,21 @@ void LiveEvaluator::Run() {
 
     const int64_t now = WallMs();
     Status st = Status::Ok();
-    for (const TouchedSeries& t : dirty) {
-      Status e = Evaluate(t.key, now);
+    for (const auto& [t, span] : dirty) {
+      Status e = Evaluate(t.key, now, &span);
       if (!e.ok()) st = e;
     }
     const int64_t done_ns = MonotonicNs();
-    // A newly closed interval re-judges every series of the month.
+    // A newly closed interval re-judges every series of the month, re-read
+    // whole from the store (so what other writers added is seen too).
     const int64_t judged_until = JudgedUntil(now, 300000);
     if (judged_until != last_judged_until) {
       last_judged_until = judged_until;
       std::vector<storage::SeriesMonth> all;
       for (const auto& [k, s] : judged_) all.push_back(s.key);
       for (const auto& k : all) {
-        if (dirty.count(TouchedSeries{k}) == 0) {
-          Status e = Evaluate(k, now);
-          if (!e.ok()) st = e;
-        }
+        Status e = Evaluate(k, now);
+        if (!e.ok()) st = e;
       }
     }
     if (now - last_alerts >= config_.evaluate_every_ms || !dirty.empty()) {

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "recoup/report/report.h"
 #include "recoup/serve/alert_rules.h"
 #include "recoup/serve/config.h"
 #include "recoup/serve/live_sink.h"
@@ -64,10 +65,16 @@ class LiveEvaluator {
   std::vector<storage::AlertRecord> FiringAlerts() const;
   LatencyStats Latency() const;
   int64_t evaluations() const;
+  // Evaluations that re-read only the intervals a commit touched.
+  int64_t partial_evaluations() const;
 
  private:
   void Run();
-  Status Evaluate(const storage::SeriesMonth& key, int64_t now_ms);
+  // Re-reads the series' month from the store (span empty), or only the
+  // intervals `span` touched when the month is already held, then judges it.
+  Status Evaluate(const storage::SeriesMonth& key, int64_t now_ms,
+                  const TimeSpan* span = nullptr);
+  Status Judge(const report::ReportRow& row, int64_t now_ms);
   Status RunAlerts(int64_t now_ms, bool deadlines);
   Status Apply(const AlertChanges& changes);
   int64_t JudgedUntil(int64_t now_ms, int64_t interval_ms) const;
@@ -82,15 +89,19 @@ class LiveEvaluator {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  std::set<TouchedSeries> dirty_;
+  std::map<TouchedSeries, TimeSpan> dirty_;
   std::vector<std::pair<int64_t, int64_t>> arrivals_;
   std::map<TouchedSeries, SeriesLive> series_;
   std::map<TouchedSeries, SeriesSnapshot> judged_;  // evaluator thread only
+  // The current months' intervals by start, as last read (evaluator thread
+  // only): a commit re-reads just the intervals it touched.
+  std::map<TouchedSeries, std::map<int64_t, sla::IntervalCounts>> months_;
   std::map<std::string, storage::AlertRecord> firing_;
   // Latency samples (microseconds, weighted by events): a bounded ring.
   std::deque<std::pair<int64_t, int64_t>> latencies_;
   int64_t latency_events_ = 0;
   int64_t evaluations_ = 0;
+  int64_t partial_evaluations_ = 0;
   std::thread thread_;
 };
 

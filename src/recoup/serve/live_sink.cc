@@ -1,5 +1,6 @@
 #include "recoup/serve/live_sink.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -186,12 +187,15 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
     if (!b.events.empty())
       notice.arrivals.emplace_back(b.arrival_ns, static_cast<int64_t>(b.events.size()));
     const events::Event* last = nullptr;
-    int64_t last_month_end = 0;
+    int64_t last_month_start = 0, last_month_end = 0;
+    TimeSpan* span = nullptr;
     for (const events::Event& e : b.events) {
       // Consecutive events mostly share a series and month.
-      if (last != nullptr && e.time_ms < last_month_end && e.account == last->account &&
-          e.region == last->region && e.service == last->service &&
-          e.time_ms >= YearMonth::FromMs(last->time_ms).StartMs()) {
+      if (last != nullptr && e.time_ms < last_month_end && e.time_ms >= last_month_start &&
+          e.account == last->account && e.region == last->region &&
+          e.service == last->service) {
+        span->min_ms = std::min(span->min_ms, e.time_ms);
+        span->max_ms = std::max(span->max_ms, e.time_ms);
         continue;
       }
       TouchedSeries t;
@@ -199,9 +203,15 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
       t.key.region = e.region;
       t.key.service = e.service;
       t.key.month = YearMonth::FromMs(e.time_ms);
+      last_month_start = t.key.month.StartMs();
       last_month_end = t.key.month.EndMs();
       last = &e;
-      notice.touched.insert(std::move(t));
+      auto [it, fresh] = notice.touched.try_emplace(std::move(t), TimeSpan{e.time_ms, e.time_ms});
+      span = &it->second;
+      if (!fresh) {
+        span->min_ms = std::min(span->min_ms, e.time_ms);
+        span->max_ms = std::max(span->max_ms, e.time_ms);
+      }
     }
     if (b.done) b.done(Status::Ok());
   }

@@ -62,8 +62,13 @@ struct TouchedSeries {
   }
 };
 
+// Event times (epoch ms) a commit touched in one series-month.
+struct TimeSpan {
+  int64_t min_ms = 0, max_ms = 0;
+};
+
 struct CommitNotice {
-  std::set<TouchedSeries> touched;
+  std::map<TouchedSeries, TimeSpan> touched;
   // Arrival stamps (MonotonicNs) of the committed batches, with their event counts.
   std::vector<std::pair<int64_t, int64_t>> arrivals;
 };
