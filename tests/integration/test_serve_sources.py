@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import unittest
 
@@ -39,14 +40,14 @@ class ServeSources(RecoupTestCase):
     def tearDownClass(cls):
         cls.moto.stop()
 
-    def serve(self, config, store):
+    def serve(self, config, store, env=None):
         path = self.path("recoup.toml")
         with open(path, "w") as f:
             f.write(config)
         log = open(self.path("serve.log"), "w")
         self.addCleanup(log.close)
         p = subprocess.Popen([BINARY, "--store", store, "serve", "--config", path],
-                             env=self.moto.env(self.clean_env()), stdout=log,
+                             env=env or self.moto.env(self.clean_env()), stdout=log,
                              stderr=subprocess.STDOUT)
 
         def stop():
@@ -162,6 +163,50 @@ class ServeSources(RecoupTestCase):
         arns = [e.get("arn") for e in events]
         self.assertEqual(arns.count(event["detail"]["eventArn"]), 1, r.stdout)
         self.assertIn("not an aws.health event", self.serve_log())
+
+    def test_health_events_from_the_api(self):
+        # The Health API has no moto model: the recorded-response server
+        # plays it (botocore's model, every signature checked).
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                        "peers"))
+        from recorded_server import RecordedServer
+        from test_aws_apis import kms_health_event
+        server = RecordedServer(os.environ.get("RECOUP_TESTDATA") or None).start()
+        self.addCleanup(server.stop)
+        t0 = int(time.time() * 1000) - 3 * 86400 * 1000
+        with server.data.lock:
+            for n in range(3):  # more than one page (2)
+                server.data.add_health_event(kms_health_event(
+                    n, t0 + n * 3600000, t0 + n * 3600000 + 1800000, accounts=[ACCOUNT]))
+        store = self.path("health-api.db")
+        cfg = self.base_config() + '[sources.health]\napi = true\nevery = "1s"\n'
+        proc, stop = self.serve(cfg, store, env=server.env(self.clean_env()))
+
+        def listed():
+            r = run([BINARY, "--store", store, "health", "list", "--output", "json"],
+                    env=self.clean_env())
+            return r.returncode == 0 and r.stdout.count("AWS_KMS_OPERATIONAL_ISSUE_IT_") == 3
+
+        self.wait_for("the Health API events", listed, proc)
+        # A second poll finds the same events: nothing changes, nothing doubles.
+        served = len([c for c in server.calls() if c.get("operation") == "DescribeEvents"])
+        self.wait_for("a second poll", lambda: len(
+            [c for c in server.calls() if c.get("operation") == "DescribeEvents"]) > served + 1,
+            proc)
+        stop()
+        self.assertEqual(proc.returncode, 0, self.serve_log())
+        r = run([BINARY, "--store", store, "health", "list", "--output", "json"],
+                env=self.clean_env())
+        events = json.loads(r.stdout)
+        self.assertEqual(len(events), 3, r.stdout)
+        for e in events:
+            self.assertEqual(e["source"], "health-api")
+            self.assertEqual(e["accounts"], [ACCOUNT])
+            self.assertTrue(e["description"].startswith("Increased KMS API error rates"), e)
+        ops = {c.get("operation") for c in server.calls() if c.get("status") == 200}
+        self.assertTrue({"DescribeEvents", "DescribeEventDetails",
+                         "DescribeAffectedEntities"} <= ops, ops)
+        self.assertNotIn(server.secret, self.serve_log())
 
 
 if __name__ == "__main__":

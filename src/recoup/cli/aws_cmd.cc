@@ -23,6 +23,7 @@
 #include "recoup/core/exact.h"
 #include "recoup/core/time.h"
 #include "recoup/health/health_event.h"
+#include "recoup/health/sync.h"
 #include "recoup/io/byte_source.h"
 #include "recoup/storage/store.h"
 
@@ -309,52 +310,11 @@ int RunHealthSync(const Globals& g, const HealthSyncArgs& a) {
   filter.services = {"KMS"};
   filter.regions = a.regions;
 
-  std::vector<storage::HealthEvent> out;
-  int64_t entities = 0, detail_failures = 0;
-  if (!a.organization) {
-    auto events = api.DescribeEvents(filter);
-    if (!events.ok()) return FailAws(events.status());
-    std::vector<std::string> arns;
-    for (const auto& e : *events) arns.push_back(e.arn);
-    auto details = api.DescribeEventDetails(arns);
-    if (!details.ok()) return FailAws(details.status());
-    auto affected = api.DescribeAffectedEntities(arns);
-    if (!affected.ok()) return FailAws(affected.status());
-    std::map<std::string, std::string> descriptions;
-    for (const auto& d : details->successful) descriptions[d.event.arn] = d.latest_description;
-    detail_failures += static_cast<int64_t>(details->failed.size());
-    std::map<std::string, std::vector<std::string>> accounts;
-    for (const auto& en : *affected) {
-      ++entities;
-      if (!en.aws_account_id.empty()) accounts[en.event_arn].push_back(en.aws_account_id);
-    }
-    for (const auto& e : *events) {
-      out.push_back(health::FromApiEvent(e, descriptions[e.arn], accounts[e.arn], "health-api"));
-    }
-  } else {
-    auto events = api.DescribeEventsForOrganization(filter);
-    if (!events.ok()) return FailAws(events.status());
-    for (const auto& e : *events) {
-      auto accounts = api.DescribeAffectedAccountsForOrganization(e.arn);
-      if (!accounts.ok()) return FailAws(accounts.status());
-      std::vector<aws::HealthOrgEventKey> keys;
-      for (const std::string& acct : *accounts) keys.push_back({e.arn, acct});
-      if (keys.empty()) keys.push_back({e.arn, ""});
-      std::string description;
-      auto details = api.DescribeEventDetailsForOrganization({keys.front()});
-      if (!details.ok()) return FailAws(details.status());
-      for (const auto& d : details->successful) {
-        if (!d.latest_description.empty()) description = d.latest_description;
-      }
-      detail_failures += static_cast<int64_t>(details->failed.size());
-      if (!accounts->empty()) {
-        auto affected = api.DescribeAffectedEntitiesForOrganization(keys);
-        if (!affected.ok()) return FailAws(affected.status());
-        entities += static_cast<int64_t>(affected->size());
-      }
-      out.push_back(health::FromApiEvent(e, description, *accounts, "health-org-api"));
-    }
-  }
+  auto fetched = health::FetchFromApi(api, filter, a.organization);
+  if (!fetched.ok()) return FailAws(fetched.status());
+  const std::vector<storage::HealthEvent>& out = fetched->events;
+  const int64_t entities = fetched->affected_entities;
+  const int64_t detail_failures = fetched->details_unavailable;
   int64_t changed = 0;
   for (const auto& e : out) {
     auto r = (*store)->PutHealthEvent(e);

@@ -10,6 +10,7 @@
 #include "recoup/aws/health_api.h"
 #include "recoup/aws/sqs_api.h"
 #include "recoup/core/time.h"
+#include "recoup/health/sync.h"
 
 namespace recoup::serve {
 
@@ -166,20 +167,9 @@ Status HealthPoller::PollApi() {
   aws::HealthEventFilter f;
   f.services = {"KMS"};
   f.start_from_ms = WallMs() - 90 * kMsPerDay;
-  auto events = config_.organization ? api.DescribeEventsForOrganization(f) : api.DescribeEvents(f);
-  if (!events.ok()) return events.status().WithPrefix("health api");
-  for (const aws::HealthApiEvent& e : *events) {
-    storage::HealthEvent h;
-    h.arn = e.arn;
-    h.service = e.service;
-    h.event_type_code = e.event_type_code;
-    h.event_type_category = e.event_type_category;
-    h.region = e.region;
-    h.status = e.status_code;
-    h.start_ms = e.start_ms;
-    h.end_ms = e.end_ms;
-    h.last_updated_ms = e.last_updated_ms;
-    h.source = config_.organization ? "health-org-api" : "health-api";
+  auto fetched = health::FetchFromApi(api, f, config_.organization);
+  if (!fetched.ok()) return fetched.status().WithPrefix("health api");
+  for (const storage::HealthEvent& h : fetched->events) {
     RECOUP_RETURN_IF_ERROR(store_->PutHealthEvent(h).status());
   }
   return Status::Ok();
