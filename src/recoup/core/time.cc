@@ -154,8 +154,8 @@ std::string FormatRfc5322(int64_t ms) {
   const CivilDate c = CivilFromDays(days);
   const int64_t wd = ((days % 7) + 7) % 7;  // 1970-01-01 was a Thursday
   char buf[48];
-  std::snprintf(buf, sizeof(buf), "%s, %02u %s %04lld %02lld:%02lld:%02lld +0000", kDays[wd],
-                c.day, kMonths[c.month - 1], static_cast<long long>(c.year),
+  std::snprintf(buf, sizeof(buf), "%s, %02u %s %04lld %02lld:%02lld:%02lld +0000", kDays[wd], c.day,
+                kMonths[c.month - 1], static_cast<long long>(c.year),
                 static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
                 static_cast<long long>(secs % 60));
   return buf;

@@ -106,8 +106,8 @@ Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Cat
                             store.LoadSourceCells(k.account, k.region, k.service, start, end));
     RECOUP_ASSIGN_OR_RETURN(auto failed,
                             store.LoadFailureUnion(k.account, k.region, k.service, start, end));
-    RECOUP_ASSIGN_OR_RETURN(ReportRow row,
-                            RowFromIntervals(store, *v, k, aggregation::CombineSources(cells, failed)));
+    RECOUP_ASSIGN_OR_RETURN(
+        ReportRow row, RowFromIntervals(store, *v, k, aggregation::CombineSources(cells, failed)));
     RECOUP_ASSIGN_OR_RETURN(row.health_events, OverlappingHealthEvents(store, row));
     rows.push_back(std::move(row));
   }
@@ -131,8 +131,7 @@ Result<ReportRow> RowFromIntervals(storage::Store& store, const sla::SlaVersion&
   if (row.charge) in.charges_usd = row.charge->amount;
   auto verdict = sla::Evaluate(version, in);
   if (!verdict.ok()) {
-    return verdict.status().WithPrefix(key.account + "/" + key.region + "/" +
-                                       key.month.ToString());
+    return verdict.status().WithPrefix(key.account + "/" + key.region + "/" + key.month.ToString());
   }
   row.verdict = std::move(verdict).value();
   return row;

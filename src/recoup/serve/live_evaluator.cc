@@ -137,14 +137,14 @@ Status LiveEvaluator::Evaluate(const storage::SeriesMonth& key, int64_t now_ms,
   if (span != nullptr && held != months_.end() && version != nullptr) {
     // Only the intervals this commit touched.
     const int64_t interval_ms = int64_t{version->interval_seconds} * 1000;
-    const int64_t start = std::max(aggregation::IntervalStart(span->min_ms, interval_ms),
-                                   key.month.StartMs());
-    const int64_t end = std::min(aggregation::IntervalStart(span->max_ms, interval_ms) + interval_ms,
-                                 key.month.EndMs());
-    RECOUP_ASSIGN_OR_RETURN(auto cells,
-                            store_->LoadSourceCells(key.account, key.region, key.service, start, end));
-    RECOUP_ASSIGN_OR_RETURN(auto failed, store_->LoadFailureUnion(key.account, key.region,
-                                                                  key.service, start, end));
+    const int64_t start =
+        std::max(aggregation::IntervalStart(span->min_ms, interval_ms), key.month.StartMs());
+    const int64_t end = std::min(
+        aggregation::IntervalStart(span->max_ms, interval_ms) + interval_ms, key.month.EndMs());
+    RECOUP_ASSIGN_OR_RETURN(
+        auto cells, store_->LoadSourceCells(key.account, key.region, key.service, start, end));
+    RECOUP_ASSIGN_OR_RETURN(
+        auto failed, store_->LoadFailureUnion(key.account, key.region, key.service, start, end));
     std::map<int64_t, sla::IntervalCounts>& month = held->second;
     month.erase(month.lower_bound(start), month.lower_bound(end));
     for (sla::IntervalCounts& c : aggregation::CombineSources(cells, failed)) {

@@ -72,8 +72,7 @@ class LiveEvaluator {
   void Run();
   // Re-reads the series' month from the store (span empty), or only the
   // intervals `span` touched when the month is already held, then judges it.
-  Status Evaluate(const storage::SeriesMonth& key, int64_t now_ms,
-                  const TimeSpan* span = nullptr);
+  Status Evaluate(const storage::SeriesMonth& key, int64_t now_ms, const TimeSpan* span = nullptr);
   Status Judge(const report::ReportRow& row, int64_t now_ms);
   Status RunAlerts(int64_t now_ms, bool deadlines);
   Status Apply(const AlertChanges& changes);

@@ -70,8 +70,7 @@ TEST_F(LiveEvaluatorTest, IncrementalFiguresEqualTheFullReport) {
   config.alerts.silent_after_ms = 0;
   auto catalog = sla::Catalog::Default();
   LiveSink sink(Open(), /*commit_every_ms=*/5);
-  LiveEvaluator ev(
-      Open(), catalog, config, [&sink] { return sink.Stats(); }, {});
+  LiveEvaluator ev(Open(), catalog, config, [&sink] { return sink.Stats(); }, {});
   sink.SetListener([&ev](CommitNotice n) { ev.OnCommit(std::move(n)); });
   sink.Start();
   ASSERT_TRUE(ev.Start().ok());

@@ -192,8 +192,7 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
     for (const events::Event& e : b.events) {
       // Consecutive events mostly share a series and month.
       if (last != nullptr && e.time_ms < last_month_end && e.time_ms >= last_month_start &&
-          e.account == last->account && e.region == last->region &&
-          e.service == last->service) {
+          e.account == last->account && e.region == last->region && e.service == last->service) {
         span->min_ms = std::min(span->min_ms, e.time_ms);
         span->max_ms = std::max(span->max_ms, e.time_ms);
         continue;
