@@ -98,7 +98,10 @@ struct ServeConfig {
   std::string catalog_path;
   std::string account;  // default account for sources and probes that carry none
   std::string aws_profile, aws_region;
-  int64_t grace_ms = 2 * 60 * 1000;  // late data allowance after an interval ends
+  // Late data allowance after an interval ends. Live sources (CSM, OTLP,
+  // probes) deliver within seconds, so an alert comes within a minute of the
+  // interval's end; a later event re-judges the interval and updates it.
+  int64_t grace_ms = 30 * 1000;
   int64_t evaluate_every_ms = 1000;
   int64_t commit_every_ms = 100;  // live batches: at most this long in memory
   CsmSourceConfig csm;

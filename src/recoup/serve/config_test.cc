@@ -100,7 +100,7 @@ TEST(ServeConfig, ThePackagedExampleIsValid) {
   EXPECT_EQ(c->csm.listen.ToString(), "127.0.0.1:31000");
   EXPECT_EQ(c->otlp.listen.ToString(), "127.0.0.1:4318");
   EXPECT_EQ(c->dashboard.ToString(), "127.0.0.1:8080");
-  EXPECT_EQ(c->grace_ms, 120000);
+  EXPECT_EQ(c->grace_ms, 30000);
   ASSERT_EQ(c->alerts.channels.size(), 1u);
   EXPECT_EQ(c->alerts.channels[0].type, "log");
 }
