@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <thread>
+#include <vector>
 
 #include "recoup/storage/store.h"
 
@@ -248,6 +250,41 @@ TEST(SqliteStoreTest, RefusesAStoreFromANewerRecoup) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.status().message().find("newer"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// Processes that create one store at the same moment (two ingests started
+// together on a new machine) must all open it: SQLite answers SQLITE_BUSY at
+// once, without its busy handler, when two rollback-mode connections both
+// want to write, so opening has to retry by itself.
+TEST(SqliteStoreTest, ManyOpenersOfANewStoreAllSucceed) {
+  char tmpl[] = "/tmp/recoup-store-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  constexpr int kRounds = 100;
+  constexpr int kOpeners = 6;
+  int failures = 0;
+  std::string first_error;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string path = dir + "/race-" + std::to_string(round) + ".db";
+    std::vector<Status> results(kOpeners);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kOpeners; ++i) {
+      threads.emplace_back([&results, &path, i] {
+        auto s = OpenSqliteStore(path);
+        results[i] = s.ok() ? Status::Ok() : s.status();
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const Status& st : results) {
+      if (!st.ok()) {
+        ++failures;
+        if (first_error.empty()) first_error = st.ToString();
+      }
+    }
+    auto s = OpenSqliteStore(path);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+  }
+  EXPECT_EQ(failures, 0) << first_error;
   std::filesystem::remove_all(dir);
 }
 

@@ -1,9 +1,14 @@
 // SQLite backend of the evidence store (WAL, migrations at open).
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "recoup/core/time.h"
@@ -169,21 +174,50 @@ class SqliteStore final : public Store {
 
   Status Init() {
     // Several processes may open a new store at once: wait for locks rather
-    // than fail, and decide on migrations inside the write transaction.
-    sqlite3_busy_timeout(db_, 30000);
-    RECOUP_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
-    RECOUP_RETURN_IF_ERROR(
-        Exec(opt_.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+    // than fail, and decide on migrations inside the write transaction. The
+    // busy handler does not cover every case at creation: while the file is
+    // still in rollback-journal mode, two connections that both hold a shared
+    // lock and both want to write get SQLITE_BUSY at once (SQLite's deadlock
+    // avoidance), so the whole opening sequence is retried with jittered
+    // backoff until the same 30 s budget runs out.
+    constexpr int kBusyTimeoutMs = 30000;
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+    std::minstd_rand jitter(static_cast<uint32_t>(
+        std::chrono::steady_clock::now().time_since_epoch().count() ^ ::getpid()));
+    for (int attempt = 1;; ++attempt) {
+      bool busy = false;
+      Status st = InitOnce(&busy);
+      if (st.ok() || !busy || std::chrono::steady_clock::now() >= deadline) return st;
+      const int cap_ms = std::min(attempt, 10) * 20;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1 + jitter() % cap_ms));
+    }
+  }
+
+  // One attempt at opening; `*busy` tells whether a failure was a lock
+  // conflict worth retrying.
+  Status InitOnce(bool* busy) {
+    auto failed = [&](Status st) {
+      const int code = sqlite3_errcode(db_) & 0xff;
+      *busy = code == SQLITE_BUSY || code == SQLITE_LOCKED;
+      if (sqlite3_get_autocommit(db_) == 0) (void)Exec("ROLLBACK");
+      return st;
+    };
+    if (Status st = Exec("PRAGMA journal_mode=WAL"); !st.ok()) return failed(st);
+    if (Status st = Exec(opt_.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+        !st.ok()) {
+      return failed(st);
+    }
     const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
     // Fast path: an up-to-date store needs no write lock.
-    if (auto v = SchemaVersion(); v.ok() && *v == latest) return Status::Ok();
-    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = Migrate(latest);
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    return Exec("COMMIT");
+    auto v = SchemaVersion();
+    if (v.ok() && *v == latest) return Status::Ok();
+    if (!v.ok()) return failed(v.status());
+    if (Status st = Exec("BEGIN IMMEDIATE"); !st.ok()) return failed(st);
+    if (Status st = Migrate(latest); !st.ok()) return failed(st);
+    if (Status st = Exec("COMMIT"); !st.ok()) return failed(st);
+    return Status::Ok();
   }
 
   Result<int64_t> SchemaVersion() {
