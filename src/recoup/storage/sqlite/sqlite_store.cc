@@ -132,7 +132,21 @@ class Stmt {
   void Bind(int i, std::string_view v) {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
+  void Bind(int i, const std::string& v) { Bind(i, std::string_view(v)); }
   void BindNull(int i) { sqlite3_bind_null(s_, i); }
+  void Bind(int i, const std::optional<std::string>& v) {
+    if (v) {
+      Bind(i, std::string_view(*v));
+    } else {
+      BindNull(i);
+    }
+  }
+  // Binds the arguments to parameters 1, 2, ... in order.
+  template <typename... Args>
+  void BindAll(const Args&... args) {
+    int i = 0;
+    (Bind(++i, args), ...);
+  }
   int64_t Int(int i) const { return sqlite3_column_int64(s_, i); }
   std::string Text(int i) const {
     const unsigned char* t = sqlite3_column_text(s_, i);
@@ -143,6 +157,13 @@ class Stmt {
  private:
   sqlite3_stmt* s_ = nullptr;
 };
+
+// Amounts are stored as exact decimal text (12 fractional digits at most).
+std::string Stored(const Rational& v) { return FormatDecimal(v, 0, 12); }
+std::optional<std::string> Stored(const std::optional<Rational>& v) {
+  if (!v) return std::nullopt;
+  return Stored(*v);
+}
 
 // Columns 0-5 of the failure and sample queries: time_ms, request_id,
 // operation, error_code, http_status, resource.
@@ -301,13 +322,7 @@ class SqliteStore final : public Store {
   Status CommitFiles(const std::vector<FileBatchItem>& items,
                      std::vector<ItemOutcome>* outcomes) override {
     outcomes->assign(items.size(), ItemOutcome{});
-    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = CommitLocked(items, outcomes);
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    return Exec("COMMIT");
+    return InTransaction([&] { return CommitLocked(items, outcomes); });
   }
 
   Result<std::vector<SeriesMonth>> ListSeriesMonths(const SeriesFilter& f) override {
@@ -330,11 +345,9 @@ class SqliteStore final : public Store {
       s.Bind(5, f.month->EndMs());
     }
     std::set<std::tuple<std::string, std::string, std::string, YearMonth>> seen;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "ListSeriesMonths", [&] {
       seen.emplace(s.Text(0), s.Text(1), s.Text(2), YearMonth::FromMs(s.Int(3)));
-    }
-    if (rc != SQLITE_DONE) return Error("ListSeriesMonths");
+    }));
     std::vector<SeriesMonth> out;
     for (const auto& [a, r, sv, m] : seen) out.push_back(SeriesMonth{a, r, sv, m});
     return out;
@@ -354,28 +367,22 @@ class SqliteStore final : public Store {
                 " custom_key_store, no_response FROM interval_counts"
                 " WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?",
                 &s));
-    s.Bind(1, sid);
-    s.Bind(2, start_ms);
-    s.Bind(3, end_ms);
+    s.BindAll(sid, start_ms, end_ms);
     std::map<std::pair<int64_t, int>, aggregation::SourceCell> cells;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "LoadSourceCells", [&] {
       aggregation::SourceCell& c = cells[{s.Int(0), static_cast<int>(s.Int(1))}];
       c.interval_start_ms = s.Int(0);
       c.source = static_cast<events::SourceKind>(s.Int(1));
       for (int i = 0; i < events::kOutcomeClassCount; ++i) c.counts[i] = s.Int(2 + i);
-    }
-    if (rc != SQLITE_DONE) return Error("LoadSourceCells");
+    }));
     // Per-source distinct failures from the failure ledger.
     Stmt f;
     RECOUP_RETURN_IF_ERROR(
         Prepare("SELECT interval_start_ms, sources FROM failures"
                 " WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?",
                 &f));
-    f.Bind(1, sid);
-    f.Bind(2, start_ms);
-    f.Bind(3, end_ms);
-    while ((rc = sqlite3_step(f.get())) == SQLITE_ROW) {
+    f.BindAll(sid, start_ms, end_ms);
+    RECOUP_RETURN_IF_ERROR(EachRow(f, "LoadSourceCells", [&] {
       const int64_t start = f.Int(0);
       const int64_t mask = f.Int(1);
       for (int src = 0; src < events::kSourceKindCount; ++src) {
@@ -386,8 +393,7 @@ class SqliteStore final : public Store {
           ++c.server_errors;
         }
       }
-    }
-    if (rc != SQLITE_DONE) return Error("LoadSourceCells");
+    }));
     for (auto& [k, c] : cells) out.push_back(c);
     return out;
   }
@@ -405,12 +411,8 @@ class SqliteStore final : public Store {
                 " WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?"
                 " GROUP BY interval_start_ms",
                 &s));
-    s.Bind(1, sid);
-    s.Bind(2, start_ms);
-    s.Bind(3, end_ms);
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out[s.Int(0)] = s.Int(1);
-    if (rc != SQLITE_DONE) return Error("LoadFailureUnion");
+    s.BindAll(sid, start_ms, end_ms);
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "LoadFailureUnion", [&] { out[s.Int(0)] = s.Int(1); }));
     return out;
   }
 
@@ -426,12 +428,8 @@ class SqliteStore final : public Store {
                 " FROM failures WHERE series_id=? AND interval_start_ms>=? AND interval_start_ms<?"
                 " ORDER BY time_ms, request_id LIMIT ?",
                 &s));
-    s.Bind(1, sid);
-    s.Bind(2, start_ms);
-    s.Bind(3, end_ms);
-    s.Bind(4, limit);
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    s.BindAll(sid, start_ms, end_ms, limit);
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "LoadFailures", [&] {
       Event e = ReadEvent(s, account, region, service);
       const int64_t mask = s.Int(6);
       e.seen_by = static_cast<uint32_t>(mask);
@@ -443,8 +441,7 @@ class SqliteStore final : public Store {
       }
       e.outcome = OutcomeClass::kServerError;
       out.push_back(std::move(e));
-    }
-    if (rc != SQLITE_DONE) return Error("LoadFailures");
+    }));
     return out;
   }
 
@@ -460,17 +457,13 @@ class SqliteStore final : public Store {
                 " outcome FROM samples WHERE series_id=? AND interval_start_ms>=? AND"
                 " interval_start_ms<? ORDER BY time_ms, request_id, source",
                 &s));
-    s.Bind(1, sid);
-    s.Bind(2, start_ms);
-    s.Bind(3, end_ms);
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    s.BindAll(sid, start_ms, end_ms);
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "LoadSamples", [&] {
       Event e = ReadEvent(s, account, region, service);
       e.source = static_cast<events::SourceKind>(s.Int(6));
       e.outcome = static_cast<OutcomeClass>(s.Int(7));
       out.push_back(std::move(e));
-    }
-    if (rc != SQLITE_DONE) return Error("LoadSamples");
+    }));
     return out;
   }
 
@@ -484,21 +477,9 @@ class SqliteStore final : public Store {
                 " tax=excluded.tax, currency=excluded.currency, source=excluded.source,"
                 " updated_at_ms=excluded.updated_at_ms",
                 &s));
-    s.Bind(1, c.account);
-    s.Bind(2, c.region);
-    s.Bind(3, c.service);
-    s.Bind(4, c.month.ToString());
-    s.Bind(5, c.origin);
-    s.Bind(6, FormatDecimal(c.amount, 0, 12));
-    if (c.net_amount)
-      s.Bind(7, FormatDecimal(*c.net_amount, 0, 12));
-    else
-      s.BindNull(7);
-    s.Bind(8, FormatDecimal(c.credits, 0, 12));
-    s.Bind(9, FormatDecimal(c.tax, 0, 12));
-    s.Bind(10, c.currency);
-    s.Bind(11, c.source);
-    s.Bind(12, static_cast<int64_t>(0));
+    s.BindAll(c.account, c.region, c.service, c.month.ToString(), c.origin, Stored(c.amount),
+              Stored(c.net_amount), Stored(c.credits), Stored(c.tax), c.currency, c.source,
+              int64_t{0});
     if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("PutCharge");
     return Status::Ok();
   }
@@ -540,8 +521,7 @@ class SqliteStore final : public Store {
     if (f.service) s.Bind(3, *f.service);
     if (f.month) s.Bind(4, f.month->ToString());
     std::vector<ChargeRecord> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "ListCharges", [&]() -> Status {
       ChargeRecord c;
       c.account = s.Text(0);
       c.region = s.Text(1);
@@ -564,8 +544,8 @@ class SqliteStore final : public Store {
       c.currency = s.Text(9);
       c.source = s.Text(10);
       out.push_back(std::move(c));
-    }
-    if (rc != SQLITE_DONE) return Error("ListCharges");
+      return Status::Ok();
+    }));
     return out;
   }
 
@@ -616,18 +596,8 @@ class SqliteStore final : public Store {
         "   OR (excluded.description <> '' AND excluded.description <> health_events.description)"
         "   OR (excluded.accounts <> '' AND excluded.accounts <> health_events.accounts)))",
         &s));
-    s.Bind(1, e.arn);
-    s.Bind(2, e.service);
-    s.Bind(3, e.event_type_code);
-    s.Bind(4, e.event_type_category);
-    s.Bind(5, e.region);
-    s.Bind(6, e.status);
-    s.Bind(7, e.start_ms);
-    s.Bind(8, e.end_ms);
-    s.Bind(9, e.last_updated_ms);
-    s.Bind(10, e.description);
-    s.Bind(11, accounts);
-    s.Bind(12, e.source);
+    s.BindAll(e.arn, e.service, e.event_type_code, e.event_type_category, e.region, e.status,
+              e.start_ms, e.end_ms, e.last_updated_ms, e.description, accounts, e.source);
     if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("PutHealthEvent");
     return sqlite3_changes(db_) > 0;
   }
@@ -649,8 +619,7 @@ class SqliteStore final : public Store {
     if (f.end_ms) s.Bind(3, *f.end_ms);
     if (f.start_ms) s.Bind(4, *f.start_ms);
     std::vector<HealthEvent> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "ListHealthEvents", [&] {
       HealthEvent e;
       e.arn = s.Text(0);
       e.service = s.Text(1);
@@ -671,8 +640,7 @@ class SqliteStore final : public Store {
       }
       e.source = s.Text(11);
       out.push_back(std::move(e));
-    }
-    if (rc != SQLITE_DONE) return Error("ListHealthEvents");
+    }));
     return out;
   }
 
@@ -680,13 +648,7 @@ class SqliteStore final : public Store {
 
   // ---- section "claims" (migration 3) ----
   Status PutClaim(const ClaimRecord& c, const std::string& reason) override {
-    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = PutClaimLocked(c, reason);
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    return Exec("COMMIT");
+    return InTransaction([&] { return PutClaimLocked(c, reason); });
   }
 
   Result<std::optional<ClaimRecord>> GetClaim(const std::string& id) override {
@@ -699,13 +661,7 @@ class SqliteStore final : public Store {
 
   Status TransitionClaim(const ClaimRecord& c, const std::string& from_state,
                          const std::string& reason, int64_t at_ms) override {
-    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = TransitionLocked(c, from_state, reason, at_ms);
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    return Exec("COMMIT");
+    return InTransaction([&] { return TransitionLocked(c, from_state, reason, at_ms); });
   }
 
   Result<std::vector<ClaimTransition>> ListClaimTransitions(const std::string& claim_id) override {
@@ -716,8 +672,7 @@ class SqliteStore final : public Store {
                 &s));
     s.Bind(1, claim_id);
     std::vector<ClaimTransition> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "ListClaimTransitions", [&] {
       ClaimTransition t;
       t.claim_id = claim_id;
       t.seq = s.Int(0);
@@ -726,8 +681,7 @@ class SqliteStore final : public Store {
       t.to_state = s.Text(3);
       t.reason = s.Text(4);
       out.push_back(std::move(t));
-    }
-    if (rc != SQLITE_DONE) return Error("ListClaimTransitions");
+    }));
     return out;
   }
 
@@ -740,14 +694,8 @@ class SqliteStore final : public Store {
         " attachment_set_id=excluded.attachment_set_id, case_id=excluded.case_id,"
         " attempts=excluded.attempts, updated_ms=excluded.updated_ms",
         &s));
-    s.Bind(1, f.claim_id);
-    s.Bind(2, f.status);
-    s.Bind(3, f.subject);
-    s.Bind(4, f.attachment_set_id);
-    s.Bind(5, f.case_id);
-    s.Bind(6, f.attempts);
-    s.Bind(7, f.created_ms);
-    s.Bind(8, f.updated_ms);
+    s.BindAll(f.claim_id, f.status, f.subject, f.attachment_set_id, f.case_id, f.attempts,
+              f.created_ms, f.updated_ms);
     if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("PutClaimFiling");
     return Status::Ok();
   }
@@ -785,12 +733,7 @@ class SqliteStore final : public Store {
         Prepare("INSERT OR IGNORE INTO claim_communications(claim_id, case_id, time_created,"
                 " submitted_by, body, attachments) VALUES(?,?,?,?,?,?)",
                 &s));
-    s.Bind(1, c.claim_id);
-    s.Bind(2, c.case_id);
-    s.Bind(3, c.time_created);
-    s.Bind(4, c.submitted_by);
-    s.Bind(5, c.body);
-    s.Bind(6, names);
+    s.BindAll(c.claim_id, c.case_id, c.time_created, c.submitted_by, c.body, names);
     if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("PutClaimCommunication");
     return sqlite3_changes(db_) == 1;
   }
@@ -804,8 +747,7 @@ class SqliteStore final : public Store {
                 &s));
     s.Bind(1, claim_id);
     std::vector<ClaimCommunication> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "ListClaimCommunications", [&] {
       ClaimCommunication c;
       c.claim_id = claim_id;
       c.case_id = s.Text(0);
@@ -821,8 +763,7 @@ class SqliteStore final : public Store {
         start = nl + 1;
       }
       out.push_back(std::move(c));
-    }
-    if (rc != SQLITE_DONE) return Error("ListClaimCommunications");
+    }));
     return out;
   }
 
@@ -834,35 +775,11 @@ class SqliteStore final : public Store {
       " credited_ms";
 
   void BindClaim(Stmt& s, const ClaimRecord& c) {
-    s.Bind(1, c.id);
-    s.Bind(2, c.account);
-    s.Bind(3, c.region);
-    s.Bind(4, c.service);
-    s.Bind(5, c.month.ToString());
-    s.Bind(6, c.state);
-    s.Bind(7, c.mup_pct);
-    s.Bind(8, c.credit_pct);
-    s.Bind(9, FormatDecimal(c.credit_asked, 0, 12));
-    if (c.credit_received)
-      s.Bind(10, FormatDecimal(*c.credit_received, 0, 12));
-    else
-      s.BindNull(10);
-    s.Bind(11, c.deadline_ms);
-    s.Bind(12, c.case_id);
-    s.Bind(13, c.sla_version);
-    s.Bind(14, c.created_ms);
-    s.Bind(15, c.updated_ms);
-    if (c.charges_usd)
-      s.Bind(16, FormatDecimal(*c.charges_usd, 0, 12));
-    else
-      s.BindNull(16);
-    s.Bind(17, c.failed_requests);
-    s.Bind(18, c.failing_intervals);
-    s.Bind(19, c.package_sha256);
-    s.Bind(20, c.case_status);
-    s.Bind(21, c.display_id);
-    s.Bind(22, c.filed_ms);
-    s.Bind(23, c.credited_ms);
+    s.BindAll(c.id, c.account, c.region, c.service, c.month.ToString(), c.state, c.mup_pct,
+              c.credit_pct, Stored(c.credit_asked), Stored(c.credit_received), c.deadline_ms,
+              c.case_id, c.sla_version, c.created_ms, c.updated_ms, Stored(c.charges_usd),
+              c.failed_requests, c.failing_intervals, c.package_sha256, c.case_status, c.display_id,
+              c.filed_ms, c.credited_ms);
   }
 
   Result<std::vector<ClaimRecord>> QueryClaims(const std::string& where, const std::string& arg) {
@@ -872,8 +789,7 @@ class SqliteStore final : public Store {
                                    &s));
     if (!where.empty()) s.Bind(1, arg);
     std::vector<ClaimRecord> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "QueryClaims", [&]() -> Status {
       ClaimRecord c;
       c.id = s.Text(0);
       c.account = s.Text(1);
@@ -912,8 +828,8 @@ class SqliteStore final : public Store {
       c.filed_ms = s.Int(21);
       c.credited_ms = s.Int(22);
       out.push_back(std::move(c));
-    }
-    if (rc != SQLITE_DONE) return Error("QueryClaims");
+      return Status::Ok();
+    }));
     return out;
   }
 
@@ -925,11 +841,7 @@ class SqliteStore final : public Store {
                 " SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM claim_transitions"
                 " WHERE claim_id=?1",
                 &s));
-    s.Bind(1, id);
-    s.Bind(2, at_ms);
-    s.Bind(3, from);
-    s.Bind(4, to);
-    s.Bind(5, reason);
+    s.BindAll(id, at_ms, from, to, reason);
     if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("claim transition");
     return Status::Ok();
   }
@@ -984,13 +896,7 @@ class SqliteStore final : public Store {
   Status CommitLive(const std::vector<LiveBatchItem>& items,
                     std::vector<ItemOutcome>* outcomes) override {
     outcomes->assign(items.size(), ItemOutcome{});
-    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = CommitLiveLocked(items, outcomes);
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    return Exec("COMMIT");
+    return InTransaction([&] { return CommitLiveLocked(items, outcomes); });
   }
 
   Result<std::map<std::string, std::string>> LoadCheckpoints(const std::string& prefix) override {
@@ -999,9 +905,7 @@ class SqliteStore final : public Store {
         "SELECT key, value FROM serve_checkpoints WHERE substr(key, 1, length(?1)) = ?1", &s));
     s.Bind(1, prefix);
     std::map<std::string, std::string> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out[s.Text(0)] = s.Text(1);
-    if (rc != SQLITE_DONE) return Error("LoadCheckpoints");
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "LoadCheckpoints", [&] { out[s.Text(0)] = s.Text(1); }));
     return out;
   }
 
@@ -1014,8 +918,7 @@ class SqliteStore final : public Store {
                     (firing_only ? " WHERE state='firing'" : "") + " ORDER BY opened_ms, key",
                 &s));
     std::vector<AlertRecord> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "ListAlerts", [&] {
       AlertRecord a;
       a.key = s.Text(0);
       a.kind = s.Text(1);
@@ -1031,29 +934,19 @@ class SqliteStore final : public Store {
       a.updated_ms = s.Int(11);
       a.resolved_ms = s.Int(12);
       out.push_back(std::move(a));
-    }
-    if (rc != SQLITE_DONE) return Error("ListAlerts");
+    }));
     return out;
   }
 
   Status SaveAlerts(const std::vector<AlertRecord>& alerts,
                     const std::vector<OutboxItem>& notifications) override {
-    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = SaveAlertsLocked(alerts, notifications);
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    return Exec("COMMIT");
+    return InTransaction([&] { return SaveAlertsLocked(alerts, notifications); });
   }
 
   Result<std::vector<OutboxItem>> DueNotifications(int64_t now_ms, int64_t limit) override {
     return QueryOutbox(
         " WHERE state='pending' AND next_attempt_ms<=?1 ORDER BY next_attempt_ms, id LIMIT ?2",
-        [&](Stmt& s) {
-          s.Bind(1, now_ms);
-          s.Bind(2, limit);
-        });
+        [&](Stmt& s) { s.BindAll(now_ms, limit); });
   }
 
   Result<std::vector<OutboxItem>> ListNotifications(const std::string& alert_key) override {
@@ -1066,12 +959,7 @@ class SqliteStore final : public Store {
         Prepare("UPDATE serve_outbox SET state=?2, attempts=?3, next_attempt_ms=?4, sent_ms=?5,"
                 " last_error=?6 WHERE id=?1",
                 &s));
-    s.Bind(1, n.id);
-    s.Bind(2, n.state);
-    s.Bind(3, n.attempts);
-    s.Bind(4, n.next_attempt_ms);
-    s.Bind(5, n.sent_ms);
-    s.Bind(6, n.last_error);
+    s.BindAll(n.id, n.state, n.attempts, n.next_attempt_ms, n.sent_ms, n.last_error);
     if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("UpdateNotification");
     return Status::Ok();
   }
@@ -1103,15 +991,12 @@ class SqliteStore final : public Store {
         }
         if (rc != SQLITE_DONE) return Error("batch key lookup");
         put_key.Reset();
-        put_key.Bind(1, it.batch_key);
-        put_key.Bind(2, now);
+        put_key.BindAll(it.batch_key, now);
         if (sqlite3_step(put_key.get()) != SQLITE_DONE) return Error("batch key insert");
       }
       for (const auto& [k, v] : it.checkpoints) {
         put_cp.Reset();
-        put_cp.Bind(1, k);
-        put_cp.Bind(2, v);
-        put_cp.Bind(3, now);
+        put_cp.BindAll(k, v, now);
         if (sqlite3_step(put_cp.get()) != SQLITE_DONE) return Error("checkpoint upsert");
       }
       if (it.agg == nullptr) continue;
@@ -1151,19 +1036,8 @@ class SqliteStore final : public Store {
         &a));
     for (const AlertRecord& r : alerts) {
       a.Reset();
-      a.Bind(1, r.key);
-      a.Bind(2, r.kind);
-      a.Bind(3, r.state);
-      a.Bind(4, r.severity);
-      a.Bind(5, r.account);
-      a.Bind(6, r.region);
-      a.Bind(7, r.service);
-      a.Bind(8, r.summary);
-      a.Bind(9, r.detail_json);
-      a.Bind(10, r.fingerprint);
-      a.Bind(11, r.opened_ms);
-      a.Bind(12, r.updated_ms);
-      a.Bind(13, r.resolved_ms);
+      a.BindAll(r.key, r.kind, r.state, r.severity, r.account, r.region, r.service, r.summary,
+                r.detail_json, r.fingerprint, r.opened_ms, r.updated_ms, r.resolved_ms);
       if (sqlite3_step(a.get()) != SQLITE_DONE) return Error("alert upsert");
     }
     RECOUP_RETURN_IF_ERROR(
@@ -1173,16 +1047,8 @@ class SqliteStore final : public Store {
                 &n));
     for (const OutboxItem& o : notifications) {
       n.Reset();
-      n.Bind(1, o.alert_key);
-      n.Bind(2, o.channel);
-      n.Bind(3, o.action);
-      n.Bind(4, o.payload_json);
-      n.Bind(5, o.state);
-      n.Bind(6, o.attempts);
-      n.Bind(7, o.next_attempt_ms);
-      n.Bind(8, o.created_ms);
-      n.Bind(9, o.sent_ms);
-      n.Bind(10, o.last_error);
+      n.BindAll(o.alert_key, o.channel, o.action, o.payload_json, o.state, o.attempts,
+                o.next_attempt_ms, o.created_ms, o.sent_ms, o.last_error);
       if (sqlite3_step(n.get()) != SQLITE_DONE) return Error("outbox insert");
     }
     return Status::Ok();
@@ -1198,8 +1064,7 @@ class SqliteStore final : public Store {
                 &s));
     bind(s);
     std::vector<OutboxItem> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "outbox query", [&] {
       OutboxItem o;
       o.id = s.Int(0);
       o.alert_key = s.Text(1);
@@ -1213,8 +1078,7 @@ class SqliteStore final : public Store {
       o.sent_ms = s.Int(9);
       o.last_error = s.Text(10);
       out.push_back(std::move(o));
-    }
-    if (rc != SQLITE_DONE) return Error("outbox query");
+    }));
     return out;
   }
 
@@ -1246,6 +1110,33 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
+  // Steps `s` through its rows, calling `row` (void or Status) on each.
+  template <typename RowFn>
+  Status EachRow(Stmt& s, const char* what, RowFn&& row) {
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      if constexpr (std::is_same_v<decltype(row()), Status>) {
+        RECOUP_RETURN_IF_ERROR(row());
+      } else {
+        row();
+      }
+    }
+    if (rc != SQLITE_DONE) return Error(what);
+    return Status::Ok();
+  }
+
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on error.
+  template <typename Body>
+  Status InTransaction(Body&& body) {
+    RECOUP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = body();
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
   Status Prepare(const std::string& sql, Stmt* s) {
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, s->out(), nullptr) != SQLITE_OK) {
       return Error("prepare");
@@ -1258,9 +1149,7 @@ class SqliteStore final : public Store {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(
         Prepare("SELECT id FROM series WHERE account=? AND region=? AND service=?", &s));
-    s.Bind(1, account);
-    s.Bind(2, region);
-    s.Bind(3, service);
+    s.BindAll(account, region, service);
     const int rc = sqlite3_step(s.get());
     if (rc == SQLITE_ROW) return s.Int(0);
     if (rc == SQLITE_DONE) return int64_t{-1};
@@ -1275,9 +1164,7 @@ class SqliteStore final : public Store {
       Stmt s;
       RECOUP_RETURN_IF_ERROR(
           Prepare("INSERT INTO series(account, region, service) VALUES(?,?,?)", &s));
-      s.Bind(1, k.account);
-      s.Bind(2, k.region);
-      s.Bind(3, k.service);
+      s.BindAll(k.account, k.region, k.service);
       if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("insert series");
       id = sqlite3_last_insert_rowid(db_);
     }
@@ -1332,8 +1219,7 @@ class SqliteStore final : public Store {
       const FileBatchItem& item = items[i];
       ItemOutcome& oc = (*outcomes)[i];
       has.Reset();
-      has.Bind(1, item.entry.sha256);
-      has.Bind(2, item.entry.content_hash);
+      has.BindAll(item.entry.sha256, item.entry.content_hash);
       const int hrc = sqlite3_step(has.get());
       if (hrc == SQLITE_ROW) {
         oc.already_ingested = true;
@@ -1342,29 +1228,16 @@ class SqliteStore final : public Store {
       if (hrc != SQLITE_DONE) return Error("ledger lookup");
       const FileLedgerEntry& e = item.entry;
       ledger.Reset();
-      ledger.Bind(1, e.sha256);
-      ledger.Bind(2, e.path);
-      ledger.Bind(3, e.file_bytes);
-      ledger.Bind(4, e.json_bytes);
-      ledger.Bind(5, e.records);
-      ledger.Bind(6, e.accepted);
-      ledger.Bind(7, e.skipped);
-      ledger.Bind(8, e.rejected);
-      ledger.Bind(9, e.errors);
-      ledger.Bind(10, e.status);
-      ledger.Bind(11, e.ingested_at_ms);
-      ledger.Bind(12, e.mtime_ns);
-      ledger.Bind(13, e.content_hash);
-      ledger.Bind(14, LedgerName(e.path));
-      ledger.Bind(15, e.records_yielded);
+      ledger.BindAll(e.sha256, e.path, e.file_bytes, e.json_bytes, e.records, e.accepted, e.skipped,
+                     e.rejected, e.errors, e.status, e.ingested_at_ms, e.mtime_ns, e.content_hash,
+                     LedgerName(e.path), e.records_yielded);
       if (sqlite3_step(ledger.get()) != SQLITE_DONE) return Error("ledger insert");
       if (!e.supersedes.empty()) {
         Stmt sup;
         RECOUP_RETURN_IF_ERROR(Prepare(
             "UPDATE ingested_files SET superseded_by=?1 WHERE sha256=?2 AND superseded_by IS NULL",
             &sup));
-        sup.Bind(1, e.sha256);
-        sup.Bind(2, e.supersedes);
+        sup.BindAll(e.sha256, e.supersedes);
         if (sqlite3_step(sup.get()) != SQLITE_DONE) return Error("supersede");
         if (sqlite3_changes(db_) != 1) {
           // Another run repaired it first: this file's records are all counted.
@@ -1377,9 +1250,7 @@ class SqliteStore final : public Store {
       for (const auto& [key, counts] : agg.cells()) {
         RECOUP_ASSIGN_OR_RETURN(int64_t sid, SeriesId(key.series));
         cell.Reset();
-        cell.Bind(1, sid);
-        cell.Bind(2, key.interval_start_ms);
-        cell.Bind(3, static_cast<int64_t>(key.source));
+        cell.BindAll(sid, key.interval_start_ms, static_cast<int64_t>(key.source));
         for (int c = 0; c < events::kOutcomeClassCount; ++c) cell.Bind(4 + c, counts[c]);
         if (sqlite3_step(cell.get()) != SQLITE_DONE) return Error("interval upsert");
       }
@@ -1387,8 +1258,7 @@ class SqliteStore final : public Store {
         RECOUP_ASSIGN_OR_RETURN(int64_t sid, SeriesId({f.account, f.region, f.service}));
         const int64_t bit = int64_t{1} << static_cast<int>(f.source);
         fget.Reset();
-        fget.Bind(1, sid);
-        fget.Bind(2, f.request_id);
+        fget.BindAll(sid, f.request_id);
         const int rc = sqlite3_step(fget.get());
         if (rc == SQLITE_ROW) {
           const int64_t mask = fget.Int(0);
@@ -1403,38 +1273,23 @@ class SqliteStore final : public Store {
           return Error("failure lookup");
         }
         fput.Reset();
-        fput.Bind(1, sid);
-        fput.Bind(2, f.request_id);
-        fput.Bind(3, aggregation::IntervalStart(f.time_ms, agg.interval_ms()));
-        fput.Bind(4, f.time_ms);
-        fput.Bind(5, f.operation);
-        fput.Bind(6, f.error_code);
-        fput.Bind(7, static_cast<int64_t>(f.http_status));
-        fput.Bind(8, f.resource);
-        fput.Bind(9, bit);
+        fput.BindAll(sid, f.request_id, aggregation::IntervalStart(f.time_ms, agg.interval_ms()),
+                     f.time_ms, f.operation, f.error_code, static_cast<int64_t>(f.http_status),
+                     f.resource, bit);
         if (sqlite3_step(fput.get()) != SQLITE_DONE) return Error("failure upsert");
       }
       for (const auto& [key, evs] : agg.samples()) {
         RECOUP_ASSIGN_OR_RETURN(int64_t sid, SeriesId(key.series));
         for (const Event& s : evs) {
           sput.Reset();
-          sput.Bind(1, sid);
-          sput.Bind(2, key.interval_start_ms);
-          sput.Bind(3, static_cast<int64_t>(key.outcome));
-          sput.Bind(4, s.time_ms);
-          sput.Bind(5, s.request_id);
-          sput.Bind(6, s.operation);
-          sput.Bind(7, s.error_code);
-          sput.Bind(8, static_cast<int64_t>(s.http_status));
-          sput.Bind(9, s.resource);
-          sput.Bind(10, static_cast<int64_t>(s.source));
+          sput.BindAll(sid, key.interval_start_ms, static_cast<int64_t>(key.outcome), s.time_ms,
+                       s.request_id, s.operation, s.error_code, static_cast<int64_t>(s.http_status),
+                       s.resource, static_cast<int64_t>(s.source));
           if (sqlite3_step(sput.get()) != SQLITE_DONE) return Error("sample insert");
         }
         strim.Reset();
-        strim.Bind(1, sid);
-        strim.Bind(2, key.interval_start_ms);
-        strim.Bind(3, static_cast<int64_t>(key.outcome));
-        strim.Bind(4, static_cast<int64_t>(opt_.sample_limit));
+        strim.BindAll(sid, key.interval_start_ms, static_cast<int64_t>(key.outcome),
+                      static_cast<int64_t>(opt_.sample_limit));
         if (sqlite3_step(strim.get()) != SQLITE_DONE) return Error("sample trim");
       }
     }
