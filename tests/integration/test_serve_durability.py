@@ -54,6 +54,7 @@ class ServeKillTest(RecoupTestCase):
 
     def test_kill_9_and_restart_counts_like_a_run_that_never_stopped(self):
         rng = random.Random(5)
+        self._serve_runs = []
         log = self.path("app.jsonl")
         open(log, "w").close()
         config = self.path("recoup.toml")
@@ -103,6 +104,8 @@ poll = "10ms"
         # A last run reads what is left and stops cleanly.
         p = self.start_serve(config)
         size = os.path.getsize(log)
+        # The log may already be fully committed: wait until this run is up.
+        wait_for("recoup serve to start", lambda: "running" in open(p.err_path).read())
         wait_for("the whole log", lambda: self.checkpoint_offset() == size)
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=60)
@@ -134,9 +137,12 @@ poll = "10ms"
         return int(row[0].split(":")[2]) if row else 0
 
     def start_serve(self, config):
-        p = subprocess.Popen([recoup_it.BINARY, "--store", self.store, "serve", "--config",
-                              config], env=self.env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+        err_path = self.path("serve-%d.err" % len(self._serve_runs))
+        self._serve_runs.append(err_path)
+        with open(err_path, "w") as err:
+            p = subprocess.Popen([recoup_it.BINARY, "--store", self.store, "serve", "--config",
+                                  config], env=self.env, stdout=subprocess.DEVNULL, stderr=err)
+        p.err_path = err_path
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
         return p
 

@@ -21,13 +21,6 @@ constexpr char kPayloadHttp[] = "aws.http_status";
 constexpr char kPayloadService[] = "aws.service";
 constexpr char kPayloadOperation[] = "aws.operation";
 
-void MaskAll(std::string& text, const std::string& secret) {
-  if (secret.size() < 4) return;
-  for (size_t p = text.find(secret); p != std::string::npos; p = text.find(secret, p)) {
-    text.replace(p, secret.size(), "****");
-  }
-}
-
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 StatusCode CodeFor(const AwsError& e) {
@@ -150,18 +143,10 @@ ApiClient::ApiClient(const ServiceSpec& spec, net::HttpClient* http,
                      CredentialsProvider* credentials, ApiClientOptions options)
     : spec_(spec), http_(http), credentials_(credentials), options_(std::move(options)) {
   if (!options_.clock) options_.clock = SystemClock();
-  std::string_view url = options_.endpoint.url;
-  const size_t scheme_end = url.find("://");
-  if (scheme_end != std::string_view::npos) {
-    scheme_ = std::string(url.substr(0, scheme_end));
-    url.remove_prefix(scheme_end + 3);
-  } else {
-    scheme_ = "https";
-  }
-  const size_t slash = url.find('/');
-  authority_ = std::string(url.substr(0, slash));
-  if (slash != std::string_view::npos) base_path_ = std::string(url.substr(slash));
-  while (!base_path_.empty() && base_path_.back() == '/') base_path_.pop_back();
+  EndpointUrlParts parts = SplitEndpointUrl(options_.endpoint.url);
+  scheme_ = std::move(parts.scheme);
+  authority_ = std::move(parts.authority);
+  base_path_ = std::move(parts.base_path);
 }
 
 Result<net::HttpRequest> ApiClient::BuildRequest(std::string_view operation, std::string body,
@@ -218,8 +203,7 @@ Result<net::HttpResponse> ApiClient::Send(std::string_view operation, std::strin
   AwsError err = ParseAwsErrorResponse(*response, spec_.protocol);
   err.service = std::string(spec_.service_id);
   err.operation = std::string(operation);
-  MaskAll(err.message, creds->secret_access_key);
-  MaskAll(err.message, creds->session_token);
+  MaskSecrets(err.message, *creds);
   if (err.message.size() > 1000) err.message.resize(1000);
   std::string text = what + ": ";
   text += err.code.empty() ? "error" : err.code;

@@ -246,6 +246,22 @@ std::string ServiceIdToEnvSuffix(std::string_view service_id) {
   return out;
 }
 
+EndpointUrlParts SplitEndpointUrl(std::string_view url) {
+  EndpointUrlParts parts;
+  const size_t scheme_end = url.find("://");
+  if (scheme_end != std::string_view::npos) {
+    parts.scheme = std::string(url.substr(0, scheme_end));
+    url.remove_prefix(scheme_end + 3);
+  } else {
+    parts.scheme = "https";
+  }
+  const size_t slash = url.find('/');
+  parts.authority = std::string(url.substr(0, slash));
+  if (slash != std::string_view::npos) parts.base_path = std::string(url.substr(slash));
+  while (!parts.base_path.empty() && parts.base_path.back() == '/') parts.base_path.pop_back();
+  return parts;
+}
+
 std::string ServiceIdToConfigKey(std::string_view service_id) {
   return Lower(ServiceIdToEnvSuffix(service_id));
 }

@@ -75,6 +75,15 @@ struct Endpoint {
   std::string source;          // "AWS_ENDPOINT_URL_STS", "/home/u/.aws/config:12", "default"
 };
 
+// "http://127.0.0.1:5000/base/" -> {"http", "127.0.0.1:5000", "/base"}; a URL
+// without a scheme is https.
+struct EndpointUrlParts {
+  std::string scheme;
+  std::string authority;
+  std::string base_path;  // no trailing '/'; empty for none
+};
+EndpointUrlParts SplitEndpointUrl(std::string_view url);
+
 // "Cost Explorer" -> "COST_EXPLORER" (suffix of AWS_ENDPOINT_URL_<...>).
 std::string ServiceIdToEnvSuffix(std::string_view service_id);
 // "Cost Explorer" -> "cost_explorer" (key in a [services NAME] section).

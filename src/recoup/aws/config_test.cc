@@ -173,6 +173,18 @@ TEST(ServiceIdTest, Conversions) {
   EXPECT_EQ(ServiceIdToConfigKey("Cost Explorer"), "cost_explorer");
 }
 
+TEST(EndpointUrlTest, Split) {
+  auto split = [](const char* url) {
+    EndpointUrlParts p = SplitEndpointUrl(url);
+    return p.scheme + "|" + p.authority + "|" + p.base_path;
+  };
+  EXPECT_EQ(split("http://127.0.0.1:5000"), "http|127.0.0.1:5000|");
+  EXPECT_EQ(split("https://vpce-1.kms.eu-west-1.vpce.amazonaws.com/"),
+            "https|vpce-1.kms.eu-west-1.vpce.amazonaws.com|");
+  EXPECT_EQ(split("http://localhost:4566/proxy/aws//"), "http|localhost:4566|/proxy/aws");
+  EXPECT_EQ(split("kms.eu-west-1.amazonaws.com"), "https|kms.eu-west-1.amazonaws.com|");
+}
+
 TEST(DefaultEndpointTest, Partitions) {
   auto url = [](const char* service, const char* region) {
     Result<Endpoint> e = DefaultEndpoint(service, region);

@@ -756,6 +756,15 @@ Clock SystemClock() {
   };
 }
 
+void MaskSecrets(std::string& text, const Credentials& credentials) {
+  for (const std::string* secret : {&credentials.secret_access_key, &credentials.session_token}) {
+    if (secret->size() < 4) continue;
+    for (size_t p = text.find(*secret); p != std::string::npos; p = text.find(*secret, p)) {
+      text.replace(p, secret->size(), "****");
+    }
+  }
+}
+
 std::string RedactAccessKeyId(std::string_view access_key_id) {
   if (access_key_id.size() < 12) return "****";
   return std::string(access_key_id.substr(0, 4)) + "****" +

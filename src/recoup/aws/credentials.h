@@ -57,6 +57,9 @@ std::string RedactAccessKeyId(std::string_view access_key_id);
 // "access_key_id=AKIA****WXYZ secret=**** session_token=****|none
 // expiration=2025-01-01T00:00:00Z|never". Never contains a secret.
 std::string DescribeCredentials(const ExpiringCredentials& credentials);
+// Replaces every occurrence of the secret key and session token in `text`
+// with "****" (for error text a peer may echo back).
+void MaskSecrets(std::string& text, const Credentials& credentials);
 
 class CredentialsProvider {
  public:

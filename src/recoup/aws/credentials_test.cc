@@ -107,6 +107,16 @@ class CredentialsTest : public ::testing::Test {
 
 // ---- Basics -------------------------------------------------------------------------
 
+TEST(RedactTest, MaskSecretsHidesTheKeyAndTokenWhereverTheyAppear) {
+  const Credentials creds{"AKIAIOSFODNN7EXAMPLE", kSecret, kStsToken};
+  std::string text = std::string("echo: ") + kSecret + " and " + kStsToken + " again " + kSecret;
+  MaskSecrets(text, creds);
+  EXPECT_EQ(text, "echo: **** and **** again ****");
+  std::string plain = "nothing secret here";
+  MaskSecrets(plain, Credentials{"AKIA", "", ""});
+  EXPECT_EQ(plain, "nothing secret here");
+}
+
 TEST(RedactTest, NeverShowsSecrets) {
   EXPECT_EQ(RedactAccessKeyId("AKIAIOSFODNN7EXAMPLE"), "AKIA****MPLE");
   EXPECT_EQ(RedactAccessKeyId("short"), "****");

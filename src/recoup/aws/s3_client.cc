@@ -57,13 +57,6 @@ bool ValidBucketName(std::string_view b) {
          std::isalnum(static_cast<unsigned char>(b.back())) != 0;
 }
 
-void MaskAll(std::string& text, const std::string& secret) {
-  if (secret.size() < 4) return;
-  for (size_t p = text.find(secret); p != std::string::npos; p = text.find(secret, p)) {
-    text.replace(p, secret.size(), "****");
-  }
-}
-
 }  // namespace
 
 bool IsS3Url(std::string_view text) { return text.substr(0, 5) == "s3://"; }
@@ -180,18 +173,10 @@ S3ErrorInfo ParseS3Error(std::string_view xml) {
 S3Client::S3Client(net::HttpClient* http, CredentialsProvider* credentials, S3ClientOptions options)
     : http_(http), credentials_(credentials), options_(std::move(options)) {
   if (!options_.clock) options_.clock = SystemClock();
-  std::string_view url = options_.endpoint.url;
-  const size_t scheme_end = url.find("://");
-  if (scheme_end != std::string_view::npos) {
-    scheme_ = std::string(url.substr(0, scheme_end));
-    url.remove_prefix(scheme_end + 3);
-  } else {
-    scheme_ = "https";
-  }
-  const size_t slash = url.find('/');
-  authority_ = std::string(url.substr(0, slash));
-  if (slash != std::string_view::npos) base_path_ = std::string(url.substr(slash));
-  while (!base_path_.empty() && base_path_.back() == '/') base_path_.pop_back();
+  EndpointUrlParts parts = SplitEndpointUrl(options_.endpoint.url);
+  scheme_ = std::move(parts.scheme);
+  authority_ = std::move(parts.authority);
+  base_path_ = std::move(parts.base_path);
 }
 
 Result<net::HttpRequest> S3Client::BuildRequest(const std::string& method,
@@ -244,8 +229,7 @@ Result<net::HttpResponse> S3Client::Send(const std::string& what, const std::str
   text += " (HTTP " + std::to_string(response->status);
   if (!err.request_id.empty()) text += ", request id " + err.request_id;
   text += ")";
-  MaskAll(text, creds.secret_access_key);
-  MaskAll(text, creds.session_token);
+  MaskSecrets(text, creds);
   StatusCode code = StatusCode::kUnavailable;
   if (response->status == 403) code = StatusCode::kPermissionDenied;
   if (response->status == 404) code = StatusCode::kNotFound;

@@ -140,6 +140,14 @@ Status CommitOtlp(serve::LiveSink& sink, std::vector<events::Event> evs) {
 }
 
 int RunServe(const ServeArgs& a, const Globals& g) {
+  // SIGTERM and SIGINT are taken by this thread only (sigwait): every other
+  // thread starts with them blocked. Blocked first thing, so that a stop
+  // asked for while recoup is still starting is a clean stop once it has.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   auto loaded = serve::LoadServeConfig(a.config);
   if (!loaded.ok()) return Fail(loaded.status());
   serve::ServeConfig c = std::move(loaded).value();
@@ -199,14 +207,6 @@ int RunServe(const ServeArgs& a, const Globals& g) {
       return Status::Ok();
     };
   }
-
-  // SIGTERM and SIGINT are taken by this thread only (sigwait): every other
-  // thread starts with them blocked.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto service = serve::Service::Create(c, deps);
   if (!service.ok()) return Fail(service.status());
