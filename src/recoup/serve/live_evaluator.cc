@@ -58,10 +58,7 @@ void LiveEvaluator::OnCommit(CommitNotice notice) {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [t, span] : notice.touched) {
       auto [it, fresh] = dirty_.try_emplace(t, span);
-      if (!fresh) {
-        it->second.min_ms = std::min(it->second.min_ms, span.min_ms);
-        it->second.max_ms = std::max(it->second.max_ms, span.max_ms);
-      }
+      if (!fresh) it->second.Add(span);
     }
     arrivals_.insert(arrivals_.end(), notice.arrivals.begin(), notice.arrivals.end());
   }

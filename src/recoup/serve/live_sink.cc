@@ -193,8 +193,7 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
       // Consecutive events mostly share a series and month.
       if (last != nullptr && e.time_ms < last_month_end && e.time_ms >= last_month_start &&
           e.account == last->account && e.region == last->region && e.service == last->service) {
-        span->min_ms = std::min(span->min_ms, e.time_ms);
-        span->max_ms = std::max(span->max_ms, e.time_ms);
+        span->Add(e.time_ms);
         continue;
       }
       TouchedSeries t;
@@ -207,10 +206,7 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
       last = &e;
       auto [it, fresh] = notice.touched.try_emplace(std::move(t), TimeSpan{e.time_ms, e.time_ms});
       span = &it->second;
-      if (!fresh) {
-        span->min_ms = std::min(span->min_ms, e.time_ms);
-        span->max_ms = std::max(span->max_ms, e.time_ms);
-      }
+      if (!fresh) span->Add(e.time_ms);
     }
     if (b.done) b.done(Status::Ok());
   }

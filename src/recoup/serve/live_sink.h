@@ -8,6 +8,7 @@
 // Thread-safe: Submit may be called from any thread.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -65,6 +66,15 @@ struct TouchedSeries {
 // Event times (epoch ms) a commit touched in one series-month.
 struct TimeSpan {
   int64_t min_ms = 0, max_ms = 0;
+  // Widens the span to hold `t_ms` / `other`.
+  void Add(int64_t t_ms) {
+    min_ms = std::min(min_ms, t_ms);
+    max_ms = std::max(max_ms, t_ms);
+  }
+  void Add(const TimeSpan& other) {
+    min_ms = std::min(min_ms, other.min_ms);
+    max_ms = std::max(max_ms, other.max_ms);
+  }
 };
 
 struct CommitNotice {
