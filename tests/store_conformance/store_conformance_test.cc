@@ -219,6 +219,38 @@ TEST_P(StoreConformanceTest, ManualChargesWinOverCur) {
   EXPECT_FALSE((*store_->GetCharge("111122223333", "eu-west-1", "kms", cur.month)).has_value());
 }
 
+TEST_P(StoreConformanceTest, ChangeStampMovesOnEveryCommitFromAnyHandle) {
+  auto stamp = [this] {
+    auto s = store_->ChangeStamp();
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? *s : std::string();
+  };
+  const std::string s0 = stamp();
+  EXPECT_EQ(stamp(), s0);  // reading changes nothing
+  ASSERT_TRUE(store_->ListSeriesMonths({}).ok());
+  EXPECT_EQ(stamp(), s0);
+  // A commit through this handle.
+  Aggregator agg;
+  agg.Add(Ev(5, OutcomeClass::kServerError, "r1", SourceKind::kCloudTrail));
+  Commit("a", agg);
+  const std::string s1 = stamp();
+  EXPECT_NE(s1, s0);
+  // A commit through another handle (another process, in production).
+  auto other = GetParam().open(dir_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ChargeRecord c;
+  c.account = "111122223333";
+  c.region = "us-east-1";
+  c.service = "kms";
+  c.month = *YearMonth::Parse("2025-03");
+  c.origin = "manual";
+  c.amount = Rational(7);
+  ASSERT_TRUE((*other)->PutCharge(c).ok());
+  const std::string s2 = stamp();
+  EXPECT_NE(s2, s1);
+  EXPECT_EQ(stamp(), s2);
+}
+
 TEST_P(StoreConformanceTest, EverythingSurvivesReopen) {
   Aggregator agg;
   agg.Add(Ev(5, OutcomeClass::kSuccess, "", SourceKind::kCloudTrail));

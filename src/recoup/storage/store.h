@@ -272,6 +272,11 @@ class Store {
 
   virtual Result<StoreTotals> Totals() = 0;
 
+  // An opaque stamp of the store's contents: two equal stamps from one handle
+  // mean nothing was committed in between, by this handle or any other
+  // process. Readers key caches of derived figures on it.
+  virtual Result<std::string> ChangeStamp() = 0;
+
   // ---- section "health" (migration 2) ----
   // Inserts or replaces by ARN; an event whose last_updated_ms is older than
   // the stored one changes nothing. Returns true if anything changed.

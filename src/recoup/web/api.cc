@@ -206,6 +206,26 @@ Result<storage::Store*> Api::OpenStore() {
   return store_.get();
 }
 
+Result<const std::map<YearMonth, std::vector<report::ReportRow>>*> Api::MonthRows(
+    storage::Store& store, YearMonth this_month) {
+  RECOUP_ASSIGN_OR_RETURN(std::string stamp, store.ChangeStamp());
+  if (rows_cache_ && rows_cache_->stamp == stamp && rows_cache_->month == this_month) {
+    return &rows_cache_->rows;
+  }
+  rows_cache_.reset();
+  RECOUP_ASSIGN_OR_RETURN(std::vector<storage::SeriesMonth> keys, store.ListSeriesMonths({}));
+  std::set<YearMonth> months{this_month};
+  for (const auto& k : keys) months.insert(k.month);
+  RowsCache fresh{stamp, this_month, {}};
+  for (const YearMonth& m : months) {
+    storage::SeriesFilter f;
+    f.month = m;
+    RECOUP_ASSIGN_OR_RETURN(fresh.rows[m], report::BuildReport(store, *catalog_, f));
+  }
+  rows_cache_ = std::move(fresh);
+  return &rows_cache_->rows;
+}
+
 LiveState Api::Live() const {
   if (!live_state_) return {};
   return live_state_();
@@ -232,20 +252,14 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
   storage::Store& store = **store_or;
 
   if (path == "/api/months") {
-    auto keys = store.ListSeriesMonths({});
-    if (!keys.ok()) return FromStatus(keys.status());
-    std::set<YearMonth> months{this_month};
-    for (const auto& k : *keys) months.insert(k.month);
+    auto months = MonthRows(store, this_month);
+    if (!months.ok()) return FromStatus(months.status());
     json arr = json::array();
-    for (auto it = months.rbegin(); it != months.rend(); ++it) {
-      storage::SeriesFilter f;
-      f.month = *it;
-      auto rows = report::BuildReport(store, *catalog_, f);
-      if (!rows.ok()) return FromStatus(rows.status());
+    for (auto it = (*months)->rbegin(); it != (*months)->rend(); ++it) {
       json series = json::array();
-      for (const auto& r : *rows) series.push_back(RowJson(r));
-      arr.push_back(json{{"month", it->ToString()},
-                         {"current", *it == this_month},
+      for (const auto& r : it->second) series.push_back(RowJson(r));
+      arr.push_back(json{{"month", it->first.ToString()},
+                         {"current", it->first == this_month},
                          {"series", std::move(series)}});
     }
     return JsonOk(json{{"months", arr}, {"current_month", this_month.ToString()}});
@@ -446,18 +460,14 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
   if (path == "/metrics") {
     // Series of the current month and of every month whose claim can
     // still be made.
-    auto keys = store.ListSeriesMonths({});
-    if (!keys.ok()) return {503, "text/plain; charset=utf-8", keys.status().message() + "\n"};
-    std::set<YearMonth> months{this_month};
-    for (const auto& k : *keys) months.insert(k.month);
-    std::vector<report::ReportRow> rows;
-    for (const YearMonth& m : months) {
-      storage::SeriesFilter f;
-      f.month = m;
-      auto r = report::BuildReport(store, *catalog_, f);
-      if (!r.ok()) return {503, "text/plain; charset=utf-8", r.status().message() + "\n"};
-      for (auto& row : *r) {
-        if (m == this_month || now <= row.verdict.claim_deadline_ms) rows.push_back(std::move(row));
+    auto months = MonthRows(store, this_month);
+    if (!months.ok()) {
+      return {503, "text/plain; charset=utf-8", months.status().message() + "\n"};
+    }
+    std::vector<const report::ReportRow*> rows;
+    for (const auto& [m, month_rows] : **months) {
+      for (const auto& row : month_rows) {
+        if (m == this_month || now <= row.verdict.claim_deadline_ms) rows.push_back(&row);
       }
     }
     using Labels = std::vector<std::pair<std::string, std::string>>;
@@ -470,32 +480,36 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
     Metrics m;
     m.Family("recoup_mup_percent", "gauge",
              "Monthly Uptime Percentage so far (intervals not yet seen count as 0% errors).");
-    for (const auto& r : rows) m.Sample(labels(r), report::FormatPct(r.verdict.mup_pct));
+    for (const report::ReportRow* r : rows)
+      m.Sample(labels(*r), report::FormatPct(r->verdict.mup_pct));
     m.Family("recoup_error_budget_remaining_ratio", "gauge",
              "Share of the month's error budget left (1 = untouched, below 0 = breached).");
-    for (const auto& r : rows) {
-      const Budget b = BudgetOf(r);
-      if (b.left_pct) m.Sample(labels(r), FormatDecimal(*b.left_pct / 100, 1, 12));
+    for (const report::ReportRow* r : rows) {
+      const Budget b = BudgetOf(*r);
+      if (b.left_pct) m.Sample(labels(*r), FormatDecimal(*b.left_pct / 100, 1, 12));
     }
     m.Family("recoup_error_budget_remaining_seconds", "gauge",
              "Seconds of complete outage the month can still take within the commitment.");
-    for (const auto& r : rows) {
-      m.Sample(labels(r), FormatDecimal(BudgetOf(r).left_minutes * 60, 1, 3));
+    for (const report::ReportRow* r : rows) {
+      m.Sample(labels(*r), FormatDecimal(BudgetOf(*r).left_minutes * 60, 1, 3));
     }
     m.Family("recoup_credit_percent", "gauge", "Service credit tier reached so far, in percent.");
-    for (const auto& r : rows) m.Sample(labels(r), FormatDecimal(r.verdict.credit_pct, 1, 6));
+    for (const report::ReportRow* r : rows)
+      m.Sample(labels(*r), FormatDecimal(r->verdict.credit_pct, 1, 6));
     m.Family("recoup_credit_usd", "gauge",
              "Service credit so far in USD (only where the month's charges are known).");
-    for (const auto& r : rows) {
-      if (r.verdict.credit_usd) m.Sample(labels(r), FormatDecimal(*r.verdict.credit_usd, 1, 10));
+    for (const report::ReportRow* r : rows) {
+      if (r->verdict.credit_usd) m.Sample(labels(*r), FormatDecimal(*r->verdict.credit_usd, 1, 10));
     }
     m.Family("recoup_sla_breached", "gauge", "1 when the month's MUP is below the commitment.");
-    for (const auto& r : rows) m.Sample(labels(r), r.verdict.breached ? "1" : "0");
+    for (const report::ReportRow* r : rows) m.Sample(labels(*r), r->verdict.breached ? "1" : "0");
     m.Family("recoup_month_requests", "gauge", "Requests the SLA counts in the month so far.");
-    for (const auto& r : rows) m.Sample(labels(r), std::to_string(r.verdict.requests));
+    for (const report::ReportRow* r : rows)
+      m.Sample(labels(*r), std::to_string(r->verdict.requests));
     m.Family("recoup_month_failed_requests", "gauge",
              "Server errors (distinct request IDs) in the month so far.");
-    for (const auto& r : rows) m.Sample(labels(r), std::to_string(r.verdict.failed_requests));
+    for (const report::ReportRow* r : rows)
+      m.Sample(labels(*r), std::to_string(r->verdict.failed_requests));
 
     const LiveState live = Live();
     auto slabels = [](const SourceHealth& s) {

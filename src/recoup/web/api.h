@@ -12,10 +12,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "recoup/core/status.h"
+#include "recoup/core/time.h"
+#include "recoup/report/report.h"
 #include "recoup/sla/catalog.h"
 #include "recoup/storage/store.h"
 #include "recoup/web/server.h"
@@ -39,6 +42,11 @@ class Api {
 
  private:
   Result<storage::Store*> OpenStore();  // REQUIRES: mu_ held
+  // The report rows of `this_month` and of every month with evidence, built
+  // once per change of the store (its ChangeStamp) and month.
+  // REQUIRES: mu_ held
+  Result<const std::map<YearMonth, std::vector<report::ReportRow>>*> MonthRows(
+      storage::Store& store, YearMonth this_month);
   LiveState Live() const;
 
   std::string store_path_;
@@ -47,6 +55,12 @@ class Api {
   std::function<int64_t()> now_ms_;
   std::mutex mu_;
   std::unique_ptr<storage::Store> store_;
+  struct RowsCache {
+    std::string stamp;
+    YearMonth month;
+    std::map<YearMonth, std::vector<report::ReportRow>> rows;
+  };
+  std::optional<RowsCache> rows_cache_;
 };
 
 }  // namespace recoup::web

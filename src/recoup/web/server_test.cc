@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -165,6 +166,61 @@ TEST(WebServer, RoutesPageAssetsApiAndMetrics) {
   EXPECT_EQ(c.Get("/api/months", {{"Host", "localhost:8080"}})->status, 200);
   web->Stop();
   web->Stop();  // idempotent
+}
+
+// /metrics and /api/months keep their figures between scrapes; what another
+// process commits must show on the next one.
+TEST(WebServer, FiguresFollowCommitsFromOtherProcesses) {
+  TempDir dir;
+  const std::string path = dir.File("recoup.db");
+  auto writer = storage::OpenSqliteStore(path);
+  ASSERT_TRUE(writer.ok());
+  auto web = StartWeb(path);
+  ASSERT_NE(web, nullptr);
+  httplib::Client c("127.0.0.1", web->port());
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const std::string sample =
+      "recoup_month_requests{account=\"111122223333\",region=\"us-east-1\",service=\"kms\","
+      "month=\"" +
+      YearMonth::FromMs(now).ToString() + "\"} ";
+  auto commit = [&](const std::string& name, int successes) {
+    aggregation::Aggregator agg;
+    for (int i = 0; i < successes; ++i) {
+      events::EventView e;
+      e.time_ms = now - i;
+      e.account = "111122223333";
+      e.region = "us-east-1";
+      e.service = "kms";
+      e.operation = "Decrypt";
+      e.outcome = events::OutcomeClass::kSuccess;
+      e.source = events::SourceKind::kCloudTrail;
+      agg.Add(e);
+    }
+    storage::FileBatchItem item;
+    item.entry.sha256 = name;
+    item.entry.path = "/evidence/" + name;
+    item.entry.status = "ok";
+    item.agg = &agg;
+    std::vector<storage::ItemOutcome> out;
+    ASSERT_TRUE((*writer)->CommitFiles({item}, &out).ok());
+  };
+  auto metrics = [&] {
+    auto r = c.Get("/metrics");
+    EXPECT_TRUE(r && r->status == 200);
+    return r ? r->body : std::string();
+  };
+  EXPECT_EQ(metrics().find(sample), std::string::npos);
+  commit("one", 3);
+  EXPECT_NE(metrics().find(sample + "3\n"), std::string::npos);
+  EXPECT_NE(metrics().find(sample + "3\n"), std::string::npos);  // unchanged store, same figure
+  commit("two", 4);
+  EXPECT_NE(metrics().find(sample + "7\n"), std::string::npos);
+  auto r = c.Get("/api/months");
+  ASSERT_TRUE(r && r->status == 200);
+  EXPECT_EQ(json::parse(r->body)["months"][0]["series"][0]["requests"], 7);
+  web->Stop();
 }
 
 TEST(WebServer, BearerTokenGuardsDataButNotThePage) {

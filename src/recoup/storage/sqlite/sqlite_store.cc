@@ -565,6 +565,15 @@ class SqliteStore final : public Store {
     return t;
   }
 
+  // PRAGMA data_version moves when another connection commits;
+  // sqlite3_total_changes64 when this one writes.
+  Result<std::string> ChangeStamp() override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(Prepare("PRAGMA data_version", &s));
+    if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("data_version");
+    return std::to_string(s.Int(0)) + ":" + std::to_string(sqlite3_total_changes64(db_));
+  }
+
   // ---- section "health" (migration 2) ----
   // Accounts are kept as one comma-separated column (account IDs are digits).
   Result<bool> PutHealthEvent(const HealthEvent& e) override {
