@@ -119,6 +119,19 @@ def _opt(d, k):
     return d.get(k, 0)
 
 
+def wait_for(what, fn, timeout=120, every=0.05):
+    """Polls fn() until it returns a true value, which it returns; fails
+    after `timeout` seconds naming `what`."""
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(every)
+
+
 def run(argv, env=None, timeout=300, stdin=subprocess.DEVNULL):
     """Runs a process and collects its own rusage (max RSS) via wait4."""
     t0 = time.monotonic()

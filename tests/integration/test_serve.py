@@ -9,6 +9,7 @@ server (Debian's python3-aiosmtpd).
 """
 
 import email
+import functools
 import glob
 import http.client
 import http.server
@@ -32,6 +33,9 @@ from recoup_it import RecoupTestCase, ACCOUNT_A
 # ThrottlingException; every other call goes to moto.
 FAIL_FROM, FAIL_TO, THROTTLE_TO = 20, 32, 38
 CALLS = 60
+
+# Polls here often run `recoup report`: every 0.2 s is enough.
+wait_for = functools.partial(recoup_it.wait_for, every=0.2)
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's python3-aiosmtpd lives there
 
@@ -276,18 +280,6 @@ for i in range(calls - 1):
              "throttled" if code == "ThrottlingException" else "other"] += 1
 print(json.dumps(seen))
 """
-
-
-def wait_for(what, fn, timeout=120):
-    """Polls fn() until it returns a true value; fails after `timeout` s."""
-    deadline = time.time() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.2)
 
 
 class ServeCsmAlertTest(RecoupTestCase):

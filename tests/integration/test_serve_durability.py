@@ -18,18 +18,7 @@ import time
 import unittest
 
 import recoup_it
-from recoup_it import RecoupTestCase, ACCOUNT_A
-
-
-def wait_for(what, fn, timeout=120):
-    deadline = time.time() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
+from recoup_it import RecoupTestCase, ACCOUNT_A, wait_for
 
 
 def log_lines(rng, start_ms, n, first_id):
