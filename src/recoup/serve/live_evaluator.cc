@@ -13,6 +13,8 @@ namespace recoup::serve {
 namespace {
 constexpr size_t kLatencyRing = 100000;
 constexpr int64_t kDeadlineScanMs = 3600 * 1000;
+// How far apart two sources may place the same request (see Evaluate).
+constexpr int64_t kSightingSkewMs = 15 * 60 * 1000;
 }  // namespace
 
 LiveEvaluator::LiveEvaluator(std::unique_ptr<storage::Store> store,
@@ -132,12 +134,17 @@ Status LiveEvaluator::Evaluate(const storage::SeriesMonth& key, int64_t now_ms,
   const sla::ServiceTerms* terms = catalog_->Find(key.service);
   const sla::SlaVersion* version = terms != nullptr ? terms->VersionFor(key.month) : nullptr;
   if (span != nullptr && held != months_.end() && version != nullptr) {
-    // Only the intervals this commit touched.
+    // Only the intervals this commit touched, and those a little later: a
+    // failure that another source saw earlier moves to the interval of the
+    // earliest sighting, leaving a later interval that the commit's events
+    // do not cover. kSightingSkewMs bounds how far sources' clocks disagree;
+    // beyond it, the whole-month re-read at each interval close corrects.
     const int64_t interval_ms = int64_t{version->interval_seconds} * 1000;
     const int64_t start =
         std::max(aggregation::IntervalStart(span->min_ms, interval_ms), key.month.StartMs());
     const int64_t end = std::min(
-        aggregation::IntervalStart(span->max_ms, interval_ms) + interval_ms, key.month.EndMs());
+        aggregation::IntervalStart(span->max_ms + kSightingSkewMs, interval_ms) + interval_ms,
+        key.month.EndMs());
     RECOUP_ASSIGN_OR_RETURN(
         auto cells, store_->LoadSourceCells(key.account, key.region, key.service, start, end));
     RECOUP_ASSIGN_OR_RETURN(

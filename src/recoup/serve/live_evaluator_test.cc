@@ -81,6 +81,12 @@ TEST_F(LiveEvaluatorTest, IncrementalFiguresEqualTheFullReport) {
   std::mt19937_64 rng(42);
   int64_t expected_events = 0;
   std::vector<std::pair<std::string, int64_t>> failed_ids;
+  auto submit = [&sink](LiveBatch batch) {
+    std::promise<void> committed;
+    batch.done = [&committed](const Status&) { committed.set_value(); };
+    ASSERT_TRUE(sink.Submit(std::move(batch)));
+    committed.get_future().wait();
+  };
   for (int b = 0; b < 40; ++b) {
     LiveBatch batch;
     batch.source = "test";
@@ -102,11 +108,24 @@ TEST_F(LiveEvaluatorTest, IncrementalFiguresEqualTheFullReport) {
       ++expected_events;
     }
     // One commit per batch, so most evaluations take the incremental path.
-    std::promise<void> committed;
-    batch.done = [&committed](const Status&) { committed.set_value(); };
-    ASSERT_TRUE(sink.Submit(std::move(batch)));
-    committed.get_future().wait();
+    submit(std::move(batch));
     std::this_thread::sleep_for(std::chrono::milliseconds(b % 4 == 0 ? 30 : 0));
+  }
+  // Last, failures seen again, each alone in its batch, by a source whose
+  // clock puts them 4 minutes earlier: the earliest sighting moves each to an
+  // earlier interval, and the interval it leaves must lose it (no later batch
+  // re-reads that interval for it).
+  for (int k = 0; k < 6; ++k) {
+    auto& [rid, t] = failed_ids[rng() % failed_ids.size()];
+    t = std::max(t - 4 * 60 * 1000, month_start);
+    LiveBatch again;
+    again.source = "test";
+    again.arrival_ns = MonotonicNs();
+    again.events.push_back(Ev(t, rid, true, events::SourceKind::kOtel));
+    ++expected_events;
+    // Evaluated on its own, not merged with the batch before.
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    submit(std::move(again));
   }
 
   auto report_store = Open();
