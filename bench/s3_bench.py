@@ -35,8 +35,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds a live process has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(argv, env, cwd=None):
-    """Runs argv under /usr/bin/time -v: (wall seconds, peak RSS KiB, stdout)."""
+    """Runs argv under /usr/bin/time -v: (wall seconds, peak RSS KiB, stdout);
+    its user + system CPU seconds are left in timed.last_cpu."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         t0 = time.monotonic()
         p = subprocess.run(["/usr/bin/time", "-v", "-o", tf.name] + argv, env=env, cwd=cwd,
@@ -45,9 +53,13 @@ def timed(argv, env, cwd=None):
         if p.returncode != 0:
             raise RuntimeError("%s failed (%d): %s" % (argv[0], p.returncode, p.stderr[-2000:]))
         rss = 0
+        cpu = 0.0
         for line in tf.read().splitlines():
             if "Maximum resident set size" in line:
                 rss = int(line.split(":")[1])
+            if "User time (seconds)" in line or "System time (seconds)" in line:
+                cpu += float(line.split(":")[1])
+        timed.last_cpu = cpu
         return wall, rss, p.stdout
 
 
@@ -75,7 +87,8 @@ def main():
                AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
                AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
                HOME=work)
-    rows = {"local": [], "s3": [], "sync": []}
+    rows = {"local": [], "s3": [], "sync": [], "floor": []}
+    curl_config = os.path.join(work, "curl.cfg")
     try:
         deadline = time.time() + 60
         while True:
@@ -90,30 +103,56 @@ def main():
                        check=True, stdout=subprocess.DEVNULL)
         subprocess.run(["aws", "s3", "sync", "--only-show-errors", corpus,
                         "s3://%s/AWSLogs/" % BUCKET], env=env, check=True)
+        # The peer's own floor: every object fetched by curl (C, 8 transfers
+        # at a time, presigned GETs, bytes discarded, nothing parsed). No S3
+        # client can ingest faster than moto can serve.
+        import boto3
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+        with open(curl_config, "w") as cfg:
+            for path in files:
+                key = "AWSLogs/" + os.path.relpath(path, corpus)
+                url = s3.generate_presigned_url("get_object", {"Bucket": BUCKET, "Key": key},
+                                                ExpiresIn=7200)
+                cfg.write('url = "%s"\noutput = "/dev/null"\n' % url)
         for f in files:  # warm the page cache for the local runs
             with open(f, "rb") as fh:
                 while fh.read(1 << 20):
                     pass
+        def measure(argv):
+            """timed(argv) plus the CPU seconds of the command and of moto."""
+            m0 = cpu_seconds(moto.pid)
+            wall, rss, out = timed(argv, env)
+            return wall, rss, out, timed.last_cpu, cpu_seconds(moto.pid) - m0
+
         for rep in range(args.repeat):
             store = os.path.join(work, "local-%d.db" % rep)
-            wall, rss, out = timed([args.recoup, "--store", store, "ingest", corpus,
-                                    "--output", "json"], env)
-            rows["local"].append({"seconds": wall, "rss_kib": rss, "summary": json.loads(out)})
+            wall, rss, out, cpu, mcpu = measure([args.recoup, "--store", store, "ingest", corpus,
+                                                 "--output", "json"])
+            rows["local"].append({"seconds": wall, "rss_kib": rss, "cpu": cpu, "moto_cpu": mcpu,
+                                  "summary": json.loads(out)})
 
             store = os.path.join(work, "s3-%d.db" % rep)
-            wall, rss, out = timed([args.recoup, "--store", store, "ingest",
-                                    "s3://%s/AWSLogs" % BUCKET, "--output", "json"], env)
-            rows["s3"].append({"seconds": wall, "rss_kib": rss, "summary": json.loads(out)})
+            wall, rss, out, cpu, mcpu = measure([args.recoup, "--store", store, "ingest",
+                                                 "s3://%s/AWSLogs" % BUCKET, "--output", "json"])
+            rows["s3"].append({"seconds": wall, "rss_kib": rss, "cpu": cpu, "moto_cpu": mcpu,
+                               "summary": json.loads(out)})
 
             dl = os.path.join(work, "sync-%d" % rep)
             store = os.path.join(work, "sync-%d.db" % rep)
-            w1, r1, _ = timed(["aws", "s3", "sync", "--only-show-errors",
-                               "s3://%s/AWSLogs/" % BUCKET, dl], env)
-            w2, r2, out = timed([args.recoup, "--store", store, "ingest", dl, "--output",
-                                 "json"], env)
+            w1, r1, _, c1, m1 = measure(["aws", "s3", "sync", "--only-show-errors",
+                                         "s3://%s/AWSLogs/" % BUCKET, dl])
+            w2, r2, out, c2, m2 = measure([args.recoup, "--store", store, "ingest", dl,
+                                           "--output", "json"])
             rows["sync"].append({"seconds": w1 + w2, "sync_seconds": w1, "ingest_seconds": w2,
-                                 "rss_kib": max(r1, r2), "summary": json.loads(out)})
+                                 "rss_kib": max(r1, r2), "cpu": c1 + c2, "moto_cpu": m1 + m2,
+                                 "summary": json.loads(out)})
             shutil.rmtree(dl, True)
+
+            wall, rss, _, cpu, mcpu = measure(["curl", "--silent", "--fail", "--parallel",
+                                               "--parallel-max", "8", "-K", curl_config])
+            rows["floor"].append({"seconds": wall, "rss_kib": rss, "cpu": cpu, "moto_cpu": mcpu})
     finally:
         moto.kill()
         moto.wait()
@@ -130,21 +169,30 @@ def main():
         "moto %s on loopback, best of %d" % (len(files), stored / 1e6, json_mb,
                                              _moto_version(), args.repeat),
         "",
-        "| path | wall s | JSON MB/s | peak RSS MiB | vs local |",
-        "|---|---:|---:|---:|---:|",
+        "| path | wall s | JSON MB/s | peak RSS MiB | vs local | CPU s (client) | CPU s (moto) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     names = {"local": "recoup ingest DIR (local disk)",
              "s3": "recoup ingest s3://bucket/AWSLogs",
              "sync": "aws s3 sync + recoup ingest DIR"}
-    for k in ("local", "s3", "sync"):
+    names["floor"] = "moto serving alone: curl --parallel 8, bytes discarded, no parse"
+    for k in ("local", "s3", "sync", "floor"):
         r = best[k]
         extra = ""
         if k == "sync":
             extra = " (sync %.2f s + ingest %.2f s)" % (r["sync_seconds"], r["ingest_seconds"])
-        lines.append("| %s%s | %.2f | %.0f | %.0f | %.2fx |" % (
+        lines.append("| %s%s | %.2f | %.0f | %.0f | %.2fx | %.2f | %.2f |" % (
             names[k], extra, r["seconds"], json_mb / r["seconds"], r["rss_kib"] / 1024,
-            r["seconds"] / best["local"]["seconds"]))
+            r["seconds"] / best["local"]["seconds"], r["cpu"], r["moto_cpu"]))
     lines.append("")
+    lines.append("s3 / moto floor = %.2fx; moto floor / local = %.2fx" % (
+        best["s3"]["seconds"] / best["floor"]["seconds"],
+        best["floor"]["seconds"] / best["local"]["seconds"]))
+    cores = os.cpu_count() or 1
+    lines.append("CPU-bound floor of s3 on %d cores: (client + moto CPU) / cores = %.2f s = %.2fx "
+                 "local" % (cores, (best["s3"]["cpu"] + best["s3"]["moto_cpu"]) / cores,
+                            (best["s3"]["cpu"] + best["s3"]["moto_cpu"]) / cores /
+                            best["local"]["seconds"]))
     lines.append("s3 / local = %.2fx (target <= 1.5x); aws s3 sync + ingest / s3 = %.2fx "
                  "(target >= 1.0x)" % (best["s3"]["seconds"] / best["local"]["seconds"],
                                        best["sync"]["seconds"] / best["s3"]["seconds"]))
