@@ -73,6 +73,18 @@ class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
     return out;
   }
 
+  // A KMS charge of the fixture's account in us-east-1.
+  static ChargeRecord Charge(const char* month, const char* origin, const char* amount) {
+    ChargeRecord c;
+    c.account = "111122223333";
+    c.region = "us-east-1";
+    c.service = "kms";
+    c.month = *YearMonth::Parse(month);
+    c.origin = origin;
+    c.amount = *ParseDecimal(amount);
+    return c;
+  }
+
   int64_t Requests(int64_t start = 0, int64_t end = int64_t{1} << 50) {
     auto cells = store_->LoadSourceCells("111122223333", "us-east-1", "kms", start, end);
     EXPECT_TRUE(cells.ok());
@@ -193,13 +205,7 @@ TEST_P(StoreConformanceTest, SeriesMonthsAndFilters) {
 }
 
 TEST_P(StoreConformanceTest, ManualChargesWinOverCur) {
-  ChargeRecord cur;
-  cur.account = "111122223333";
-  cur.region = "us-east-1";
-  cur.service = "kms";
-  cur.month = *YearMonth::Parse("2026-10");
-  cur.origin = "cur";
-  cur.amount = *ParseDecimal("412.3700000001");
+  ChargeRecord cur = Charge("2026-10", "cur", "412.3700000001");
   cur.source = "cur.csv";
   ASSERT_TRUE(store_->PutCharge(cur).ok());
   auto got = store_->GetCharge("111122223333", "us-east-1", "kms", cur.month);
@@ -238,14 +244,7 @@ TEST_P(StoreConformanceTest, ChangeStampMovesOnEveryCommitFromAnyHandle) {
   // A commit through another handle (another process, in production).
   auto other = GetParam().open(dir_);
   ASSERT_TRUE(other.ok()) << other.status().ToString();
-  ChargeRecord c;
-  c.account = "111122223333";
-  c.region = "us-east-1";
-  c.service = "kms";
-  c.month = *YearMonth::Parse("2025-03");
-  c.origin = "manual";
-  c.amount = Rational(7);
-  ASSERT_TRUE((*other)->PutCharge(c).ok());
+  ASSERT_TRUE((*other)->PutCharge(Charge("2025-03", "manual", "7")).ok());
   const std::string s2 = stamp();
   EXPECT_NE(s2, s1);
   EXPECT_EQ(stamp(), s2);
