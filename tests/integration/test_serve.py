@@ -40,7 +40,37 @@ wait_for = functools.partial(recoup_it.wait_for, every=0.2)
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's python3-aiosmtpd lives there
 
 
-class FaultProxy:
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that logs nothing and can answer in one call."""
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, data=b"", content_type="text/plain", headers=()):
+        self.send_response(status)
+        if data:
+            self.send_header("Content-Type", content_type)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class LocalHttpPeer:
+    """A threaded HTTP server on 127.0.0.1 (port chosen by the kernel)."""
+
+    def serve(self, handler):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FaultProxy(LocalHttpPeer):
     """Forwards KMS calls to moto, except in the scheduled window."""
 
     def __init__(self, upstream, fail=(FAIL_FROM, FAIL_TO), throttle=(FAIL_TO, THROTTLE_TO)):
@@ -51,11 +81,8 @@ class FaultProxy:
         self.lock = threading.Lock()
         proxy = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -74,12 +101,8 @@ class FaultProxy:
                 with proxy.lock:
                     proxy.injected[kind].append(rid)
                 payload = json.dumps({"__type": code, "message": message}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("x-amzn-RequestId", rid)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.reply(status, payload, "application/x-amz-json-1.1",
+                           [("x-amzn-RequestId", rid)])
 
             def _forward(self, body):
                 conn = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port,
@@ -104,47 +127,31 @@ class FaultProxy:
                 self.wfile.write(data)
                 conn.close()
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
+        self.url = "http://127.0.0.1:%d" % self.port
 
 
-class WebhookReceiver:
+class WebhookReceiver(LocalHttpPeer):
     def __init__(self, fail_first=0):
         self.bodies = []
         self.fail_left = fail_first
         recv = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if recv.fail_left > 0:  # a receiver down: recoup must retry
                     recv.fail_left -= 1
-                    self.send_response(503)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
+                    return self.reply(503)
                 recv.bodies.append(json.loads(body))
                 self.send_response(204)
                 self.end_headers()
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
+        self.url = "http://127.0.0.1:%d/hook" % self.port
 
 
-class SlackReceiver:
+class SlackReceiver(LocalHttpPeer):
     """Answers as a Slack incoming webhook does: 200 "ok" for a valid message;
     400 "invalid_payload" / "no_text" / "invalid_blocks" otherwise; the first
     `rate_limit_first` posts get 429 with Retry-After, as Slack's 1/s limit does."""
@@ -177,50 +184,31 @@ class SlackReceiver:
                         return "invalid_blocks"
             return None
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def reply(self, status, text, headers=()):
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if recv.limit_left > 0:
                     recv.limit_left -= 1
                     recv.limited_at.append(time.time())
-                    return self.reply(429, "rate_limited", [("Retry-After", "4")])
+                    return self.reply(429, b"rate_limited", headers=[("Retry-After", "4")])
                 if not self.headers.get("Content-Type", "").startswith("application/json"):
                     recv.refused.append(raw)
-                    return self.reply(400, "invalid_payload")
+                    return self.reply(400, b"invalid_payload")
                 try:
                     body = json.loads(raw)
                 except ValueError:
                     recv.refused.append(raw)
-                    return self.reply(400, "invalid_payload")
+                    return self.reply(400, b"invalid_payload")
                 err = check(body)
                 if err:
                     recv.refused.append(raw)
-                    return self.reply(400, err)
+                    return self.reply(400, err.encode())
                 recv.messages.append(body)
                 recv.accepted_at.append(time.time())
-                self.reply(200, "ok")
+                self.reply(200, b"ok")
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/services/T000/B000/XXXXSECRET" % \
-            self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
+        self.url = "http://127.0.0.1:%d/services/T000/B000/XXXXSECRET" % self.port
 
 
 class SmtpServer:
