@@ -134,6 +134,7 @@ class FaultProxy(LocalHttpPeer):
 class WebhookReceiver(LocalHttpPeer):
     def __init__(self, fail_first=0):
         self.bodies = []
+        self.received_at = []  # time.time() of each accepted body
         self.fail_left = fail_first
         recv = self
 
@@ -144,6 +145,7 @@ class WebhookReceiver(LocalHttpPeer):
                     recv.fail_left -= 1
                     return self.reply(503)
                 recv.bodies.append(json.loads(body))
+                recv.received_at.append(time.time())
                 self.send_response(204)
                 self.end_headers()
 
@@ -613,6 +615,72 @@ url = "%s"
         self.assertEqual(slack.refused, [])  # every message was valid Slack
         # The webhook URL is a secret: never in recoup's log.
         self.assertNotIn(b"XXXXSECRET", self.serve_log())
+
+    def test_a_closed_interval_alerts_within_a_minute_with_the_default_grace(self):
+        # The SLA's 5-minute interval, shortened to 1 minute in a catalog of
+        # its own (the `serve.catalog` setting), so the test waits out a
+        # real interval close and the default 30 s grace, not a simulation.
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data",
+                               "sla_catalog.json")) as f:
+            catalog = json.load(f)
+        for v in catalog["services"]["kms"]["versions"]:
+            v["interval_seconds"] = 60
+        catalog_path = os.path.join(self.tmp, "catalog-60s.json")
+        with open(catalog_path, "w") as f:
+            json.dump(catalog, f)
+        hook = WebhookReceiver()
+        self.addCleanup(hook.stop)
+        csm_port = free_port()
+        config = os.path.join(self.tmp, "recoup.toml")
+        with open(config, "w") as f:
+            f.write("""
+[serve]
+account = "%s"
+catalog = "%s"
+evaluate_every = "200ms"
+[sources.csm]
+listen = "127.0.0.1:%d"
+[sources.otlp]
+enabled = false
+[dashboard]
+enabled = false
+[alerts]
+min_requests = 10
+[[alerts.channels]]
+name = "hook"
+type = "webhook"
+url = "%s"
+""" % (ACCOUNT_A, catalog_path, csm_port, hook.url))
+        serve = self.start_serve(config)
+        # The burst lands inside one interval, well before it ends.
+        while not 3 <= time.time() % 60 <= 50:
+            time.sleep(0.5)
+        now = int(time.time() * 1000)
+        interval_end = (now // 60000 + 1) * 60
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        for i in range(40):
+            failed = i % 5 < 3  # 60% of the interval's calls fail
+            a = recoup_it.csm_attempt(now + i, "close-%02d" % i, status=500 if failed else 200,
+                                      error="KMSInternalException" if failed else None)
+            sock.sendto(json.dumps(a).encode(), ("127.0.0.1", csm_port))
+        tier = wait_for("the tier alert", lambda: [
+            (b, t) for b, t in zip(hook.bodies, hook.received_at)
+            if b["kind"] == "tier" and b["action"] == "firing"], timeout=150)
+        body, at = tier[0]
+        # Judged once closed: not before the interval's end plus the grace,
+        # and at the channel within a minute of the interval's end.
+        self.assertGreaterEqual(at, interval_end + 30 - 1, (at, interval_end))
+        self.assertLessEqual(at, interval_end + 60, (at, interval_end))
+        self.assertEqual(body["region"], "us-east-1")
+        self.stop_serve(serve)
+        # The alert's figures are those of `recoup report` with the same catalog.
+        r = self.run_recoup("--catalog", catalog_path, "report", "--output", "json")
+        self.assertEqual(r.returncode, 0, r)
+        ref = json.loads(r.stdout)[0]
+        self.assertEqual(ref["failed_requests"], 24)
+        self.assertTrue(ref["breached"])
+        self.assertEqual(body["details"]["mup_pct"], ref["mup_pct"])
 
     # ---- helpers ----
 

@@ -184,12 +184,7 @@ Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla
 
   // The interval length is a property of the SLA; every catalog version
   // currently uses 5 minutes. Aggregate at the finest interval in the catalog.
-  int64_t interval_ms = 300000;
-  for (const auto& svc : catalog->services()) {
-    for (const auto& v : svc.versions) {
-      interval_ms = std::min<int64_t>(interval_ms, int64_t{v.interval_seconds} * 1000);
-    }
-  }
+  const int64_t interval_ms = catalog->FinestIntervalMs();
 
   std::mutex mu;
   std::condition_variable cv_ready, cv_space;

@@ -322,7 +322,7 @@ void LiveEvaluator::Run() {
     const int64_t done_ns = MonotonicNs();
     // A newly closed interval re-judges every series of the month, re-read
     // whole from the store (so what other writers added is seen too).
-    const int64_t judged_until = JudgedUntil(now, 300000);
+    const int64_t judged_until = JudgedUntil(now, catalog_->FinestIntervalMs());
     if (judged_until != last_judged_until) {
       last_judged_until = judged_until;
       std::vector<storage::SeriesMonth> all;

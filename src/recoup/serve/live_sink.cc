@@ -20,10 +20,11 @@ int64_t WallMs() {
       .count();
 }
 
-LiveSink::LiveSink(std::unique_ptr<storage::Store> store, int64_t commit_every_ms,
+LiveSink::LiveSink(std::unique_ptr<storage::Store> store, int64_t commit_every_ms, int64_t cell_ms,
                    int64_t max_pending_events)
     : store_(std::move(store)),
       commit_every_ms_(commit_every_ms),
+      cell_ms_(cell_ms),
       max_pending_(max_pending_events) {}
 
 LiveSink::~LiveSink() { Stop(); }
@@ -143,13 +144,13 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
     int idx;
     if (b.batch_key.empty()) {
       if (shared < 0) {
-        aggs.push_back(std::make_unique<aggregation::Aggregator>());
+        aggs.push_back(std::make_unique<aggregation::Aggregator>(cell_ms_));
         items.push_back({aggs.back().get(), {}, ""});
         shared = static_cast<int>(items.size()) - 1;
       }
       idx = shared;
     } else {
-      aggs.push_back(std::make_unique<aggregation::Aggregator>());
+      aggs.push_back(std::make_unique<aggregation::Aggregator>(cell_ms_));
       items.push_back({aggs.back().get(), {}, b.batch_key});
       idx = static_cast<int>(items.size()) - 1;
     }

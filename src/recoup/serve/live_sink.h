@@ -86,7 +86,8 @@ struct CommitNotice {
 class LiveSink {
  public:
   // `store` is used by the committer thread only.
-  LiveSink(std::unique_ptr<storage::Store> store, int64_t commit_every_ms,
+  // Events are counted in cells of `cell_ms` (Catalog::FinestIntervalMs).
+  LiveSink(std::unique_ptr<storage::Store> store, int64_t commit_every_ms, int64_t cell_ms = 300000,
            int64_t max_pending_events = 2'000'000);
   ~LiveSink();
   LiveSink(const LiveSink&) = delete;
@@ -111,6 +112,7 @@ class LiveSink {
 
   std::unique_ptr<storage::Store> store_;
   const int64_t commit_every_ms_;
+  const int64_t cell_ms_;
   const int64_t max_pending_;
   std::function<void(CommitNotice)> listener_;
 

@@ -26,7 +26,8 @@ Status Service::Start() {
   RECOUP_ASSIGN_OR_RETURN(auto eval_store, open());
   RECOUP_ASSIGN_OR_RETURN(auto outbox_store, open());
   RECOUP_ASSIGN_OR_RETURN(auto tail_store, open());
-  sink_ = std::make_unique<LiveSink>(std::move(sink_store), config_.commit_every_ms);
+  sink_ = std::make_unique<LiveSink>(std::move(sink_store), config_.commit_every_ms,
+                                     deps_.catalog->FinestIntervalMs());
 
   std::vector<std::string> watch;
   if (config_.csm.enabled) watch.push_back("csm");

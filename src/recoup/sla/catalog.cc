@@ -196,6 +196,18 @@ Result<std::shared_ptr<const Catalog>> Catalog::Parse(std::string_view json,
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(origin + ": " + e.what());
   }
+  // Every interval must be a whole number of counting cells.
+  const int64_t cell_ms = cat->FinestIntervalMs();
+  for (const ServiceTerms& t : cat->services_) {
+    for (const SlaVersion& v : t.versions) {
+      if (v.interval_seconds * 1000LL % cell_ms != 0) {
+        return InvalidArgument(origin + ": services." + t.key + " version " + v.id +
+                               ": interval_seconds " + std::to_string(v.interval_seconds) +
+                               " is not a multiple of the catalog's finest interval (" +
+                               std::to_string(cell_ms / 1000) + " s, at most 300 s)");
+      }
+    }
+  }
   return std::shared_ptr<const Catalog>(std::move(cat));
 }
 
@@ -225,6 +237,14 @@ Result<std::shared_ptr<const Catalog>> Catalog::Load(const std::optional<std::st
   std::stringstream ss;
   ss << in.rdbuf();
   return Parse(ss.str(), p);
+}
+
+int64_t Catalog::FinestIntervalMs() const {
+  int64_t ms = 300000;
+  for (const ServiceTerms& s : services_) {
+    for (const SlaVersion& v : s.versions) ms = std::min<int64_t>(ms, v.interval_seconds * 1000LL);
+  }
+  return ms;
 }
 
 const ServiceTerms* Catalog::Find(std::string_view service) const {

@@ -86,6 +86,10 @@ class Catalog {
   const std::string& sha256() const { return sha256_; }  // of the catalog bytes
   const std::string& origin() const { return origin_; }
   const std::vector<ServiceTerms>& services() const { return services_; }
+  // The shortest interval of any version, in ms, at most 5 minutes: the size
+  // of the store's counting cells (every interval must be a whole number of
+  // them, which `interval_seconds` dividing a day and 300 guarantees).
+  int64_t FinestIntervalMs() const;
 
  private:
   std::string version_, sha256_, origin_;

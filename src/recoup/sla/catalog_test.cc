@@ -84,5 +84,32 @@ TEST(CatalogTest, RejectsBrokenCatalogsNamingTheField) {
   EXPECT_FALSE(Catalog::Parse(R"({"services":{"kms":{"versions":[]}}})", "x.json").ok());
 }
 
+// The store counts in cells of the finest interval: 60 s and 300 s versions
+// fit 60 s cells; 120 s and 300 s versions have no common cell.
+TEST(CatalogTest, IntervalsMustShareTheFinestCell) {
+  auto catalog = [](int a, int b) {
+    auto version = [](const char* id, const char* from, int seconds) {
+      return std::string(R"({"id":")") + id + R"(","effective_from":")" + from +
+             R"(","commitment_pct":"99.999","tiers":[{"below_pct":"99.999","credit_pct":"10"}],)" +
+             R"("minimum_credit_usd":"1","interval_seconds":)" + std::to_string(seconds) + "}";
+    };
+    return Catalog::Parse(R"({"services":{"kms":{"versions":[)" + version("a", "2019-01-01", a) +
+                              "," + version("b", "2022-11-29", b) + "]}}}",
+                          "c.json");
+  };
+  auto ok = catalog(60, 300);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ((*ok)->FinestIntervalMs(), 60000);
+  EXPECT_EQ(Catalog::Default()->FinestIntervalMs(), 300000);
+  auto longer = catalog(600, 900);
+  ASSERT_TRUE(longer.ok()) << longer.status().message();
+  EXPECT_EQ((*longer)->FinestIntervalMs(), 300000);  // cells never exceed 5 minutes
+  auto bad = catalog(120, 300);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("c.json: services.kms version b: interval_seconds 300"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 }  // namespace
 }  // namespace recoup::sla
