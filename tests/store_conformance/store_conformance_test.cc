@@ -250,6 +250,157 @@ TEST_P(StoreConformanceTest, ChangeStampMovesOnEveryCommitFromAnyHandle) {
   EXPECT_EQ(stamp(), s2);
 }
 
+TEST_P(StoreConformanceTest, HealthEventsUpsertByArnAndNeverGoBack) {
+  HealthEvent e;
+  e.arn = "arn:aws:health:us-east-1::event/KMS/AWS_KMS_OPERATIONAL_ISSUE/1";
+  e.service = "KMS";
+  e.event_type_code = "AWS_KMS_OPERATIONAL_ISSUE";
+  e.event_type_category = "issue";
+  e.region = "us-east-1";
+  e.status = "open";
+  e.start_ms = 1000;
+  e.last_updated_ms = 2000;
+  e.description = "Increased error rates";
+  e.source = "eventbridge";
+  EXPECT_TRUE(*store_->PutHealthEvent(e));
+  EXPECT_FALSE(*store_->PutHealthEvent(e));  // the same again changes nothing
+  HealthEvent closed = e;
+  closed.status = "closed";
+  closed.end_ms = 9000;
+  closed.last_updated_ms = 3000;
+  closed.description = "";  // a later update without text keeps the text
+  EXPECT_TRUE(*store_->PutHealthEvent(closed));
+  HealthEvent stale = e;  // an older update arriving late
+  stale.last_updated_ms = 1500;
+  EXPECT_FALSE(*store_->PutHealthEvent(stale));
+  auto all = store_->ListHealthEvents({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().status, "closed");
+  EXPECT_EQ(all->front().end_ms, 9000);
+  EXPECT_EQ(all->front().description, "Increased error rates");
+  // Overlap filter: [start, end) against the window; an open event reaches now.
+  HealthEventFilter f;
+  f.start_ms = 9000;
+  f.end_ms = 20000;
+  EXPECT_TRUE(store_->ListHealthEvents(f)->empty());
+  f.start_ms = 8999;
+  EXPECT_EQ(store_->ListHealthEvents(f)->size(), 1u);
+  HealthEvent open = e;
+  open.arn += "-open";
+  open.start_ms = 5000;
+  open.accounts = {"111122223333", "444455556666"};
+  ASSERT_TRUE(store_->PutHealthEvent(open).ok());
+  f.start_ms = 100000;
+  f.end_ms = 200000;
+  auto later = store_->ListHealthEvents(f);
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ(later->front().accounts, open.accounts);
+  f = {};
+  f.region = "eu-west-1";
+  EXPECT_TRUE(store_->ListHealthEvents(f)->empty());
+}
+
+TEST_P(StoreConformanceTest, ClaimsMoveOnlyFromTheStateTheyAreIn) {
+  ClaimRecord c;
+  c.id = "111122223333-us-east-1-kms-2026-10";
+  c.account = "111122223333";
+  c.region = "us-east-1";
+  c.service = "kms";
+  c.month = *YearMonth::Parse("2026-10");
+  c.state = "detected";
+  c.mup_pct = "99.970303277242";
+  c.credit_pct = "10";
+  c.credit_asked = *ParseDecimal("41.237");
+  c.deadline_ms = 1798761599999;
+  c.created_ms = 100;
+  ASSERT_TRUE(store_->PutClaim(c, "breach found").ok());
+  // Re-putting keeps the state: states move only through TransitionClaim.
+  ClaimRecord again = c;
+  again.state = "credited";
+  again.credit_asked = *ParseDecimal("41.24");
+  ASSERT_TRUE(store_->PutClaim(again, "rebuilt").ok());
+  auto got = store_->GetClaim(c.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->state, "detected");
+  EXPECT_EQ((*got)->credit_asked, *ParseDecimal("41.24"));  // exact
+  EXPECT_FALSE((*got)->credit_received.has_value());
+
+  ClaimRecord filed = **got;
+  filed.state = "filed";
+  filed.case_id = "case-1";
+  ASSERT_TRUE(store_->TransitionClaim(filed, "detected", "filed with AWS", 200).ok());
+  // A second mover that still thinks it is "detected" is refused.
+  Status st = store_->TransitionClaim(filed, "detected", "filed twice", 300);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("filed"), std::string::npos) << st.message();
+  ClaimRecord credited = filed;
+  credited.state = "credited";
+  credited.credit_received = *ParseDecimal("41.24");
+  ASSERT_TRUE(store_->TransitionClaim(credited, "filed", "credit on the bill", 400).ok());
+  ClaimRecord unknown = c;
+  unknown.id = "nope";
+  EXPECT_EQ(store_->TransitionClaim(unknown, "detected", "x", 1).code(), StatusCode::kNotFound);
+
+  auto log = store_->ListClaimTransitions(c.id);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ((*log)[0].from_state, "");
+  EXPECT_EQ((*log)[0].to_state, "detected");
+  EXPECT_EQ((*log)[1].to_state, "filed");
+  EXPECT_EQ((*log)[1].at_ms, 200);
+  EXPECT_EQ((*log)[2].to_state, "credited");
+  EXPECT_EQ((*log)[2].seq, 3);
+  Reopen();
+  auto after = store_->GetClaim(c.id);
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ((*after)->state, "credited");
+  EXPECT_EQ(*(*after)->credit_received, *ParseDecimal("41.24"));
+  EXPECT_EQ((*after)->case_id, "case-1");
+  EXPECT_EQ((*after)->created_ms, 100);
+}
+
+TEST_P(StoreConformanceTest, FilingsAndCommunicationsAreKeptOnce) {
+  ClaimFiling f;
+  f.claim_id = "c1";
+  f.status = "intent";
+  f.subject = "SLA Credit Request";
+  f.attempts = 1;
+  f.created_ms = 10;
+  f.updated_ms = 10;
+  ASSERT_TRUE(store_->PutClaimFiling(f).ok());
+  f.status = "filed";
+  f.case_id = "case-9";
+  f.updated_ms = 20;
+  ASSERT_TRUE(store_->PutClaimFiling(f).ok());
+  auto got = store_->GetClaimFiling("c1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->status, "filed");
+  EXPECT_EQ((*got)->case_id, "case-9");
+  EXPECT_EQ((*got)->created_ms, 10);
+  EXPECT_FALSE(store_->GetClaimFiling("c2")->has_value());
+
+  ClaimCommunication m;
+  m.claim_id = "c1";
+  m.case_id = "case-9";
+  m.time_created = "2026-11-03T10:00:00Z";
+  m.submitted_by = "Amazon Web Services";
+  m.body = "We have applied the credit.";
+  m.attachments = {"a.csv", "b.txt"};
+  EXPECT_TRUE(*store_->PutClaimCommunication(m));
+  EXPECT_FALSE(*store_->PutClaimCommunication(m));  // synced twice: stored once
+  ClaimCommunication earlier = m;
+  earlier.time_created = "2026-11-02T09:00:00Z";
+  earlier.body = "Thank you for your request.";
+  earlier.attachments = {};
+  EXPECT_TRUE(*store_->PutClaimCommunication(earlier));
+  auto msgs = store_->ListClaimCommunications("c1");
+  ASSERT_TRUE(msgs.ok());
+  ASSERT_EQ(msgs->size(), 2u);
+  EXPECT_EQ((*msgs)[0].body, earlier.body);
+  EXPECT_EQ((*msgs)[1].attachments, m.attachments);
+}
+
 TEST_P(StoreConformanceTest, EverythingSurvivesReopen) {
   Aggregator agg;
   agg.Add(Ev(5, OutcomeClass::kSuccess, "", SourceKind::kCloudTrail));
