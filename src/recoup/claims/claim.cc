@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "recoup/report/report.h"
 
 namespace recoup::claims {
 
@@ -90,8 +89,8 @@ std::vector<std::string> RefusalReasons(const storage::ClaimRecord& c,
                   c.month.ToString() +
                   " (recoup billing import CUR.csv, or recoup billing set ...)");
   } else if (c.credit_asked <= version.minimum_credit_usd) {
-    out.push_back("the credit ($" + report::FormatUsd(c.credit_asked) + ") is not more than the $" +
-                  report::FormatUsd(version.minimum_credit_usd) +
+    out.push_back("the credit ($" + FormatUsd(c.credit_asked) + ") is not more than the $" +
+                  FormatUsd(version.minimum_credit_usd) +
                   " minimum; AWS issues no credit at or below it");
   }
   return out;
@@ -106,7 +105,7 @@ storage::ClaimRecord ClaimFromVerdict(const storage::SeriesMonth& key, const sla
   c.service = key.service;
   c.month = key.month;
   c.state = std::string(kDetected);
-  c.mup_pct = report::FormatPct(v.mup_pct);
+  c.mup_pct = FormatPct(v.mup_pct);
   c.credit_pct = FormatDecimal(v.credit_pct, 0, 4);
   c.credit_asked = v.credit_usd ? *v.credit_usd : Rational(0);
   if (v.credit_before_minimum_usd && v.below_minimum) c.credit_asked = *v.credit_before_minimum_usd;

@@ -8,7 +8,6 @@
 #include <tuple>
 
 #include "recoup/claims/claim.h"
-#include "recoup/report/report.h"
 
 namespace recoup::claims {
 
@@ -20,7 +19,7 @@ int Rank(const std::string& state) {
   return 2;
 }
 
-std::string Money(const Rational& r) { return report::FormatCents(r); }
+std::string Money(const Rational& r) { return FormatCents(r); }
 
 }  // namespace
 
@@ -122,8 +121,8 @@ std::string RenderLedgerJson(const Ledger& l) {
                            {"state", c.state},
                            {"mup_pct", c.mup_pct},
                            {"credit_pct", c.credit_pct},
-                           {"credit_asked", report::FormatUsd(c.credit_asked)},
-                           {"credit_received", c.credit_received ? nlohmann::json(report::FormatUsd(
+                           {"credit_asked", FormatUsd(c.credit_asked)},
+                           {"credit_received", c.credit_received ? nlohmann::json(FormatUsd(
                                                                        *c.credit_received))
                                                                  : nlohmann::json(nullptr)},
                            {"deadline", FormatTimestamp(c.deadline_ms)},
@@ -138,13 +137,13 @@ std::string RenderLedgerJson(const Ledger& l) {
     for (const LedgerTotal& t : v) {
       a.push_back({{key, t.key},
                    {"claims", t.claims},
-                   {"credit_asked", report::FormatUsd(t.asked)},
-                   {"credit_received", report::FormatUsd(t.received)}});
+                   {"credit_asked", FormatUsd(t.asked)},
+                   {"credit_received", FormatUsd(t.received)}});
     }
     return a;
   };
-  j["totals"] = {{"credit_asked", report::FormatUsd(l.asked)},
-                 {"credit_received", report::FormatUsd(l.received)},
+  j["totals"] = {{"credit_asked", FormatUsd(l.asked)},
+                 {"credit_received", FormatUsd(l.received)},
                  {"by_month", totals(l.by_month, "month")},
                  {"by_service", totals(l.by_service, "service")}};
   return j.dump(2) + "\n";
@@ -158,8 +157,8 @@ std::string RenderLedgerCsv(const Ledger& l) {
     const storage::ClaimRecord& c = r.claim;
     out << c.id << ',' << c.account << ',' << c.region << ',' << c.service << ','
         << c.month.ToString() << ',' << c.state << ',' << c.mup_pct << ',' << c.credit_pct << ','
-        << report::FormatUsd(c.credit_asked) << ','
-        << (c.credit_received ? report::FormatUsd(*c.credit_received) : std::string()) << ','
+        << FormatUsd(c.credit_asked) << ','
+        << (c.credit_received ? FormatUsd(*c.credit_received) : std::string()) << ','
         << FormatTimestamp(c.deadline_ms) << ',' << r.days_left << ',' << (r.remind ? "yes" : "no")
         << ',' << c.case_id << '\n';
   }

@@ -10,7 +10,6 @@
 #include <utility>
 
 #include "recoup/core/sha256.h"
-#include "recoup/report/report.h"
 
 namespace recoup::claims {
 
@@ -277,7 +276,7 @@ std::vector<std::string> MupSteps(const PackageInput& in, int64_t failing_interv
   s.push_back("4. Sum of Error Rates = " + v.sum_error_rates.get_str() + " = " +
               FormatFixed(v.sum_error_rates, 12) + ".");
   s.push_back("5. MUP = 100% - 100% x " + FormatFixed(v.sum_error_rates, 12) + " / " +
-              WithCommas(v.intervals) + " = " + report::FormatPct(v.mup_pct) + "%.");
+              WithCommas(v.intervals) + " = " + FormatPct(v.mup_pct) + "%.");
   std::string tier = "6. The commitment is " + FormatDecimal(v.commitment_pct, 0, 6) + "%; ";
   if (v.breached) {
     tier += "the MUP is below it, which gives a " + FormatDecimal(v.credit_pct, 0, 4) +
@@ -414,7 +413,7 @@ Result<Package> BuildPackage(const PackageInput& in) {
     icsv << FormatTimestamp(ic.start_ms) << ','
          << FormatTimestamp(ic.start_ms + int64_t{ver.interval_seconds} * 1000) << ','
          << ic.requests << ',' << ic.failed << ',' << rate.get_str() << ','
-         << report::FormatPct(rate * 100) << ',' << running.get_str() << ','
+         << FormatPct(rate * 100) << ',' << running.get_str() << ','
          << ic.excluded[static_cast<int>(events::OutcomeClass::kThrottled)] << ','
          << ic.excluded[static_cast<int>(events::OutcomeClass::kClientError)] << ','
          << ic.excluded[static_cast<int>(events::OutcomeClass::kCustomKeyStore)] << '\n';
@@ -529,8 +528,8 @@ Result<Package> BuildPackage(const PackageInput& in) {
   pkg.subject = "SLA Credit Request: " + service_label + ", " + c.region + ", " +
                 MonthName(c.month) + " " + ClaimMarker(c.id);
   const std::string credit_text = v.credit_usd
-                                      ? "$" + report::FormatCents(*v.credit_usd) + " (exactly $" +
-                                            report::FormatUsd(*v.credit_usd) + ")"
+                                      ? "$" + FormatCents(*v.credit_usd) + " (exactly $" +
+                                            FormatUsd(*v.credit_usd) + ")"
                                       : std::string("unknown (no charges recorded)");
   auto make_body = [&](size_t max_windows) {
     std::ostringstream b;
@@ -556,7 +555,7 @@ Result<Package> BuildPackage(const PackageInput& in) {
     for (const std::string& s : steps) b << "  " << s << "\n";
     b << "\nCredit requested: " << FormatDecimal(v.credit_pct, 0, 4) << "% of our "
       << Upper(c.service) << " charges in " << c.region << " for " << c.month.ToString();
-    if (v.charges_usd) b << " ($" << report::FormatUsd(*v.charges_usd) << ")";
+    if (v.charges_usd) b << " ($" << FormatUsd(*v.charges_usd) << ")";
     b << " = " << credit_text << ".\n"
       << "Throttling (ThrottlingException), client errors and custom key store failures are "
          "excluded from these figures, as the SLA excludes them.\n\n"
@@ -651,10 +650,10 @@ Result<Package> BuildPackage(const PackageInput& in) {
   kv("Service", service_label);
   kv("Month", c.month.ToString());
   kv("SLA", ver.title + " (" + v.sla_version + ")");
-  kv("Monthly Uptime Percentage", report::FormatPct(v.mup_pct) + "%");
+  kv("Monthly Uptime Percentage", FormatPct(v.mup_pct) + "%");
   kv("Credit tier", FormatDecimal(v.credit_pct, 0, 4) + "%");
   kv("Charges", v.charges_usd
-                    ? "$" + report::FormatUsd(*v.charges_usd) + " (" + in.charges_note + ")"
+                    ? "$" + FormatUsd(*v.charges_usd) + " (" + in.charges_note + ")"
                     : std::string("unknown"));
   kv("Credit requested", credit_text);
   kv("Claim deadline (UTC)", FormatTimestamp(c.deadline_ms));
@@ -727,12 +726,12 @@ Result<Package> BuildPackage(const PackageInput& in) {
   m["sla_catalog_version"] = in.catalog_version;
   m["sla_catalog_sha256"] = in.catalog_sha256;
   m["sla_version"] = v.sla_version;
-  m["mup_pct"] = report::FormatPct(v.mup_pct);
+  m["mup_pct"] = FormatPct(v.mup_pct);
   m["sum_error_rates"] = v.sum_error_rates.get_str();
   m["intervals_in_month"] = v.intervals;
   m["credit_pct"] = FormatDecimal(v.credit_pct, 0, 4);
-  m["credit_usd"] = v.credit_usd ? report::FormatUsd(*v.credit_usd) : std::string();
-  m["charges_usd"] = v.charges_usd ? report::FormatUsd(*v.charges_usd) : std::string();
+  m["credit_usd"] = v.credit_usd ? FormatUsd(*v.credit_usd) : std::string();
+  m["charges_usd"] = v.charges_usd ? FormatUsd(*v.charges_usd) : std::string();
   m["deadline"] = FormatTimestamp(c.deadline_ms);
   m["masked_fields"] = in.mask.ToString();
   m["request_rows"] = rows;

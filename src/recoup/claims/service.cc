@@ -115,7 +115,7 @@ Result<RefreshResult> RefreshClaims(storage::Store& store, const sla::Catalog& c
       if (existing && IsUnfiled(existing->state)) {
         RECOUP_RETURN_IF_ERROR(Move(store, *existing, kWithdrawn,
                                     "the evidence no longer shows a breach (MUP " +
-                                        report::FormatPct(r.verdict.mup_pct) + "%)",
+                                        FormatPct(r.verdict.mup_pct) + "%)",
                                     now_ms));
         ++out.withdrawn;
       }
@@ -153,7 +153,7 @@ Result<RefreshResult> RefreshClaims(storage::Store& store, const sla::Catalog& c
           RECOUP_RETURN_IF_ERROR(store.TransitionClaim(
               upd, std::string(kReady),
               "the evidence changed since the package was built (MUP now " + upd.mup_pct +
-                  "%, credit $" + report::FormatUsd(upd.credit_asked) + "): rebuild it",
+                  "%, credit $" + FormatUsd(upd.credit_asked) + "): rebuild it",
               now_ms));
         } else {
           RECOUP_RETURN_IF_ERROR(store.PutClaim(upd, ""));
@@ -635,7 +635,7 @@ Result<SyncResult> SyncClaims(storage::Store& store, SupportPort* support, int64
         c.credit_received = credited;
         c.credited_ms = now_ms;
         RECOUP_RETURN_IF_ERROR(Move(store, c, kCredited,
-                                    "credit of $" + report::FormatUsd(credited) +
+                                    "credit of $" + FormatUsd(credited) +
                                         " on the bill of " + where + " (Cost and Usage Report)",
                                     now_ms));
         ++out.credited;

@@ -432,8 +432,8 @@ int RunShow(const Globals& g, const ShowArgs& a) {
   j["month"] = c->month.ToString();
   j["mup_pct"] = c->mup_pct;
   j["credit_pct"] = c->credit_pct;
-  j["credit_asked"] = report::FormatUsd(c->credit_asked);
-  j["credit_received"] = c->credit_received ? nlohmann::json(report::FormatUsd(*c->credit_received))
+  j["credit_asked"] = FormatUsd(c->credit_asked);
+  j["credit_received"] = c->credit_received ? nlohmann::json(FormatUsd(*c->credit_received))
                                             : nlohmann::json(nullptr);
   j["deadline"] = FormatTimestamp(c->deadline_ms);
   j["days_left"] = claims::DaysLeft(c->deadline_ms, s->now_ms);
@@ -464,8 +464,8 @@ int RunShow(const Globals& g, const ShowArgs& a) {
   }
   std::printf("claim %s: %s\n", c->id.c_str(), c->state.c_str());
   std::printf("  MUP %s%%, tier %s%%, asked $%s, received %s, deadline %s (%lld days left)\n",
-              c->mup_pct.c_str(), c->credit_pct.c_str(), report::FormatUsd(c->credit_asked).c_str(),
-              c->credit_received ? ("$" + report::FormatUsd(*c->credit_received)).c_str() : "-",
+              c->mup_pct.c_str(), c->credit_pct.c_str(), FormatUsd(c->credit_asked).c_str(),
+              c->credit_received ? ("$" + FormatUsd(*c->credit_received)).c_str() : "-",
               FormatTimestamp(c->deadline_ms).c_str(),
               static_cast<long long>(claims::DaysLeft(c->deadline_ms, s->now_ms)));
   if (!c->case_id.empty()) {

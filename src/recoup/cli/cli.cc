@@ -269,7 +269,7 @@ int RunBillingImport(const Globals& g, const std::vector<std::string>& paths,
       if (!st.ok()) return Fail(st);
       ++groups;
       std::printf("%s  %-15s  %s  %s  $%s\n", c.account.c_str(), c.region.c_str(), service.c_str(),
-                  c.month.ToString().c_str(), report::FormatUsd(c.unblended).c_str());
+                  c.month.ToString().c_str(), FormatUsd(c.unblended).c_str());
     }
   }
   std::printf("%s CUR rows read, %s rejected; %s (account, Region, month) charges stored\n",
@@ -304,7 +304,7 @@ int RunBillingSet(const Globals& g, const BillingSetArgs& a) {
   if (!st.ok()) return Fail(st);
   std::printf("%s  %s  %s  %s  $%s (manual; wins over CUR figures)\n", a.account.c_str(),
               a.region.c_str(), a.service.c_str(), m->ToString().c_str(),
-              report::FormatUsd(*amount).c_str());
+              FormatUsd(*amount).c_str());
   return kExitOk;
 }
 
@@ -318,7 +318,7 @@ int RunBillingList(const Globals& g) {
   for (const auto& c : *all) {
     std::printf("%-12s  %-15s  %-7s  %-7s  %-7s  %14s  %s\n", c.account.c_str(), c.region.c_str(),
                 c.service.c_str(), c.month.ToString().c_str(), c.origin.c_str(),
-                report::FormatUsd(c.amount).c_str(), c.source.c_str());
+                FormatUsd(c.amount).c_str(), c.source.c_str());
   }
   return kExitOk;
 }
@@ -392,8 +392,8 @@ int RunDemoCmd(Globals g, const DemoArgs& a, bool store_given) {
     if (r.verdict.credit_usd) total += *r.verdict.credit_usd;
   }
   std::printf("\nVerdict: AWS owes $%s in KMS service credits for %s (exactly $%s).\n",
-              report::FormatCents(total).c_str(), month->ToString().c_str(),
-              report::FormatUsd(total).c_str());
+              FormatCents(total).c_str(), month->ToString().c_str(),
+              FormatUsd(total).c_str());
   std::printf(
       "Re-run any step yourself, e.g.: recoup --store %s report --month %s --region us-east-1 "
       "--intervals\n",

@@ -70,4 +70,10 @@ std::string FormatDecimal(const Rational& value, int min_digits, int max_digits)
   return s.substr(0, keep);
 }
 
+std::string FormatPct(const Rational& pct) { return FormatFixed(pct, 12, Rounding::kTruncate); }
+
+std::string FormatUsd(const Rational& usd) { return FormatDecimal(usd, 2, 10); }
+
+std::string FormatCents(const Rational& usd) { return FormatFixed(usd, 2, Rounding::kHalfUp); }
+
 }  // namespace recoup

@@ -35,4 +35,11 @@ std::string FormatFixed(const Rational& value, int digits, Rounding rounding = R
 // else truncated to max_digits.
 std::string FormatDecimal(const Rational& value, int min_digits = 0, int max_digits = 12);
 
+// Money and percentages as recoup prints them everywhere.
+// "99.988425925925" style: 12 digits, truncated (never rounded up across a
+// tier boundary).
+std::string FormatPct(const Rational& pct);
+std::string FormatUsd(const Rational& usd);    // exact, at least 2 decimals
+std::string FormatCents(const Rational& usd);  // rounded half up to the cent, for people
+
 }  // namespace recoup

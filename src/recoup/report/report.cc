@@ -12,12 +12,6 @@ namespace recoup::report {
 
 using events::OutcomeClass;
 
-std::string FormatPct(const Rational& pct) { return FormatFixed(pct, 12, Rounding::kTruncate); }
-
-std::string FormatUsd(const Rational& usd) { return FormatDecimal(usd, 2, 10); }
-
-std::string FormatCents(const Rational& usd) { return FormatFixed(usd, 2, Rounding::kHalfUp); }
-
 namespace {
 
 Result<std::optional<storage::ChargeRecord>> ChargeFor(storage::Store& store,

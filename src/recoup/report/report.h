@@ -51,10 +51,5 @@ std::string RenderIntervalsTable(const ReportRow& row, bool all_intervals);
 // Every interval with traffic of every row, one header, series columns first.
 std::string RenderIntervalsCsv(const std::vector<ReportRow>& rows);
 
-// "99.988425925925" style: at least 12 digits, truncated (never rounded up
-// across a tier boundary).
-std::string FormatPct(const Rational& pct);
-std::string FormatUsd(const Rational& usd);    // exact, at least 2 decimals
-std::string FormatCents(const Rational& usd);  // rounded half up to the cent, for people
 
 }  // namespace recoup::report

@@ -296,7 +296,7 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
     if (!rows->empty()) {
       const report::ReportRow& row = rows->front();
       j["interval_seconds"] = row.version->interval_seconds;
-      j["mup_pct"] = report::FormatPct(row.verdict.mup_pct);
+      j["mup_pct"] = FormatPct(row.verdict.mup_pct);
       for (const sla::IntervalCounts& c : row.intervals) {
         const Rational r = sla::IntervalErrorRate(*row.version, c);
         t.push_back(c.start_ms);
@@ -387,9 +387,9 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
                  {"origin", "store"},
                  {"mup_pct", c.mup_pct},
                  {"credit_pct", c.credit_pct},
-                 {"credit_usd", report::FormatUsd(c.credit_asked)},
+                 {"credit_usd", FormatUsd(c.credit_asked)},
                  {"credit_received_usd",
-                  c.credit_received ? json(report::FormatUsd(*c.credit_received)) : json(nullptr)},
+                  c.credit_received ? json(FormatUsd(*c.credit_received)) : json(nullptr)},
                  {"case_id", c.case_id},
                  {"deadline_ms", c.deadline_ms},
                  {"deadline", FormatTimestamp(c.deadline_ms)},
@@ -419,9 +419,9 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
           {"month", r.key.month.ToString()},
           {"state", state},
           {"origin", "verdict"},
-          {"mup_pct", report::FormatPct(v.mup_pct)},
+          {"mup_pct", FormatPct(v.mup_pct)},
           {"credit_pct", FormatDecimal(v.credit_pct)},
-          {"credit_usd", v.credit_usd ? json(report::FormatUsd(*v.credit_usd)) : json(nullptr)},
+          {"credit_usd", v.credit_usd ? json(FormatUsd(*v.credit_usd)) : json(nullptr)},
           {"credit_received_usd", nullptr},
           {"case_id", ""},
           {"deadline_ms", v.claim_deadline_ms},
@@ -481,7 +481,7 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
     m.Family("recoup_mup_percent", "gauge",
              "Monthly Uptime Percentage so far (intervals not yet seen count as 0% errors).");
     for (const report::ReportRow* r : rows)
-      m.Sample(labels(*r), report::FormatPct(r->verdict.mup_pct));
+      m.Sample(labels(*r), FormatPct(r->verdict.mup_pct));
     m.Family("recoup_error_budget_remaining_ratio", "gauge",
              "Share of the month's error budget left (1 = untouched, below 0 = breached).");
     for (const report::ReportRow* r : rows) {
