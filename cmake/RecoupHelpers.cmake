@@ -11,11 +11,38 @@ if(RECOUP_SANITIZE)
   target_link_options(recoup_compile_options INTERFACE -fsanitize=${RECOUP_SANITIZE})
 endif()
 
-# recoup_add_library(name SOURCES ... DEPS ...): one static library per module.
+# recoup_add_library(name SOURCES ... [HEADERS ...] DEPS ... [PRIVATE_DEPS ...]):
+# one static library per module.
+#
+# A library exposes only its own headers: the .h beside each of its sources
+# (foo.cc -> foo.h) and the header-only files named in HEADERS. They are linked
+# into an include root of its own (build/include/<name>/recoup/<module>/...),
+# and that root is the library's only public include directory. So a module
+# sees the headers of the libraries it declares (and, through PUBLIC linking,
+# theirs), never the whole of src/; scripts/check-layering.py then holds every
+# #include to the directly declared edges, and docs/ARCHITECTURE.md to the
+# same graph.
 function(recoup_add_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;HEADERS;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(recoup_${name} STATIC ${ARG_SOURCES})
-  target_include_directories(recoup_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  file(RELATIVE_PATH module_dir ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})
+  set(root ${PROJECT_BINARY_DIR}/include/${name})
+  file(REMOVE_RECURSE ${root})
+  set(headers ${ARG_HEADERS})
+  foreach(src IN LISTS ARG_SOURCES)
+    if(NOT IS_ABSOLUTE ${src} AND src MATCHES "\\.cc$")
+      string(REGEX REPLACE "\\.cc$" ".h" header ${src})
+      if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${header})
+        list(APPEND headers ${header})
+      endif()
+    endif()
+  endforeach()
+  foreach(header IN LISTS headers)
+    get_filename_component(sub ${header} DIRECTORY)
+    file(MAKE_DIRECTORY ${root}/${module_dir}/${sub})
+    file(CREATE_LINK ${CMAKE_CURRENT_SOURCE_DIR}/${header} ${root}/${module_dir}/${header} SYMBOLIC)
+  endforeach()
+  target_include_directories(recoup_${name} PUBLIC ${root})
   target_link_libraries(recoup_${name} PUBLIC recoup_compile_options ${ARG_DEPS}
                         PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
@@ -24,6 +51,8 @@ endfunction()
 function(recoup_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
+  # Tests are not layered: they may reach test helpers anywhere under src/.
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${name} PRIVATE recoup_compile_options ${ARG_DEPS} GTest::gtest_main GTest::gmock)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "recoup/cli/common.h"
 #include "recoup/net/retry.h"
 
 namespace recoup::cli {
@@ -51,6 +52,26 @@ Result<std::unique_ptr<aws::ApiClient>> AwsContext::Client(const aws::ServiceSpe
   aws::ApiClientOptions o;
   RECOUP_ASSIGN_OR_RETURN(o.endpoint, config_.ResolveEndpoint(spec.service_id, r));
   return std::make_unique<aws::ApiClient>(spec, retrying_.get(), credentials_.get(), std::move(o));
+}
+
+Result<std::unique_ptr<AwsContext>> ContextFor(const std::string& profile,
+                                               const std::string& region) {
+  AwsContextOptions o;
+  o.profile = profile;
+  o.region = region;
+  return AwsContext::Create(o);
+}
+
+int FailAws(const Status& st) {
+  if (aws::AwsErrorOf(st)) {
+    std::string msg = st.message();
+    if (aws::IsAwsError(st, "SubscriptionRequiredException")) {
+      msg += " (this API needs a Business, Enterprise On-Ramp or Enterprise support plan)";
+    }
+    std::fprintf(stderr, "recoup: %s\n", msg.c_str());
+    return kExitRuntime;
+  }
+  return Fail(st);
 }
 
 }  // namespace recoup::cli

@@ -50,4 +50,13 @@ class AwsContext {
   std::shared_ptr<aws::CredentialsProvider> credentials_;
 };
 
+// A context for `profile` and `region` (either may be empty).
+Result<std::unique_ptr<AwsContext>> ContextFor(const std::string& profile,
+                                               const std::string& region);
+
+// Prints an AWS failure and returns its exit code: AWS answers are runtime
+// failures (1) even when AWS calls them validation errors; recoup's own
+// argument checks stay usage errors (2).
+int FailAws(const Status& st);
+
 }  // namespace recoup::cli

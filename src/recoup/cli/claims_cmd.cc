@@ -433,8 +433,8 @@ int RunShow(const Globals& g, const ShowArgs& a) {
   j["mup_pct"] = c->mup_pct;
   j["credit_pct"] = c->credit_pct;
   j["credit_asked"] = FormatUsd(c->credit_asked);
-  j["credit_received"] = c->credit_received ? nlohmann::json(FormatUsd(*c->credit_received))
-                                            : nlohmann::json(nullptr);
+  j["credit_received"] =
+      c->credit_received ? nlohmann::json(FormatUsd(*c->credit_received)) : nlohmann::json(nullptr);
   j["deadline"] = FormatTimestamp(c->deadline_ms);
   j["days_left"] = claims::DaysLeft(c->deadline_ms, s->now_ms);
   j["case_id"] = c->case_id;

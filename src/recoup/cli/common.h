@@ -1,6 +1,6 @@
 // What every `recoup` command shares: global options, exit codes, error
-// printing, and the registry through which each command group (one file per
-// group: cli.cc, health_cmd.cc, claims_cmd.cc, ...) adds its subcommands.
+// printing, and the registry through which each command file (one per noun:
+// ingest_cmd.cc, report_cmd.cc, billing_cmd.cc, ...) adds its subcommands.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -50,13 +50,16 @@ class CommandRegistry {
   std::vector<std::pair<CLI::App*, std::function<int()>>> entries_;
 };
 
-// Command groups. Each lives in its own file.
-void RegisterCoreCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);  // cli.cc
-void RegisterAwsCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);   // aws_cmd.cc
-void RegisterClaimsCommands(CLI::App& app, const Globals& g,
-                            CommandRegistry& reg);  // claims_cmd.cc
-void RegisterDoctorCommands(CLI::App& app, const Globals& g,
-                            CommandRegistry& reg);                                  // doctor_cmd.cc
-void RegisterServeCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);  // serve_cmd.cc
+// One command file per noun: `recoup NOUN ...` is registered by
+// RegisterNounCommands in noun_cmd.cc.
+void RegisterIngestCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
+void RegisterReportCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
+void RegisterBillingCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
+void RegisterDemoCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
+void RegisterHealthCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
+void RegisterClaimsCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
+void RegisterDoctorCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
+void RegisterServeCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
+void RegisterSlaCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
 
 }  // namespace recoup::cli

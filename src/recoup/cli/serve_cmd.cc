@@ -15,8 +15,9 @@
 #include "recoup/aws/credentials.h"
 #include "recoup/cli/aws_context.h"
 #include "recoup/cli/common.h"
-#include "recoup/cli/ingest_run.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/sha256.h"
+#include "recoup/ingest/pipeline.h"
 #include "recoup/serve/config.h"
 #include "recoup/serve/service.h"
 #include "recoup/storage/store.h"
@@ -49,9 +50,10 @@ class ContextSession final : public serve::AwsSession {
   std::unique_ptr<AwsContext> ctx_;
 };
 
-Result<S3Settings> ServeS3Settings(const serve::ServeConfig& c) {
-  return ResolveS3Settings(c.aws_profile, c.aws_region,
-                           "sources.cloudtrail_s3 needs a Region: set aws.region (or AWS_REGION)");
+Result<ingest::S3Settings> ServeS3Settings(const serve::ServeConfig& c) {
+  return ingest::ResolveS3Settings(
+      c.aws_profile, c.aws_region,
+      "sources.cloudtrail_s3 needs a Region: set aws.region (or AWS_REGION)");
 }
 
 // The dashboard's view of the live state: firing and resolved alerts, and
@@ -85,7 +87,7 @@ web::LiveState LiveStateOf(serve::Service& svc, int64_t started_ms, const web::O
     v.updated_ms = a.updated_ms;
     st.alerts.push_back(std::move(v));
   }
-  const int64_t now = serve::WallMs();
+  const int64_t now = SystemClock().NowMs();
   for (const auto& [name, s] : svc.sink().Stats()) {
     web::SourceHealth h;
     h.name = name;
@@ -189,17 +191,17 @@ int RunServe(const ServeArgs& a, const Globals& g) {
     const std::string store_path = deps.store_path;
     auto catalog_ptr = *catalog;
     const std::string account = c.account;
-    S3Settings settings = *s3;
+    ingest::S3Settings settings = *s3;
     deps.s3_poll = [store_path, catalog_ptr, account, settings](const std::string& url) -> Status {
       RECOUP_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(store_path));
-      IngestOptions opt;
+      ingest::IngestOptions opt;
       opt.paths = {url};
       opt.s3 = settings;
       opt.parser.default_account = account;
       opt.threads = 1;
       opt.store_path = store_path;
       opt.max_messages = 0;
-      RECOUP_ASSIGN_OR_RETURN(IngestSummary s, RunIngest(*store, catalog_ptr, opt));
+      RECOUP_ASSIGN_OR_RETURN(ingest::IngestSummary s, ingest::RunIngest(*store, catalog_ptr, opt));
       if (s.files_ingested > 0) {
         std::fprintf(stderr, "recoup serve: %s: %lld new files, %lld records\n", url.c_str(),
                      static_cast<long long>(s.files_ingested), static_cast<long long>(s.accepted));
@@ -218,7 +220,7 @@ int RunServe(const ServeArgs& a, const Globals& g) {
   // The HTTP side: the OTLP receiver feeds the live commit path; the
   // dashboard reads the store and the live state.
   serve::Service* svc = service->get();
-  const int64_t started_ms = serve::WallMs();
+  const int64_t started_ms = SystemClock().NowMs();
   std::unique_ptr<web::OtlpReceiver> otlp;
   if (c.otlp.enabled) {
     web::OtlpOptions oo;

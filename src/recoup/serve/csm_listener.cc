@@ -107,12 +107,13 @@ void CsmListener::Run() {
         std::fprintf(stderr, "recoup serve: csm: recvmmsg: %s\n", std::strerror(errno));
       }
       // Idle: hand over what is waiting, then sleep until data or 20 ms.
-      if (!batch.events.empty() && MonotonicNs() - batch.arrival_ns >= kFlushNs) flush();
+      if (!batch.events.empty() && sink_->clock().MonotonicNs() - batch.arrival_ns >= kFlushNs)
+        flush();
       pollfd p{fd_, POLLIN, 0};
       (void)poll(&p, 1, batch.events.empty() ? 100 : 5);
       continue;
     }
-    const int64_t now = MonotonicNs();
+    const int64_t now = sink_->clock().MonotonicNs();
     datagrams_.fetch_add(n, std::memory_order_relaxed);
     for (int i = 0; i < n; ++i) {
       char* data = static_cast<char*>(iov[i].iov_base);

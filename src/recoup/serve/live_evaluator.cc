@@ -20,17 +20,26 @@ constexpr int64_t kSightingSkewMs = 15 * 60 * 1000;
 LiveEvaluator::LiveEvaluator(std::unique_ptr<storage::Store> store,
                              std::shared_ptr<const sla::Catalog> catalog, ServeConfig config,
                              std::function<std::map<std::string, SourceStats>()> source_stats,
-                             std::vector<std::string> silent_watch)
+                             std::vector<std::string> silent_watch, const Clock* clock)
     : store_(std::move(store)),
       catalog_(std::move(catalog)),
       config_(std::move(config)),
       source_stats_(std::move(source_stats)),
-      silent_watch_(std::move(silent_watch)) {}
+      silent_watch_(std::move(silent_watch)),
+      clock_(clock != nullptr ? clock : &SystemClock()),
+      finest_interval_ms_(catalog_->FinestIntervalMs()) {}
 
 LiveEvaluator::~LiveEvaluator() { Stop(); }
 
 Status LiveEvaluator::Start() {
-  started_ms_ = WallMs();
+  RECOUP_RETURN_IF_ERROR(Load());
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+Status LiveEvaluator::Load() {
+  started_ms_ = clock_->NowMs();
+  pass_.last_deadlines_ms = started_ms_;
   RECOUP_ASSIGN_OR_RETURN(auto firing, store_->ListAlerts(true));
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -41,9 +50,7 @@ Status LiveEvaluator::Start() {
   f.month = YearMonth::FromMs(started_ms_);
   RECOUP_ASSIGN_OR_RETURN(auto keys, store_->ListSeriesMonths(f));
   for (const auto& k : keys) RECOUP_RETURN_IF_ERROR(Evaluate(k, started_ms_));
-  RECOUP_RETURN_IF_ERROR(RunAlerts(started_ms_, true));
-  thread_ = std::thread([this] { Run(); });
-  return Status::Ok();
+  return RunAlerts(started_ms_, true);
 }
 
 void LiveEvaluator::Stop() {
@@ -300,54 +307,60 @@ Status LiveEvaluator::RunAlerts(int64_t now_ms, bool deadlines) {
 }
 
 void LiveEvaluator::Run() {
-  int64_t last_alerts = 0, last_deadlines = WallMs();
-  int64_t last_judged_until = 0;
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock, std::chrono::milliseconds(config_.evaluate_every_ms),
                  [&] { return stop_ || !dirty_.empty(); });
     if (stop_) break;
-    std::map<TouchedSeries, TimeSpan> dirty;
-    dirty.swap(dirty_);
-    std::vector<std::pair<int64_t, int64_t>> arrivals;
-    arrivals.swap(arrivals_);
     lock.unlock();
+    (void)Step();  // a failed pass is logged; the next one tries again
+    lock.lock();
+  }
+}
 
-    const int64_t now = WallMs();
-    Status st = Status::Ok();
-    for (const auto& [t, span] : dirty) {
-      Status e = Evaluate(t.key, now, &span);
+Status LiveEvaluator::Step() {
+  std::map<TouchedSeries, TimeSpan> dirty;
+  std::vector<std::pair<int64_t, int64_t>> arrivals;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirty.swap(dirty_);
+    arrivals.swap(arrivals_);
+  }
+  const int64_t now = clock_->NowMs();
+  Status st = Status::Ok();
+  for (const auto& [t, span] : dirty) {
+    Status e = Evaluate(t.key, now, &span);
+    if (!e.ok()) st = e;
+  }
+  const int64_t done_ns = clock_->MonotonicNs();
+  // A newly closed interval re-judges every series of the month, re-read
+  // whole from the store (so what other writers added is seen too).
+  const int64_t judged_until = JudgedUntil(now, finest_interval_ms_);
+  if (judged_until != pass_.last_judged_until_ms) {
+    pass_.last_judged_until_ms = judged_until;
+    std::vector<storage::SeriesMonth> all;
+    for (const auto& [k, s] : judged_) all.push_back(s.key);
+    for (const auto& k : all) {
+      Status e = Evaluate(k, now);
       if (!e.ok()) st = e;
     }
-    const int64_t done_ns = MonotonicNs();
-    // A newly closed interval re-judges every series of the month, re-read
-    // whole from the store (so what other writers added is seen too).
-    const int64_t judged_until = JudgedUntil(now, catalog_->FinestIntervalMs());
-    if (judged_until != last_judged_until) {
-      last_judged_until = judged_until;
-      std::vector<storage::SeriesMonth> all;
-      for (const auto& [k, s] : judged_) all.push_back(s.key);
-      for (const auto& k : all) {
-        Status e = Evaluate(k, now);
-        if (!e.ok()) st = e;
-      }
-    }
-    if (now - last_alerts >= config_.evaluate_every_ms || !dirty.empty()) {
-      const bool deadlines = now - last_deadlines >= kDeadlineScanMs;
-      if (deadlines) last_deadlines = now;
-      Status a = RunAlerts(now, deadlines);
-      if (!a.ok()) st = a;
-      last_alerts = now;
-    }
-    if (!st.ok()) std::fprintf(stderr, "recoup serve: evaluation: %s\n", st.message().c_str());
-
-    lock.lock();
-    for (const auto& [arrival_ns, n] : arrivals) {
-      latencies_.emplace_back((done_ns - arrival_ns) / 1000, n);
-      latency_events_ += n;
-      if (latencies_.size() > kLatencyRing) latencies_.pop_front();
-    }
   }
+  if (now - pass_.last_alerts_ms >= config_.evaluate_every_ms || !dirty.empty()) {
+    const bool deadlines = now - pass_.last_deadlines_ms >= kDeadlineScanMs;
+    if (deadlines) pass_.last_deadlines_ms = now;
+    Status a = RunAlerts(now, deadlines);
+    if (!a.ok()) st = a;
+    pass_.last_alerts_ms = now;
+  }
+  if (!st.ok()) std::fprintf(stderr, "recoup serve: evaluation: %s\n", st.message().c_str());
+
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [arrival_ns, n] : arrivals) {
+    latencies_.emplace_back((done_ns - arrival_ns) / 1000, n);
+    latency_events_ += n;
+    if (latencies_.size() > kLatencyRing) latencies_.pop_front();
+  }
+  return st;
 }
 
 }  // namespace recoup::serve

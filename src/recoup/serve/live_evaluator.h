@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "recoup/core/clock.h"
 #include "recoup/report/report.h"
 #include "recoup/serve/alert_rules.h"
 #include "recoup/serve/config.h"
@@ -48,16 +49,26 @@ struct LatencyStats {
 class LiveEvaluator {
  public:
   // `sources_stats` gives the sink's per-source counters (silence checks).
+  // `clock` (not owned, outlives the evaluator) gives "now" to every
+  // judgement; nullptr: the system clock.
   LiveEvaluator(std::unique_ptr<storage::Store> store, std::shared_ptr<const sla::Catalog> catalog,
                 ServeConfig config,
                 std::function<std::map<std::string, SourceStats>()> source_stats,
-                std::vector<std::string> silent_watch);
+                std::vector<std::string> silent_watch, const Clock* clock = nullptr);
   ~LiveEvaluator();
   LiveEvaluator(const LiveEvaluator&) = delete;
   LiveEvaluator& operator=(const LiveEvaluator&) = delete;
 
+  // Loads the month so far and its firing alerts, then starts the thread
+  // that runs Step() every evaluate_every (sooner after a commit).
   Status Start();
+  // Start() without the thread: the caller drives evaluation with Step().
+  Status Load();
   void Stop();
+  // One pass of the evaluation loop at the clock's "now": evaluates what the
+  // commits since the last pass touched, re-judges the month when an interval
+  // closed, and runs the alert rules when due. Errors are also logged.
+  Status Step();
   // From the sink's committer thread.
   void OnCommit(CommitNotice notice);
 
@@ -70,6 +81,12 @@ class LiveEvaluator {
 
  private:
   void Run();
+  // Step's state, kept between passes.
+  struct Pass {
+    int64_t last_alerts_ms = 0;
+    int64_t last_deadlines_ms = 0;
+    int64_t last_judged_until_ms = 0;
+  };
   // Re-reads the series' month from the store (span empty), or only the
   // intervals `span` touched when the month is already held, then judges it.
   Status Evaluate(const storage::SeriesMonth& key, int64_t now_ms, const TimeSpan* span = nullptr);
@@ -83,7 +100,10 @@ class LiveEvaluator {
   ServeConfig config_;
   std::function<std::map<std::string, SourceStats>()> source_stats_;
   std::vector<std::string> silent_watch_;
+  const Clock* clock_;
+  const int64_t finest_interval_ms_;  // the catalog's, fixed for the run
   int64_t started_ms_ = 0;
+  Pass pass_;  // Step() only (one caller at a time)
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -3,11 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <future>
 #include <random>
-#include <thread>
 
 #include "recoup/report/report.h"
 #include "recoup/serve/live_sink.h"
@@ -63,34 +61,40 @@ events::Event Ev(int64_t t, const std::string& rid, bool failed, events::SourceK
 // Commits touch a few intervals each (late data included, and failures that
 // a second source reports again); the running figures the evaluator keeps by
 // re-reading only the touched intervals must equal what `recoup report`
-// computes from the whole month.
+// computes from the whole month. The evaluator runs on a fake clock that
+// never moves, driven pass by pass: no interval closes during the test, so no
+// whole-month re-read can hide a wrong incremental path, and nothing waits on
+// real time.
 TEST_F(LiveEvaluatorTest, IncrementalFiguresEqualTheFullReport) {
   ServeConfig config;
-  config.evaluate_every_ms = 20;
   config.alerts.silent_after_ms = 0;
   auto catalog = sla::Catalog::Default();
-  LiveSink sink(Open(), /*commit_every_ms=*/5);
-  LiveEvaluator ev(Open(), catalog, config, [&sink] { return sink.Stats(); }, {});
+  FakeClock clock(SystemClock().NowMs());
+  LiveSink sink(Open(), /*commit_every_ms=*/0, catalog->FinestIntervalMs(), 2'000'000, &clock);
+  LiveEvaluator ev(
+      Open(), catalog, config, [&sink] { return sink.Stats(); }, {}, &clock);
   sink.SetListener([&ev](CommitNotice n) { ev.OnCommit(std::move(n)); });
   sink.Start();
-  ASSERT_TRUE(ev.Start().ok());
+  ASSERT_TRUE(ev.Load().ok());
 
-  const int64_t now = WallMs();
+  const int64_t now = clock.NowMs();
   const int64_t month_start = YearMonth::FromMs(now).StartMs();
   const int64_t span = std::max<int64_t>(now - month_start, 1);
   std::mt19937_64 rng(42);
   int64_t expected_events = 0;
   std::vector<std::pair<std::string, int64_t>> failed_ids;
-  auto submit = [&sink](LiveBatch batch) {
+  // One commit, then one evaluation pass over what it touched.
+  auto submit = [&sink, &ev](LiveBatch batch) {
     std::promise<void> committed;
     batch.done = [&committed](const Status&) { committed.set_value(); };
     ASSERT_TRUE(sink.Submit(std::move(batch)));
     committed.get_future().wait();
+    ASSERT_TRUE(ev.Step().ok());
   };
   for (int b = 0; b < 40; ++b) {
     LiveBatch batch;
     batch.source = "test";
-    batch.arrival_ns = MonotonicNs();
+    batch.arrival_ns = clock.MonotonicNs();
     // Mostly the last hour; every fifth batch reaches back anywhere in the month.
     const int64_t window = b % 5 == 0 ? span : std::min<int64_t>(span, 3600 * 1000);
     for (int i = 0; i < 50; ++i) {
@@ -107,9 +111,9 @@ TEST_F(LiveEvaluatorTest, IncrementalFiguresEqualTheFullReport) {
       batch.events.push_back(Ev(t, rid, true, events::SourceKind::kCloudTrail));
       ++expected_events;
     }
-    // One commit per batch, so most evaluations take the incremental path.
+    // One commit per batch, so every evaluation after the first takes the
+    // incremental path.
     submit(std::move(batch));
-    std::this_thread::sleep_for(std::chrono::milliseconds(b % 4 == 0 ? 30 : 0));
   }
   // Last, failures seen again, each alone in its batch, by a source whose
   // clock puts them 4 minutes earlier: the earliest sighting moves each to an
@@ -120,38 +124,25 @@ TEST_F(LiveEvaluatorTest, IncrementalFiguresEqualTheFullReport) {
     t = std::max(t - 4 * 60 * 1000, month_start);
     LiveBatch again;
     again.source = "test";
-    again.arrival_ns = MonotonicNs();
+    again.arrival_ns = clock.MonotonicNs();
     again.events.push_back(Ev(t, rid, true, events::SourceKind::kOtel));
     ++expected_events;
-    // Evaluated on its own, not merged with the batch before.
-    std::this_thread::sleep_for(std::chrono::milliseconds(60));
-    submit(std::move(again));
+    submit(std::move(again));  // evaluated on its own
   }
 
   auto report_store = Open();
   storage::SeriesFilter f;
   f.month = YearMonth::FromMs(now);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  std::vector<report::ReportRow> rows;
-  std::vector<SeriesLive> live;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto r = report::BuildReport(*report_store, *catalog, f);
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    rows = *r;
-    live = ev.Series();
-    // Every committed batch has been through an evaluation: compare now (a
-    // full re-read, as each closing interval triggers, would hide a wrong
-    // incremental path).
-    if (sink.Stats()["test"].events_in == expected_events &&
-        ev.Latency().events == expected_events) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  const int64_t partial = ev.partial_evaluations();
+  auto r = report::BuildReport(*report_store, *catalog, f);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const std::vector<report::ReportRow> rows = *r;
+  const std::vector<SeriesLive> live = ev.Series();
+  // Every committed batch has been through an evaluation.
+  EXPECT_EQ(sink.Stats()["test"].events_in, expected_events);
+  EXPECT_EQ(ev.Latency().events, expected_events);
+  EXPECT_EQ(ev.partial_evaluations(), 45);  // all but the first of 46 commits
   ev.Stop();
   sink.Stop();
-  EXPECT_GT(partial, 5);
   ASSERT_EQ(rows.size(), 1u);
   ASSERT_EQ(live.size(), 1u);
   const sla::Verdict& full = rows[0].verdict;

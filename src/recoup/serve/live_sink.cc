@@ -8,24 +8,13 @@
 
 namespace recoup::serve {
 
-int64_t MonotonicNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 LiveSink::LiveSink(std::unique_ptr<storage::Store> store, int64_t commit_every_ms, int64_t cell_ms,
-                   int64_t max_pending_events)
+                   int64_t max_pending_events, const Clock* clock)
     : store_(std::move(store)),
       commit_every_ms_(commit_every_ms),
       cell_ms_(cell_ms),
-      max_pending_(max_pending_events) {}
+      max_pending_(max_pending_events),
+      clock_(clock != nullptr ? clock : &SystemClock()) {}
 
 LiveSink::~LiveSink() { Stop(); }
 
@@ -51,7 +40,7 @@ void LiveSink::Stop() {
 }
 
 bool LiveSink::Submit(LiveBatch batch) {
-  if (batch.arrival_ns == 0) batch.arrival_ns = MonotonicNs();
+  if (batch.arrival_ns == 0) batch.arrival_ns = clock_->MonotonicNs();
   const int64_t n = static_cast<int64_t>(batch.events.size());
   std::unique_lock<std::mutex> lock(mu_);
   space_cv_.wait(lock, [&] {
@@ -91,7 +80,7 @@ void LiveSink::Run() {
         // Commit when the oldest batch has waited commit_every, when much is
         // pending, or when stopping.
         const int64_t due = first_pending_ns_ + every_ns;
-        const int64_t now = MonotonicNs();
+        const int64_t now = clock_->MonotonicNs();
         if (stopping_ || now >= due || pending_events_ >= max_pending_ / 4) break;
         cv_.wait_for(lock, std::chrono::nanoseconds(due - now));
       }
@@ -126,7 +115,7 @@ void LiveSink::Run() {
         }
         break;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 200 << attempt)));
+      clock_->SleepFor(std::min(5000, 200 << attempt));
     }
   }
 }
@@ -162,8 +151,8 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
   std::vector<storage::ItemOutcome> outcomes;
   RECOUP_RETURN_IF_ERROR(store_->CommitLive(items, &outcomes));
 
-  const int64_t now_ns = MonotonicNs();
-  const int64_t now_ms = WallMs();
+  const int64_t now_ns = clock_->MonotonicNs();
+  const int64_t now_ms = clock_->NowMs();
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (size_t i = 0; i < batches.size(); ++i) {
@@ -209,9 +198,11 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
       span = &it->second;
       if (!fresh) span->Add(e.time_ms);
     }
-    if (b.done) b.done(Status::Ok());
   }
   if (listener_ && !notice.arrivals.empty()) listener_(std::move(notice));
+  for (LiveBatch& b : batches) {
+    if (b.done) b.done(Status::Ok());
+  }
   return Status::Ok();
 }
 

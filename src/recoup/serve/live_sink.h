@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 #include "recoup/core/time.h"
 #include "recoup/events/event.h"
@@ -29,18 +30,13 @@
 
 namespace recoup::serve {
 
-// Steady-clock nanoseconds (arrival stamps, latencies).
-int64_t MonotonicNs();
-// Wall clock, epoch milliseconds.
-int64_t WallMs();
-
 struct LiveBatch {
   std::string source;  // "csm", "otlp", "jsonl:/var/log/app.jsonl", "probe:us-east-1", ...
   std::vector<events::Event> events;
   int64_t rejected = 0;  // records the source could not use (counted, not stored)
   std::vector<std::pair<std::string, std::string>> checkpoints;
   std::string batch_key;                    // idempotency key; empty: none
-  int64_t arrival_ns = 0;                   // MonotonicNs() when the earliest event arrived
+  int64_t arrival_ns = 0;                   // the sink clock's MonotonicNs() at the earliest event
   std::function<void(const Status&)> done;  // after the commit (or its final failure)
 };
 
@@ -87,13 +83,17 @@ class LiveSink {
  public:
   // `store` is used by the committer thread only.
   // Events are counted in cells of `cell_ms` (Catalog::FinestIntervalMs).
+  // `clock` (not owned; nullptr: the system clock) stamps arrivals, paces
+  // commits and is the clock every source feeding this sink uses.
   LiveSink(std::unique_ptr<storage::Store> store, int64_t commit_every_ms, int64_t cell_ms = 300000,
-           int64_t max_pending_events = 2'000'000);
+           int64_t max_pending_events = 2'000'000, const Clock* clock = nullptr);
   ~LiveSink();
   LiveSink(const LiveSink&) = delete;
   LiveSink& operator=(const LiveSink&) = delete;
 
-  // Called on the committer thread after each successful commit.
+  // Called on the committer thread after each successful commit, before the
+  // batches' `done` callbacks (so an acknowledged event is already queued for
+  // evaluation).
   void SetListener(std::function<void(CommitNotice)> listener);
   void Start();
   // Commits everything already submitted, then stops. Later Submits fail.
@@ -105,6 +105,7 @@ class LiveSink {
 
   std::map<std::string, SourceStats> Stats() const;
   int64_t commit_failures() const;
+  const Clock& clock() const { return *clock_; }
 
  private:
   void Run();
@@ -114,6 +115,7 @@ class LiveSink {
   const int64_t commit_every_ms_;
   const int64_t cell_ms_;
   const int64_t max_pending_;
+  const Clock* const clock_;
   std::function<void(CommitNotice)> listener_;
 
   mutable std::mutex mu_;

@@ -88,8 +88,11 @@ std::string EmailMessage(const ChannelConfig& ch, const std::string& payload_jso
   return m;
 }
 
-Notifier::Notifier(std::unique_ptr<storage::Store> store, AlertsConfig config)
-    : store_(std::move(store)), config_(std::move(config)), http_(net::MakeCurlHttpClient()) {
+Notifier::Notifier(std::unique_ptr<storage::Store> store, AlertsConfig config, const Clock* clock)
+    : store_(std::move(store)),
+      config_(std::move(config)),
+      clock_(clock != nullptr ? clock : &SystemClock()),
+      http_(net::MakeCurlHttpClient()) {
   for (const ChannelConfig& ch : config_.channels) channels_[ch.name] = ch;
 }
 
@@ -182,7 +185,7 @@ size_t ReadBody(char* out, size_t size, size_t n, void* user) {
 Status Notifier::SendEmail(const ChannelConfig& ch, const storage::OutboxItem& item) {
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return Internal("curl_easy_init failed");
-  const std::string message = EmailMessage(ch, item.payload_json, WallMs());
+  const std::string message = EmailMessage(ch, item.payload_json, clock_->NowMs());
   ReadState rs{&message};
   curl_slist* rcpt = nullptr;
   for (const std::string& r : ch.to) rcpt = curl_slist_append(rcpt, ("<" + r + ">").c_str());
@@ -223,13 +226,13 @@ void Notifier::Run() {
     if (stop_) break;
     wake_ = false;
     lock.unlock();
-    auto due = store_->DueNotifications(WallMs(), 50);
+    auto due = store_->DueNotifications(clock_->NowMs(), 50);
     if (!due.ok()) {
       std::fprintf(stderr, "recoup serve: outbox: %s\n", due.status().message().c_str());
     } else {
       for (storage::OutboxItem& item : *due) {
         auto it = channels_.find(item.channel);
-        const int64_t now = WallMs();
+        const int64_t now = clock_->NowMs();
         ++item.attempts;
         if (it == channels_.end()) {
           item.state = "failed";

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 #include "recoup/net/http_client.h"
 #include "recoup/serve/config.h"
@@ -29,7 +30,9 @@ std::string EmailMessage(const ChannelConfig& ch, const std::string& payload_jso
 
 class Notifier {
  public:
-  Notifier(std::unique_ptr<storage::Store> store, AlertsConfig config);
+  // `clock`: not owned; nullptr: the system clock.
+  Notifier(std::unique_ptr<storage::Store> store, AlertsConfig config,
+           const Clock* clock = nullptr);
   ~Notifier();
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
@@ -47,6 +50,7 @@ class Notifier {
 
   std::unique_ptr<storage::Store> store_;
   AlertsConfig config_;
+  const Clock* clock_;
   std::map<std::string, ChannelConfig> channels_;
   std::unique_ptr<net::HttpClient> http_;
   mutable std::mutex mu_;

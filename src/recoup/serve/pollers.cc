@@ -74,7 +74,7 @@ events::Event KmsProber::Call(aws::ApiClient& client, net::HttpClient& http,
   e.operation = op;
   e.resource = config_.key_id;
   e.source = events::SourceKind::kProbe;
-  const int64_t start = WallMs();
+  const int64_t start = sink_->clock().NowMs();
   e.time_ms = start;
   auto req = client.BuildRequest(op, input.dump(), creds, start);
   if (!req.ok()) {
@@ -86,7 +86,7 @@ events::Event KmsProber::Call(aws::ApiClient& client, net::HttpClient& http,
   ro.timeout_ms = 10000;
   ro.idempotent = false;  // the prober never retries: each attempt is evidence
   auto resp = http.Send(*req, ro);
-  e.latency_ms = WallMs() - start;
+  e.latency_ms = sink_->clock().NowMs() - start;
   if (!resp.ok()) {
     e.outcome = events::OutcomeClass::kNoResponse;
     e.error_code = "NoResponse";
@@ -122,7 +122,7 @@ Status KmsProber::RunOnce() {
   RECOUP_ASSIGN_OR_RETURN(aws::Credentials creds, session_->credentials()->Get());
   LiveBatch batch;
   batch.source = source_name();
-  batch.arrival_ns = MonotonicNs();
+  batch.arrival_ns = sink_->clock().MonotonicNs();
   std::string ciphertext;
   for (const std::string& op : config_.operations) {
     nlohmann::json in, out;
@@ -149,8 +149,12 @@ Status KmsProber::RunOnce() {
 
 // ---- AWS Health ----
 
-HealthPoller::HealthPoller(HealthConfig config, AwsSessionFactory sessions, storage::Store* store)
-    : config_(std::move(config)), sessions_(std::move(sessions)), store_(store) {}
+HealthPoller::HealthPoller(HealthConfig config, AwsSessionFactory sessions, storage::Store* store,
+                           const Clock* clock)
+    : config_(std::move(config)),
+      sessions_(std::move(sessions)),
+      store_(store),
+      clock_(clock != nullptr ? clock : &SystemClock()) {}
 
 Status HealthPoller::RunOnce() {
   if (session_ == nullptr) {
@@ -166,7 +170,7 @@ Status HealthPoller::PollApi() {
   aws::HealthApi api(client.get());
   aws::HealthEventFilter f;
   f.services = {"KMS"};
-  f.start_from_ms = WallMs() - 90 * kMsPerDay;
+  f.start_from_ms = clock_->NowMs() - 90 * kMsPerDay;
   auto fetched = health::FetchFromApi(api, f, config_.organization);
   if (!fetched.ok()) return fetched.status().WithPrefix("health api");
   for (const storage::HealthEvent& h : fetched->events) {

@@ -17,6 +17,7 @@
 
 #include "recoup/aws/api_client.h"
 #include "recoup/aws/credentials.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 #include "recoup/serve/config.h"
 #include "recoup/serve/live_sink.h"
@@ -94,7 +95,9 @@ class KmsProber {
 // SQS queue of aws.health events; every KMS event is stored (PutHealthEvent).
 class HealthPoller {
  public:
-  HealthPoller(HealthConfig config, AwsSessionFactory sessions, storage::Store* store);
+  // `clock`: not owned; nullptr: the system clock.
+  HealthPoller(HealthConfig config, AwsSessionFactory sessions, storage::Store* store,
+               const Clock* clock = nullptr);
   Status RunOnce();
 
  private:
@@ -104,6 +107,7 @@ class HealthPoller {
   HealthConfig config_;
   AwsSessionFactory sessions_;
   storage::Store* store_;
+  const Clock* clock_;
   std::unique_ptr<AwsSession> session_;
 };
 

@@ -20,14 +20,15 @@ Result<std::unique_ptr<Service>> Service::Create(ServeConfig config, ServeDeps d
 Service::~Service() { Stop(); }
 
 Status Service::Start() {
-  started_ms_ = WallMs();
+  const Clock* clock = deps_.clock != nullptr ? deps_.clock : &SystemClock();
+  started_ms_ = clock->NowMs();
   auto open = [&]() { return storage::OpenSqliteStore(deps_.store_path); };
   RECOUP_ASSIGN_OR_RETURN(auto sink_store, open());
   RECOUP_ASSIGN_OR_RETURN(auto eval_store, open());
   RECOUP_ASSIGN_OR_RETURN(auto outbox_store, open());
   RECOUP_ASSIGN_OR_RETURN(auto tail_store, open());
   sink_ = std::make_unique<LiveSink>(std::move(sink_store), config_.commit_every_ms,
-                                     deps_.catalog->FinestIntervalMs());
+                                     deps_.catalog->FinestIntervalMs(), 2'000'000, clock);
 
   std::vector<std::string> watch;
   if (config_.csm.enabled) watch.push_back("csm");
@@ -38,8 +39,9 @@ Status Service::Start() {
   }
   LiveSink* sink = sink_.get();
   evaluator_ = std::make_unique<LiveEvaluator>(
-      std::move(eval_store), deps_.catalog, config_, [sink] { return sink->Stats(); }, watch);
-  notifier_ = std::make_unique<Notifier>(std::move(outbox_store), config_.alerts);
+      std::move(eval_store), deps_.catalog, config_, [sink] { return sink->Stats(); }, watch,
+      clock);
+  notifier_ = std::make_unique<Notifier>(std::move(outbox_store), config_.alerts, clock);
   LiveEvaluator* ev = evaluator_.get();
   sink_->SetListener([ev](CommitNotice n) { ev->OnCommit(std::move(n)); });
   sink_->Start();
@@ -76,7 +78,7 @@ Status Service::Start() {
   }
   if (config_.health.api || !config_.health.sqs_queue_url.empty()) {
     RECOUP_ASSIGN_OR_RETURN(health_store_, open());
-    health_ = std::make_unique<HealthPoller>(config_.health, deps_.aws, health_store_.get());
+    health_ = std::make_unique<HealthPoller>(config_.health, deps_.aws, health_store_.get(), clock);
     HealthPoller* hp = health_.get();
     periodic_.push_back(std::make_unique<Periodic>("health", config_.health.every_ms,
                                                    [hp] { return hp->RunOnce(); }));

@@ -25,6 +25,9 @@ struct ServeDeps {
   std::string store_path;
   AwsSessionFactory aws;  // needed by probes and Health
   S3PollFn s3_poll;       // needed by cloudtrail_s3 sources
+  // Every "now" of the runtime (sink, evaluator, notifier, pollers); not
+  // owned, outlives the service. nullptr: the system clock.
+  const Clock* clock = nullptr;
 };
 
 class Service {

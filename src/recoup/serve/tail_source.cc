@@ -107,7 +107,7 @@ void TailSource::Run() {
       size_t start = 0;
       LiveBatch batch;
       batch.source = name_;
-      batch.arrival_ns = MonotonicNs();
+      batch.arrival_ns = sink_->clock().MonotonicNs();
       for (size_t i = 0; i < buf.size(); ++i) {
         if (buf[i] != '\n') continue;
         ++line_no;

@@ -1,10 +1,9 @@
 #include "recoup/sla/catalog.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "recoup/core/sha256.h"
 
@@ -221,22 +220,6 @@ std::shared_ptr<const Catalog> Catalog::Default() {
     return *r;
   }();
   return kDefault;
-}
-
-Result<std::shared_ptr<const Catalog>> Catalog::Load(const std::optional<std::string>& path) {
-  std::string p;
-  if (path && !path->empty()) {
-    p = *path;
-  } else if (const char* env = std::getenv("RECOUP_CATALOG"); env != nullptr && *env != 0) {
-    p = env;
-  } else {
-    return Default();
-  }
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return NotFound(p + ": cannot open SLA catalog");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Parse(ss.str(), p);
 }
 
 int64_t Catalog::FinestIntervalMs() const {

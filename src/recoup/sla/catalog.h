@@ -78,8 +78,6 @@ class Catalog {
                                                       const std::string& origin);
   // The built-in catalog.
   static std::shared_ptr<const Catalog> Default();
-  // `path` if given, else $RECOUP_CATALOG if set, else the built-in catalog.
-  static Result<std::shared_ptr<const Catalog>> Load(const std::optional<std::string>& path);
 
   const ServiceTerms* Find(std::string_view service) const;
   const std::string& version() const { return version_; }

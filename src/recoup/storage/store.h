@@ -24,6 +24,7 @@
 
 #include "recoup/aggregation/aggregator.h"
 #include "recoup/aggregation/combine.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/exact.h"
 #include "recoup/core/status.h"
 #include "recoup/core/time.h"
@@ -342,6 +343,9 @@ std::string LedgerName(const std::string& path);
 struct StoreOptions {
   bool sync_full = false;  // fsync every commit (power-loss safe), not just process-crash safe
   int sample_limit = 20;   // evidence samples kept per (series, interval, class)
+  // The times the store stamps itself (checkpoint updates); not owned.
+  // nullptr: the system clock.
+  const Clock* clock = nullptr;
 };
 
 // Opens (creating and migrating) the store at `path`.

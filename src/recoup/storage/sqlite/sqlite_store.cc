@@ -3,12 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <random>
 #include <set>
-#include <thread>
 #include <unordered_map>
 
 #include "recoup/core/time.h"
@@ -203,16 +201,17 @@ class SqliteStore final : public Store {
     // backoff until the same 30 s budget runs out.
     constexpr int kBusyTimeoutMs = 30000;
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
-    std::minstd_rand jitter(static_cast<uint32_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count() ^ ::getpid()));
+    // SQLite's locks wait in real time, so this loop does too, whatever
+    // clock the store stamps rows with.
+    const Clock& real = SystemClock();
+    const int64_t deadline_ms = real.MonotonicMs() + kBusyTimeoutMs;
+    std::minstd_rand jitter(static_cast<uint32_t>(real.MonotonicNs() ^ ::getpid()));
     for (int attempt = 1;; ++attempt) {
       bool busy = false;
       Status st = InitOnce(&busy);
-      if (st.ok() || !busy || std::chrono::steady_clock::now() >= deadline) return st;
+      if (st.ok() || !busy || real.MonotonicMs() >= deadline_ms) return st;
       const int cap_ms = std::min(attempt, 10) * 20;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1 + jitter() % cap_ms));
+      real.SleepFor(1 + static_cast<int64_t>(jitter() % static_cast<uint32_t>(cap_ms)));
     }
   }
 
@@ -1091,15 +1090,8 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  // The wall clock as SQLite reads it (epoch milliseconds).
-  int64_t NowMs() {
-    Stmt s;
-    if (!Prepare("SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)", &s).ok() ||
-        sqlite3_step(s.get()) != SQLITE_ROW) {
-      return 0;
-    }
-    return s.Int(0);
-  }
+  // The store's clock (StoreOptions::clock), for the times it stamps itself.
+  int64_t NowMs() const { return (opt_.clock != nullptr ? *opt_.clock : SystemClock()).NowMs(); }
 
  public:
   // ---- end of section "serve" ----

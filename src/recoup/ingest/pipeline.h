@@ -1,9 +1,13 @@
-// The batch ingest pipeline: worker threads read and aggregate files; one
-// committer writes each batch of files to the store in one transaction.
-// Counts are reported only once committed.
+// The batch ingest pipeline (`recoup ingest`): local files and S3 objects are
+// read and aggregated on worker threads (S3 bodies stream from fetch threads
+// through bounded pipes), and one committer writes each batch of files to the
+// store in one transaction. Counts are reported only once committed, so a
+// kill -9 at any point loses nothing reported and a re-run never counts twice.
+//
+// This is a service: the CLI parses flags into IngestOptions, calls
+// RunIngest and prints the IngestSummary.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,12 +15,14 @@
 
 #include "recoup/aws/config.h"
 #include "recoup/aws/credentials.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 #include "recoup/ingest/record_parser.h"
 #include "recoup/net/http_client.h"
+#include "recoup/sla/catalog.h"
 #include "recoup/storage/store.h"
 
-namespace recoup::cli {
+namespace recoup::ingest {
 
 // How to reach S3 for s3://bucket/prefix arguments.
 struct S3Settings {
@@ -37,11 +43,16 @@ struct IngestOptions {
   // the prefix; needs `s3`).
   std::vector<std::string> paths;
   std::optional<S3Settings> s3;
-  ingest::ParserOptions parser;
+  ParserOptions parser;
   int threads = 0;  // 0: all cores
+  // Where `store` lives: each worker opens its own read connection to it for
+  // ledger checks (WAL readers do not block the committer).
   std::string store_path;
   bool progress = false;  // draw a progress bar on stderr
-  int max_messages = 20;  // rejection messages printed to stderr
+  int max_messages = 20;  // rejection messages kept in the summary
+  // Ledger times, commit pacing, progress and the run's duration; not owned.
+  // nullptr: the system clock.
+  const Clock* clock = nullptr;
 };
 
 struct IngestSummary {
@@ -61,7 +72,8 @@ struct IngestSummary {
   int64_t message_count = 0;
 };
 
+// Reads every file and object of `options.paths` into `store`.
 Result<IngestSummary> RunIngest(storage::Store& store, std::shared_ptr<const sla::Catalog> catalog,
                                 const IngestOptions& options);
 
-}  // namespace recoup::cli
+}  // namespace recoup::ingest

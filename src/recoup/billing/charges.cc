@@ -1,0 +1,157 @@
+#include "recoup/billing/charges.h"
+
+#include <cstdlib>
+
+#include "recoup/billing/cur_reader.h"
+
+namespace recoup::billing {
+
+namespace {
+constexpr char kCeKmsService[] = "AWS Key Management Service";
+
+bool IsAccountId(const std::string& s) {
+  return s.size() == 12 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+storage::ChargeRecord FromCur(const KmsCharge& c, const std::string& service,
+                              const std::string& file) {
+  storage::ChargeRecord rec;
+  rec.account = c.account;
+  rec.region = c.region;
+  rec.service = service;
+  rec.month = c.month;
+  rec.origin = "cur";
+  rec.amount = c.unblended;
+  rec.net_amount = c.net_unblended;
+  rec.credits = c.credits;
+  rec.tax = c.tax;
+  rec.currency = c.currency;
+  rec.source = file;
+  return rec;
+}
+
+// One Cost Explorer group (keys: Region, linked account) as a charge, or
+// nullopt (with a warning when the amount is unreadable).
+std::optional<storage::ChargeRecord> FromCostRow(const aws::CostRow& r,
+                                                 std::vector<std::string>* warnings) {
+  if (r.keys.size() != 2 || r.start.size() < 7) return std::nullopt;
+  auto month = YearMonth::Parse(r.start.substr(0, 7));
+  auto it = r.metrics.find("UnblendedCost");
+  if (!month.ok() || it == r.metrics.end()) return std::nullopt;
+  auto amount = ParseCostExplorerAmount(it->second.amount);
+  if (!amount.ok()) {
+    warnings->push_back("Cost Explorer " + r.start + " " + r.keys[0] + " " + r.keys[1] +
+                        ": unreadable amount \"" + it->second.amount + "\"");
+    return std::nullopt;
+  }
+  storage::ChargeRecord c;
+  c.account = r.keys[1];
+  c.region = r.keys[0];
+  c.service = "kms";
+  c.month = *month;
+  c.origin = "cost-explorer";
+  c.amount = *amount;
+  if (auto net = r.metrics.find("NetUnblendedCost"); net != r.metrics.end()) {
+    auto n = ParseCostExplorerAmount(net->second.amount);
+    if (n.ok()) c.net_amount = *n;
+  }
+  c.currency = it->second.unit.empty() ? "USD" : it->second.unit;
+  c.source = std::string("Cost Explorer GetCostAndUsage UnblendedCost") +
+             (r.estimated ? " (estimated: month not closed)" : "");
+  return c;
+}
+
+}  // namespace
+
+Result<std::string> ServiceForProductCode(const sla::Catalog& catalog,
+                                          const std::string& product_code) {
+  std::string service;
+  for (const auto& s : catalog.services()) {
+    if (s.cur_product_code == product_code) service = s.key;
+  }
+  if (service.empty()) {
+    return InvalidArgument("--product-code: '" + product_code +
+                           "' is not the CUR product code of any service in the SLA catalog");
+  }
+  return service;
+}
+
+Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std::string>& files,
+                                    const std::string& product_code, const std::string& service) {
+  ImportResult out;
+  for (const std::string& file : files) {
+    RECOUP_ASSIGN_OR_RETURN(CurReadResult r, ReadCurFile(file, product_code));
+    for (const std::string& e : r.errors) out.warnings.push_back(e);
+    out.rows += r.rows;
+    out.rejected_rows += r.rejected_rows;
+    for (const KmsCharge& c : r.charges) {
+      if (c.region.empty()) continue;  // region-less tax/credit lines: not a credit base
+      storage::ChargeRecord rec = FromCur(c, service, file);
+      RECOUP_RETURN_IF_ERROR(store.PutCharge(rec));
+      out.stored.push_back(std::move(rec));
+    }
+  }
+  return out;
+}
+
+Result<storage::ChargeRecord> ManualCharge(const std::string& account, const std::string& region,
+                                           const std::string& service, YearMonth month,
+                                           const std::string& amount, const std::string& note) {
+  auto value = ParseDecimal(amount);
+  if (!value.ok()) return value.status().WithPrefix("--amount");
+  if (*value < 0) return InvalidArgument("--amount: must not be negative");
+  if (!IsAccountId(account)) {
+    return InvalidArgument("--account: '" + account + "' is not a 12-digit AWS account ID");
+  }
+  storage::ChargeRecord rec;
+  rec.account = account;
+  rec.region = region;
+  rec.service = service;
+  rec.month = month;
+  rec.origin = "manual";
+  rec.amount = *value;
+  rec.source = note.empty() ? "recoup billing set" : note;
+  return rec;
+}
+
+Result<Rational> ParseCostExplorerAmount(const std::string& text) {
+  const size_t e = text.find_first_of("eE");
+  if (e == std::string::npos) return ParseDecimal(text);
+  RECOUP_ASSIGN_OR_RETURN(Rational mantissa, ParseDecimal(text.substr(0, e)));
+  const std::string exp_text = text.substr(e + 1);
+  char* end = nullptr;
+  const long exp = std::strtol(exp_text.c_str(), &end, 10);
+  if (exp_text.empty() || *end != 0 || exp < -40 || exp > 40) {
+    return InvalidArgument("invalid amount '" + text + "'");
+  }
+  Rational scale = 1;
+  for (long i = 0; i < (exp < 0 ? -exp : exp); ++i) scale *= 10;
+  return exp < 0 ? Rational(mantissa / scale) : Rational(mantissa * scale);
+}
+
+Result<SyncResult> SyncCostExplorer(storage::Store& store, aws::CostExplorerApi& api,
+                                    YearMonth first, YearMonth last, const std::string& account) {
+  aws::CostAndUsageInput in;
+  in.start = first.ToString() + "-01";
+  in.end = last.Plus(1).ToString() + "-01";
+  in.granularity = "MONTHLY";
+  in.metrics = {"UnblendedCost", "NetUnblendedCost"};
+  in.group_by = {"REGION", "LINKED_ACCOUNT"};
+  in.dimensions = {{"SERVICE", {kCeKmsService}}};
+  if (!account.empty()) in.dimensions.push_back({"LINKED_ACCOUNT", {account}});
+  RECOUP_ASSIGN_OR_RETURN(std::vector<aws::CostRow> rows, api.GetCostAndUsage(in));
+  SyncResult out;
+  for (const aws::CostRow& r : rows) {
+    std::optional<storage::ChargeRecord> c = FromCostRow(r, &out.warnings);
+    if (!c) {
+      ++out.skipped;
+      continue;
+    }
+    RECOUP_RETURN_IF_ERROR(store.PutCharge(*c));
+    out.stored.push_back(std::move(*c));
+    out.estimated.push_back(r.estimated);
+  }
+  return out;
+}
+
+}  // namespace recoup::billing

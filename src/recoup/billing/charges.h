@@ -1,0 +1,64 @@
+// The billing service: turns bills into the charges recoup prices credits
+// from, and stores them. Three origins, one record (storage::ChargeRecord):
+//   * "cur": Cost and Usage Report files (billing/cur_reader.h);
+//   * "cost-explorer": GetCostAndUsage by Region and linked account;
+//   * "manual": a figure a person enters (wins over the others).
+// Used by `recoup billing import|sync|set` and the demo; callers print.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "recoup/aws/cost_explorer_api.h"
+#include "recoup/core/exact.h"
+#include "recoup/core/status.h"
+#include "recoup/core/time.h"
+#include "recoup/sla/catalog.h"
+#include "recoup/storage/store.h"
+
+namespace recoup::billing {
+
+struct ImportResult {
+  int64_t rows = 0, rejected_rows = 0;
+  std::vector<storage::ChargeRecord> stored;  // in file order
+  std::vector<std::string> warnings;          // "file:line: ..." of rejected rows
+};
+
+// The catalog service whose CUR product code is `product_code`; INVALID_ARGUMENT
+// (naming --product-code) when none has it.
+Result<std::string> ServiceForProductCode(const sla::Catalog& catalog,
+                                          const std::string& product_code);
+
+// Reads each CUR file and stores one "cur" charge per (account, Region,
+// month) with a Region (Region-less tax and credit lines are no credit
+// base). A file that cannot be read stops the import with its error.
+Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std::string>& files,
+                                    const std::string& product_code, const std::string& service);
+
+// A charge entered by hand (origin "manual"), for Store::PutCharge:
+// INVALID_ARGUMENT naming --amount or --account unless the amount is an exact
+// decimal, not negative, and the account 12 digits.
+Result<storage::ChargeRecord> ManualCharge(const std::string& account, const std::string& region,
+                                           const std::string& service, YearMonth month,
+                                           const std::string& amount, const std::string& note);
+
+// Cost Explorer amounts are decimal text, occasionally in scientific notation
+// ("7.5E-7"): parsed exactly either way.
+Result<Rational> ParseCostExplorerAmount(const std::string& text);
+
+struct SyncResult {
+  std::vector<storage::ChargeRecord> stored;
+  std::vector<bool> estimated;  // per stored charge: the month was not closed
+  int64_t skipped = 0;
+  std::vector<std::string> warnings;
+};
+
+// KMS charges per (linked account, Region, month) for [first, last] from
+// Cost Explorer, stored with origin "cost-explorer". `account` empty: every
+// linked account. Errors are the API's (aws::AwsErrorOf).
+Result<SyncResult> SyncCostExplorer(storage::Store& store, aws::CostExplorerApi& api,
+                                    YearMonth first, YearMonth last, const std::string& account);
+
+}  // namespace recoup::billing

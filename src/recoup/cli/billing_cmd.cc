@@ -1,0 +1,157 @@
+// `recoup billing import|set|list|sync`: the credit base, through the
+// billing service (billing/charges.h).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "recoup/aws/cost_explorer_api.h"
+#include "recoup/billing/charges.h"
+#include "recoup/cli/aws_context.h"
+#include "recoup/cli/commands.h"
+#include "recoup/cli/common.h"
+#include "recoup/core/exact.h"
+#include "recoup/core/time.h"
+#include "recoup/io/byte_source.h"
+#include "recoup/storage/store.h"
+
+namespace recoup::cli {
+
+namespace {
+
+struct BillingSetArgs {
+  std::string account, region, month, amount, service = "kms", note;
+};
+
+int RunBillingSet(const Globals& g, const BillingSetArgs& a) {
+  auto m = YearMonth::Parse(a.month);
+  if (!m.ok()) return Fail(m.status().WithPrefix("--month"));
+  auto rec = billing::ManualCharge(a.account, a.region, a.service, *m, a.amount, a.note);
+  if (!rec.ok()) return Fail(rec.status());
+  auto store = storage::OpenSqliteStore(g.store_path);
+  if (!store.ok()) return Fail(store.status());
+  if (Status st = (*store)->PutCharge(*rec); !st.ok()) return Fail(st);
+  std::printf("%s  %s  %s  %s  $%s (manual; wins over CUR figures)\n", a.account.c_str(),
+              a.region.c_str(), a.service.c_str(), m->ToString().c_str(),
+              FormatUsd(rec->amount).c_str());
+  return kExitOk;
+}
+
+int RunBillingList(const Globals& g) {
+  auto store = storage::OpenSqliteStore(g.store_path);
+  if (!store.ok()) return Fail(store.status());
+  auto all = (*store)->ListCharges({});
+  if (!all.ok()) return Fail(all.status());
+  std::printf("%-12s  %-15s  %-7s  %-7s  %-7s  %14s  %s\n", "ACCOUNT", "REGION", "SERVICE", "MONTH",
+              "ORIGIN", "CHARGES $", "SOURCE");
+  for (const auto& c : *all) {
+    std::printf("%-12s  %-15s  %-7s  %-7s  %-7s  %14s  %s\n", c.account.c_str(), c.region.c_str(),
+                c.service.c_str(), c.month.ToString().c_str(), c.origin.c_str(),
+                FormatUsd(c.amount).c_str(), c.source.c_str());
+  }
+  return kExitOk;
+}
+
+struct BillingSyncArgs {
+  std::string profile, month, account;
+  int months = 3;
+};
+
+int RunBillingSync(const Globals& g, const BillingSyncArgs& a) {
+  YearMonth first, last;
+  if (!a.month.empty()) {
+    auto m = YearMonth::Parse(a.month);
+    if (!m.ok()) return Fail(InvalidArgument("--month: " + m.status().message()));
+    first = last = *m;
+  } else {
+    if (a.months < 1 || a.months > 14) return Fail(InvalidArgument("--months must be 1..14"));
+    last = YearMonth::FromMs(SystemClock().NowMs());
+    first = last.Plus(-(a.months - 1));
+  }
+  // Cost Explorer lives in us-east-1 whatever the Region of the charges.
+  auto ctx = ContextFor(a.profile, "us-east-1");
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto client = (*ctx)->Client(aws::services::kCostExplorer, "us-east-1");
+  if (!client.ok()) return Fail(client.status());
+  auto store = storage::OpenSqliteStore(g.store_path);
+  if (!store.ok()) return Fail(store.status());
+  aws::CostExplorerApi ce(client->get());
+  auto sync = billing::SyncCostExplorer(**store, ce, first, last, a.account);
+  if (!sync.ok()) return FailAws(sync.status());
+  for (const std::string& w : sync->warnings)
+    std::fprintf(stderr, "recoup: warning: %s\n", w.c_str());
+  for (size_t i = 0; i < sync->stored.size(); ++i) {
+    const storage::ChargeRecord& c = sync->stored[i];
+    std::printf("%s  %-15s  %s  $%s%s\n", c.account.c_str(), c.region.c_str(),
+                c.month.ToString().c_str(), FormatDecimal(c.amount, 2, 12).c_str(),
+                sync->estimated[i] ? "  (estimated)" : "");
+  }
+  std::printf(
+      "billing sync %s..%s: %lld charges stored (origin cost-explorer), %lld rows skipped\n",
+      first.ToString().c_str(), last.ToString().c_str(),
+      static_cast<long long>(sync->stored.size()), static_cast<long long>(sync->skipped));
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunBillingImport(const Globals& g, const std::vector<std::string>& paths,
+                     const std::string& product_code) {
+  auto catalog = LoadCatalog(g);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto service = billing::ServiceForProductCode(**catalog, product_code);
+  if (!service.ok()) return Fail(service.status());
+  auto files = io::ListInputFiles(paths);
+  if (!files.ok()) return Fail(files.status());
+  auto store = storage::OpenSqliteStore(g.store_path);
+  if (!store.ok()) return Fail(store.status());
+  auto imported = billing::ImportCurFiles(**store, *files, product_code, *service);
+  if (!imported.ok()) return Fail(imported.status());
+  for (const std::string& e : imported->warnings) {
+    std::fprintf(stderr, "recoup: warning: %s\n", e.c_str());
+  }
+  for (const storage::ChargeRecord& c : imported->stored) {
+    std::printf("%s  %-15s  %s  %s  $%s\n", c.account.c_str(), c.region.c_str(), c.service.c_str(),
+                c.month.ToString().c_str(), FormatUsd(c.amount).c_str());
+  }
+  std::printf("%s CUR rows read, %s rejected; %s (account, Region, month) charges stored\n",
+              WithCommas(imported->rows).c_str(), WithCommas(imported->rejected_rows).c_str(),
+              WithCommas(static_cast<int64_t>(imported->stored.size())).c_str());
+  return kExitOk;
+}
+
+void RegisterBillingCommands(CLI::App& app, const Globals& g, CommandRegistry& reg) {
+  auto* bill = app.add_subcommand("billing", "The credit base: KMS charges per Region and month");
+  bill->require_subcommand(1);
+  auto cur_paths = std::make_shared<std::vector<std::string>>();
+  auto product_code = std::make_shared<std::string>("awskms");
+  auto* bimport =
+      bill->add_subcommand("import", "Import Cost and Usage Report files (legacy or 2.0 CSV)");
+  bimport->add_option("paths", *cur_paths, "CUR files or folders (.csv or .csv.gz)")->required();
+  bimport->add_option("--product-code", *product_code, "CUR product code (default awskms)");
+  reg.Add(bimport,
+          [&g, cur_paths, product_code] { return RunBillingImport(g, *cur_paths, *product_code); });
+  auto bs = std::make_shared<BillingSetArgs>();
+  auto* bset = bill->add_subcommand("set", "Record a charge by hand (wins over CUR figures)");
+  bset->add_option("--account", bs->account, "Account ID")->required();
+  bset->add_option("--region", bs->region, "Region")->required();
+  bset->add_option("--month", bs->month, "YYYY-MM")->required();
+  bset->add_option("--amount", bs->amount, "USD, exact decimal, e.g. 412.37")->required();
+  bset->add_option("--service", bs->service, "Service (default kms)");
+  bset->add_option("--note", bs->note, "Where the figure comes from");
+  reg.Add(bset, [&g, bs] { return RunBillingSet(g, *bs); });
+  auto* blist = bill->add_subcommand("list", "Show stored charges");
+  reg.Add(blist, [&g] { return RunBillingList(g); });
+
+  auto ba = std::make_shared<BillingSyncArgs>();
+  auto* sync =
+      bill->add_subcommand("sync", "KMS charges per account, Region and month from Cost Explorer");
+  sync->add_option("--profile", ba->profile, "AWS profile (default: AWS_PROFILE)");
+  auto* months =
+      sync->add_option("--months", ba->months, "This month and the N-1 before it (default 3)");
+  sync->add_option("--month", ba->month, "One month, YYYY-MM")->excludes(months);
+  sync->add_option("--account", ba->account, "Only this linked account");
+  reg.Add(sync, [&g, ba] { return RunBillingSync(g, *ba); });
+}
+
+}  // namespace recoup::cli

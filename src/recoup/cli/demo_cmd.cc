@@ -1,0 +1,110 @@
+// `recoup demo`: generates a realistic month of KMS evidence, then runs
+// ingest, billing import and report on it exactly as a user would.
+#include <stdlib.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "recoup/cli/commands.h"
+#include "recoup/cli/common.h"
+#include "recoup/core/exact.h"
+#include "recoup/demo/generator.h"
+#include "recoup/report/report.h"
+#include "recoup/storage/store.h"
+
+namespace recoup::cli {
+
+namespace {
+
+struct DemoArgs {
+  std::string out;
+  std::string month = "2026-10";
+};
+
+int RunDemoCmd(Globals g, const DemoArgs& a, bool store_given) {
+  auto month = YearMonth::Parse(a.month);
+  if (!month.ok()) return Fail(month.status().WithPrefix("--month"));
+  std::string out = a.out;
+  if (out.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string base =
+        std::string(tmp != nullptr && *tmp != 0 ? tmp : "/tmp") + "/recoup-demo-XXXXXX";
+    std::vector<char> buf(base.begin(), base.end());
+    buf.push_back(0);
+    if (mkdtemp(buf.data()) == nullptr) return Fail(Unavailable("cannot create " + base));
+    out = buf.data();
+  }
+  demo::DemoOptions dopt;
+  dopt.out_dir = out + "/evidence";
+  dopt.month = *month;
+  std::printf(
+      "Generating a month (%s) of KMS evidence for two accounts and three Regions in %s ...\n",
+      month->ToString().c_str(), dopt.out_dir.c_str());
+  auto manifest = demo::GenerateDemo(dopt);
+  if (!manifest.ok()) return Fail(manifest.status());
+  if (!store_given) g.store_path = out + "/recoup.db";
+  if (std::filesystem::exists(g.store_path) && !store_given) {
+    return Fail(
+        FailedPrecondition(g.store_path + ": already exists; the demo wants a fresh store"));
+  }
+  std::printf("Store: %s\n\n", g.store_path.c_str());
+
+  std::printf("$ recoup ingest %s\n", manifest->cloudtrail_dir.c_str());
+  IngestArgs ia;
+  ia.paths = {manifest->cloudtrail_dir};
+  if (int rc = RunIngestCommand(g, ia); rc != kExitOk) return rc;
+  std::printf("\n$ recoup ingest %s --format csm --account %s\n", manifest->csm_file.c_str(),
+              std::string(demo::kPaymentsAccount).c_str());
+  IngestArgs ic;
+  ic.paths = {manifest->csm_file};
+  ic.format = "csm";
+  ic.account = std::string(demo::kPaymentsAccount);
+  if (int rc = RunIngestCommand(g, ic); rc != kExitOk) return rc;
+  std::printf("\n$ recoup billing import %s\n", manifest->cur_file.c_str());
+  if (int rc = RunBillingImport(g, {manifest->cur_file}, "awskms"); rc != kExitOk) return rc;
+
+  std::printf("\n$ recoup report --month %s\n", month->ToString().c_str());
+  ReportArgs ra;
+  ra.month = month->ToString();
+  if (int rc = RunReportCommand(g, ra); rc != kExitOk) return rc;
+
+  // The verdict in words, for each breach.
+  auto catalog = LoadCatalog(g);
+  auto store = storage::OpenSqliteStore(g.store_path);
+  if (!catalog.ok() || !store.ok()) return kExitRuntime;
+  storage::SeriesFilter f;
+  f.month = *month;
+  auto rows = report::BuildReport(**store, **catalog, f);
+  if (!rows.ok()) return Fail(rows.status());
+  Rational total = 0;
+  for (const auto& r : *rows) {
+    if (!r.verdict.breached) continue;
+    std::printf("\n%s", report::RenderIntervalsTable(r, false).c_str());
+    if (r.verdict.credit_usd) total += *r.verdict.credit_usd;
+  }
+  std::printf("\nVerdict: AWS owes $%s in KMS service credits for %s (exactly $%s).\n",
+              FormatCents(total).c_str(), month->ToString().c_str(), FormatUsd(total).c_str());
+  std::printf(
+      "Re-run any step yourself, e.g.: recoup --store %s report --month %s --region us-east-1 "
+      "--intervals\n",
+      g.store_path.c_str(), month->ToString().c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterDemoCommands(CLI::App& app, const Globals& g, CommandRegistry& reg) {
+  auto da = std::make_shared<DemoArgs>();
+  auto* demo_cmd = app.add_subcommand(
+      "demo", "Generate a realistic month of KMS evidence, ingest it, and print the verdict");
+  demo_cmd->add_option("--out", da->out,
+                       "Folder for the generated evidence and store (default: a new temp folder)");
+  demo_cmd->add_option("--month", da->month, "YYYY-MM (default 2026-10)");
+  reg.Add(demo_cmd, [&g, da] { return RunDemoCmd(g, *da, g.store_given); });
+}
+
+}  // namespace recoup::cli
