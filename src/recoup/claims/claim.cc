@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-
 namespace recoup::claims {
 
 namespace {
@@ -96,6 +95,19 @@ std::vector<std::string> RefusalReasons(const storage::ClaimRecord& c,
   return out;
 }
 
+void TakeVerdictFigures(const sla::Verdict& v, storage::ClaimRecord* c) {
+  c->mup_pct = FormatPct(v.mup_pct);
+  c->credit_pct = FormatDecimal(v.credit_pct, 0, 4);
+  c->credit_asked = v.credit_usd ? *v.credit_usd : Rational(0);
+  if (v.credit_before_minimum_usd && v.below_minimum)
+    c->credit_asked = *v.credit_before_minimum_usd;
+  c->charges_usd = v.charges_usd;
+  c->deadline_ms = v.claim_deadline_ms;
+  c->sla_version = v.sla_version;
+  c->failed_requests = v.failed_requests;
+  c->failing_intervals = v.failing_intervals;
+}
+
 storage::ClaimRecord ClaimFromVerdict(const storage::SeriesMonth& key, const sla::Verdict& v,
                                       int64_t now_ms) {
   storage::ClaimRecord c;
@@ -105,15 +117,7 @@ storage::ClaimRecord ClaimFromVerdict(const storage::SeriesMonth& key, const sla
   c.service = key.service;
   c.month = key.month;
   c.state = std::string(kDetected);
-  c.mup_pct = FormatPct(v.mup_pct);
-  c.credit_pct = FormatDecimal(v.credit_pct, 0, 4);
-  c.credit_asked = v.credit_usd ? *v.credit_usd : Rational(0);
-  if (v.credit_before_minimum_usd && v.below_minimum) c.credit_asked = *v.credit_before_minimum_usd;
-  c.charges_usd = v.charges_usd;
-  c.deadline_ms = v.claim_deadline_ms;
-  c.sla_version = v.sla_version;
-  c.failed_requests = v.failed_requests;
-  c.failing_intervals = v.failing_intervals;
+  TakeVerdictFigures(v, &c);
   c.created_ms = now_ms;
   c.updated_ms = now_ms;
   return c;

@@ -61,6 +61,12 @@ int64_t DaysLeft(int64_t deadline_ms, int64_t now_ms);
 std::vector<std::string> RefusalReasons(const storage::ClaimRecord& claim,
                                         const sla::SlaVersion& version, int64_t now_ms);
 
+// Sets on `claim` the figures a verdict decides: MUP, credit tier and amount
+// asked (the amount before the minimum when the minimum zeroed it), charges,
+// deadline, SLA version, failing requests and intervals. Identity, state and
+// times are left alone.
+void TakeVerdictFigures(const sla::Verdict& verdict, storage::ClaimRecord* claim);
+
 // A claim record for a breached verdict (state "detected"); `now_ms` sets
 // created/updated times.
 storage::ClaimRecord ClaimFromVerdict(const storage::SeriesMonth& key, const sla::Verdict& verdict,

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <tuple>
+#include <utility>
 
 #include "recoup/claims/claim.h"
 
@@ -20,6 +21,31 @@ int Rank(const std::string& state) {
 }
 
 std::string Money(const Rational& r) { return FormatCents(r); }
+
+// The totals of the text table: a heading row (`key_title`: "MONTH",
+// "SERVICE"), then one row per total.
+void WriteTotals(std::ostream& out, const char* key_title, const std::vector<LedgerTotal>& totals) {
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-12s  %6s  %12s  %12s\n", key_title, "CLAIMS", "ASKED $",
+                "RECOVERED $");
+  out << line;
+  for (const LedgerTotal& t : totals) {
+    std::snprintf(line, sizeof line, "  %-12s  %6lld  %12s  %12s\n", t.key.c_str(),
+                  static_cast<long long>(t.claims), Money(t.asked).c_str(),
+                  Money(t.received).c_str());
+    out << line;
+  }
+}
+
+// The totals of `by_key`, each with its key, in key order.
+std::vector<LedgerTotal> KeyedTotals(std::map<std::string, LedgerTotal> by_key) {
+  std::vector<LedgerTotal> out;
+  for (auto& [k, t] : by_key) {
+    t.key = k;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -47,14 +73,8 @@ Ledger BuildLedger(std::vector<storage::ClaimRecord> claims, int64_t now_ms, int
     r.claim = std::move(c);
     l.rows.push_back(std::move(r));
   }
-  for (auto& [k, t] : months) {
-    t.key = k;
-    l.by_month.push_back(t);
-  }
-  for (auto& [k, t] : services) {
-    t.key = k;
-    l.by_service.push_back(t);
-  }
+  l.by_month = KeyedTotals(std::move(months));
+  l.by_service = KeyedTotals(std::move(services));
   return l;
 }
 
@@ -83,24 +103,8 @@ std::string RenderLedgerTable(const Ledger& l) {
     out << line;
   }
   out << "\nTotals (withdrawn and expired claims ask nothing):\n";
-  std::snprintf(line, sizeof line, "  %-12s  %6s  %12s  %12s\n", "MONTH", "CLAIMS", "ASKED $",
-                "RECOVERED $");
-  out << line;
-  for (const LedgerTotal& t : l.by_month) {
-    std::snprintf(line, sizeof line, "  %-12s  %6lld  %12s  %12s\n", t.key.c_str(),
-                  static_cast<long long>(t.claims), Money(t.asked).c_str(),
-                  Money(t.received).c_str());
-    out << line;
-  }
-  std::snprintf(line, sizeof line, "  %-12s  %6s  %12s  %12s\n", "SERVICE", "CLAIMS", "ASKED $",
-                "RECOVERED $");
-  out << line;
-  for (const LedgerTotal& t : l.by_service) {
-    std::snprintf(line, sizeof line, "  %-12s  %6lld  %12s  %12s\n", t.key.c_str(),
-                  static_cast<long long>(t.claims), Money(t.asked).c_str(),
-                  Money(t.received).c_str());
-    out << line;
-  }
+  WriteTotals(out, "MONTH", l.by_month);
+  WriteTotals(out, "SERVICE", l.by_service);
   std::snprintf(line, sizeof line, "  %-12s  %6zu  %12s  %12s\n", "ALL", l.rows.size(),
                 Money(l.asked).c_str(), Money(l.received).c_str());
   out << line;
@@ -113,24 +117,24 @@ std::string RenderLedgerJson(const Ledger& l) {
   j["claims"] = nlohmann::json::array();
   for (const LedgerRow& r : l.rows) {
     const storage::ClaimRecord& c = r.claim;
-    j["claims"].push_back({{"id", c.id},
-                           {"account", c.account},
-                           {"region", c.region},
-                           {"service", c.service},
-                           {"month", c.month.ToString()},
-                           {"state", c.state},
-                           {"mup_pct", c.mup_pct},
-                           {"credit_pct", c.credit_pct},
-                           {"credit_asked", FormatUsd(c.credit_asked)},
-                           {"credit_received", c.credit_received ? nlohmann::json(FormatUsd(
-                                                                       *c.credit_received))
-                                                                 : nlohmann::json(nullptr)},
-                           {"deadline", FormatTimestamp(c.deadline_ms)},
-                           {"days_left", r.days_left},
-                           {"reminder", r.remind},
-                           {"case_id", c.case_id},
-                           {"case_status", c.case_status},
-                           {"sla_version", c.sla_version}});
+    j["claims"].push_back(
+        {{"id", c.id},
+         {"account", c.account},
+         {"region", c.region},
+         {"service", c.service},
+         {"month", c.month.ToString()},
+         {"state", c.state},
+         {"mup_pct", c.mup_pct},
+         {"credit_pct", c.credit_pct},
+         {"credit_asked", FormatUsd(c.credit_asked)},
+         {"credit_received", c.credit_received ? nlohmann::json(FormatUsd(*c.credit_received))
+                                               : nlohmann::json(nullptr)},
+         {"deadline", FormatTimestamp(c.deadline_ms)},
+         {"days_left", r.days_left},
+         {"reminder", r.remind},
+         {"case_id", c.case_id},
+         {"case_status", c.case_status},
+         {"sla_version", c.sla_version}});
   }
   auto totals = [](const std::vector<LedgerTotal>& v, const char* key) {
     nlohmann::json a = nlohmann::json::array();

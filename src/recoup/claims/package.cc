@@ -143,107 +143,118 @@ bool IsNameEnd(char c) {
          c == ';' || c == ')' || c == ']' || c == '}' || c == '>';
 }
 
-std::string MaskPrincipals(std::string_view text) {
-  static const char* const kTypes[] = {"assumed-role/", "federated-user/", "user/", "role/",
-                                       "group/"};
+constexpr size_t kNoMatch = std::string_view::npos;
+
+// Copies `text` with its matches rewritten. `step(text, i, &out)` looks for
+// the next match at or after `i`: when there is one it appends text[i, match)
+// and the match's replacement to `out` and returns where copying resumes;
+// when there is none it appends nothing and returns kNoMatch. What is left is
+// copied unchanged.
+template <typename Step>
+std::string RewriteMatches(std::string_view text, Step step) {
   std::string out;
   size_t i = 0;
   while (i < text.size()) {
-    const size_t arn = text.find("arn:", i);
-    if (arn == std::string_view::npos) break;
-    // arn:PARTITION:SERVICE:...
-    const size_t p1 = text.find(':', arn + 4);
-    const size_t p2 = p1 == std::string_view::npos ? p1 : text.find(':', p1 + 1);
-    if (p2 == std::string_view::npos) break;
-    const std::string_view service = text.substr(p1 + 1, p2 - p1 - 1);
-    size_t end = p2;
-    while (end < text.size() && !IsNameEnd(text[end])) ++end;
-    out.append(text.substr(i, arn - i));
-    std::string_view whole = text.substr(arn, end - arn);
-    if (service == "iam" || service == "sts") {
-      size_t cut = std::string_view::npos;
-      for (const char* t : kTypes) {
-        const size_t k = whole.find(t);
-        if (k != std::string_view::npos && (cut == std::string_view::npos || k < cut)) {
-          cut = k + std::char_traits<char>::length(t);
-        }
-      }
-      if (cut != std::string_view::npos && cut < whole.size()) {
-        out.append(whole.substr(0, cut));
-        out += kMask;
-      } else {
-        out.append(whole);
-      }
-    } else {
-      out.append(whole);
-    }
-    i = end;
+    const size_t next = step(text, i, &out);
+    if (next == kNoMatch) break;
+    i = next;
   }
   out.append(text.substr(std::min(i, text.size())));
   return out;
+}
+
+// RewriteMatches step: the next ARN; an IAM/STS principal's name masked.
+size_t MaskNextPrincipal(std::string_view text, size_t i, std::string* out) {
+  static const char* const kTypes[] = {"assumed-role/", "federated-user/", "user/", "role/",
+                                       "group/"};
+  const size_t arn = text.find("arn:", i);
+  if (arn == kNoMatch) return kNoMatch;
+  // arn:PARTITION:SERVICE:...
+  const size_t p1 = text.find(':', arn + 4);
+  const size_t p2 = p1 == kNoMatch ? p1 : text.find(':', p1 + 1);
+  if (p2 == kNoMatch) return kNoMatch;
+  const std::string_view service = text.substr(p1 + 1, p2 - p1 - 1);
+  size_t end = p2;
+  while (end < text.size() && !IsNameEnd(text[end])) ++end;
+  out->append(text.substr(i, arn - i));
+  std::string_view whole = text.substr(arn, end - arn);
+  size_t cut = kNoMatch;
+  if (service == "iam" || service == "sts") {
+    for (const char* t : kTypes) {
+      const size_t k = whole.find(t);
+      if (k != kNoMatch && (cut == kNoMatch || k < cut))
+        cut = k + std::char_traits<char>::length(t);
+    }
+  }
+  if (cut != kNoMatch && cut < whole.size()) {
+    out->append(whole.substr(0, cut));
+    *out += kMask;
+  } else {
+    out->append(whole);
+  }
+  return end;
+}
+
+// RewriteMatches step: the next encryption context's value masked (an object
+// becomes "{****}", a key=value list up to ';' or a newline "****").
+size_t MaskNextEncryptionContext(std::string_view text, size_t i, std::string* out) {
+  size_t best = kNoMatch, len = 0;
+  for (const char* k : {"ncryptionContext", "ncryption_context", "ncryption context"}) {
+    const size_t f = text.find(k, i);
+    if (f != kNoMatch && f < best) {
+      best = f;
+      len = std::char_traits<char>::length(k);
+    }
+  }
+  if (best == kNoMatch) return kNoMatch;
+  size_t j = best + len;
+  // Skip a closing quote, spaces and a ':' or '='.
+  while (j < text.size() && (text[j] == '"' || text[j] == '\'' || text[j] == ' ')) ++j;
+  if (j >= text.size() || (text[j] != ':' && text[j] != '=')) {
+    out->append(text.substr(i, j - i));
+    return j;
+  }
+  ++j;
+  while (j < text.size() && text[j] == ' ') ++j;
+  out->append(text.substr(i, j - i));
+  if (j < text.size() && text[j] == '{') {
+    int depth = 0;
+    size_t k = j;
+    for (; k < text.size(); ++k) {
+      if (text[k] == '{') ++depth;
+      if (text[k] == '}' && --depth == 0) break;
+    }
+    *out += "{";
+    *out += kMask;
+    *out += "}";
+    return k < text.size() ? k + 1 : text.size();
+  }
+  size_t k = j;
+  while (k < text.size() && text[k] != ';' && text[k] != '\n') ++k;
+  *out += kMask;
+  return k;
+}
+
+// RewriteMatches step: the next KMS key ARN's key ID masked.
+size_t MaskNextKeyId(std::string_view text, size_t i, std::string* out) {
+  const size_t f = text.find(":key/", i);
+  if (f == kNoMatch) return kNoMatch;
+  size_t end = f + 5;
+  while (end < text.size() && !IsNameEnd(text[end])) ++end;
+  out->append(text.substr(i, f + 5 - i));
+  if (end > f + 5) *out += kMask;
+  return end;
+}
+
+std::string MaskPrincipals(std::string_view text) {
+  return RewriteMatches(text, MaskNextPrincipal);
 }
 
 std::string MaskEncryptionContext(std::string_view text) {
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t best = std::string_view::npos, len = 0;
-    for (const char* k : {"ncryptionContext", "ncryption_context", "ncryption context"}) {
-      const size_t f = text.find(k, i);
-      if (f != std::string_view::npos && f < best) {
-        best = f;
-        len = std::char_traits<char>::length(k);
-      }
-    }
-    if (best == std::string_view::npos) break;
-    size_t j = best + len;
-    // Skip a closing quote, spaces and a ':' or '='.
-    while (j < text.size() && (text[j] == '"' || text[j] == '\'' || text[j] == ' ')) ++j;
-    if (j < text.size() && (text[j] == ':' || text[j] == '=')) {
-      ++j;
-      while (j < text.size() && text[j] == ' ') ++j;
-      out.append(text.substr(i, j - i));
-      if (j < text.size() && text[j] == '{') {
-        int depth = 0;
-        size_t k = j;
-        for (; k < text.size(); ++k) {
-          if (text[k] == '{') ++depth;
-          if (text[k] == '}' && --depth == 0) break;
-        }
-        out += "{";
-        out += kMask;
-        out += "}";
-        i = k < text.size() ? k + 1 : text.size();
-      } else {
-        size_t k = j;
-        while (k < text.size() && text[k] != ';' && text[k] != '\n') ++k;
-        out += kMask;
-        i = k;
-      }
-    } else {
-      out.append(text.substr(i, j - i));
-      i = j;
-    }
-  }
-  out.append(text.substr(std::min(i, text.size())));
-  return out;
+  return RewriteMatches(text, MaskNextEncryptionContext);
 }
 
-std::string MaskKeyIds(std::string_view text) {
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    const size_t f = text.find(":key/", i);
-    if (f == std::string_view::npos) break;
-    size_t end = f + 5;
-    while (end < text.size() && !IsNameEnd(text[end])) ++end;
-    out.append(text.substr(i, f + 5 - i));
-    if (end > f + 5) out += kMask;
-    i = end;
-  }
-  out.append(text.substr(std::min(i, text.size())));
-  return out;
-}
+std::string MaskKeyIds(std::string_view text) { return RewriteMatches(text, MaskNextKeyId); }
 
 std::string Sha(std::string_view s) { return Sha256::Hex(s); }
 
@@ -378,118 +389,173 @@ std::vector<IncidentWindow> IncidentWindows(const std::vector<sla::IntervalCount
   return out;
 }
 
-Result<Package> BuildPackage(const PackageInput& in) {
-  if (in.version == nullptr) return InvalidArgument("BuildPackage: no SLA version");
-  const storage::ClaimRecord& c = in.claim;
-  const sla::Verdict& v = in.verdict;
-  const sla::SlaVersion& ver = *in.version;
-  Package pkg;
-  pkg.claim_id = c.id;
-  const std::string service_label = (in.service_name.empty() ? Upper(c.service) : in.service_name) +
-                                    " (" + Upper(c.service) + ")";
-  const std::string prefix = "claim-" + c.id;
+namespace {
 
-  std::vector<sla::IntervalCounts> intervals = in.intervals;
-  std::sort(intervals.begin(), intervals.end(),
+// ---- the package's artifacts, one function each ----
+
+// The inputs in the order the package writes them, and what every artifact
+// shares. Refers to the PackageInput it was made from.
+struct Sources {
+  const PackageInput& in;
+  const storage::ClaimRecord& claim;
+  const sla::Verdict& verdict;
+  const sla::SlaVersion& version;
+  std::string service_label;                   // "AWS Key Management Service (KMS)"
+  std::string prefix;                          // of the attachments' names: "claim-ID"
+  std::vector<sla::IntervalCounts> intervals;  // by start
+  std::vector<events::Event> failures;         // by time, then request ID
+  std::vector<storage::HealthEvent> health;    // by start, then ARN
+  std::string health_note;                     // the input's note, or "shows no event"
+  std::vector<IncidentWindow> windows;
+};
+
+// The inputs sorted, the service labelled and the incident windows merged
+// (in.version must be set).
+Sources SortedSources(const PackageInput& in) {
+  const storage::ClaimRecord& c = in.claim;
+  Sources s{in,           c,           in.verdict,       *in.version,    {}, {},
+            in.intervals, in.failures, in.health_events, in.health_note, {}};
+  s.service_label = (in.service_name.empty() ? Upper(c.service) : in.service_name) + " (" +
+                    Upper(c.service) + ")";
+  s.prefix = "claim-" + c.id;
+  std::sort(s.intervals.begin(), s.intervals.end(),
             [](const auto& a, const auto& b) { return a.start_ms < b.start_ms; });
-  std::vector<events::Event> failures = in.failures;
-  std::sort(failures.begin(), failures.end(), [](const auto& a, const auto& b) {
+  std::sort(s.failures.begin(), s.failures.end(), [](const auto& a, const auto& b) {
     return std::tie(a.time_ms, a.request_id) < std::tie(b.time_ms, b.request_id);
   });
-  pkg.windows = IncidentWindows(intervals, failures, ver.interval_seconds);
+  std::sort(s.health.begin(), s.health.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.start_ms, a.arn) < std::tie(b.start_ms, b.arn);
+  });
+  if (s.health.empty() && s.health_note.empty()) {
+    s.health_note = "AWS Health shows no " + Upper(c.service) + " event in " + c.region +
+                    " overlapping the incident windows.";
+  }
+  s.windows = IncidentWindows(s.intervals, s.failures, s.version.interval_seconds);
+  return s;
+}
 
-  // ---- intervals.csv: every failing interval, with the running sum ----
+struct IntervalTable {
+  std::string csv;      // intervals.csv
+  Rational sum = 0;     // the running sum after the last row
+  int64_t failing = 0;  // rows: intervals with a server error
+};
+
+// intervals.csv: every interval with a server error, its exact Error Rate and
+// the running sum.
+IntervalTable IntervalsCsv(const Sources& s) {
+  IntervalTable t;
   std::ostringstream icsv;
   icsv << "interval_start_utc,interval_end_utc,requests,server_errors,error_rate,"
           "error_rate_pct,running_sum_of_error_rates,excluded_throttling,"
           "excluded_client_error,excluded_custom_key_store\n";
-  Rational running = 0;
-  int64_t failing = 0;
-  for (const sla::IntervalCounts& ic : intervals) {
+  for (const sla::IntervalCounts& ic : s.intervals) {
     if (ic.failed == 0) continue;
-    ++failing;
-    const Rational rate = sla::IntervalErrorRate(ver, ic);
-    running += rate;
+    ++t.failing;
+    const Rational rate = sla::IntervalErrorRate(s.version, ic);
+    t.sum += rate;
     icsv << FormatTimestamp(ic.start_ms) << ','
-         << FormatTimestamp(ic.start_ms + int64_t{ver.interval_seconds} * 1000) << ','
-         << ic.requests << ',' << ic.failed << ',' << rate.get_str() << ','
-         << FormatPct(rate * 100) << ',' << running.get_str() << ','
+         << FormatTimestamp(ic.start_ms + int64_t{s.version.interval_seconds} * 1000) << ','
+         << ic.requests << ',' << ic.failed << ',' << rate.get_str() << ',' << FormatPct(rate * 100)
+         << ',' << t.sum.get_str() << ','
          << ic.excluded[static_cast<int>(events::OutcomeClass::kThrottled)] << ','
          << ic.excluded[static_cast<int>(events::OutcomeClass::kClientError)] << ','
          << ic.excluded[static_cast<int>(events::OutcomeClass::kCustomKeyStore)] << '\n';
   }
-  const std::vector<std::string> steps = MupSteps(in, failing);
-  std::string mup_txt = "Monthly Uptime Percentage for account " + c.account + ", " + c.region +
-                        ", " + c.service + ", " + c.month.ToString() + " (SLA " + v.sla_version +
-                        ")\n\n";
-  for (const std::string& s : steps) mup_txt += s + "\n";
-  if (running != v.sum_error_rates) {
-    return Internal("claim " + c.id + ": the interval table's sum (" + running.get_str() +
-                    ") differs from the verdict's (" + v.sum_error_rates.get_str() + ")");
-  }
+  t.csv = icsv.str();
+  return t;
+}
 
-  // ---- requests.csv: the failing requests, masked ----
-  // Capped at max_request_rows, and lowered further (deterministically) until
-  // the compressed attachment fits the 5 MB limit.
-  auto request_log = [&](int64_t cap, int64_t* rows_out) {
-    std::ostringstream rcsv;
-    rcsv << "time_utc,operation,error_code,http_status,request_id,key_arn,seen_by\n";
-    int64_t n = 0;
-    for (const events::Event& f : failures) {
-      if (n >= cap) break;
-      ++n;
-      rcsv << FormatTimestamp(f.time_ms, true) << ',' << CsvField(MaskText(f.operation, in.mask))
-           << ',' << CsvField(MaskText(f.error_code, in.mask)) << ','
-           << (f.http_status > 0 ? std::to_string(f.http_status) : std::string()) << ','
-           << CsvField(f.request_id) << ',' << CsvField(MaskText(f.resource, in.mask)) << ','
-           << (f.seen_by != 0 ? events::SourceMaskName(f.seen_by)
-                              : std::string(events::SourceKindName(f.source)))
-           << '\n';
-    }
-    *rows_out = n;
-    return rcsv.str();
-  };
-  int64_t rows = 0;
-  int64_t cap = std::max<int64_t>(in.max_request_rows, 1);
-  std::string requests_csv = request_log(cap, &rows);
-  RECOUP_ASSIGN_OR_RETURN(std::string requests_gz, GzipDeterministic(requests_csv));
-  while (requests_gz.size() > kMaxAttachmentBytes && rows > 1) {
+// mup-calculation.txt: the MUP steps under a line naming the series.
+std::string MupCalculationTxt(const Sources& s, const std::vector<std::string>& steps) {
+  const storage::ClaimRecord& c = s.claim;
+  std::string mup_txt = "Monthly Uptime Percentage for account " + c.account + ", " + c.region +
+                        ", " + c.service + ", " + c.month.ToString() + " (SLA " +
+                        s.verdict.sla_version + ")\n\n";
+  for (const std::string& step : steps) mup_txt += step + "\n";
+  return mup_txt;
+}
+
+// An Internal error unless the interval table adds up to the verdict's sum.
+Status CheckIntervalSum(const Sources& s, const Rational& table_sum) {
+  if (table_sum == s.verdict.sum_error_rates) return Status::Ok();
+  return Internal("claim " + s.claim.id + ": the interval table's sum (" + table_sum.get_str() +
+                  ") differs from the verdict's (" + s.verdict.sum_error_rates.get_str() + ")");
+}
+
+struct RequestExtract {
+  std::string csv;         // requests.csv
+  std::string gz;          // its attachment, gzipped
+  int64_t rows = 0;        // failing requests in it
+  bool truncated = false;  // fewer rows than failing requests
+};
+
+// requests.csv with the first `cap` failing requests, sensitive values
+// masked; `*rows` gets how many it holds.
+std::string RequestLogCsv(const Sources& s, int64_t cap, int64_t* rows) {
+  const MaskPolicy& mask = s.in.mask;
+  std::ostringstream rcsv;
+  rcsv << "time_utc,operation,error_code,http_status,request_id,key_arn,seen_by\n";
+  int64_t n = 0;
+  for (const events::Event& f : s.failures) {
+    if (n >= cap) break;
+    ++n;
+    rcsv << FormatTimestamp(f.time_ms, true) << ',' << CsvField(MaskText(f.operation, mask)) << ','
+         << CsvField(MaskText(f.error_code, mask)) << ','
+         << (f.http_status > 0 ? std::to_string(f.http_status) : std::string()) << ','
+         << CsvField(f.request_id) << ',' << CsvField(MaskText(f.resource, mask)) << ','
+         << (f.seen_by != 0 ? events::SourceMaskName(f.seen_by)
+                            : std::string(events::SourceKindName(f.source)))
+         << '\n';
+  }
+  *rows = n;
+  return rcsv.str();
+}
+
+// The masked request log, capped at max_request_rows and lowered further
+// (deterministically) until its gzip fits the attachment limit.
+Result<RequestExtract> CappedRequestExtract(const Sources& s) {
+  RequestExtract r;
+  int64_t cap = std::max<int64_t>(s.in.max_request_rows, 1);
+  r.csv = RequestLogCsv(s, cap, &r.rows);
+  RECOUP_ASSIGN_OR_RETURN(r.gz, GzipDeterministic(r.csv));
+  while (r.gz.size() > kMaxAttachmentBytes && r.rows > 1) {
     // Shrink in proportion, with 10% to spare (integers: sizes fit easily).
     const int64_t budget = static_cast<int64_t>(kMaxAttachmentBytes) / 10 * 9;
-    cap = std::max<int64_t>(1, rows * budget / static_cast<int64_t>(requests_gz.size()));
-    requests_csv = request_log(cap, &rows);
-    RECOUP_ASSIGN_OR_RETURN(requests_gz, GzipDeterministic(requests_csv));
+    cap = std::max<int64_t>(1, r.rows * budget / static_cast<int64_t>(r.gz.size()));
+    r.csv = RequestLogCsv(s, cap, &r.rows);
+    RECOUP_ASSIGN_OR_RETURN(r.gz, GzipDeterministic(r.csv));
   }
-  const bool truncated = rows < static_cast<int64_t>(failures.size());
+  r.truncated = r.rows < static_cast<int64_t>(s.failures.size());
+  return r;
+}
 
-  // ---- probes.csv: recoup's own calls in the incident windows ----
+// probes.csv: recoup's own calls in the incident windows, by time; empty
+// when there are none (the file is then left out).
+std::string ProbesCsv(const PackageInput& in) {
   std::vector<events::Event> probes = in.probe_calls;
+  if (probes.empty()) return std::string();
   std::sort(probes.begin(), probes.end(), [](const auto& a, const auto& b) {
     return std::tie(a.time_ms, a.request_id, a.operation) <
            std::tie(b.time_ms, b.request_id, b.operation);
   });
-  std::string probes_csv;
-  if (!probes.empty()) {
-    std::ostringstream p;
-    p << "time_utc,operation,outcome,error_code,http_status,request_id,key_arn\n";
-    for (const events::Event& e : probes) {
-      p << FormatTimestamp(e.time_ms, true) << ',' << CsvField(e.operation) << ','
-        << events::OutcomeClassName(e.outcome) << ',' << CsvField(MaskText(e.error_code, in.mask))
-        << ',' << (e.http_status > 0 ? std::to_string(e.http_status) : std::string()) << ','
-        << CsvField(e.request_id) << ',' << CsvField(MaskText(e.resource, in.mask)) << '\n';
-    }
-    probes_csv = p.str();
+  std::ostringstream p;
+  p << "time_utc,operation,outcome,error_code,http_status,request_id,key_arn\n";
+  for (const events::Event& e : probes) {
+    p << FormatTimestamp(e.time_ms, true) << ',' << CsvField(e.operation) << ','
+      << events::OutcomeClassName(e.outcome) << ',' << CsvField(MaskText(e.error_code, in.mask))
+      << ',' << (e.http_status > 0 ? std::to_string(e.http_status) : std::string()) << ','
+      << CsvField(e.request_id) << ',' << CsvField(MaskText(e.resource, in.mask)) << '\n';
   }
+  return p.str();
+}
 
-  // ---- health-events.json ----
-  std::vector<storage::HealthEvent> health = in.health_events;
-  std::sort(health.begin(), health.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.start_ms, a.arn) < std::tie(b.start_ms, b.arn);
-  });
+// health-events.json: the AWS Health events cited, the note and the
+// incident windows they were matched against.
+std::string HealthEventsJson(const Sources& s) {
   nlohmann::json hj;
-  hj["claim_id"] = c.id;
+  hj["claim_id"] = s.claim.id;
   hj["events"] = nlohmann::json::array();
-  for (const storage::HealthEvent& e : health) {
+  for (const storage::HealthEvent& e : s.health) {
     hj["events"].push_back({{"arn", e.arn},
                             {"service", e.service},
                             {"event_type_code", e.event_type_code},
@@ -501,101 +567,155 @@ Result<Package> BuildPackage(const PackageInput& in) {
                             {"last_updated_time", TimeOrOpen(e.last_updated_ms)},
                             {"description", e.description}});
   }
-  std::string health_note = in.health_note;
-  if (health.empty() && health_note.empty()) {
-    health_note = "AWS Health shows no " + Upper(c.service) + " event in " + c.region +
-                  " overlapping the incident windows.";
-  }
-  hj["note"] = health_note;
+  hj["note"] = s.health_note;
   nlohmann::json windows_json = nlohmann::json::array();
-  for (const IncidentWindow& w : pkg.windows) {
+  for (const IncidentWindow& w : s.windows) {
     windows_json.push_back(
         {{"start", FormatTimestamp(w.start_ms)}, {"end", FormatTimestamp(w.end_ms)}});
   }
   hj["incident_windows"] = windows_json;
-  const std::string health_json = hj.dump(2) + "\n";
+  return hj.dump(2) + "\n";
+}
 
-  // ---- attachments ----
-  const std::string intervals_csv = icsv.str();
-  std::string att_intervals = intervals_csv;
-  std::string att_intervals_name = prefix + "-intervals.csv";
-  if (att_intervals.size() > kMaxAttachmentBytes) {
-    RECOUP_ASSIGN_OR_RETURN(att_intervals, GzipDeterministic(intervals_csv));
-    att_intervals_name += ".gz";
+struct NamedFile {
+  std::string name;  // as AWS shows it
+  std::string bytes;
+};
+
+// Attachment 1: intervals.csv, gzipped (and named ".gz") when it is over the
+// attachment limit.
+Result<NamedFile> IntervalsAttachment(const Sources& s, const std::string& intervals_csv) {
+  NamedFile f{s.prefix + "-intervals.csv", intervals_csv};
+  if (f.bytes.size() > kMaxAttachmentBytes) {
+    RECOUP_ASSIGN_OR_RETURN(f.bytes, GzipDeterministic(intervals_csv));
+    f.name += ".gz";
   }
+  return f;
+}
 
-  // ---- case text ----
-  pkg.subject = "SLA Credit Request: " + service_label + ", " + c.region + ", " +
-                MonthName(c.month) + " " + ClaimMarker(c.id);
-  const std::string credit_text = v.credit_usd
-                                      ? "$" + FormatCents(*v.credit_usd) + " (exactly $" +
-                                            FormatUsd(*v.credit_usd) + ")"
-                                      : std::string("unknown (no charges recorded)");
-  auto make_body = [&](size_t max_windows) {
-    std::ostringstream b;
-    b << "Hello AWS Support,\n\n"
-      << "We request a service credit under the " << ver.title << " (version " << v.sla_version
-      << ", effective " << ver.effective_from << ") for:\n\n"
-      << "  Account:        " << c.account << "\n"
-      << "  AWS Region:     " << c.region << "\n"
-      << "  Service:        " << service_label << "\n"
-      << "  Billing month:  " << MonthName(c.month) << " (" << FormatTimestamp(c.month.StartMs())
-      << " to " << FormatTimestamp(c.month.EndMs()) << ", UTC)\n\n"
-      << "Incidents (UTC), from our request logs: " << WithCommas(v.failed_requests)
-      << " server errors in " << pkg.windows.size() << " incident window"
-      << (pkg.windows.size() == 1 ? "" : "s") << ":\n";
-    for (size_t i = 0; i < pkg.windows.size() && i < max_windows; ++i) {
-      b << "  - " << CountsLine(pkg.windows[i]) << "\n";
+// The case subject: service, Region, month and the reconciliation marker.
+std::string CaseSubject(const Sources& s) {
+  const storage::ClaimRecord& c = s.claim;
+  return "SLA Credit Request: " + s.service_label + ", " + c.region + ", " + MonthName(c.month) +
+         " " + ClaimMarker(c.id);
+}
+
+// The credit asked, in cents and exactly; "unknown" without charges.
+std::string CreditText(const sla::Verdict& v) {
+  return v.credit_usd
+             ? "$" + FormatCents(*v.credit_usd) + " (exactly $" + FormatUsd(*v.credit_usd) + ")"
+             : std::string("unknown (no charges recorded)");
+}
+
+// What the case text and report.html are written from.
+struct CaseFacts {
+  const Sources& s;
+  const std::vector<std::string>& steps;  // MupSteps
+  std::string credit_text;                // CreditText
+  std::string intervals_name;             // attachment 1's name
+  const RequestExtract& requests;
+};
+
+// The case text's opening: the SLA, the series and the incident windows (at
+// most `max_windows` of them listed).
+void WriteBodyIncidents(std::ostream& b, const CaseFacts& f, size_t max_windows) {
+  const Sources& s = f.s;
+  const storage::ClaimRecord& c = s.claim;
+  const std::vector<IncidentWindow>& windows = s.windows;
+  b << "Hello AWS Support,\n\n"
+    << "We request a service credit under the " << s.version.title << " (version "
+    << s.verdict.sla_version << ", effective " << s.version.effective_from << ") for:\n\n"
+    << "  Account:        " << c.account << "\n"
+    << "  AWS Region:     " << c.region << "\n"
+    << "  Service:        " << s.service_label << "\n"
+    << "  Billing month:  " << MonthName(c.month) << " (" << FormatTimestamp(c.month.StartMs())
+    << " to " << FormatTimestamp(c.month.EndMs()) << ", UTC)\n\n"
+    << "Incidents (UTC), from our request logs: " << WithCommas(s.verdict.failed_requests)
+    << " server errors in " << windows.size() << " incident window"
+    << (windows.size() == 1 ? "" : "s") << ":\n";
+  for (size_t i = 0; i < windows.size() && i < max_windows; ++i) {
+    b << "  - " << CountsLine(windows[i]) << "\n";
+  }
+  if (windows.size() > max_windows) {
+    b << "  - ... and " << windows.size() - max_windows
+      << " more windows (every interval is in attachment 1)\n";
+  }
+}
+
+// The case text's middle: the MUP steps, the credit asked and AWS Health.
+void WriteBodyCredit(std::ostream& b, const CaseFacts& f) {
+  const Sources& s = f.s;
+  const sla::Verdict& v = s.verdict;
+  b << "\nMonthly Uptime Percentage, computed as the SLA defines it:\n";
+  for (const std::string& step : f.steps) b << "  " << step << "\n";
+  b << "\nCredit requested: " << FormatDecimal(v.credit_pct, 0, 4) << "% of our "
+    << Upper(s.claim.service) << " charges in " << s.claim.region << " for "
+    << s.claim.month.ToString();
+  if (v.charges_usd) b << " ($" << FormatUsd(*v.charges_usd) << ")";
+  b << " = " << f.credit_text << ".\n"
+    << "Throttling (ThrottlingException), client errors and custom key store failures are "
+       "excluded from these figures, as the SLA excludes them.\n\n"
+    << "AWS Health: ";
+  if (s.health.empty()) {
+    b << s.health_note << "\n";
+  } else {
+    b << s.health.size() << " event" << (s.health.size() == 1 ? "" : "s")
+      << " overlapping these windows:\n";
+    for (const storage::HealthEvent& e : s.health) {
+      b << "  - " << e.arn << " (" << e.event_type_code << ", from " << TimeOrOpen(e.start_ms)
+        << ")\n";
     }
-    if (pkg.windows.size() > max_windows) {
-      b << "  - ... and " << pkg.windows.size() - max_windows
-        << " more windows (every interval is in attachment 1)\n";
-    }
-    b << "\nMonthly Uptime Percentage, computed as the SLA defines it:\n";
-    for (const std::string& s : steps) b << "  " << s << "\n";
-    b << "\nCredit requested: " << FormatDecimal(v.credit_pct, 0, 4) << "% of our "
-      << Upper(c.service) << " charges in " << c.region << " for " << c.month.ToString();
-    if (v.charges_usd) b << " ($" << FormatUsd(*v.charges_usd) << ")";
-    b << " = " << credit_text << ".\n"
-      << "Throttling (ThrottlingException), client errors and custom key store failures are "
-         "excluded from these figures, as the SLA excludes them.\n\n"
-      << "AWS Health: ";
-    if (health.empty()) {
-      b << health_note << "\n";
-    } else {
-      b << health.size() << " event" << (health.size() == 1 ? "" : "s")
-        << " overlapping these windows:\n";
-      for (const storage::HealthEvent& e : health) {
-        b << "  - " << e.arn << " (" << e.event_type_code << ", from " << TimeOrOpen(e.start_ms)
-          << ")\n";
-      }
-    }
-    b << "\nAttached:\n"
-      << "  1. " << att_intervals_name
-      << ": every 5-minute interval with server errors, its requests, errors, exact Error "
-         "Rate and the running sum.\n"
-      << "  2. " << prefix << "-requests.csv.gz: " << WithCommas(rows)
-      << " failing requests (time, operation, error code, HTTP status, request ID, key ARN); "
-         "sensitive values are replaced by asterisks"
-      << (truncated ? " (first " + WithCommas(rows) + " of " +
-                          WithCommas(static_cast<int64_t>(failures.size())) + ")"
-                    : std::string())
-      << ".\n"
-      << "  3. " << prefix << "-report.html: the same evidence for reading, with the manifest.\n\n"
-      << "Please credit the account by the SLA's terms. Reference: recoup claim " << c.id << ".\n";
-    return b.str();
-  };
-  size_t max_windows = pkg.windows.size();
-  pkg.body = make_body(max_windows);
-  while (pkg.body.size() > kMaxBodyChars && max_windows > 0) {
+  }
+}
+
+// The case text's end: the three attachments and the claim reference.
+void WriteBodyAttachments(std::ostream& b, const CaseFacts& f) {
+  const Sources& s = f.s;
+  const int64_t rows = f.requests.rows;
+  b << "\nAttached:\n"
+    << "  1. " << f.intervals_name
+    << ": every 5-minute interval with server errors, its requests, errors, exact Error "
+       "Rate and the running sum.\n"
+    << "  2. " << s.prefix << "-requests.csv.gz: " << WithCommas(rows)
+    << " failing requests (time, operation, error code, HTTP status, request ID, key ARN); "
+       "sensitive values are replaced by asterisks"
+    << (f.requests.truncated ? " (first " + WithCommas(rows) + " of " +
+                                   WithCommas(static_cast<int64_t>(s.failures.size())) + ")"
+                             : std::string())
+    << ".\n"
+    << "  3. " << s.prefix << "-report.html: the same evidence for reading, with the manifest.\n\n"
+    << "Please credit the account by the SLA's terms. Reference: recoup claim " << s.claim.id
+    << ".\n";
+}
+
+// The case text listing at most `max_windows` incident windows.
+std::string CaseBody(const CaseFacts& f, size_t max_windows) {
+  std::ostringstream b;
+  WriteBodyIncidents(b, f, max_windows);
+  WriteBodyCredit(b, f);
+  WriteBodyAttachments(b, f);
+  return b.str();
+}
+
+// case-body.txt: the case text with as many incident windows as fit in
+// kMaxBodyChars; an Internal error when even none fit.
+Result<std::string> FittedCaseBody(const CaseFacts& f) {
+  size_t max_windows = f.s.windows.size();
+  std::string body = CaseBody(f, max_windows);
+  while (body.size() > kMaxBodyChars && max_windows > 0) {
     max_windows = max_windows > 8 ? max_windows / 2 : max_windows - 1;
-    pkg.body = make_body(max_windows);
+    body = CaseBody(f, max_windows);
   }
-  if (pkg.body.size() > kMaxBodyChars) {
-    return Internal("claim " + c.id + ": case text exceeds " + std::to_string(kMaxBodyChars));
+  if (body.size() > kMaxBodyChars) {
+    return Internal("claim " + f.s.claim.id + ": case text exceeds " +
+                    std::to_string(kMaxBodyChars));
   }
+  return body;
+}
 
-  // ---- manual filing steps ----
+// how-to-file-in-console.txt: the steps for filing without the Support API.
+std::string ConsoleFilingSteps(const storage::ClaimRecord& c, const std::string& subject,
+                               size_t body_chars) {
   std::ostringstream manual;
   manual << "Filing this claim in the AWS Support Center console (no Support API needed):\n\n"
          << "1. Sign in to the AWS Management Console as account " << c.account
@@ -604,42 +724,28 @@ Result<Package> BuildPackage(const PackageInput& in) {
          << "3. Service: Billing; Category: the closest to \"SLA credit\" (or \"Other billing "
             "questions\"); Severity: General question.\n"
          << "4. Subject: copy case-subject.txt exactly (it must contain \"SLA Credit Request\"):\n"
-         << "   " << pkg.subject << "\n"
-         << "5. Description: paste case-body.txt (" << pkg.body.size() << " characters).\n"
+         << "   " << subject << "\n"
+         << "5. Description: paste case-body.txt (" << body_chars << " characters).\n"
          << "6. Attach the three files in attachments/.\n"
          << "7. Submit before " << FormatTimestamp(c.deadline_ms)
          << " (UTC): AWS must receive the claim by the end of the second billing cycle after "
          << c.month.ToString() << ".\n"
          << "8. Record the case: recoup claims note " << c.id
          << " \"filed in the console as case NNNNNNNNNN\"\n";
+  return manual.str();
+}
 
-  // ---- manifest inputs ----
-  std::ostringstream fails_canon;
-  for (const events::Event& f : failures) {
-    fails_canon << f.time_ms << '\t' << f.request_id << '\t' << f.operation << '\t' << f.error_code
-                << '\t' << f.http_status << '\t' << f.resource << '\n';
-  }
-  std::ostringstream ints_canon;
-  for (const sla::IntervalCounts& ic : intervals) {
-    ints_canon << ic.start_ms << '\t' << ic.requests << '\t' << ic.failed;
-    for (int64_t x : ic.excluded) ints_canon << '\t' << x;
-    ints_canon << '\t' << ic.no_response << '\n';
-  }
-  std::string charge_canon;
-  if (in.charge) {
-    charge_canon = in.charge->account + "\t" + in.charge->region + "\t" + in.charge->service +
-                   "\t" + in.charge->month.ToString() + "\t" + in.charge->origin + "\t" +
-                   FormatDecimal(in.charge->amount, 0, 12) + "\t" + in.charge->currency + "\n";
-  }
-
-  // ---- report.html ----
-  std::ostringstream h;
-  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>"
-    << Html(pkg.subject) << "</title>\n<style>body{font-family:sans-serif;max-width:60em;"
+// report.html's head and its table of the claim's key figures.
+void WriteHtmlSummary(std::ostream& h, const CaseFacts& f, const std::string& subject) {
+  const Sources& s = f.s;
+  const storage::ClaimRecord& c = s.claim;
+  const sla::Verdict& v = s.verdict;
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" << Html(subject)
+    << "</title>\n<style>body{font-family:sans-serif;max-width:60em;"
     << "margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #bbb;"
     << "padding:.2em .5em;text-align:right}th{background:#eee}pre{white-space:pre-wrap;"
     << "background:#f6f6f6;padding:1em}</style></head><body>\n"
-    << "<h1>" << Html(pkg.subject) << "</h1>\n<table>\n";
+    << "<h1>" << Html(subject) << "</h1>\n<table>\n";
   auto kv = [&h](const std::string& k, const std::string& val) {
     h << "<tr><th>" << Html(k) << "</th><td style=\"text-align:left\">" << Html(val)
       << "</td></tr>\n";
@@ -647,74 +753,129 @@ Result<Package> BuildPackage(const PackageInput& in) {
   kv("Claim", c.id);
   kv("Account", c.account);
   kv("Region", c.region);
-  kv("Service", service_label);
+  kv("Service", s.service_label);
   kv("Month", c.month.ToString());
-  kv("SLA", ver.title + " (" + v.sla_version + ")");
+  kv("SLA", s.version.title + " (" + v.sla_version + ")");
   kv("Monthly Uptime Percentage", FormatPct(v.mup_pct) + "%");
   kv("Credit tier", FormatDecimal(v.credit_pct, 0, 4) + "%");
-  kv("Charges", v.charges_usd
-                    ? "$" + FormatUsd(*v.charges_usd) + " (" + in.charges_note + ")"
-                    : std::string("unknown"));
-  kv("Credit requested", credit_text);
+  kv("Charges", v.charges_usd ? "$" + FormatUsd(*v.charges_usd) + " (" + s.in.charges_note + ")"
+                              : std::string("unknown"));
+  kv("Credit requested", f.credit_text);
   kv("Claim deadline (UTC)", FormatTimestamp(c.deadline_ms));
-  h << "</table>\n<h2>Incident windows (UTC)</h2>\n<ul>\n";
-  for (const IncidentWindow& w : pkg.windows) h << "<li>" << Html(CountsLine(w)) << "</li>\n";
+  h << "</table>\n";
+}
+
+// report.html's incident windows, MUP steps and failing-interval table.
+void WriteHtmlIntervals(std::ostream& h, const CaseFacts& f) {
+  const Sources& s = f.s;
+  h << "<h2>Incident windows (UTC)</h2>\n<ul>\n";
+  for (const IncidentWindow& w : s.windows) h << "<li>" << Html(CountsLine(w)) << "</li>\n";
   h << "</ul>\n<h2>MUP, step by step</h2>\n<ol>\n";
-  for (const std::string& s : steps) h << "<li>" << Html(s.substr(s.find(' ') + 1)) << "</li>\n";
+  for (const std::string& step : f.steps) {
+    h << "<li>" << Html(step.substr(step.find(' ') + 1)) << "</li>\n";
+  }
   h << "</ol>\n<h2>Failing intervals</h2>\n<table>\n<tr><th>Start (UTC)</th><th>Requests</th>"
        "<th>Server errors</th><th>Error rate</th><th>Running sum</th></tr>\n";
-  running = 0;
-  for (const sla::IntervalCounts& ic : intervals) {
+  Rational running = 0;
+  for (const sla::IntervalCounts& ic : s.intervals) {
     if (ic.failed == 0) continue;
-    const Rational rate = sla::IntervalErrorRate(ver, ic);
+    const Rational rate = sla::IntervalErrorRate(s.version, ic);
     running += rate;
     h << "<tr><td>" << FormatTimestamp(ic.start_ms) << "</td><td>" << ic.requests << "</td><td>"
       << ic.failed << "</td><td>" << rate.get_str() << "</td><td>" << FormatFixed(running, 12)
       << "</td></tr>\n";
   }
-  h << "</table>\n<h2>AWS Health</h2>\n";
-  if (health.empty()) {
-    h << "<p>" << Html(health_note) << "</p>\n";
-  } else {
-    h << "<ul>\n";
-    for (const storage::HealthEvent& e : health) {
-      h << "<li><code>" << Html(e.arn) << "</code> " << Html(e.event_type_code) << ", "
-        << Html(TimeOrOpen(e.start_ms)) << " to " << Html(TimeOrOpen(e.end_ms)) << "</li>\n";
-    }
-    h << "</ul>\n";
+  h << "</table>\n";
+}
+
+// report.html's AWS Health section: the events cited, or the note.
+void WriteHtmlHealth(std::ostream& h, const Sources& s) {
+  h << "<h2>AWS Health</h2>\n";
+  if (s.health.empty()) {
+    h << "<p>" << Html(s.health_note) << "</p>\n";
+    return;
   }
-  h << "<h2>Failing requests</h2>\n<p>" << WithCommas(rows) << " of "
-    << WithCommas(static_cast<int64_t>(failures.size()))
-    << " requests in attachment 2; masked fields: " << Html(in.mask.ToString()) << ".</p>\n"
-    << "<h2>Case text</h2>\n<pre>" << Html(pkg.body) << "</pre>\n"
+  h << "<ul>\n";
+  for (const storage::HealthEvent& e : s.health) {
+    h << "<li><code>" << Html(e.arn) << "</code> " << Html(e.event_type_code) << ", "
+      << Html(TimeOrOpen(e.start_ms)) << " to " << Html(TimeOrOpen(e.end_ms)) << "</li>\n";
+  }
+  h << "</ul>\n";
+}
+
+// report.html: the whole package for people (attachment 3 too).
+std::string ReportHtml(const CaseFacts& f, const std::string& subject, const std::string& body) {
+  const Sources& s = f.s;
+  std::ostringstream h;
+  WriteHtmlSummary(h, f, subject);
+  WriteHtmlIntervals(h, f);
+  WriteHtmlHealth(h, s);
+  h << "<h2>Failing requests</h2>\n<p>" << WithCommas(f.requests.rows) << " of "
+    << WithCommas(static_cast<int64_t>(s.failures.size()))
+    << " requests in attachment 2; masked fields: " << Html(s.in.mask.ToString()) << ".</p>\n"
+    << "<h2>Case text</h2>\n<pre>" << Html(body) << "</pre>\n"
     << "<h2>Verify</h2>\n<p>manifest.json holds the SHA-256 of every file and of the inputs "
        "(store rows, charges, SLA catalog); recoup "
-    << Html(in.recoup_version) << " with SLA catalog " << Html(in.catalog_version)
-    << " rebuilds the same bytes: <code>recoup claims build " << Html(c.id)
+    << Html(s.in.recoup_version) << " with SLA catalog " << Html(s.in.catalog_version)
+    << " rebuilds the same bytes: <code>recoup claims build " << Html(s.claim.id)
     << " --out DIR</code>.</p>\n</body></html>\n";
-  const std::string html = h.str();
+  return h.str();
+}
 
-  pkg.files["case-subject.txt"] = pkg.subject + "\n";
-  pkg.files["case-body.txt"] = pkg.body;
-  pkg.files["intervals.csv"] = intervals_csv;
-  pkg.files["mup-calculation.txt"] = mup_txt;
-  pkg.files["requests.csv"] = requests_csv;
-  pkg.files["health-events.json"] = health_json;
-  if (!probes_csv.empty()) pkg.files["probes.csv"] = probes_csv;
-  pkg.files["report.html"] = html;
-  pkg.files["how-to-file-in-console.txt"] = manual.str();
-  pkg.files["attachments/" + att_intervals_name] = att_intervals;
-  pkg.files["attachments/" + prefix + "-requests.csv.gz"] = requests_gz;
-  pkg.files["attachments/" + prefix + "-report.html"] = html;
-  pkg.attachments = {{att_intervals_name, "attachments/" + att_intervals_name},
-                     {prefix + "-requests.csv.gz", "attachments/" + prefix + "-requests.csv.gz"},
-                     {prefix + "-report.html", "attachments/" + prefix + "-report.html"}};
-  for (const Attachment& a : pkg.attachments) {
-    if (pkg.files[a.path].size() > kMaxAttachmentBytes) {
-      return FailedPrecondition("claim " + c.id + ": attachment " + a.file_name + " is over 5 MB");
+// The three attachments (intervals, requests, report), each also a file
+// under attachments/; FailedPrecondition when one is over 5 MB.
+Status AddAttachments(const Sources& s, const NamedFile& intervals, const std::string& requests_gz,
+                      const std::string& html, Package* pkg) {
+  const NamedFile files[] = {
+      intervals, {s.prefix + "-requests.csv.gz", requests_gz}, {s.prefix + "-report.html", html}};
+  for (const NamedFile& f : files) {
+    pkg->files["attachments/" + f.name] = f.bytes;
+    pkg->attachments.push_back({f.name, "attachments/" + f.name});
+  }
+  for (const Attachment& a : pkg->attachments) {
+    if (pkg->files[a.path].size() > kMaxAttachmentBytes) {
+      return FailedPrecondition("claim " + s.claim.id + ": attachment " + a.file_name +
+                                " is over 5 MB");
     }
   }
+  return Status::Ok();
+}
 
+// The failing requests as the manifest hashes them: one tab-separated line each.
+std::string FailuresCanonical(const std::vector<events::Event>& failures) {
+  std::ostringstream fails_canon;
+  for (const events::Event& f : failures) {
+    fails_canon << f.time_ms << '\t' << f.request_id << '\t' << f.operation << '\t' << f.error_code
+                << '\t' << f.http_status << '\t' << f.resource << '\n';
+  }
+  return fails_canon.str();
+}
+
+// The interval counts as the manifest hashes them: one tab-separated line each.
+std::string IntervalsCanonical(const std::vector<sla::IntervalCounts>& intervals) {
+  std::ostringstream ints_canon;
+  for (const sla::IntervalCounts& ic : intervals) {
+    ints_canon << ic.start_ms << '\t' << ic.requests << '\t' << ic.failed;
+    for (int64_t x : ic.excluded) ints_canon << '\t' << x;
+    ints_canon << '\t' << ic.no_response << '\n';
+  }
+  return ints_canon.str();
+}
+
+// The charge as the manifest hashes it: one tab-separated line, or empty.
+std::string ChargeCanonical(const std::optional<storage::ChargeRecord>& charge) {
+  if (!charge) return std::string();
+  return charge->account + "\t" + charge->region + "\t" + charge->service + "\t" +
+         charge->month.ToString() + "\t" + charge->origin + "\t" +
+         FormatDecimal(charge->amount, 0, 12) + "\t" + charge->currency + "\n";
+}
+
+// manifest.json: versions, the verdict's figures, the SHA-256 of the inputs
+// and of every file already in `pkg`, and the attachments.
+std::string ManifestJson(const Sources& s, const Package& pkg, const RequestExtract& requests,
+                         const std::string& health_json) {
+  const storage::ClaimRecord& c = s.claim;
+  const sla::Verdict& v = s.verdict;
   nlohmann::json m;
   m["format"] = "recoup-claim-package/1";
   m["claim_id"] = c.id;
@@ -722,9 +883,9 @@ Result<Package> BuildPackage(const PackageInput& in) {
   m["region"] = c.region;
   m["service"] = c.service;
   m["month"] = c.month.ToString();
-  m["recoup_version"] = in.recoup_version;
-  m["sla_catalog_version"] = in.catalog_version;
-  m["sla_catalog_sha256"] = in.catalog_sha256;
+  m["recoup_version"] = s.in.recoup_version;
+  m["sla_catalog_version"] = s.in.catalog_version;
+  m["sla_catalog_sha256"] = s.in.catalog_sha256;
   m["sla_version"] = v.sla_version;
   m["mup_pct"] = FormatPct(v.mup_pct);
   m["sum_error_rates"] = v.sum_error_rates.get_str();
@@ -733,16 +894,16 @@ Result<Package> BuildPackage(const PackageInput& in) {
   m["credit_usd"] = v.credit_usd ? FormatUsd(*v.credit_usd) : std::string();
   m["charges_usd"] = v.charges_usd ? FormatUsd(*v.charges_usd) : std::string();
   m["deadline"] = FormatTimestamp(c.deadline_ms);
-  m["masked_fields"] = in.mask.ToString();
-  m["request_rows"] = rows;
-  m["failing_requests"] = static_cast<int64_t>(failures.size());
-  m["request_extract_truncated"] = truncated;
+  m["masked_fields"] = s.in.mask.ToString();
+  m["request_rows"] = requests.rows;
+  m["failing_requests"] = static_cast<int64_t>(s.failures.size());
+  m["request_extract_truncated"] = requests.truncated;
   m["body_chars"] = static_cast<int64_t>(pkg.body.size());
-  m["inputs"] = {{"intervals_sha256", Sha(ints_canon.str())},
-                 {"failures_sha256", Sha(fails_canon.str())},
-                 {"charges_sha256", Sha(charge_canon)},
+  m["inputs"] = {{"intervals_sha256", Sha(IntervalsCanonical(s.intervals))},
+                 {"failures_sha256", Sha(FailuresCanonical(s.failures))},
+                 {"charges_sha256", Sha(ChargeCanonical(s.in.charge))},
                  {"health_events_sha256", Sha(health_json)},
-                 {"sla_catalog_sha256", in.catalog_sha256}};
+                 {"sla_catalog_sha256", s.in.catalog_sha256}};
   nlohmann::json files = nlohmann::json::array();
   for (const auto& [path, bytes] : pkg.files) {
     files.push_back(
@@ -754,7 +915,44 @@ Result<Package> BuildPackage(const PackageInput& in) {
     atts.push_back({{"file_name", a.file_name}, {"path", a.path}});
   }
   m["attachments"] = atts;
-  const std::string manifest = m.dump(2) + "\n";
+  return m.dump(2) + "\n";
+}
+
+}  // namespace
+
+Result<Package> BuildPackage(const PackageInput& in) {
+  if (in.version == nullptr) return InvalidArgument("BuildPackage: no SLA version");
+  const Sources s = SortedSources(in);
+  Package pkg;
+  pkg.claim_id = s.claim.id;
+  pkg.windows = s.windows;
+
+  const IntervalTable table = IntervalsCsv(s);
+  const std::vector<std::string> steps = MupSteps(in, table.failing);
+  RECOUP_RETURN_IF_ERROR(CheckIntervalSum(s, table.sum));
+  RECOUP_ASSIGN_OR_RETURN(const RequestExtract requests, CappedRequestExtract(s));
+  const std::string probes_csv = ProbesCsv(in);
+  const std::string health_json = HealthEventsJson(s);
+  RECOUP_ASSIGN_OR_RETURN(const NamedFile intervals_att, IntervalsAttachment(s, table.csv));
+
+  pkg.subject = CaseSubject(s);
+  const CaseFacts facts{s, steps, CreditText(s.verdict), intervals_att.name, requests};
+  RECOUP_ASSIGN_OR_RETURN(pkg.body, FittedCaseBody(facts));
+  const std::string html = ReportHtml(facts, pkg.subject, pkg.body);
+
+  pkg.files["case-subject.txt"] = pkg.subject + "\n";
+  pkg.files["case-body.txt"] = pkg.body;
+  pkg.files["intervals.csv"] = table.csv;
+  pkg.files["mup-calculation.txt"] = MupCalculationTxt(s, steps);
+  pkg.files["requests.csv"] = requests.csv;
+  pkg.files["health-events.json"] = health_json;
+  if (!probes_csv.empty()) pkg.files["probes.csv"] = probes_csv;
+  pkg.files["report.html"] = html;
+  pkg.files["how-to-file-in-console.txt"] =
+      ConsoleFilingSteps(s.claim, pkg.subject, pkg.body.size());
+  RECOUP_RETURN_IF_ERROR(AddAttachments(s, intervals_att, requests.gz, html, &pkg));
+
+  const std::string manifest = ManifestJson(s, pkg, requests, health_json);
   pkg.manifest_sha256 = Sha(manifest);
   pkg.files["manifest.json"] = manifest;
   return pkg;

@@ -1,23 +1,19 @@
 #include "recoup/claims/service.h"
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <utility>
 
+#include "recoup/core/strings.h"
 #include "recoup/report/report.h"
 
 namespace recoup::claims {
 
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 storage::SeriesFilter SeriesOf(const storage::ClaimRecord& c) {
   storage::SeriesFilter f;
@@ -41,6 +37,33 @@ Status Move(storage::Store& store, storage::ClaimRecord claim, std::string_view 
   return store.TransitionClaim(claim, from, reason, now_ms);
 }
 
+// Moves an unfiled claim to "filed": a detected claim passes through
+// "ready" (logged with `ready_reason`) so the log shows both steps.
+Status MoveUnfiledToFiled(storage::Store& store, storage::ClaimRecord* claim,
+                          const std::string& ready_reason, const std::string& filed_reason,
+                          int64_t now_ms) {
+  if (claim->state == kDetected) {
+    claim->state = std::string(kReady);
+    RECOUP_RETURN_IF_ERROR(
+        store.TransitionClaim(*claim, std::string(kDetected), ready_reason, now_ms));
+  }
+  RECOUP_RETURN_IF_ERROR(Move(store, *claim, kFiled, filed_reason, now_ms));
+  claim->state = std::string(kFiled);
+  return Status::Ok();
+}
+
+// A message on the claim's case, as the store keeps it.
+storage::ClaimCommunication CommunicationOf(const storage::ClaimRecord& c, std::string time_created,
+                                            std::string submitted_by, std::string body) {
+  storage::ClaimCommunication m;
+  m.claim_id = c.id;
+  m.case_id = c.case_id;
+  m.time_created = std::move(time_created);
+  m.submitted_by = std::move(submitted_by);
+  m.body = std::move(body);
+  return m;
+}
+
 bool IsSubscriptionError(const Status& st) {
   return aws::IsAwsError(st, "SubscriptionRequiredException");
 }
@@ -48,7 +71,7 @@ bool IsSubscriptionError(const Status& st) {
 // A verdict from AWS in the text of a resolved case. Conservative: only
 // plain statements count; anything else leaves the claim as it is.
 std::optional<std::string_view> VerdictInText(const std::string& body) {
-  const std::string t = Lower(body);
+  const std::string t = AsciiLower(body);
   if (t.find("not eligible") != std::string::npos || t.find("denied") != std::string::npos ||
       t.find("unable to approve") != std::string::npos) {
     return kDenied;
@@ -64,7 +87,7 @@ std::optional<std::string_view> VerdictInText(const std::string& body) {
 bool FromCustomer(const aws::SupportCommunication& c) {
   // AWS's own replies are signed "Amazon Web Services"; the customer's carry
   // their IAM identity or e-mail address.
-  return Lower(c.submitted_by).find("amazon web services") == std::string::npos;
+  return AsciiLower(c.submitted_by).find("amazon web services") == std::string::npos;
 }
 
 }  // namespace
@@ -113,10 +136,10 @@ Result<RefreshResult> RefreshClaims(storage::Store& store, const sla::Catalog& c
     RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimRecord> existing, store.GetClaim(id));
     if (!r.verdict.breached) {
       if (existing && IsUnfiled(existing->state)) {
-        RECOUP_RETURN_IF_ERROR(Move(store, *existing, kWithdrawn,
-                                    "the evidence no longer shows a breach (MUP " +
-                                        FormatPct(r.verdict.mup_pct) + "%)",
-                                    now_ms));
+        RECOUP_RETURN_IF_ERROR(Move(
+            store, *existing, kWithdrawn,
+            "the evidence no longer shows a breach (MUP " + FormatPct(r.verdict.mup_pct) + "%)",
+            now_ms));
         ++out.withdrawn;
       }
       continue;
@@ -138,14 +161,7 @@ Result<RefreshResult> RefreshClaims(storage::Store& store, const sla::Catalog& c
                            upd.charges_usd != fresh.charges_usd ||
                            upd.failed_requests != fresh.failed_requests;
       if (changed) {
-        upd.mup_pct = fresh.mup_pct;
-        upd.credit_pct = fresh.credit_pct;
-        upd.credit_asked = fresh.credit_asked;
-        upd.charges_usd = fresh.charges_usd;
-        upd.failed_requests = fresh.failed_requests;
-        upd.failing_intervals = fresh.failing_intervals;
-        upd.sla_version = fresh.sla_version;
-        upd.deadline_ms = fresh.deadline_ms;
+        TakeVerdictFigures(r.verdict, &upd);
         upd.updated_ms = now_ms;
         if (upd.state == kReady) {
           // The evidence changed after the package was built: rebuild first.
@@ -188,16 +204,85 @@ Result<RefreshResult> RefreshClaims(storage::Store& store, const sla::Catalog& c
 
 // ---- build ----
 
-Result<Package> BuildClaimPackage(storage::Store& store, const sla::Catalog& catalog,
-                                  const storage::ClaimRecord& claim, const BuildOptions& options,
-                                  std::vector<std::string>* notes) {
-  RECOUP_ASSIGN_OR_RETURN(std::vector<report::ReportRow> rows,
-                          report::BuildReport(store, catalog, SeriesOf(claim)));
-  if (rows.size() != 1) {
-    return NotFound("claim " + claim.id + ": no evidence in the store for " + claim.account + " " +
-                    claim.region + " " + claim.service + " " + claim.month.ToString());
+namespace {
+
+bool InAnyWindow(const std::vector<IncidentWindow>& windows, int64_t t) {
+  for (const IncidentWindow& w : windows) {
+    if (t >= w.start_ms && t < w.end_ms) return true;
   }
-  const report::ReportRow& r = rows.front();
+  return false;
+}
+
+// recoup's own probe calls inside the windows: the failures it saw, and the
+// answered and unanswered calls kept as samples.
+Result<std::vector<events::Event>> ProbeCallsIn(storage::Store& store,
+                                                const storage::ClaimRecord& claim,
+                                                const std::vector<IncidentWindow>& windows,
+                                                const std::vector<events::Event>& failures) {
+  std::vector<events::Event> calls;
+  constexpr uint32_t kProbeBit = 1U << static_cast<int>(events::SourceKind::kProbe);
+  for (const events::Event& f : failures) {
+    const uint32_t seen = f.seen_by != 0 ? f.seen_by : 1U << static_cast<int>(f.source);
+    if ((seen & kProbeBit) != 0 && InAnyWindow(windows, f.time_ms)) calls.push_back(f);
+  }
+  RECOUP_ASSIGN_OR_RETURN(std::vector<events::Event> samples,
+                          store.LoadSamples(claim.account, claim.region, claim.service,
+                                            windows.front().start_ms, windows.back().end_ms));
+  for (events::Event& e : samples) {
+    if (e.source == events::SourceKind::kProbe && InAnyWindow(windows, e.time_ms)) {
+      calls.push_back(std::move(e));
+    }
+  }
+  return calls;
+}
+
+// True if AWS Health event `e` is about the claim's service and account
+// (an event naming no accounts is about all) and overlaps a window.
+bool HealthEventCited(const storage::HealthEvent& e, const storage::ClaimRecord& claim,
+                      const std::vector<IncidentWindow>& windows) {
+  if (AsciiLower(e.service) != AsciiLower(claim.service)) return false;
+  if (!e.accounts.empty() &&
+      std::find(e.accounts.begin(), e.accounts.end(), claim.account) == e.accounts.end()) {
+    return false;
+  }
+  const int64_t end = e.end_ms == 0 ? std::numeric_limits<int64_t>::max() : e.end_ms;
+  for (const IncidentWindow& w : windows) {
+    if (e.start_ms < w.end_ms && end > w.start_ms) return true;
+  }
+  return false;
+}
+
+// The AWS Health events the package cites, into `in`; a store that keeps
+// none gives a note instead (also added to `notes`).
+Status AddHealthEvents(storage::Store& store, const storage::ClaimRecord& claim,
+                       const std::vector<IncidentWindow>& windows, PackageInput* in,
+                       std::vector<std::string>* notes) {
+  storage::HealthEventFilter hf;
+  hf.region = claim.region;
+  hf.start_ms = windows.front().start_ms;
+  hf.end_ms = windows.back().end_ms;
+  auto events = store.ListHealthEvents(hf);
+  if (events.ok()) {
+    for (const storage::HealthEvent& e : *events) {
+      if (HealthEventCited(e, claim, windows)) in->health_events.push_back(e);
+    }
+    return Status::Ok();
+  }
+  if (events.status().message().find("not yet implemented") == std::string::npos &&
+      events.status().message().find("not implemented") == std::string::npos) {
+    return events.status();
+  }
+  in->health_note =
+      "AWS Health events could not be consulted (this recoup's store does not keep them "
+      "yet); none are cited.";
+  if (notes != nullptr) notes->push_back(in->health_note);
+  return Status::Ok();
+}
+
+// The package input from the claim's report row and options (without the
+// failures, probe calls and health events).
+PackageInput PackageInputOf(const sla::Catalog& catalog, const storage::ClaimRecord& claim,
+                            const report::ReportRow& r, const BuildOptions& options) {
   const sla::ServiceTerms* terms = catalog.Find(claim.service);
   PackageInput in;
   in.claim = claim;
@@ -212,66 +297,31 @@ Result<Package> BuildClaimPackage(storage::Store& store, const sla::Catalog& cat
   in.recoup_version = options.recoup_version;
   in.mask = options.mask;
   in.max_request_rows = options.max_request_rows;
+  return in;
+}
+
+}  // namespace
+
+Result<Package> BuildClaimPackage(storage::Store& store, const sla::Catalog& catalog,
+                                  const storage::ClaimRecord& claim, const BuildOptions& options,
+                                  std::vector<std::string>* notes) {
+  RECOUP_ASSIGN_OR_RETURN(std::vector<report::ReportRow> rows,
+                          report::BuildReport(store, catalog, SeriesOf(claim)));
+  if (rows.size() != 1) {
+    return NotFound("claim " + claim.id + ": no evidence in the store for " + claim.account + " " +
+                    claim.region + " " + claim.service + " " + claim.month.ToString());
+  }
+  const report::ReportRow& r = rows.front();
+  PackageInput in = PackageInputOf(catalog, claim, r, options);
   RECOUP_ASSIGN_OR_RETURN(
       in.failures,
       store.LoadFailures(claim.account, claim.region, claim.service, claim.month.StartMs(),
                          claim.month.EndMs(), std::numeric_limits<int64_t>::max()));
-  // AWS Health events overlapping the incident windows.
   const std::vector<IncidentWindow> windows =
       IncidentWindows(r.intervals, in.failures, r.version->interval_seconds);
   if (!windows.empty()) {
-    // recoup's own probe calls inside the windows: the failures it saw, and
-    // the answered and unanswered calls kept as samples.
-    auto in_window = [&windows](int64_t t) {
-      for (const IncidentWindow& w : windows) {
-        if (t >= w.start_ms && t < w.end_ms) return true;
-      }
-      return false;
-    };
-    constexpr uint32_t kProbeBit = 1U << static_cast<int>(events::SourceKind::kProbe);
-    for (const events::Event& f : in.failures) {
-      const uint32_t seen = f.seen_by != 0 ? f.seen_by : 1U << static_cast<int>(f.source);
-      if ((seen & kProbeBit) != 0 && in_window(f.time_ms)) in.probe_calls.push_back(f);
-    }
-    RECOUP_ASSIGN_OR_RETURN(std::vector<events::Event> samples,
-                            store.LoadSamples(claim.account, claim.region, claim.service,
-                                              windows.front().start_ms, windows.back().end_ms));
-    for (events::Event& e : samples) {
-      if (e.source == events::SourceKind::kProbe && in_window(e.time_ms)) {
-        in.probe_calls.push_back(std::move(e));
-      }
-    }
-    storage::HealthEventFilter hf;
-    hf.region = claim.region;
-    hf.start_ms = windows.front().start_ms;
-    hf.end_ms = windows.back().end_ms;
-    auto events = store.ListHealthEvents(hf);
-    if (!events.ok()) {
-      if (events.status().message().find("not yet implemented") == std::string::npos &&
-          events.status().message().find("not implemented") == std::string::npos) {
-        return events.status();
-      }
-      in.health_note =
-          "AWS Health events could not be consulted (this recoup's store does not keep them "
-          "yet); none are cited.";
-      if (notes != nullptr) notes->push_back(in.health_note);
-    } else {
-      const std::string svc = claim.service;
-      for (const storage::HealthEvent& e : *events) {
-        if (Lower(e.service) != Lower(svc)) continue;
-        if (!e.accounts.empty() &&
-            std::find(e.accounts.begin(), e.accounts.end(), claim.account) == e.accounts.end()) {
-          continue;
-        }
-        const int64_t end = e.end_ms == 0 ? std::numeric_limits<int64_t>::max() : e.end_ms;
-        for (const IncidentWindow& w : windows) {
-          if (e.start_ms < w.end_ms && end > w.start_ms) {
-            in.health_events.push_back(e);
-            break;
-          }
-        }
-      }
-    }
+    RECOUP_ASSIGN_OR_RETURN(in.probe_calls, ProbeCallsIn(store, claim, windows, in.failures));
+    RECOUP_RETURN_IF_ERROR(AddHealthEvents(store, claim, windows, &in, notes));
   }
   return BuildPackage(in);
 }
@@ -343,183 +393,254 @@ Result<std::optional<aws::SupportCase>> FindFiledCase(SupportPort& support,
   return found;
 }
 
-Result<FileOutcome> FileClaim(storage::Store& store, const sla::Catalog& catalog,
-                              SupportPort& support, const Package& package, const FileOptions& opt,
-                              int64_t now_ms) {
-  FileOutcome out;
+namespace {
+
+// One filing attempt: the claim and its filing row as stored, updated as the
+// attempt goes on.
+struct FilingAttempt {
+  storage::Store& store;
+  const Package& package;
+  int64_t now_ms;
+  storage::ClaimRecord claim;
+  std::optional<storage::ClaimFiling> filing;
+};
+
+// The claim of `package` and its filing row; NotFound without the claim.
+Result<FilingAttempt> LoadFilingAttempt(storage::Store& store, const Package& package,
+                                        int64_t now_ms) {
   RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimRecord> found,
                           store.GetClaim(package.claim_id));
   if (!found) return NotFound("claim " + package.claim_id + ": no such claim");
-  storage::ClaimRecord claim = *found;
   RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimFiling> filing,
-                          store.GetClaimFiling(claim.id));
+                          store.GetClaimFiling(found->id));
+  return FilingAttempt{store, package, now_ms, *std::move(found), std::move(filing)};
+}
 
-  auto record_filed = [&](const std::string& case_id, const std::string& how) -> Status {
-    storage::ClaimFiling f = filing.value_or(storage::ClaimFiling{});
-    f.claim_id = claim.id;
-    f.status = "filed";
-    f.subject = package.subject;
-    f.case_id = case_id;
-    if (f.created_ms == 0) f.created_ms = now_ms;
-    f.updated_ms = now_ms;
-    RECOUP_RETURN_IF_ERROR(store.PutClaimFiling(f));
-    claim.case_id = case_id;
-    claim.filed_ms = now_ms;
-    if (IsUnfiled(claim.state)) {
-      // A detected claim moves through ready so the log shows both steps.
-      if (claim.state == kDetected) {
-        claim.state = std::string(kReady);
-        RECOUP_RETURN_IF_ERROR(store.TransitionClaim(
-            claim, std::string(kDetected),
-            "evidence package built (manifest sha256 " + package.manifest_sha256 + ")", now_ms));
-      }
-      return Move(store, claim, kFiled, how + ": AWS Support case " + case_id, now_ms);
-    }
-    return store.PutClaim(claim, "");
-  };
+// Records the claim as AWS Support case `case_id` (`how`: "filed",
+// "recorded", "found by reconciliation"): the filing row, then the claim,
+// moved to "filed" if it was not yet.
+Status RecordFiled(FilingAttempt& a, const std::string& case_id, const std::string& how) {
+  storage::ClaimFiling f = a.filing.value_or(storage::ClaimFiling{});
+  f.claim_id = a.claim.id;
+  f.status = "filed";
+  f.subject = a.package.subject;
+  f.case_id = case_id;
+  if (f.created_ms == 0) f.created_ms = a.now_ms;
+  f.updated_ms = a.now_ms;
+  RECOUP_RETURN_IF_ERROR(a.store.PutClaimFiling(f));
+  a.claim.case_id = case_id;
+  a.claim.filed_ms = a.now_ms;
+  if (!IsUnfiled(a.claim.state)) return a.store.PutClaim(a.claim, "");
+  return MoveUnfiledToFiled(
+      a.store, &a.claim,
+      "evidence package built (manifest sha256 " + a.package.manifest_sha256 + ")",
+      how + ": AWS Support case " + case_id, a.now_ms);
+}
 
-  if (filing && filing->status == "filed" && !filing->case_id.empty()) {
+FileOutcome Refused(std::vector<std::string> reasons) {
+  FileOutcome out;
+  out.kind = FileOutcome::Kind::kRefused;
+  out.reasons = std::move(reasons);
+  return out;
+}
+
+// The outcome when the claim's state settles it without AWS: already filed
+// (recorded if the claim did not know yet), or past filing (refused);
+// nullopt: the claim is still to be filed.
+Result<std::optional<FileOutcome>> SettledByState(FilingAttempt& a) {
+  if (a.filing && a.filing->status == "filed" && !a.filing->case_id.empty()) {
+    FileOutcome out;
     out.kind = FileOutcome::Kind::kAlreadyFiled;
-    out.case_id = filing->case_id;
-    if (IsUnfiled(claim.state)) RECOUP_RETURN_IF_ERROR(record_filed(filing->case_id, "recorded"));
-    return out;
+    out.case_id = a.filing->case_id;
+    if (IsUnfiled(a.claim.state)) RECOUP_RETURN_IF_ERROR(RecordFiled(a, out.case_id, "recorded"));
+    return std::optional<FileOutcome>(std::move(out));
   }
-  if (!IsUnfiled(claim.state)) {
-    out.kind = FileOutcome::Kind::kRefused;
-    if (claim.state == kExpired) {
-      out.reasons.push_back("the deadline passed at " + FormatTimestamp(claim.deadline_ms) +
-                            " before the claim was filed; AWS denies late claims");
-    } else {
-      out.reasons.push_back("the claim is " + claim.state +
-                            "; only detected or ready claims are filed");
-    }
-    return out;
+  if (IsUnfiled(a.claim.state)) return std::optional<FileOutcome>();
+  if (a.claim.state == kExpired) {
+    return std::optional<FileOutcome>(
+        Refused({"the deadline passed at " + FormatTimestamp(a.claim.deadline_ms) +
+                 " before the claim was filed; AWS denies late claims"}));
   }
-  // An earlier attempt may have created the case and died before recording
-  // it: ask AWS before anything else.
-  if (filing && filing->status == "intent") {
-    RECOUP_ASSIGN_OR_RETURN(std::optional<aws::SupportCase> existing,
-                            FindFiledCase(support, claim.id, filing->created_ms));
-    if (existing) {
-      RECOUP_RETURN_IF_ERROR(record_filed(existing->case_id, "found by reconciliation"));
-      out.kind = FileOutcome::Kind::kReconciled;
-      out.case_id = existing->case_id;
-      return out;
-    }
-  }
+  return std::optional<FileOutcome>(
+      Refused({"the claim is " + a.claim.state + "; only detected or ready claims are filed"}));
+}
+
+// An earlier attempt may have created the case and died before recording
+// it: after an intent, asks AWS and records the case it finds; nullopt: no
+// such case.
+Result<std::optional<FileOutcome>> ReconcileEarlierAttempt(FilingAttempt& a, SupportPort& support) {
+  if (!a.filing || a.filing->status != "intent") return std::optional<FileOutcome>();
+  RECOUP_ASSIGN_OR_RETURN(std::optional<aws::SupportCase> existing,
+                          FindFiledCase(support, a.claim.id, a.filing->created_ms));
+  if (!existing) return std::optional<FileOutcome>();
+  RECOUP_RETURN_IF_ERROR(RecordFiled(a, existing->case_id, "found by reconciliation"));
+  FileOutcome out;
+  out.kind = FileOutcome::Kind::kReconciled;
+  out.case_id = existing->case_id;
+  return std::optional<FileOutcome>(std::move(out));
+}
+
+// Why AWS would deny the claim under its SLA version (empty: it can be
+// filed); FailedPrecondition when the catalog lacks that version.
+Result<std::vector<std::string>> SlaRefusals(const storage::ClaimRecord& claim,
+                                             const sla::Catalog& catalog, int64_t now_ms) {
   const sla::ServiceTerms* terms = catalog.Find(claim.service);
   const sla::SlaVersion* version = terms ? terms->VersionById(claim.sla_version) : nullptr;
   if (version == nullptr) {
     return FailedPrecondition("claim " + claim.id + ": SLA version " + claim.sla_version +
                               " is not in the catalog");
   }
-  out.reasons = RefusalReasons(claim, *version, now_ms);
-  if (!out.reasons.empty()) {
-    out.kind = FileOutcome::Kind::kRefused;
-    return out;
+  return RefusalReasons(claim, *version, now_ms);
+}
+
+// The account has no Support API (`why`): records the filing as "manual"
+// (an intent stays an intent), moves a detected claim to "ready" and says to
+// file in the console.
+Result<FileOutcome> FileManually(FilingAttempt& a, const Status& why) {
+  storage::ClaimFiling f = a.filing.value_or(storage::ClaimFiling{});
+  f.claim_id = a.claim.id;
+  if (f.status != "intent") f.status = "manual";
+  f.subject = a.package.subject;
+  if (f.created_ms == 0) f.created_ms = a.now_ms;
+  f.updated_ms = a.now_ms;
+  RECOUP_RETURN_IF_ERROR(a.store.PutClaimFiling(f));
+  if (a.claim.state == kDetected) {
+    RECOUP_RETURN_IF_ERROR(Move(a.store, a.claim, kReady,
+                                "prepared for filing in the console (the account has no "
+                                "Support API access)",
+                                a.now_ms));
   }
+  FileOutcome m;
+  m.kind = FileOutcome::Kind::kManual;
+  m.reasons.push_back(why.message());
+  return m;
+}
 
-  auto manual = [&](const Status& st) -> Result<FileOutcome> {
-    storage::ClaimFiling f = filing.value_or(storage::ClaimFiling{});
-    f.claim_id = claim.id;
-    if (f.status != "intent") f.status = "manual";
-    f.subject = package.subject;
-    if (f.created_ms == 0) f.created_ms = now_ms;
-    f.updated_ms = now_ms;
-    RECOUP_RETURN_IF_ERROR(store.PutClaimFiling(f));
-    if (claim.state == kDetected) {
-      RECOUP_RETURN_IF_ERROR(Move(store, claim, kReady,
-                                  "prepared for filing in the console (the account has no "
-                                  "Support API access)",
-                                  now_ms));
-    }
-    FileOutcome m;
-    m.kind = FileOutcome::Kind::kManual;
-    m.reasons.push_back(st.message());
-    return m;
-  };
+struct CaseCodes {
+  std::string service, category;
+};
 
-  // Service and category codes.
-  std::string service_code = opt.fallback_service_code;
-  std::string category_code = opt.fallback_category_code;
-  auto services = support.DescribeServices();
-  if (!services.ok()) {
-    if (IsSubscriptionError(services.status())) return manual(services.status());
-    out.reasons.push_back("DescribeServices failed (" + services.status().message() +
-                          "); using the configured codes " + service_code + "/" + category_code);
-  } else {
-    const aws::SupportService* best = nullptr;
-    for (const aws::SupportService& s : *services) {
-      const std::string n = Lower(s.code + " " + s.name);
-      if (n.find("billing") != std::string::npos) best = &s;
-      if (best == nullptr && n.find("account") != std::string::npos) best = &s;
-    }
-    if (best != nullptr && !best->categories.empty()) {
-      service_code = best->code;
-      const aws::SupportCategory* cat = nullptr;
-      for (const aws::SupportCategory& c : best->categories) {
-        const std::string n = Lower(c.code + " " + c.name);
-        if (n.find("sla") != std::string::npos || n.find("credit") != std::string::npos) {
-          cat = &c;
-          break;
-        }
-        if (cat == nullptr && n.find("other") != std::string::npos) cat = &c;
-      }
-      category_code = (cat != nullptr ? cat : &best->categories.front())->code;
-    } else {
-      out.reasons.push_back("no billing service in DescribeServices; using the configured codes " +
-                            service_code + "/" + category_code);
-    }
+// The billing service (else an account one) and its SLA/credit category
+// (else an "other" one, else its first) from DescribeServices; the
+// configured codes, with a note in `notes`, when there is none.
+CaseCodes ChooseCaseCodes(const std::vector<aws::SupportService>& services, const FileOptions& opt,
+                          std::vector<std::string>* notes) {
+  CaseCodes codes{opt.fallback_service_code, opt.fallback_category_code};
+  const aws::SupportService* best = nullptr;
+  for (const aws::SupportService& s : services) {
+    const std::string n = AsciiLower(s.code + " " + s.name);
+    if (n.find("billing") != std::string::npos) best = &s;
+    if (best == nullptr && n.find("account") != std::string::npos) best = &s;
   }
+  if (best == nullptr || best->categories.empty()) {
+    notes->push_back("no billing service in DescribeServices; using the configured codes " +
+                     codes.service + "/" + codes.category);
+    return codes;
+  }
+  codes.service = best->code;
+  const aws::SupportCategory* cat = nullptr;
+  for (const aws::SupportCategory& c : best->categories) {
+    const std::string n = AsciiLower(c.code + " " + c.name);
+    if (n.find("sla") != std::string::npos || n.find("credit") != std::string::npos) {
+      cat = &c;
+      break;
+    }
+    if (cat == nullptr && n.find("other") != std::string::npos) cat = &c;
+  }
+  codes.category = (cat != nullptr ? cat : &best->categories.front())->code;
+  return codes;
+}
 
+// The package's attachments as AddAttachmentsToSet takes them.
+std::vector<aws::SupportAttachment> AttachmentsOf(const Package& package) {
   std::vector<aws::SupportAttachment> atts;
   for (const Attachment& a : package.attachments) {
     atts.push_back({a.file_name, package.files.at(a.path)});
   }
-  auto set = support.AddAttachmentsToSet(atts);
-  if (!set.ok()) {
-    if (IsSubscriptionError(set.status())) return manual(set.status());
-    return set.status().WithPrefix("claim " + claim.id + ": AddAttachmentsToSet");
-  }
+  return atts;
+}
 
-  // The intent, durable before the request leaves.
-  storage::ClaimFiling intent = filing.value_or(storage::ClaimFiling{});
-  intent.claim_id = claim.id;
+// Records the intent to call CreateCase (with the uploaded attachment set),
+// durable before the request leaves.
+Status RecordIntent(FilingAttempt& a, const std::string& attachment_set_id) {
+  storage::ClaimFiling intent = a.filing.value_or(storage::ClaimFiling{});
+  intent.claim_id = a.claim.id;
   intent.status = "intent";
-  intent.subject = package.subject;
-  intent.attachment_set_id = set->attachment_set_id;
+  intent.subject = a.package.subject;
+  intent.attachment_set_id = attachment_set_id;
   intent.attempts += 1;
-  if (intent.created_ms == 0) intent.created_ms = now_ms;
-  intent.updated_ms = now_ms;
-  RECOUP_RETURN_IF_ERROR(store.PutClaimFiling(intent));
-  filing = intent;
+  if (intent.created_ms == 0) intent.created_ms = a.now_ms;
+  intent.updated_ms = a.now_ms;
+  RECOUP_RETURN_IF_ERROR(a.store.PutClaimFiling(intent));
+  a.filing = intent;
+  return Status::Ok();
+}
 
-  aws::CreateCaseInput cc;
-  cc.subject = package.subject;
-  cc.communication_body = package.body;
-  cc.service_code = service_code;
-  cc.category_code = category_code;
-  cc.severity_code = opt.severity_code;
-  cc.issue_type = "customer-service";
-  cc.language = opt.language;
-  cc.attachment_set_id = set->attachment_set_id;
-  auto case_id = support.CreateCase(cc);
-  if (!case_id.ok()) {
-    if (IsSubscriptionError(case_id.status())) {
-      // AWS refused before creating anything.
-      storage::ClaimFiling f = intent;
-      f.status = "manual";
-      RECOUP_RETURN_IF_ERROR(store.PutClaimFiling(f));
-      filing = f;
-      return manual(case_id.status());
-    }
-    return case_id.status().WithPrefix(
-        "claim " + claim.id +
-        ": CreateCase (the case may or may not exist; the next run checks with DescribeCases "
-        "before filing again)");
+// The case to create: the package's subject and text, with its attachments.
+aws::CreateCaseInput CaseInput(const Package& package, const CaseCodes& codes,
+                               const FileOptions& opt, const std::string& attachment_set_id) {
+  return aws::CreateCaseInput{.subject = package.subject,
+                              .communication_body = package.body,
+                              .service_code = codes.service,
+                              .category_code = codes.category,
+                              .severity_code = opt.severity_code,
+                              .issue_type = "customer-service",
+                              .language = opt.language,
+                              .cc_email_addresses = {},
+                              .attachment_set_id = attachment_set_id};
+}
+
+// CreateCase failed with `st`: a subscription error (AWS refused before
+// creating anything) turns the intent into a manual filing; any other error
+// leaves the intent for the next run to reconcile.
+Result<FileOutcome> CreateCaseFailed(FilingAttempt& a, const Status& st) {
+  if (IsSubscriptionError(st)) {
+    storage::ClaimFiling f = *a.filing;
+    f.status = "manual";
+    RECOUP_RETURN_IF_ERROR(a.store.PutClaimFiling(f));
+    a.filing = f;
+    return FileManually(a, st);
   }
+  return st.WithPrefix(
+      "claim " + a.claim.id +
+      ": CreateCase (the case may or may not exist; the next run checks with DescribeCases "
+      "before filing again)");
+}
+
+}  // namespace
+
+Result<FileOutcome> FileClaim(storage::Store& store, const sla::Catalog& catalog,
+                              SupportPort& support, const Package& package, const FileOptions& opt,
+                              int64_t now_ms) {
+  RECOUP_ASSIGN_OR_RETURN(FilingAttempt a, LoadFilingAttempt(store, package, now_ms));
+  RECOUP_ASSIGN_OR_RETURN(std::optional<FileOutcome> settled, SettledByState(a));
+  if (settled) return *std::move(settled);
+  RECOUP_ASSIGN_OR_RETURN(settled, ReconcileEarlierAttempt(a, support));
+  if (settled) return *std::move(settled);
+  RECOUP_ASSIGN_OR_RETURN(std::vector<std::string> refusals, SlaRefusals(a.claim, catalog, now_ms));
+  if (!refusals.empty()) return Refused(std::move(refusals));
+
+  FileOutcome out;
+  auto services = support.DescribeServices();
+  CaseCodes codes{opt.fallback_service_code, opt.fallback_category_code};
+  if (services.ok()) {
+    codes = ChooseCaseCodes(*services, opt, &out.reasons);
+  } else if (IsSubscriptionError(services.status())) {
+    return FileManually(a, services.status());
+  } else {
+    out.reasons.push_back("DescribeServices failed (" + services.status().message() +
+                          "); using the configured codes " + codes.service + "/" + codes.category);
+  }
+  auto set = support.AddAttachmentsToSet(AttachmentsOf(package));
+  if (!set.ok()) {
+    if (IsSubscriptionError(set.status())) return FileManually(a, set.status());
+    return set.status().WithPrefix("claim " + a.claim.id + ": AddAttachmentsToSet");
+  }
+  RECOUP_RETURN_IF_ERROR(RecordIntent(a, set->attachment_set_id));
+  auto case_id = support.CreateCase(CaseInput(package, codes, opt, set->attachment_set_id));
+  if (!case_id.ok()) return CreateCaseFailed(a, case_id.status());
   if (opt.after_create_case) opt.after_create_case(*case_id);
-  RECOUP_RETURN_IF_ERROR(record_filed(*case_id, "filed"));
+  RECOUP_RETURN_IF_ERROR(RecordFiled(a, *case_id, "filed"));
   out.kind = FileOutcome::Kind::kFiled;
   out.case_id = *case_id;
   return out;
@@ -527,120 +648,154 @@ Result<FileOutcome> FileClaim(storage::Store& store, const sla::Catalog& catalog
 
 // ---- follow-up ----
 
+namespace {
+
+// An unfinished filing attempt of unfiled claim `c`: asks AWS whether the
+// case exists and, if it does, records it and moves `c` to "filed".
+Status ReconcileIntent(storage::Store& store, SupportPort& support, storage::ClaimRecord* c,
+                       int64_t now_ms, SyncResult* out) {
+  RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimFiling> f, store.GetClaimFiling(c->id));
+  if (!f || f->status != "intent") return Status::Ok();
+  RECOUP_ASSIGN_OR_RETURN(std::optional<aws::SupportCase> found,
+                          FindFiledCase(support, c->id, f->created_ms));
+  if (!found) return Status::Ok();
+  f->status = "filed";
+  f->case_id = found->case_id;
+  f->updated_ms = now_ms;
+  RECOUP_RETURN_IF_ERROR(store.PutClaimFiling(*f));
+  c->case_id = found->case_id;
+  c->filed_ms = now_ms;
+  RECOUP_RETURN_IF_ERROR(
+      MoveUnfiledToFiled(store, c, "evidence package built",
+                         "found by reconciliation: AWS Support case " + found->case_id, now_ms));
+  ++out->transitions;
+  return Status::Ok();
+}
+
+// The case's communications, oldest first: all of them, or the recent ones
+// DescribeCases gave when DescribeCommunications fails (noted in `out`).
+std::vector<aws::SupportCommunication> CaseCommunications(SupportPort& support,
+                                                          const storage::ClaimRecord& c,
+                                                          const aws::SupportCase& kase,
+                                                          SyncResult* out) {
+  std::vector<aws::SupportCommunication> comms = kase.recent_communications;
+  auto all = support.DescribeCommunications(c.case_id);
+  if (all.ok()) {
+    comms = *all;
+  } else {
+    out->notes.push_back("claim " + c.id + ": DescribeCommunications: " + all.status().message() +
+                         " (kept the recent ones)");
+  }
+  std::sort(comms.begin(), comms.end(),
+            [](const auto& a, const auto& b) { return a.time_created < b.time_created; });
+  return comms;
+}
+
+// Stores the communications the store does not have yet.
+Status StoreCommunications(storage::Store& store, const storage::ClaimRecord& c,
+                           const std::vector<aws::SupportCommunication>& comms, SyncResult* out) {
+  for (const aws::SupportCommunication& m : comms) {
+    storage::ClaimCommunication sc = CommunicationOf(c, m.time_created, m.submitted_by, m.body);
+    for (const auto& a : m.attachments) sc.attachments.push_back(a.file_name);
+    RECOUP_ASSIGN_OR_RETURN(bool added, store.PutClaimCommunication(sc));
+    if (added) ++out->new_communications;
+  }
+  return Status::Ok();
+}
+
+// The state a resolved case's last answer from AWS states (with the answer
+// as `*reason`); nullopt when it states none.
+std::optional<std::string> VerdictOfLastAnswer(const std::vector<aws::SupportCommunication>& comms,
+                                               std::string* reason) {
+  for (auto it = comms.rbegin(); it != comms.rend(); ++it) {
+    if (FromCustomer(*it)) continue;
+    const std::optional<std::string_view> v = VerdictInText(it->body);
+    if (!v) return std::nullopt;
+    *reason = "AWS answered on " + it->time_created + ": " +
+              it->body.substr(0, std::min<size_t>(it->body.size(), 200));
+    return std::string(*v);
+  }
+  return std::nullopt;
+}
+
+// Follows the case of filed claim `c`: stores its new communications, its
+// status and display ID, and moves `c` to the state the case implies.
+Status FollowCase(storage::Store& store, SupportPort& support, storage::ClaimRecord* c,
+                  int64_t now_ms, SyncResult* out) {
+  aws::DescribeCasesInput in;
+  in.case_ids = {c->case_id};
+  in.include_resolved_cases = true;
+  in.include_communications = true;
+  auto cases = support.DescribeCases(in);
+  if (!cases.ok()) {
+    out->notes.push_back("claim " + c->id + ": DescribeCases: " + cases.status().message());
+    return Status::Ok();
+  }
+  if (cases->empty()) return Status::Ok();
+  ++out->cases_checked;
+  const aws::SupportCase& kase = cases->front();
+  const std::vector<aws::SupportCommunication> comms = CaseCommunications(support, *c, kase, out);
+  RECOUP_RETURN_IF_ERROR(StoreCommunications(store, *c, comms, out));
+  c->case_status = kase.status;
+  if (!kase.display_id.empty()) c->display_id = kase.display_id;
+  std::optional<std::string> next = StateForCaseStatus(kase.status, c->state);
+  std::string reason = "AWS Support case " + c->case_id + " is " + kase.status;
+  if (!next && kase.status == "resolved") next = VerdictOfLastAnswer(comms, &reason);
+  if (next && *next != c->state) {
+    RECOUP_RETURN_IF_ERROR(Move(store, *c, *next, reason, now_ms));
+    c->state = *next;
+    ++out->transitions;
+    return Status::Ok();
+  }
+  c->updated_ms = now_ms;
+  return store.PutClaim(*c, "");
+}
+
+// Credit/Refund lines for `c` on a later month's Cost and Usage Report: when
+// there are any, records the credit and moves `c` to "credited".
+Status CheckCredits(storage::Store& store, storage::ClaimRecord* c, int64_t now_ms,
+                    SyncResult* out) {
+  storage::SeriesFilter f;
+  f.account = c->account;
+  f.region = c->region;
+  f.service = c->service;
+  RECOUP_ASSIGN_OR_RETURN(std::vector<storage::ChargeRecord> charges, store.ListCharges(f));
+  Rational credited = 0;
+  std::string where;
+  for (const storage::ChargeRecord& ch : charges) {
+    if (ch.month <= c->month || ch.origin != "cur" || ch.credits >= 0) continue;
+    credited -= ch.credits;
+    where += (where.empty() ? "" : ", ") + ch.month.ToString();
+  }
+  if (credited <= 0) return Status::Ok();
+  c->credit_received = credited;
+  c->credited_ms = now_ms;
+  RECOUP_RETURN_IF_ERROR(Move(
+      store, *c, kCredited,
+      "credit of $" + FormatUsd(credited) + " on the bill of " + where + " (Cost and Usage Report)",
+      now_ms));
+  ++out->credited;
+  ++out->transitions;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<SyncResult> SyncClaims(storage::Store& store, SupportPort* support, int64_t now_ms) {
   SyncResult out;
   RECOUP_ASSIGN_OR_RETURN(std::vector<storage::ClaimRecord> claims, store.ListClaims());
   for (storage::ClaimRecord c : claims) {
     const bool open_case =
         c.state == kFiled || c.state == kAwaitingCustomer || c.state == kApproved;
-    // An unfinished filing attempt: find out whether the case exists.
     if (support != nullptr && IsUnfiled(c.state)) {
-      RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimFiling> f, store.GetClaimFiling(c.id));
-      if (f && f->status == "intent") {
-        RECOUP_ASSIGN_OR_RETURN(std::optional<aws::SupportCase> found,
-                                FindFiledCase(*support, c.id, f->created_ms));
-        if (found) {
-          f->status = "filed";
-          f->case_id = found->case_id;
-          f->updated_ms = now_ms;
-          RECOUP_RETURN_IF_ERROR(store.PutClaimFiling(*f));
-          c.case_id = found->case_id;
-          c.filed_ms = now_ms;
-          if (c.state == kDetected) {
-            c.state = std::string(kReady);
-            RECOUP_RETURN_IF_ERROR(
-                store.TransitionClaim(c, std::string(kDetected), "evidence package built", now_ms));
-          }
-          RECOUP_RETURN_IF_ERROR(Move(store, c, kFiled,
-                                      "found by reconciliation: AWS Support case " + found->case_id,
-                                      now_ms));
-          c.state = std::string(kFiled);
-          ++out.transitions;
-        }
-      }
+      RECOUP_RETURN_IF_ERROR(ReconcileIntent(store, *support, &c, now_ms, &out));
     }
     if (support != nullptr && !c.case_id.empty() &&
         (c.state == kFiled || c.state == kAwaitingCustomer)) {
-      aws::DescribeCasesInput in;
-      in.case_ids = {c.case_id};
-      in.include_resolved_cases = true;
-      in.include_communications = true;
-      auto cases = support->DescribeCases(in);
-      if (!cases.ok()) {
-        out.notes.push_back("claim " + c.id + ": DescribeCases: " + cases.status().message());
-      } else if (!cases->empty()) {
-        ++out.cases_checked;
-        const aws::SupportCase& kase = cases->front();
-        std::vector<aws::SupportCommunication> comms = kase.recent_communications;
-        auto all = support->DescribeCommunications(c.case_id);
-        if (all.ok()) {
-          comms = *all;
-        } else {
-          out.notes.push_back("claim " + c.id + ": DescribeCommunications: " +
-                              all.status().message() + " (kept the recent ones)");
-        }
-        std::sort(comms.begin(), comms.end(),
-                  [](const auto& a, const auto& b) { return a.time_created < b.time_created; });
-        for (const aws::SupportCommunication& m : comms) {
-          storage::ClaimCommunication sc;
-          sc.claim_id = c.id;
-          sc.case_id = c.case_id;
-          sc.time_created = m.time_created;
-          sc.submitted_by = m.submitted_by;
-          sc.body = m.body;
-          for (const auto& a : m.attachments) sc.attachments.push_back(a.file_name);
-          RECOUP_ASSIGN_OR_RETURN(bool added, store.PutClaimCommunication(sc));
-          if (added) ++out.new_communications;
-        }
-        c.case_status = kase.status;
-        if (!kase.display_id.empty()) c.display_id = kase.display_id;
-        std::optional<std::string> next = StateForCaseStatus(kase.status, c.state);
-        std::string reason = "AWS Support case " + c.case_id + " is " + kase.status;
-        if (!next && kase.status == "resolved") {
-          for (auto it = comms.rbegin(); it != comms.rend(); ++it) {
-            if (FromCustomer(*it)) continue;
-            if (auto v = VerdictInText(it->body)) {
-              next = std::string(*v);
-              reason = "AWS answered on " + it->time_created + ": " +
-                       it->body.substr(0, std::min<size_t>(it->body.size(), 200));
-            }
-            break;
-          }
-        }
-        if (next && *next != c.state) {
-          RECOUP_RETURN_IF_ERROR(Move(store, c, *next, reason, now_ms));
-          c.state = *next;
-          ++out.transitions;
-        } else {
-          c.updated_ms = now_ms;
-          RECOUP_RETURN_IF_ERROR(store.PutClaim(c, ""));
-        }
-      }
+      RECOUP_RETURN_IF_ERROR(FollowCase(store, *support, &c, now_ms, &out));
     }
-    // Credits on a later bill.
     if (open_case || c.state == kFiled || c.state == kAwaitingCustomer) {
-      storage::SeriesFilter f;
-      f.account = c.account;
-      f.region = c.region;
-      f.service = c.service;
-      RECOUP_ASSIGN_OR_RETURN(std::vector<storage::ChargeRecord> charges, store.ListCharges(f));
-      Rational credited = 0;
-      std::string where;
-      for (const storage::ChargeRecord& ch : charges) {
-        if (ch.month <= c.month || ch.origin != "cur" || ch.credits >= 0) continue;
-        credited -= ch.credits;
-        where += (where.empty() ? "" : ", ") + ch.month.ToString();
-      }
-      if (credited > 0) {
-        c.credit_received = credited;
-        c.credited_ms = now_ms;
-        RECOUP_RETURN_IF_ERROR(Move(store, c, kCredited,
-                                    "credit of $" + FormatUsd(credited) +
-                                        " on the bill of " + where + " (Cost and Usage Report)",
-                                    now_ms));
-        ++out.credited;
-        ++out.transitions;
-      }
+      RECOUP_RETURN_IF_ERROR(CheckCredits(store, &c, now_ms, &out));
     }
   }
   return out;
@@ -669,29 +824,22 @@ Status AddNote(storage::Store& store, SupportPort* support, const std::string& c
     RECOUP_RETURN_IF_ERROR(store.PutClaimFiling(f));
     c.case_id = case_id;
     c.filed_ms = now_ms;
-    if (c.state == kDetected) {
-      c.state = std::string(kReady);
+    if (IsUnfiled(c.state)) {
       RECOUP_RETURN_IF_ERROR(
-          store.TransitionClaim(c, std::string(kDetected), "filed by hand", now_ms));
-    }
-    if (c.state == kReady) {
-      RECOUP_RETURN_IF_ERROR(
-          Move(store, c, kFiled, "filed in the console as AWS Support case " + case_id, now_ms));
-      c.state = std::string(kFiled);
+          MoveUnfiledToFiled(store, &c, "filed by hand",
+                             "filed in the console as AWS Support case " + case_id, now_ms));
     }
   } else if (!c.case_id.empty() && support != nullptr) {
     RECOUP_RETURN_IF_ERROR(support->AddCommunicationToCase(c.case_id, text)
                                .status()
                                .WithPrefix("claim " + claim_id + ": AddCommunicationToCase"));
   }
-  storage::ClaimCommunication m;
-  m.claim_id = c.id;
-  m.case_id = c.case_id;
-  m.time_created = FormatTimestamp(now_ms, true);
-  m.submitted_by = support != nullptr && !c.case_id.empty() && case_id.empty()
-                       ? "customer (sent with recoup claims note)"
-                       : "customer (local note)";
-  m.body = text;
+  const storage::ClaimCommunication m =
+      CommunicationOf(c, FormatTimestamp(now_ms, true),
+                      support != nullptr && !c.case_id.empty() && case_id.empty()
+                          ? "customer (sent with recoup claims note)"
+                          : "customer (local note)",
+                      text);
   RECOUP_RETURN_IF_ERROR(store.PutClaimCommunication(m).status());
   if (c.state == kAwaitingCustomer && support != nullptr && case_id.empty()) {
     RECOUP_RETURN_IF_ERROR(Move(store, c, kFiled, "replied to AWS", now_ms));
