@@ -22,9 +22,18 @@ endif()
 # theirs), never the whole of src/; scripts/check-layering.py then holds every
 # #include to the directly declared edges, and docs/ARCHITECTURE.md to the
 # same graph.
+#
+# Without SOURCES the library is header-only (an INTERFACE library): the
+# domain records that several modules, the store among them, speak of.
 function(recoup_add_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;HEADERS;DEPS;PRIVATE_DEPS" ${ARGN})
-  add_library(recoup_${name} STATIC ${ARG_SOURCES})
+  if(ARG_SOURCES)
+    add_library(recoup_${name} STATIC ${ARG_SOURCES})
+    set(scope PUBLIC)
+  else()
+    add_library(recoup_${name} INTERFACE)
+    set(scope INTERFACE)
+  endif()
   file(RELATIVE_PATH module_dir ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})
   set(root ${PROJECT_BINARY_DIR}/include/${name})
   file(REMOVE_RECURSE ${root})
@@ -42,9 +51,13 @@ function(recoup_add_library name)
     file(MAKE_DIRECTORY ${root}/${module_dir}/${sub})
     file(CREATE_LINK ${CMAKE_CURRENT_SOURCE_DIR}/${header} ${root}/${module_dir}/${header} SYMBOLIC)
   endforeach()
-  target_include_directories(recoup_${name} PUBLIC ${root})
-  target_link_libraries(recoup_${name} PUBLIC recoup_compile_options ${ARG_DEPS}
-                        PRIVATE ${ARG_PRIVATE_DEPS})
+  target_include_directories(recoup_${name} ${scope} ${root})
+  if(ARG_SOURCES)
+    target_link_libraries(recoup_${name} PUBLIC recoup_compile_options ${ARG_DEPS}
+                          PRIVATE ${ARG_PRIVATE_DEPS})
+  else()
+    target_link_libraries(recoup_${name} INTERFACE ${ARG_DEPS})
+  endif()
 endfunction()
 
 # recoup_add_test(name SOURCES ... DEPS ... LABELS ...): a GoogleTest binary.

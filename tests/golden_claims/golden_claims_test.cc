@@ -40,7 +40,7 @@ PackageInput Input(const sla::SlaVersion& terms) {
   PackageInput in;
   in.version = &terms;
   in.service_name = "AWS Key Management Service";
-  storage::ClaimRecord& c = in.claim;
+  claims::ClaimRecord& c = in.claim;
   c.id = "123456789012-eu-central-1-kms-2025-02";
   c.account = "123456789012";
   c.region = "eu-central-1";
@@ -83,7 +83,7 @@ PackageInput Input(const sla::SlaVersion& terms) {
   in.verdict = *v;
   in.intervals = mi.intervals;
   c.credit_asked = *v->credit_usd;
-  storage::ChargeRecord ch;
+  billing::ChargeRecord ch;
   ch.account = c.account;
   ch.region = c.region;
   ch.service = "kms";
@@ -92,7 +92,7 @@ PackageInput Input(const sla::SlaVersion& terms) {
   ch.amount = *ParseDecimal("1234.56");
   in.charge = ch;
   in.charges_note = "cur charges for eu-central-1";
-  storage::HealthEvent h;
+  health::HealthEvent h;
   h.arn =
       "arn:aws:health:eu-central-1::event/KMS/AWS_KMS_OPERATIONAL_ISSUE/"
       "AWS_KMS_OPERATIONAL_ISSUE_ABCDE_12345";

@@ -74,8 +74,8 @@ class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
   }
 
   // A KMS charge of the fixture's account in us-east-1.
-  static ChargeRecord Charge(const char* month, const char* origin, const char* amount) {
-    ChargeRecord c;
+  static billing::ChargeRecord Charge(const char* month, const char* origin, const char* amount) {
+    billing::ChargeRecord c;
     c.account = "111122223333";
     c.region = "us-east-1";
     c.service = "kms";
@@ -205,13 +205,13 @@ TEST_P(StoreConformanceTest, SeriesMonthsAndFilters) {
 }
 
 TEST_P(StoreConformanceTest, ManualChargesWinOverCur) {
-  ChargeRecord cur = Charge("2026-10", "cur", "412.3700000001");
+  billing::ChargeRecord cur = Charge("2026-10", "cur", "412.3700000001");
   cur.source = "cur.csv";
   ASSERT_TRUE(store_->PutCharge(cur).ok());
   auto got = store_->GetCharge("111122223333", "us-east-1", "kms", cur.month);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->amount, cur.amount);  // exact, no float drift
-  ChargeRecord manual = cur;
+  billing::ChargeRecord manual = cur;
   manual.origin = "manual";
   manual.amount = *ParseDecimal("400");
   ASSERT_TRUE(store_->PutCharge(manual).ok());
@@ -251,7 +251,7 @@ TEST_P(StoreConformanceTest, ChangeStampMovesOnEveryCommitFromAnyHandle) {
 }
 
 TEST_P(StoreConformanceTest, HealthEventsUpsertByArnAndNeverGoBack) {
-  HealthEvent e;
+  health::HealthEvent e;
   e.arn = "arn:aws:health:us-east-1::event/KMS/AWS_KMS_OPERATIONAL_ISSUE/1";
   e.service = "KMS";
   e.event_type_code = "AWS_KMS_OPERATIONAL_ISSUE";
@@ -264,13 +264,13 @@ TEST_P(StoreConformanceTest, HealthEventsUpsertByArnAndNeverGoBack) {
   e.source = "eventbridge";
   EXPECT_TRUE(*store_->PutHealthEvent(e));
   EXPECT_FALSE(*store_->PutHealthEvent(e));  // the same again changes nothing
-  HealthEvent closed = e;
+  health::HealthEvent closed = e;
   closed.status = "closed";
   closed.end_ms = 9000;
   closed.last_updated_ms = 3000;
   closed.description = "";  // a later update without text keeps the text
   EXPECT_TRUE(*store_->PutHealthEvent(closed));
-  HealthEvent stale = e;  // an older update arriving late
+  health::HealthEvent stale = e;  // an older update arriving late
   stale.last_updated_ms = 1500;
   EXPECT_FALSE(*store_->PutHealthEvent(stale));
   auto all = store_->ListHealthEvents({});
@@ -286,7 +286,7 @@ TEST_P(StoreConformanceTest, HealthEventsUpsertByArnAndNeverGoBack) {
   EXPECT_TRUE(store_->ListHealthEvents(f)->empty());
   f.start_ms = 8999;
   EXPECT_EQ(store_->ListHealthEvents(f)->size(), 1u);
-  HealthEvent open = e;
+  health::HealthEvent open = e;
   open.arn += "-open";
   open.start_ms = 5000;
   open.accounts = {"111122223333", "444455556666"};
@@ -302,7 +302,7 @@ TEST_P(StoreConformanceTest, HealthEventsUpsertByArnAndNeverGoBack) {
 }
 
 TEST_P(StoreConformanceTest, ClaimsMoveOnlyFromTheStateTheyAreIn) {
-  ClaimRecord c;
+  claims::ClaimRecord c;
   c.id = "111122223333-us-east-1-kms-2026-10";
   c.account = "111122223333";
   c.region = "us-east-1";
@@ -316,7 +316,7 @@ TEST_P(StoreConformanceTest, ClaimsMoveOnlyFromTheStateTheyAreIn) {
   c.created_ms = 100;
   ASSERT_TRUE(store_->PutClaim(c, "breach found").ok());
   // Re-putting keeps the state: states move only through TransitionClaim.
-  ClaimRecord again = c;
+  claims::ClaimRecord again = c;
   again.state = "credited";
   again.credit_asked = *ParseDecimal("41.24");
   ASSERT_TRUE(store_->PutClaim(again, "rebuilt").ok());
@@ -326,7 +326,7 @@ TEST_P(StoreConformanceTest, ClaimsMoveOnlyFromTheStateTheyAreIn) {
   EXPECT_EQ((*got)->credit_asked, *ParseDecimal("41.24"));  // exact
   EXPECT_FALSE((*got)->credit_received.has_value());
 
-  ClaimRecord filed = **got;
+  claims::ClaimRecord filed = **got;
   filed.state = "filed";
   filed.case_id = "case-1";
   ASSERT_TRUE(store_->TransitionClaim(filed, "detected", "filed with AWS", 200).ok());
@@ -334,11 +334,11 @@ TEST_P(StoreConformanceTest, ClaimsMoveOnlyFromTheStateTheyAreIn) {
   Status st = store_->TransitionClaim(filed, "detected", "filed twice", 300);
   EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(st.message().find("filed"), std::string::npos) << st.message();
-  ClaimRecord credited = filed;
+  claims::ClaimRecord credited = filed;
   credited.state = "credited";
   credited.credit_received = *ParseDecimal("41.24");
   ASSERT_TRUE(store_->TransitionClaim(credited, "filed", "credit on the bill", 400).ok());
-  ClaimRecord unknown = c;
+  claims::ClaimRecord unknown = c;
   unknown.id = "nope";
   EXPECT_EQ(store_->TransitionClaim(unknown, "detected", "x", 1).code(), StatusCode::kNotFound);
 
@@ -361,7 +361,7 @@ TEST_P(StoreConformanceTest, ClaimsMoveOnlyFromTheStateTheyAreIn) {
 }
 
 TEST_P(StoreConformanceTest, FilingsAndCommunicationsAreKeptOnce) {
-  ClaimFiling f;
+  claims::ClaimFiling f;
   f.claim_id = "c1";
   f.status = "intent";
   f.subject = "SLA Credit Request";
@@ -380,7 +380,7 @@ TEST_P(StoreConformanceTest, FilingsAndCommunicationsAreKeptOnce) {
   EXPECT_EQ((*got)->created_ms, 10);
   EXPECT_FALSE(store_->GetClaimFiling("c2")->has_value());
 
-  ClaimCommunication m;
+  claims::ClaimCommunication m;
   m.claim_id = "c1";
   m.case_id = "case-9";
   m.time_created = "2026-11-03T10:00:00Z";
@@ -389,7 +389,7 @@ TEST_P(StoreConformanceTest, FilingsAndCommunicationsAreKeptOnce) {
   m.attachments = {"a.csv", "b.txt"};
   EXPECT_TRUE(*store_->PutClaimCommunication(m));
   EXPECT_FALSE(*store_->PutClaimCommunication(m));  // synced twice: stored once
-  ClaimCommunication earlier = m;
+  claims::ClaimCommunication earlier = m;
   earlier.time_created = "2026-11-02T09:00:00Z";
   earlier.body = "Thank you for your request.";
   earlier.attachments = {};

@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
     auto j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_discarded() || !j.is_array()) return Usage(health_file + ": not a JSON array");
     for (const auto& x : j) {
-      recoup::storage::HealthEvent e;
+      recoup::health::HealthEvent e;
       e.arn = x.value("arn", "");
       e.service = x.value("service", "KMS");
       e.event_type_code = x.value("event_type_code", "AWS_KMS_OPERATIONAL_ISSUE");

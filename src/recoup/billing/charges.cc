@@ -13,9 +13,9 @@ bool IsAccountId(const std::string& s) {
   return s.size() == 12 && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
-storage::ChargeRecord FromCur(const KmsCharge& c, const std::string& service,
+billing::ChargeRecord FromCur(const KmsCharge& c, const std::string& service,
                               const std::string& file) {
-  storage::ChargeRecord rec;
+  billing::ChargeRecord rec;
   rec.account = c.account;
   rec.region = c.region;
   rec.service = service;
@@ -32,7 +32,7 @@ storage::ChargeRecord FromCur(const KmsCharge& c, const std::string& service,
 
 // One Cost Explorer group (keys: Region, linked account) as a charge, or
 // nullopt (with a warning when the amount is unreadable).
-std::optional<storage::ChargeRecord> FromCostRow(const aws::CostRow& r,
+std::optional<billing::ChargeRecord> FromCostRow(const aws::CostRow& r,
                                                  std::vector<std::string>* warnings) {
   if (r.keys.size() != 2 || r.start.size() < 7) return std::nullopt;
   auto month = YearMonth::Parse(r.start.substr(0, 7));
@@ -44,7 +44,7 @@ std::optional<storage::ChargeRecord> FromCostRow(const aws::CostRow& r,
                         ": unreadable amount \"" + it->second.amount + "\"");
     return std::nullopt;
   }
-  storage::ChargeRecord c;
+  billing::ChargeRecord c;
   c.account = r.keys[1];
   c.region = r.keys[0];
   c.service = "kms";
@@ -86,7 +86,7 @@ Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std
     out.rejected_rows += r.rejected_rows;
     for (const KmsCharge& c : r.charges) {
       if (c.region.empty()) continue;  // region-less tax/credit lines: not a credit base
-      storage::ChargeRecord rec = FromCur(c, service, file);
+      billing::ChargeRecord rec = FromCur(c, service, file);
       RECOUP_RETURN_IF_ERROR(store.PutCharge(rec));
       out.stored.push_back(std::move(rec));
     }
@@ -94,7 +94,7 @@ Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std
   return out;
 }
 
-Result<storage::ChargeRecord> ManualCharge(const std::string& account, const std::string& region,
+Result<billing::ChargeRecord> ManualCharge(const std::string& account, const std::string& region,
                                            const std::string& service, YearMonth month,
                                            const std::string& amount, const std::string& note) {
   auto value = ParseDecimal(amount);
@@ -103,7 +103,7 @@ Result<storage::ChargeRecord> ManualCharge(const std::string& account, const std
   if (!IsAccountId(account)) {
     return InvalidArgument("--account: '" + account + "' is not a 12-digit AWS account ID");
   }
-  storage::ChargeRecord rec;
+  billing::ChargeRecord rec;
   rec.account = account;
   rec.region = region;
   rec.service = service;
@@ -142,7 +142,7 @@ Result<SyncResult> SyncCostExplorer(storage::Store& store, aws::CostExplorerApi&
   RECOUP_ASSIGN_OR_RETURN(std::vector<aws::CostRow> rows, api.GetCostAndUsage(in));
   SyncResult out;
   for (const aws::CostRow& r : rows) {
-    std::optional<storage::ChargeRecord> c = FromCostRow(r, &out.warnings);
+    std::optional<billing::ChargeRecord> c = FromCostRow(r, &out.warnings);
     if (!c) {
       ++out.skipped;
       continue;

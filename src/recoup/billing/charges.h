@@ -1,5 +1,5 @@
 // The billing service: turns bills into the charges recoup prices credits
-// from, and stores them. Three origins, one record (storage::ChargeRecord):
+// from, and stores them. Three origins, one record (billing::ChargeRecord):
 //   * "cur": Cost and Usage Report files (billing/cur_reader.h);
 //   * "cost-explorer": GetCostAndUsage by Region and linked account;
 //   * "manual": a figure a person enters (wins over the others).
@@ -22,7 +22,7 @@ namespace recoup::billing {
 
 struct ImportResult {
   int64_t rows = 0, rejected_rows = 0;
-  std::vector<storage::ChargeRecord> stored;  // in file order
+  std::vector<billing::ChargeRecord> stored;  // in file order
   std::vector<std::string> warnings;          // "file:line: ..." of rejected rows
 };
 
@@ -40,7 +40,7 @@ Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std
 // A charge entered by hand (origin "manual"), for Store::PutCharge:
 // INVALID_ARGUMENT naming --amount or --account unless the amount is an exact
 // decimal, not negative, and the account 12 digits.
-Result<storage::ChargeRecord> ManualCharge(const std::string& account, const std::string& region,
+Result<billing::ChargeRecord> ManualCharge(const std::string& account, const std::string& region,
                                            const std::string& service, YearMonth month,
                                            const std::string& amount, const std::string& note);
 
@@ -49,7 +49,7 @@ Result<storage::ChargeRecord> ManualCharge(const std::string& account, const std
 Result<Rational> ParseCostExplorerAmount(const std::string& text);
 
 struct SyncResult {
-  std::vector<storage::ChargeRecord> stored;
+  std::vector<billing::ChargeRecord> stored;
   std::vector<bool> estimated;  // per stored charge: the month was not closed
   int64_t skipped = 0;
   std::vector<std::string> warnings;

@@ -70,7 +70,7 @@ int64_t DaysLeft(int64_t deadline_ms, int64_t now_ms) {
   return FloorDiv(deadline_ms - now_ms, kMsPerDay);
 }
 
-std::vector<std::string> RefusalReasons(const storage::ClaimRecord& c,
+std::vector<std::string> RefusalReasons(const claims::ClaimRecord& c,
                                         const sla::SlaVersion& version, int64_t now_ms) {
   std::vector<std::string> out;
   if (now_ms > c.deadline_ms) {
@@ -95,7 +95,7 @@ std::vector<std::string> RefusalReasons(const storage::ClaimRecord& c,
   return out;
 }
 
-void TakeVerdictFigures(const sla::Verdict& v, storage::ClaimRecord* c) {
+void TakeVerdictFigures(const sla::Verdict& v, claims::ClaimRecord* c) {
   c->mup_pct = FormatPct(v.mup_pct);
   c->credit_pct = FormatDecimal(v.credit_pct, 0, 4);
   c->credit_asked = v.credit_usd ? *v.credit_usd : Rational(0);
@@ -108,9 +108,9 @@ void TakeVerdictFigures(const sla::Verdict& v, storage::ClaimRecord* c) {
   c->failing_intervals = v.failing_intervals;
 }
 
-storage::ClaimRecord ClaimFromVerdict(const storage::SeriesMonth& key, const sla::Verdict& v,
-                                      int64_t now_ms) {
-  storage::ClaimRecord c;
+claims::ClaimRecord ClaimFromVerdict(const events::SeriesMonth& key, const sla::Verdict& v,
+                                     int64_t now_ms) {
+  claims::ClaimRecord c;
   c.id = ClaimId(key.account, key.region, key.service, key.month);
   c.account = key.account;
   c.region = key.region;

@@ -9,11 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "recoup/claims/record.h"
 #include "recoup/core/exact.h"
 #include "recoup/core/time.h"
+#include "recoup/events/series.h"
 #include "recoup/sla/catalog.h"
 #include "recoup/sla/evaluator.h"
-#include "recoup/storage/store.h"
 
 namespace recoup::claims {
 
@@ -58,19 +59,19 @@ int64_t DaysLeft(int64_t deadline_ms, int64_t now_ms);
 // A claim is refused when it is past its deadline, when its credit is at or
 // below the catalog's minimum or unknown (no charges), or when its breach has
 // no server error that counts (only excluded errors).
-std::vector<std::string> RefusalReasons(const storage::ClaimRecord& claim,
+std::vector<std::string> RefusalReasons(const claims::ClaimRecord& claim,
                                         const sla::SlaVersion& version, int64_t now_ms);
 
 // Sets on `claim` the figures a verdict decides: MUP, credit tier and amount
 // asked (the amount before the minimum when the minimum zeroed it), charges,
 // deadline, SLA version, failing requests and intervals. Identity, state and
 // times are left alone.
-void TakeVerdictFigures(const sla::Verdict& verdict, storage::ClaimRecord* claim);
+void TakeVerdictFigures(const sla::Verdict& verdict, claims::ClaimRecord* claim);
 
 // A claim record for a breached verdict (state "detected"); `now_ms` sets
 // created/updated times.
-storage::ClaimRecord ClaimFromVerdict(const storage::SeriesMonth& key, const sla::Verdict& verdict,
-                                      int64_t now_ms);
+claims::ClaimRecord ClaimFromVerdict(const events::SeriesMonth& key, const sla::Verdict& verdict,
+                                     int64_t now_ms);
 
 // Maps an AWS Support case status ("opened", "pending-customer-action",
 // "reopened", "resolved", "unassigned", "work-in-progress") to the claim

@@ -11,8 +11,8 @@ const sla::SlaVersion& Kms2022() {
   return *v;
 }
 
-storage::ClaimRecord Sample() {
-  storage::ClaimRecord c;
+claims::ClaimRecord Sample() {
+  claims::ClaimRecord c;
   c.id = ClaimId("111122223333", "us-east-1", "kms", YearMonth{2026, 10});
   c.account = "111122223333";
   c.region = "us-east-1";
@@ -30,7 +30,7 @@ storage::ClaimRecord Sample() {
 TEST(ClaimTest, IdAndDeadline) {
   EXPECT_EQ(ClaimId("111122223333", "us-east-1", "kms", YearMonth{2026, 10}),
             "111122223333-us-east-1-kms-2026-10");
-  const storage::ClaimRecord c = Sample();
+  const claims::ClaimRecord c = Sample();
   EXPECT_EQ(FormatTimestamp(c.deadline_ms), "2026-12-31T23:59:59Z");
   const int64_t now = *ParseTimestampMs("2026-11-28T04:00:00Z");
   EXPECT_EQ(DaysLeft(c.deadline_ms, now), 33);
@@ -55,7 +55,7 @@ TEST(ClaimTest, LifeCycle) {
 
 TEST(ClaimTest, Refusals) {
   const sla::SlaVersion& v = Kms2022();
-  storage::ClaimRecord c = Sample();
+  claims::ClaimRecord c = Sample();
   const int64_t before = c.deadline_ms - kMsPerDay;
   EXPECT_TRUE(RefusalReasons(c, v, before).empty());
 

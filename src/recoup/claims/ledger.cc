@@ -49,7 +49,7 @@ std::vector<LedgerTotal> KeyedTotals(std::map<std::string, LedgerTotal> by_key) 
 
 }  // namespace
 
-Ledger BuildLedger(std::vector<storage::ClaimRecord> claims, int64_t now_ms, int reminder_days) {
+Ledger BuildLedger(std::vector<claims::ClaimRecord> claims, int64_t now_ms, int reminder_days) {
   Ledger l;
   l.reminder_days = reminder_days;
   std::sort(claims.begin(), claims.end(), [](const auto& a, const auto& b) {
@@ -57,7 +57,7 @@ Ledger BuildLedger(std::vector<storage::ClaimRecord> claims, int64_t now_ms, int
            std::make_tuple(Rank(b.state), b.deadline_ms, b.id);
   });
   std::map<std::string, LedgerTotal> months, services;
-  for (storage::ClaimRecord& c : claims) {
+  for (claims::ClaimRecord& c : claims) {
     LedgerRow r;
     r.days_left = DaysLeft(c.deadline_ms, now_ms);
     r.remind = IsUnfiled(c.state) && r.days_left <= reminder_days;
@@ -90,7 +90,7 @@ std::string RenderLedgerTable(const Ledger& l) {
                 "DAYS LEFT", "CASE");
   out << line;
   for (const LedgerRow& r : l.rows) {
-    const storage::ClaimRecord& c = r.claim;
+    const claims::ClaimRecord& c = r.claim;
     std::snprintf(
         line, sizeof line, "%-40s  %-17s  %-16s  %3s%%  %12s  %12s  %-20s  %9lld  %s%s\n",
         c.id.c_str(), c.state.c_str(), c.mup_pct.substr(0, 16).c_str(), c.credit_pct.c_str(),
@@ -116,7 +116,7 @@ std::string RenderLedgerJson(const Ledger& l) {
   j["reminder_days"] = l.reminder_days;
   j["claims"] = nlohmann::json::array();
   for (const LedgerRow& r : l.rows) {
-    const storage::ClaimRecord& c = r.claim;
+    const claims::ClaimRecord& c = r.claim;
     j["claims"].push_back(
         {{"id", c.id},
          {"account", c.account},
@@ -158,7 +158,7 @@ std::string RenderLedgerCsv(const Ledger& l) {
   out << "id,account,region,service,month,state,mup_pct,credit_pct,credit_asked,credit_received,"
          "deadline,days_left,reminder,case_id\n";
   for (const LedgerRow& r : l.rows) {
-    const storage::ClaimRecord& c = r.claim;
+    const claims::ClaimRecord& c = r.claim;
     out << c.id << ',' << c.account << ',' << c.region << ',' << c.service << ','
         << c.month.ToString() << ',' << c.state << ',' << c.mup_pct << ',' << c.credit_pct << ','
         << FormatUsd(c.credit_asked) << ','

@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "recoup/claims/record.h"
 #include "recoup/core/exact.h"
-#include "recoup/storage/store.h"
 
 namespace recoup::claims {
 
 struct LedgerRow {
-  storage::ClaimRecord claim;
+  claims::ClaimRecord claim;
   int64_t days_left = 0;
   bool remind = false;  // unfiled and within the reminder window (or past it)
 };
@@ -30,7 +30,7 @@ struct Ledger {
   int reminder_days = 14;
 };
 
-Ledger BuildLedger(std::vector<storage::ClaimRecord> claims, int64_t now_ms, int reminder_days);
+Ledger BuildLedger(std::vector<claims::ClaimRecord> claims, int64_t now_ms, int reminder_days);
 
 std::string RenderLedgerTable(const Ledger& ledger);
 std::string RenderLedgerJson(const Ledger& ledger);

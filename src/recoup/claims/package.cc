@@ -397,14 +397,14 @@ namespace {
 // shares. Refers to the PackageInput it was made from.
 struct Sources {
   const PackageInput& in;
-  const storage::ClaimRecord& claim;
+  const claims::ClaimRecord& claim;
   const sla::Verdict& verdict;
   const sla::SlaVersion& version;
   std::string service_label;                   // "AWS Key Management Service (KMS)"
   std::string prefix;                          // of the attachments' names: "claim-ID"
   std::vector<sla::IntervalCounts> intervals;  // by start
   std::vector<events::Event> failures;         // by time, then request ID
-  std::vector<storage::HealthEvent> health;    // by start, then ARN
+  std::vector<health::HealthEvent> health;     // by start, then ARN
   std::string health_note;                     // the input's note, or "shows no event"
   std::vector<IncidentWindow> windows;
 };
@@ -412,7 +412,7 @@ struct Sources {
 // The inputs sorted, the service labelled and the incident windows merged
 // (in.version must be set).
 Sources SortedSources(const PackageInput& in) {
-  const storage::ClaimRecord& c = in.claim;
+  const claims::ClaimRecord& c = in.claim;
   Sources s{in,           c,           in.verdict,       *in.version,    {}, {},
             in.intervals, in.failures, in.health_events, in.health_note, {}};
   s.service_label = (in.service_name.empty() ? Upper(c.service) : in.service_name) + " (" +
@@ -467,7 +467,7 @@ IntervalTable IntervalsCsv(const Sources& s) {
 
 // mup-calculation.txt: the MUP steps under a line naming the series.
 std::string MupCalculationTxt(const Sources& s, const std::vector<std::string>& steps) {
-  const storage::ClaimRecord& c = s.claim;
+  const claims::ClaimRecord& c = s.claim;
   std::string mup_txt = "Monthly Uptime Percentage for account " + c.account + ", " + c.region +
                         ", " + c.service + ", " + c.month.ToString() + " (SLA " +
                         s.verdict.sla_version + ")\n\n";
@@ -555,7 +555,7 @@ std::string HealthEventsJson(const Sources& s) {
   nlohmann::json hj;
   hj["claim_id"] = s.claim.id;
   hj["events"] = nlohmann::json::array();
-  for (const storage::HealthEvent& e : s.health) {
+  for (const health::HealthEvent& e : s.health) {
     hj["events"].push_back({{"arn", e.arn},
                             {"service", e.service},
                             {"event_type_code", e.event_type_code},
@@ -595,7 +595,7 @@ Result<NamedFile> IntervalsAttachment(const Sources& s, const std::string& inter
 
 // The case subject: service, Region, month and the reconciliation marker.
 std::string CaseSubject(const Sources& s) {
-  const storage::ClaimRecord& c = s.claim;
+  const claims::ClaimRecord& c = s.claim;
   return "SLA Credit Request: " + s.service_label + ", " + c.region + ", " + MonthName(c.month) +
          " " + ClaimMarker(c.id);
 }
@@ -620,7 +620,7 @@ struct CaseFacts {
 // most `max_windows` of them listed).
 void WriteBodyIncidents(std::ostream& b, const CaseFacts& f, size_t max_windows) {
   const Sources& s = f.s;
-  const storage::ClaimRecord& c = s.claim;
+  const claims::ClaimRecord& c = s.claim;
   const std::vector<IncidentWindow>& windows = s.windows;
   b << "Hello AWS Support,\n\n"
     << "We request a service credit under the " << s.version.title << " (version "
@@ -661,7 +661,7 @@ void WriteBodyCredit(std::ostream& b, const CaseFacts& f) {
   } else {
     b << s.health.size() << " event" << (s.health.size() == 1 ? "" : "s")
       << " overlapping these windows:\n";
-    for (const storage::HealthEvent& e : s.health) {
+    for (const health::HealthEvent& e : s.health) {
       b << "  - " << e.arn << " (" << e.event_type_code << ", from " << TimeOrOpen(e.start_ms)
         << ")\n";
     }
@@ -714,7 +714,7 @@ Result<std::string> FittedCaseBody(const CaseFacts& f) {
 }
 
 // how-to-file-in-console.txt: the steps for filing without the Support API.
-std::string ConsoleFilingSteps(const storage::ClaimRecord& c, const std::string& subject,
+std::string ConsoleFilingSteps(const claims::ClaimRecord& c, const std::string& subject,
                                size_t body_chars) {
   std::ostringstream manual;
   manual << "Filing this claim in the AWS Support Center console (no Support API needed):\n\n"
@@ -738,7 +738,7 @@ std::string ConsoleFilingSteps(const storage::ClaimRecord& c, const std::string&
 // report.html's head and its table of the claim's key figures.
 void WriteHtmlSummary(std::ostream& h, const CaseFacts& f, const std::string& subject) {
   const Sources& s = f.s;
-  const storage::ClaimRecord& c = s.claim;
+  const claims::ClaimRecord& c = s.claim;
   const sla::Verdict& v = s.verdict;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" << Html(subject)
     << "</title>\n<style>body{font-family:sans-serif;max-width:60em;"
@@ -796,7 +796,7 @@ void WriteHtmlHealth(std::ostream& h, const Sources& s) {
     return;
   }
   h << "<ul>\n";
-  for (const storage::HealthEvent& e : s.health) {
+  for (const health::HealthEvent& e : s.health) {
     h << "<li><code>" << Html(e.arn) << "</code> " << Html(e.event_type_code) << ", "
       << Html(TimeOrOpen(e.start_ms)) << " to " << Html(TimeOrOpen(e.end_ms)) << "</li>\n";
   }
@@ -863,7 +863,7 @@ std::string IntervalsCanonical(const std::vector<sla::IntervalCounts>& intervals
 }
 
 // The charge as the manifest hashes it: one tab-separated line, or empty.
-std::string ChargeCanonical(const std::optional<storage::ChargeRecord>& charge) {
+std::string ChargeCanonical(const std::optional<billing::ChargeRecord>& charge) {
   if (!charge) return std::string();
   return charge->account + "\t" + charge->region + "\t" + charge->service + "\t" +
          charge->month.ToString() + "\t" + charge->origin + "\t" +
@@ -874,7 +874,7 @@ std::string ChargeCanonical(const std::optional<storage::ChargeRecord>& charge) 
 // and of every file already in `pkg`, and the attachments.
 std::string ManifestJson(const Sources& s, const Package& pkg, const RequestExtract& requests,
                          const std::string& health_json) {
-  const storage::ClaimRecord& c = s.claim;
+  const claims::ClaimRecord& c = s.claim;
   const sla::Verdict& v = s.verdict;
   nlohmann::json m;
   m["format"] = "recoup-claim-package/1";

@@ -25,11 +25,13 @@
 #include <string_view>
 #include <vector>
 
+#include "recoup/billing/charge.h"
+#include "recoup/claims/record.h"
 #include "recoup/core/status.h"
 #include "recoup/events/event.h"
+#include "recoup/health/record.h"
 #include "recoup/sla/catalog.h"
 #include "recoup/sla/evaluator.h"
-#include "recoup/storage/store.h"
 
 namespace recoup::claims {
 
@@ -57,19 +59,19 @@ struct MaskPolicy {
 std::string MaskText(std::string_view text, const MaskPolicy& policy);
 
 struct PackageInput {
-  storage::ClaimRecord claim;
+  claims::ClaimRecord claim;
   const sla::SlaVersion* version = nullptr;  // required
   std::string service_name;                  // "AWS Key Management Service"
   sla::Verdict verdict;
   std::vector<sla::IntervalCounts> intervals;  // intervals with traffic, any order
   std::vector<events::Event> failures;         // every failing request of the month
-  std::optional<storage::ChargeRecord> charge;
+  std::optional<billing::ChargeRecord> charge;
   std::string charges_note;
   // recoup's own probe calls (answered, failed or unanswered) in the incident
   // windows, any order; written as probes.csv when there are any.
   std::vector<events::Event> probe_calls;
-  std::vector<storage::HealthEvent> health_events;  // overlapping the incident windows
-  std::string health_note;                          // why there are none, or where they come from
+  std::vector<health::HealthEvent> health_events;  // overlapping the incident windows
+  std::string health_note;                         // why there are none, or where they come from
   std::string catalog_version, catalog_sha256;
   std::string recoup_version;
   MaskPolicy mask;

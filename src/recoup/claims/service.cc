@@ -15,7 +15,7 @@ namespace recoup::claims {
 
 namespace {
 
-storage::SeriesFilter SeriesOf(const storage::ClaimRecord& c) {
+storage::SeriesFilter SeriesOf(const claims::ClaimRecord& c) {
   storage::SeriesFilter f;
   f.account = c.account;
   f.region = c.region;
@@ -24,7 +24,7 @@ storage::SeriesFilter SeriesOf(const storage::ClaimRecord& c) {
   return f;
 }
 
-Status Move(storage::Store& store, storage::ClaimRecord claim, std::string_view to,
+Status Move(storage::Store& store, claims::ClaimRecord claim, std::string_view to,
             const std::string& reason, int64_t now_ms) {
   const std::string from = claim.state;
   if (from == to) return Status::Ok();
@@ -39,7 +39,7 @@ Status Move(storage::Store& store, storage::ClaimRecord claim, std::string_view 
 
 // Moves an unfiled claim to "filed": a detected claim passes through
 // "ready" (logged with `ready_reason`) so the log shows both steps.
-Status MoveUnfiledToFiled(storage::Store& store, storage::ClaimRecord* claim,
+Status MoveUnfiledToFiled(storage::Store& store, claims::ClaimRecord* claim,
                           const std::string& ready_reason, const std::string& filed_reason,
                           int64_t now_ms) {
   if (claim->state == kDetected) {
@@ -53,9 +53,9 @@ Status MoveUnfiledToFiled(storage::Store& store, storage::ClaimRecord* claim,
 }
 
 // A message on the claim's case, as the store keeps it.
-storage::ClaimCommunication CommunicationOf(const storage::ClaimRecord& c, std::string time_created,
-                                            std::string submitted_by, std::string body) {
-  storage::ClaimCommunication m;
+claims::ClaimCommunication CommunicationOf(const claims::ClaimRecord& c, std::string time_created,
+                                           std::string submitted_by, std::string body) {
+  claims::ClaimCommunication m;
   m.claim_id = c.id;
   m.case_id = c.case_id;
   m.time_created = std::move(time_created);
@@ -133,7 +133,7 @@ Result<RefreshResult> RefreshClaims(storage::Store& store, const sla::Catalog& c
   for (const report::ReportRow& r : rows) {
     const std::string id = ClaimId(r.key.account, r.key.region, r.key.service, r.key.month);
     evaluated.insert(id);
-    RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimRecord> existing, store.GetClaim(id));
+    RECOUP_ASSIGN_OR_RETURN(std::optional<claims::ClaimRecord> existing, store.GetClaim(id));
     if (!r.verdict.breached) {
       if (existing && IsUnfiled(existing->state)) {
         RECOUP_RETURN_IF_ERROR(Move(
@@ -144,7 +144,7 @@ Result<RefreshResult> RefreshClaims(storage::Store& store, const sla::Catalog& c
       }
       continue;
     }
-    storage::ClaimRecord fresh = ClaimFromVerdict(r.key, r.verdict, now_ms);
+    claims::ClaimRecord fresh = ClaimFromVerdict(r.key, r.verdict, now_ms);
     if (!existing) {
       RECOUP_RETURN_IF_ERROR(store.PutClaim(
           fresh, "breach detected: MUP " + fresh.mup_pct + "% < " +
@@ -156,7 +156,7 @@ Result<RefreshResult> RefreshClaims(storage::Store& store, const sla::Catalog& c
       existing = fresh;
     } else if (IsUnfiled(existing->state)) {
       // Keep what the claim has become; refresh the numbers.
-      storage::ClaimRecord upd = *existing;
+      claims::ClaimRecord upd = *existing;
       const bool changed = upd.mup_pct != fresh.mup_pct || upd.credit_asked != fresh.credit_asked ||
                            upd.charges_usd != fresh.charges_usd ||
                            upd.failed_requests != fresh.failed_requests;
@@ -188,8 +188,8 @@ Result<RefreshResult> RefreshClaims(storage::Store& store, const sla::Catalog& c
   }
   // Claims of series the report no longer covers (e.g. evidence filtered out)
   // are left alone, except that a missed deadline still expires them.
-  RECOUP_ASSIGN_OR_RETURN(std::vector<storage::ClaimRecord> all, store.ListClaims());
-  for (const storage::ClaimRecord& c : all) {
+  RECOUP_ASSIGN_OR_RETURN(std::vector<claims::ClaimRecord> all, store.ListClaims());
+  for (const claims::ClaimRecord& c : all) {
     if (evaluated.count(c.id)) continue;
     if (IsUnfiled(c.state) && now_ms > c.deadline_ms) {
       RECOUP_RETURN_IF_ERROR(
@@ -216,7 +216,7 @@ bool InAnyWindow(const std::vector<IncidentWindow>& windows, int64_t t) {
 // recoup's own probe calls inside the windows: the failures it saw, and the
 // answered and unanswered calls kept as samples.
 Result<std::vector<events::Event>> ProbeCallsIn(storage::Store& store,
-                                                const storage::ClaimRecord& claim,
+                                                const claims::ClaimRecord& claim,
                                                 const std::vector<IncidentWindow>& windows,
                                                 const std::vector<events::Event>& failures) {
   std::vector<events::Event> calls;
@@ -238,7 +238,7 @@ Result<std::vector<events::Event>> ProbeCallsIn(storage::Store& store,
 
 // True if AWS Health event `e` is about the claim's service and account
 // (an event naming no accounts is about all) and overlaps a window.
-bool HealthEventCited(const storage::HealthEvent& e, const storage::ClaimRecord& claim,
+bool HealthEventCited(const health::HealthEvent& e, const claims::ClaimRecord& claim,
                       const std::vector<IncidentWindow>& windows) {
   if (AsciiLower(e.service) != AsciiLower(claim.service)) return false;
   if (!e.accounts.empty() &&
@@ -254,7 +254,7 @@ bool HealthEventCited(const storage::HealthEvent& e, const storage::ClaimRecord&
 
 // The AWS Health events the package cites, into `in`; a store that keeps
 // none gives a note instead (also added to `notes`).
-Status AddHealthEvents(storage::Store& store, const storage::ClaimRecord& claim,
+Status AddHealthEvents(storage::Store& store, const claims::ClaimRecord& claim,
                        const std::vector<IncidentWindow>& windows, PackageInput* in,
                        std::vector<std::string>* notes) {
   storage::HealthEventFilter hf;
@@ -263,7 +263,7 @@ Status AddHealthEvents(storage::Store& store, const storage::ClaimRecord& claim,
   hf.end_ms = windows.back().end_ms;
   auto events = store.ListHealthEvents(hf);
   if (events.ok()) {
-    for (const storage::HealthEvent& e : *events) {
+    for (const health::HealthEvent& e : *events) {
       if (HealthEventCited(e, claim, windows)) in->health_events.push_back(e);
     }
     return Status::Ok();
@@ -281,7 +281,7 @@ Status AddHealthEvents(storage::Store& store, const storage::ClaimRecord& claim,
 
 // The package input from the claim's report row and options (without the
 // failures, probe calls and health events).
-PackageInput PackageInputOf(const sla::Catalog& catalog, const storage::ClaimRecord& claim,
+PackageInput PackageInputOf(const sla::Catalog& catalog, const claims::ClaimRecord& claim,
                             const report::ReportRow& r, const BuildOptions& options) {
   const sla::ServiceTerms* terms = catalog.Find(claim.service);
   PackageInput in;
@@ -303,7 +303,7 @@ PackageInput PackageInputOf(const sla::Catalog& catalog, const storage::ClaimRec
 }  // namespace
 
 Result<Package> BuildClaimPackage(storage::Store& store, const sla::Catalog& catalog,
-                                  const storage::ClaimRecord& claim, const BuildOptions& options,
+                                  const claims::ClaimRecord& claim, const BuildOptions& options,
                                   std::vector<std::string>* notes) {
   RECOUP_ASSIGN_OR_RETURN(std::vector<report::ReportRow> rows,
                           report::BuildReport(store, catalog, SeriesOf(claim)));
@@ -354,7 +354,7 @@ Status WritePackage(const Package& package, const std::string& dir) {
   return Status::Ok();
 }
 
-Status MarkBuilt(storage::Store& store, const sla::Catalog& catalog, storage::ClaimRecord claim,
+Status MarkBuilt(storage::Store& store, const sla::Catalog& catalog, claims::ClaimRecord claim,
                  const Package& package, int64_t now_ms) {
   claim.package_sha256 = package.manifest_sha256;
   claim.updated_ms = now_ms;
@@ -401,17 +401,17 @@ struct FilingAttempt {
   storage::Store& store;
   const Package& package;
   int64_t now_ms;
-  storage::ClaimRecord claim;
-  std::optional<storage::ClaimFiling> filing;
+  claims::ClaimRecord claim;
+  std::optional<claims::ClaimFiling> filing;
 };
 
 // The claim of `package` and its filing row; NotFound without the claim.
 Result<FilingAttempt> LoadFilingAttempt(storage::Store& store, const Package& package,
                                         int64_t now_ms) {
-  RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimRecord> found,
+  RECOUP_ASSIGN_OR_RETURN(std::optional<claims::ClaimRecord> found,
                           store.GetClaim(package.claim_id));
   if (!found) return NotFound("claim " + package.claim_id + ": no such claim");
-  RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimFiling> filing,
+  RECOUP_ASSIGN_OR_RETURN(std::optional<claims::ClaimFiling> filing,
                           store.GetClaimFiling(found->id));
   return FilingAttempt{store, package, now_ms, *std::move(found), std::move(filing)};
 }
@@ -420,7 +420,7 @@ Result<FilingAttempt> LoadFilingAttempt(storage::Store& store, const Package& pa
 // "recorded", "found by reconciliation"): the filing row, then the claim,
 // moved to "filed" if it was not yet.
 Status RecordFiled(FilingAttempt& a, const std::string& case_id, const std::string& how) {
-  storage::ClaimFiling f = a.filing.value_or(storage::ClaimFiling{});
+  claims::ClaimFiling f = a.filing.value_or(claims::ClaimFiling{});
   f.claim_id = a.claim.id;
   f.status = "filed";
   f.subject = a.package.subject;
@@ -482,7 +482,7 @@ Result<std::optional<FileOutcome>> ReconcileEarlierAttempt(FilingAttempt& a, Sup
 
 // Why AWS would deny the claim under its SLA version (empty: it can be
 // filed); FailedPrecondition when the catalog lacks that version.
-Result<std::vector<std::string>> SlaRefusals(const storage::ClaimRecord& claim,
+Result<std::vector<std::string>> SlaRefusals(const claims::ClaimRecord& claim,
                                              const sla::Catalog& catalog, int64_t now_ms) {
   const sla::ServiceTerms* terms = catalog.Find(claim.service);
   const sla::SlaVersion* version = terms ? terms->VersionById(claim.sla_version) : nullptr;
@@ -497,7 +497,7 @@ Result<std::vector<std::string>> SlaRefusals(const storage::ClaimRecord& claim,
 // (an intent stays an intent), moves a detected claim to "ready" and says to
 // file in the console.
 Result<FileOutcome> FileManually(FilingAttempt& a, const Status& why) {
-  storage::ClaimFiling f = a.filing.value_or(storage::ClaimFiling{});
+  claims::ClaimFiling f = a.filing.value_or(claims::ClaimFiling{});
   f.claim_id = a.claim.id;
   if (f.status != "intent") f.status = "manual";
   f.subject = a.package.subject;
@@ -563,7 +563,7 @@ std::vector<aws::SupportAttachment> AttachmentsOf(const Package& package) {
 // Records the intent to call CreateCase (with the uploaded attachment set),
 // durable before the request leaves.
 Status RecordIntent(FilingAttempt& a, const std::string& attachment_set_id) {
-  storage::ClaimFiling intent = a.filing.value_or(storage::ClaimFiling{});
+  claims::ClaimFiling intent = a.filing.value_or(claims::ClaimFiling{});
   intent.claim_id = a.claim.id;
   intent.status = "intent";
   intent.subject = a.package.subject;
@@ -595,7 +595,7 @@ aws::CreateCaseInput CaseInput(const Package& package, const CaseCodes& codes,
 // leaves the intent for the next run to reconcile.
 Result<FileOutcome> CreateCaseFailed(FilingAttempt& a, const Status& st) {
   if (IsSubscriptionError(st)) {
-    storage::ClaimFiling f = *a.filing;
+    claims::ClaimFiling f = *a.filing;
     f.status = "manual";
     RECOUP_RETURN_IF_ERROR(a.store.PutClaimFiling(f));
     a.filing = f;
@@ -652,9 +652,9 @@ namespace {
 
 // An unfinished filing attempt of unfiled claim `c`: asks AWS whether the
 // case exists and, if it does, records it and moves `c` to "filed".
-Status ReconcileIntent(storage::Store& store, SupportPort& support, storage::ClaimRecord* c,
+Status ReconcileIntent(storage::Store& store, SupportPort& support, claims::ClaimRecord* c,
                        int64_t now_ms, SyncResult* out) {
-  RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimFiling> f, store.GetClaimFiling(c->id));
+  RECOUP_ASSIGN_OR_RETURN(std::optional<claims::ClaimFiling> f, store.GetClaimFiling(c->id));
   if (!f || f->status != "intent") return Status::Ok();
   RECOUP_ASSIGN_OR_RETURN(std::optional<aws::SupportCase> found,
                           FindFiledCase(support, c->id, f->created_ms));
@@ -675,7 +675,7 @@ Status ReconcileIntent(storage::Store& store, SupportPort& support, storage::Cla
 // The case's communications, oldest first: all of them, or the recent ones
 // DescribeCases gave when DescribeCommunications fails (noted in `out`).
 std::vector<aws::SupportCommunication> CaseCommunications(SupportPort& support,
-                                                          const storage::ClaimRecord& c,
+                                                          const claims::ClaimRecord& c,
                                                           const aws::SupportCase& kase,
                                                           SyncResult* out) {
   std::vector<aws::SupportCommunication> comms = kase.recent_communications;
@@ -692,10 +692,10 @@ std::vector<aws::SupportCommunication> CaseCommunications(SupportPort& support,
 }
 
 // Stores the communications the store does not have yet.
-Status StoreCommunications(storage::Store& store, const storage::ClaimRecord& c,
+Status StoreCommunications(storage::Store& store, const claims::ClaimRecord& c,
                            const std::vector<aws::SupportCommunication>& comms, SyncResult* out) {
   for (const aws::SupportCommunication& m : comms) {
-    storage::ClaimCommunication sc = CommunicationOf(c, m.time_created, m.submitted_by, m.body);
+    claims::ClaimCommunication sc = CommunicationOf(c, m.time_created, m.submitted_by, m.body);
     for (const auto& a : m.attachments) sc.attachments.push_back(a.file_name);
     RECOUP_ASSIGN_OR_RETURN(bool added, store.PutClaimCommunication(sc));
     if (added) ++out->new_communications;
@@ -720,7 +720,7 @@ std::optional<std::string> VerdictOfLastAnswer(const std::vector<aws::SupportCom
 
 // Follows the case of filed claim `c`: stores its new communications, its
 // status and display ID, and moves `c` to the state the case implies.
-Status FollowCase(storage::Store& store, SupportPort& support, storage::ClaimRecord* c,
+Status FollowCase(storage::Store& store, SupportPort& support, claims::ClaimRecord* c,
                   int64_t now_ms, SyncResult* out) {
   aws::DescribeCasesInput in;
   in.case_ids = {c->case_id};
@@ -753,16 +753,16 @@ Status FollowCase(storage::Store& store, SupportPort& support, storage::ClaimRec
 
 // Credit/Refund lines for `c` on a later month's Cost and Usage Report: when
 // there are any, records the credit and moves `c` to "credited".
-Status CheckCredits(storage::Store& store, storage::ClaimRecord* c, int64_t now_ms,
+Status CheckCredits(storage::Store& store, claims::ClaimRecord* c, int64_t now_ms,
                     SyncResult* out) {
   storage::SeriesFilter f;
   f.account = c->account;
   f.region = c->region;
   f.service = c->service;
-  RECOUP_ASSIGN_OR_RETURN(std::vector<storage::ChargeRecord> charges, store.ListCharges(f));
+  RECOUP_ASSIGN_OR_RETURN(std::vector<billing::ChargeRecord> charges, store.ListCharges(f));
   Rational credited = 0;
   std::string where;
-  for (const storage::ChargeRecord& ch : charges) {
+  for (const billing::ChargeRecord& ch : charges) {
     if (ch.month <= c->month || ch.origin != "cur" || ch.credits >= 0) continue;
     credited -= ch.credits;
     where += (where.empty() ? "" : ", ") + ch.month.ToString();
@@ -783,8 +783,8 @@ Status CheckCredits(storage::Store& store, storage::ClaimRecord* c, int64_t now_
 
 Result<SyncResult> SyncClaims(storage::Store& store, SupportPort* support, int64_t now_ms) {
   SyncResult out;
-  RECOUP_ASSIGN_OR_RETURN(std::vector<storage::ClaimRecord> claims, store.ListClaims());
-  for (storage::ClaimRecord c : claims) {
+  RECOUP_ASSIGN_OR_RETURN(std::vector<claims::ClaimRecord> claims, store.ListClaims());
+  for (claims::ClaimRecord c : claims) {
     const bool open_case =
         c.state == kFiled || c.state == kAwaitingCustomer || c.state == kApproved;
     if (support != nullptr && IsUnfiled(c.state)) {
@@ -803,14 +803,14 @@ Result<SyncResult> SyncClaims(storage::Store& store, SupportPort* support, int64
 
 Status AddNote(storage::Store& store, SupportPort* support, const std::string& claim_id,
                const std::string& text, const std::string& case_id, int64_t now_ms) {
-  RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimRecord> found, store.GetClaim(claim_id));
+  RECOUP_ASSIGN_OR_RETURN(std::optional<claims::ClaimRecord> found, store.GetClaim(claim_id));
   if (!found) return NotFound("claim " + claim_id + ": no such claim (recoup claims list)");
-  storage::ClaimRecord c = *found;
+  claims::ClaimRecord c = *found;
   if (!case_id.empty()) {
     if (!c.case_id.empty() && c.case_id != case_id) {
       return FailedPrecondition("claim " + claim_id + " is already case " + c.case_id);
     }
-    storage::ClaimFiling f;
+    claims::ClaimFiling f;
     f.claim_id = c.id;
     f.status = "filed";
     f.case_id = case_id;
@@ -834,7 +834,7 @@ Status AddNote(storage::Store& store, SupportPort* support, const std::string& c
                                .status()
                                .WithPrefix("claim " + claim_id + ": AddCommunicationToCase"));
   }
-  const storage::ClaimCommunication m =
+  const claims::ClaimCommunication m =
       CommunicationOf(c, FormatTimestamp(now_ms, true),
                       support != nullptr && !c.case_id.empty() && case_id.empty()
                           ? "customer (sent with recoup claims note)"
@@ -850,7 +850,7 @@ Status AddNote(storage::Store& store, SupportPort* support, const std::string& c
 Status SetState(storage::Store& store, const std::string& claim_id, const std::string& state,
                 const std::string& reason, int64_t now_ms) {
   if (!IsKnownState(state)) return InvalidArgument("STATE: unknown state '" + state + "'");
-  RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimRecord> found, store.GetClaim(claim_id));
+  RECOUP_ASSIGN_OR_RETURN(std::optional<claims::ClaimRecord> found, store.GetClaim(claim_id));
   if (!found) return NotFound("claim " + claim_id + ": no such claim (recoup claims list)");
   return Move(store, *found, state, reason.empty() ? "set by hand" : reason, now_ms);
 }

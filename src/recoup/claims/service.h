@@ -75,7 +75,7 @@ struct BuildOptions {
 // The package of a claim, from the store as it is now. `notes` gets a line
 // when AWS Health events are not available.
 Result<Package> BuildClaimPackage(storage::Store& store, const sla::Catalog& catalog,
-                                  const storage::ClaimRecord& claim, const BuildOptions& options,
+                                  const claims::ClaimRecord& claim, const BuildOptions& options,
                                   std::vector<std::string>* notes);
 
 // Writes the package under `dir` (created), replacing files of an earlier
@@ -84,7 +84,7 @@ Status WritePackage(const Package& package, const std::string& dir);
 
 // Moves a detected claim to "ready" once its package is built and nothing
 // refuses it (records the manifest hash either way).
-Status MarkBuilt(storage::Store& store, const sla::Catalog& catalog, storage::ClaimRecord claim,
+Status MarkBuilt(storage::Store& store, const sla::Catalog& catalog, claims::ClaimRecord claim,
                  const Package& package, int64_t now_ms);
 
 struct FileOptions {

@@ -25,7 +25,7 @@ class FakeSupport final : public SupportPort {
   bool lose_create_reply = false;
   int create_calls = 0, attachment_calls = 0;
   std::vector<aws::SupportCase> cases;
-  std::optional<storage::ClaimFiling> filing_seen_at_create;
+  std::optional<claims::ClaimFiling> filing_seen_at_create;
   std::string case_status = "opened";
   std::vector<aws::SupportCommunication> comms;
 
@@ -140,7 +140,7 @@ class ServiceTest : public ::testing::Test {
   }
 
   void AddCharge(YearMonth m, const std::string& amount, const std::string& credits = "0") {
-    storage::ChargeRecord c;
+    billing::ChargeRecord c;
     c.account = kAccount;
     c.region = "us-east-1";
     c.service = "kms";
@@ -152,7 +152,7 @@ class ServiceTest : public ::testing::Test {
     ASSERT_TRUE(store_->PutCharge(c).ok());
   }
 
-  storage::ClaimRecord Claim() {
+  claims::ClaimRecord Claim() {
     auto c = store_->GetClaim("111122223333-us-east-1-kms-2026-10");
     EXPECT_TRUE(c.ok() && c->has_value());
     return **c;

@@ -81,7 +81,7 @@ int RunBillingSync(const Globals& g, const BillingSyncArgs& a) {
   for (const std::string& w : sync->warnings)
     std::fprintf(stderr, "recoup: warning: %s\n", w.c_str());
   for (size_t i = 0; i < sync->stored.size(); ++i) {
-    const storage::ChargeRecord& c = sync->stored[i];
+    const billing::ChargeRecord& c = sync->stored[i];
     std::printf("%s  %-15s  %s  $%s%s\n", c.account.c_str(), c.region.c_str(),
                 c.month.ToString().c_str(), FormatDecimal(c.amount, 2, 12).c_str(),
                 sync->estimated[i] ? "  (estimated)" : "");
@@ -110,7 +110,7 @@ int RunBillingImport(const Globals& g, const std::vector<std::string>& paths,
   for (const std::string& e : imported->warnings) {
     std::fprintf(stderr, "recoup: warning: %s\n", e.c_str());
   }
-  for (const storage::ChargeRecord& c : imported->stored) {
+  for (const billing::ChargeRecord& c : imported->stored) {
     std::printf("%s  %-15s  %s  %s  $%s\n", c.account.c_str(), c.region.c_str(), c.service.c_str(),
                 c.month.ToString().c_str(), FormatUsd(c.amount).c_str());
   }

@@ -67,18 +67,18 @@ Result<Session> Open(const Globals& g, bool refresh) {
   return s;
 }
 
-Result<storage::ClaimRecord> GetClaim(storage::Store& store, const std::string& id) {
-  RECOUP_ASSIGN_OR_RETURN(std::optional<storage::ClaimRecord> c, store.GetClaim(id));
+Result<claims::ClaimRecord> GetClaim(storage::Store& store, const std::string& id) {
+  RECOUP_ASSIGN_OR_RETURN(std::optional<claims::ClaimRecord> c, store.GetClaim(id));
   if (!c) return InvalidArgument("ID: no claim '" + id + "' (see recoup claims list)");
   return *c;
 }
 
 // Claims chosen by ID, by --month, or all of them.
-Result<std::vector<storage::ClaimRecord>> Select(storage::Store& store, const std::string& id,
-                                                 const std::string& month, bool unfiled_only) {
-  std::vector<storage::ClaimRecord> out;
+Result<std::vector<claims::ClaimRecord>> Select(storage::Store& store, const std::string& id,
+                                                const std::string& month, bool unfiled_only) {
+  std::vector<claims::ClaimRecord> out;
   if (!id.empty()) {
-    RECOUP_ASSIGN_OR_RETURN(storage::ClaimRecord c, GetClaim(store, id));
+    RECOUP_ASSIGN_OR_RETURN(claims::ClaimRecord c, GetClaim(store, id));
     out.push_back(std::move(c));
     return out;
   }
@@ -88,8 +88,8 @@ Result<std::vector<storage::ClaimRecord>> Select(storage::Store& store, const st
     if (!p.ok()) return p.status().WithPrefix("--month");
     m = *p;
   }
-  RECOUP_ASSIGN_OR_RETURN(std::vector<storage::ClaimRecord> all, store.ListClaims());
-  for (storage::ClaimRecord& c : all) {
+  RECOUP_ASSIGN_OR_RETURN(std::vector<claims::ClaimRecord> all, store.ListClaims());
+  for (claims::ClaimRecord& c : all) {
     if (m && c.month != *m) continue;
     if (unfiled_only && !claims::IsUnfiled(c.state)) continue;
     out.push_back(std::move(c));
@@ -183,7 +183,7 @@ int RunBuild(const Globals& g, const BuildArgs& a) {
     std::printf("no claims to build (a claim appears when recoup report shows a breach)\n");
     return kExitOk;
   }
-  for (const storage::ClaimRecord& c : *chosen) {
+  for (const claims::ClaimRecord& c : *chosen) {
     std::vector<std::string> notes;
     auto pkg = claims::BuildClaimPackage(*s->store, *s->catalog, c,
                                          MakeBuildOptions(*mask, a.max_requests), &notes);
@@ -219,7 +219,7 @@ struct FileArgs {
   int64_t max_requests = 200000;
 };
 
-void PrintDryRun(const storage::ClaimRecord& c, const claims::Package& p, const FileArgs& a) {
+void PrintDryRun(const claims::ClaimRecord& c, const claims::Package& p, const FileArgs& a) {
   std::printf("DRY RUN (nothing is sent; add --yes to file): claim %s\n\n", c.id.c_str());
   std::printf("1. AddAttachmentsToSet with %zu attachments:\n", p.attachments.size());
   for (const claims::Attachment& att : p.attachments) {
@@ -255,7 +255,7 @@ int RunFile(const Globals& g, const FileArgs& a) {
   }
   std::optional<SupportSession> support;
   int rc = kExitOk;
-  for (const storage::ClaimRecord& c : *chosen) {
+  for (const claims::ClaimRecord& c : *chosen) {
     std::vector<std::string> notes;
     auto pkg = claims::BuildClaimPackage(*s->store, *s->catalog, c,
                                          MakeBuildOptions(*mask, a.max_requests), &notes);
@@ -357,7 +357,7 @@ int RunSync(const Globals& g, const SyncArgs& a) {
   auto all = s->store->ListClaims();
   if (!all.ok()) return Fail(all.status());
   bool need_aws = false;
-  for (const storage::ClaimRecord& c : *all) {
+  for (const claims::ClaimRecord& c : *all) {
     if (!c.case_id.empty() || claims::IsUnfiled(c.state)) need_aws = true;
   }
   std::optional<SupportSession> support;
@@ -441,7 +441,7 @@ int RunShow(const Globals& g, const ShowArgs& a) {
   j["case_status"] = c->case_status;
   j["package_sha256"] = c->package_sha256;
   j["transitions"] = nlohmann::json::array();
-  for (const storage::ClaimTransition& t : *log) {
+  for (const claims::ClaimTransition& t : *log) {
     j["transitions"].push_back({{"at", FormatTimestamp(t.at_ms, true)},
                                 {"from", t.from_state},
                                 {"to", t.to_state},
@@ -454,7 +454,7 @@ int RunShow(const Globals& g, const ShowArgs& a) {
                    {"subject", (*filing)->subject}};
   }
   j["communications"] = nlohmann::json::array();
-  for (const storage::ClaimCommunication& m : *comms) {
+  for (const claims::ClaimCommunication& m : *comms) {
     j["communications"].push_back(
         {{"time", m.time_created}, {"from", m.submitted_by}, {"body", m.body}});
   }
@@ -473,13 +473,13 @@ int RunShow(const Globals& g, const ShowArgs& a) {
                 c->case_status.empty() ? "status not synced yet" : c->case_status.c_str());
   }
   std::printf("History:\n");
-  for (const storage::ClaimTransition& t : *log) {
+  for (const claims::ClaimTransition& t : *log) {
     std::printf("  %s  %s -> %s: %s\n", FormatTimestamp(t.at_ms).c_str(),
                 t.from_state.empty() ? "(new)" : t.from_state.c_str(), t.to_state.c_str(),
                 t.reason.c_str());
   }
   if (!comms->empty()) std::printf("Messages:\n");
-  for (const storage::ClaimCommunication& m : *comms) {
+  for (const claims::ClaimCommunication& m : *comms) {
     std::printf("  %s  %s:\n    %s\n", m.time_created.c_str(), m.submitted_by.c_str(),
                 m.body.c_str());
   }

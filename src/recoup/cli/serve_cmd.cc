@@ -61,7 +61,7 @@ Result<ingest::S3Settings> ServeS3Settings(const serve::ServeConfig& c) {
 web::LiveState LiveStateOf(serve::Service& svc, int64_t started_ms, const web::OtlpReceiver* otlp) {
   web::LiveState st;
   st.started_ms = started_ms;
-  for (const storage::AlertRecord& a : svc.evaluator().FiringAlerts()) {
+  for (const serve::AlertRecord& a : svc.evaluator().FiringAlerts()) {
     web::AlertView v;
     v.id = a.key;
     v.kind = a.kind == "tier"       ? "tier_crossed"

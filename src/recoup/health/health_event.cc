@@ -48,7 +48,7 @@ std::string RegionOfArn(const std::string& arn) {
   return e == std::string::npos ? "" : arn.substr(p, e - p);
 }
 
-Result<storage::HealthEvent> FromEnvelope(const json& j) {
+Result<health::HealthEvent> FromEnvelope(const json& j) {
   if (!j.is_object()) return InvalidArgument("not a JSON object");
   json detail;
   std::string envelope_region, envelope_time, account;
@@ -78,7 +78,7 @@ Result<storage::HealthEvent> FromEnvelope(const json& j) {
     return InvalidArgument("no \"detail\": not an EventBridge event");
   }
   if (!detail.is_object()) return InvalidArgument("detail is not an object");
-  storage::HealthEvent e;
+  health::HealthEvent e;
   e.arn = Str(detail, "eventArn");
   e.service = Str(detail, "service");
   e.event_type_code = Str(detail, "eventTypeCode");
@@ -173,7 +173,7 @@ std::vector<std::pair<size_t, size_t>> ArrayElements(std::string_view text) {
 
 }  // namespace
 
-Result<storage::HealthEvent> ParseEventBridgeEvent(std::string_view json_text) {
+Result<health::HealthEvent> ParseEventBridgeEvent(std::string_view json_text) {
   json j = json::parse(json_text, nullptr, false);
   if (j.is_discarded()) return InvalidArgument("not JSON");
   return FromEnvelope(j);
@@ -238,9 +238,9 @@ ParsedFile ParseEventFile(std::string_view bytes, const std::string& name) {
   return out;
 }
 
-storage::HealthEvent FromApiEvent(const aws::HealthApiEvent& a, std::string description,
-                                  std::vector<std::string> accounts, std::string source) {
-  storage::HealthEvent e;
+health::HealthEvent FromApiEvent(const aws::HealthApiEvent& a, std::string description,
+                                 std::vector<std::string> accounts, std::string source) {
+  health::HealthEvent e;
   e.arn = a.arn;
   e.service = a.service;
   e.event_type_code = a.event_type_code;
@@ -258,7 +258,7 @@ storage::HealthEvent FromApiEvent(const aws::HealthApiEvent& a, std::string desc
   return e;
 }
 
-bool Overlaps(const storage::HealthEvent& e, int64_t start_ms, int64_t end_ms) {
+bool Overlaps(const health::HealthEvent& e, int64_t start_ms, int64_t end_ms) {
   if (e.start_ms >= end_ms) return false;
   return e.end_ms == 0 || e.end_ms > start_ms;
 }

@@ -1,4 +1,4 @@
-// AWS Health events as recoup keeps them (storage::HealthEvent), from any of
+// AWS Health events as recoup keeps them (health::HealthEvent), from any of
 // their shapes: the Health API (account and organization views), aws.health
 // EventBridge events (as delivered to a target, as PutEvents entries, or as
 // the body of an SQS message), in files holding one event, an array, or JSON
@@ -12,17 +12,17 @@
 
 #include "recoup/aws/health_api.h"
 #include "recoup/core/status.h"
-#include "recoup/storage/store.h"
+#include "recoup/health/record.h"
 
 namespace recoup::health {
 
 // One EventBridge aws.health event (envelope with "detail", or a PutEvents
 // entry with "Detail" as a string). INVALID_ARGUMENT naming the field when
 // it is not one or lacks eventArn/service/eventTypeCode/startTime.
-Result<storage::HealthEvent> ParseEventBridgeEvent(std::string_view json_text);
+Result<health::HealthEvent> ParseEventBridgeEvent(std::string_view json_text);
 
 struct ParsedFile {
-  std::vector<storage::HealthEvent> events;
+  std::vector<health::HealthEvent> events;
   std::vector<std::string> errors;  // "FILE:LINE: what", one per bad record
 };
 
@@ -33,12 +33,12 @@ ParsedFile ParseEventFile(std::string_view bytes, const std::string& name);
 
 // The stored form of a Health API event. `description` and `accounts` come
 // from DescribeEventDetails / DescribeAffectedAccountsForOrganization.
-storage::HealthEvent FromApiEvent(const aws::HealthApiEvent& e, std::string description,
-                                  std::vector<std::string> accounts, std::string source);
+health::HealthEvent FromApiEvent(const aws::HealthApiEvent& e, std::string description,
+                                 std::vector<std::string> accounts, std::string source);
 
 // True if [event start, event end) meets [start_ms, end_ms); an event with no
 // end (still open) runs forever.
-bool Overlaps(const storage::HealthEvent& e, int64_t start_ms, int64_t end_ms);
+bool Overlaps(const health::HealthEvent& e, int64_t start_ms, int64_t end_ms);
 
 // Health names services "KMS", "EC2"...; recoup's catalog uses "kms".
 std::string HealthServiceName(std::string_view recoup_service);

@@ -107,7 +107,7 @@ TEST(HealthEventTest, DamagedDocumentNamesALine) {
 }
 
 TEST(HealthEventTest, OverlapTreatsOpenEventsAsOngoing) {
-  storage::HealthEvent e;
+  health::HealthEvent e;
   e.start_ms = 1000;
   e.end_ms = 0;
   EXPECT_TRUE(Overlaps(e, 5000, 6000));

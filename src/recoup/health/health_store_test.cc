@@ -29,9 +29,9 @@ class HealthStoreTest : public ::testing::Test {
     store_.reset();
     fs::remove_all(dir_);
   }
-  static storage::HealthEvent Event(const std::string& arn, int64_t start, int64_t end,
-                                    int64_t updated) {
-    storage::HealthEvent e;
+  static health::HealthEvent Event(const std::string& arn, int64_t start, int64_t end,
+                                   int64_t updated) {
+    health::HealthEvent e;
     e.arn = arn;
     e.service = "KMS";
     e.event_type_code = "AWS_KMS_OPERATIONAL_ISSUE";

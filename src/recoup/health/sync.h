@@ -14,7 +14,7 @@
 namespace recoup::health {
 
 struct ApiSyncResult {
-  std::vector<storage::HealthEvent> events;  // source "health-api" or "health-org-api"
+  std::vector<health::HealthEvent> events;  // source "health-api" or "health-org-api"
   int64_t affected_entities = 0;
   int64_t details_unavailable = 0;  // events whose details AWS did not return
 };

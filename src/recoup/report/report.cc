@@ -14,7 +14,7 @@ using events::OutcomeClass;
 
 namespace {
 
-Result<std::optional<storage::ChargeRecord>> ChargeFor(storage::Store& store,
+Result<std::optional<billing::ChargeRecord>> ChargeFor(storage::Store& store,
                                                        const sla::SlaVersion& v,
                                                        const storage::SeriesMonth& k,
                                                        std::string* note) {
@@ -29,19 +29,19 @@ Result<std::optional<storage::ChargeRecord>> ChargeFor(storage::Store& store,
   f.service = k.service;
   f.month = k.month;
   RECOUP_ASSIGN_OR_RETURN(auto all, store.ListCharges(f));
-  std::map<std::string, storage::ChargeRecord> per_region;
+  std::map<std::string, billing::ChargeRecord> per_region;
   for (auto& c : all) {
     auto it = per_region.find(c.region);
     if (it == per_region.end() || c.origin == "manual") per_region[c.region] = c;
   }
-  if (per_region.empty()) return std::optional<storage::ChargeRecord>();
-  storage::ChargeRecord sum = per_region.begin()->second;
+  if (per_region.empty()) return std::optional<billing::ChargeRecord>();
+  billing::ChargeRecord sum = per_region.begin()->second;
   sum.region = "*";
   sum.amount = 0;
   sum.net_amount.reset();
   for (auto& [r, c] : per_region) sum.amount += c.amount;
   *note = "charges of all Regions (" + std::to_string(per_region.size()) + ")";
-  return std::optional<storage::ChargeRecord>(sum);
+  return std::optional<billing::ChargeRecord>(sum);
 }
 
 }  // namespace
@@ -50,17 +50,17 @@ namespace {
 
 // Health events of the series' Region (or global) and service that meet a
 // failing interval of the month.
-Result<std::vector<storage::HealthEvent>> OverlappingHealthEvents(storage::Store& store,
-                                                                  const ReportRow& row) {
-  std::vector<storage::HealthEvent> out;
+Result<std::vector<health::HealthEvent>> OverlappingHealthEvents(storage::Store& store,
+                                                                 const ReportRow& row) {
+  std::vector<health::HealthEvent> out;
   if (row.verdict.failing_intervals == 0) return out;
   const int64_t len = static_cast<int64_t>(row.version->interval_seconds) * 1000;
   storage::HealthEventFilter f;
   f.service = row.key.service;  // compared without case: Health says "KMS"
   f.start_ms = row.key.month.StartMs();
   f.end_ms = row.key.month.EndMs();
-  RECOUP_ASSIGN_OR_RETURN(std::vector<storage::HealthEvent> candidates, store.ListHealthEvents(f));
-  for (storage::HealthEvent& e : candidates) {
+  RECOUP_ASSIGN_OR_RETURN(std::vector<health::HealthEvent> candidates, store.ListHealthEvents(f));
+  for (health::HealthEvent& e : candidates) {
     if (e.region != row.key.region && e.region != "global") continue;
     if (!e.accounts.empty() &&
         std::find(e.accounts.begin(), e.accounts.end(), row.key.account) == e.accounts.end()) {
@@ -170,7 +170,7 @@ nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
   j["customer_view"] = {{"mup_pct", FormatPct(v.customer_mup_pct)},
                         {"no_response_requests", v.no_response}};
   nlohmann::ordered_json health = nlohmann::ordered_json::array();
-  for (const storage::HealthEvent& e : r.health_events) {
+  for (const health::HealthEvent& e : r.health_events) {
     health.push_back({{"arn", e.arn},
                       {"event_type_code", e.event_type_code},
                       {"status", e.status},
@@ -283,7 +283,7 @@ std::string RenderTable(const std::vector<ReportRow>& rows) {
       out << "  " << series << ": none (AWS posted no Health event, or none was synced)\n";
       continue;
     }
-    for (const storage::HealthEvent& e : r.health_events) {
+    for (const health::HealthEvent& e : r.health_events) {
       out << "  " << series << ": " << e.event_type_code << " " << e.status << " "
           << FormatTimestamp(e.start_ms) << " - "
           << (e.end_ms != 0 ? FormatTimestamp(e.end_ms) : std::string("(open)")) << "  " << e.arn

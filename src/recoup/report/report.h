@@ -18,12 +18,12 @@ struct ReportRow {
   const sla::SlaVersion* version = nullptr;
   sla::Verdict verdict;
   std::vector<sla::IntervalCounts> intervals;  // intervals with any traffic, by time
-  std::optional<storage::ChargeRecord> charge;
+  std::optional<billing::ChargeRecord> charge;
   std::string charges_note;  // where the credit base came from
   // AWS Health events of the series' Region (or "global") and service whose
   // time span meets one of the month's failing intervals. Empty when AWS
   // posted none (or none was imported: recoup health sync / health import).
-  std::vector<storage::HealthEvent> health_events;
+  std::vector<health::HealthEvent> health_events;
 };
 
 // One row per (account, Region, service, month) matching `filter` that has
@@ -50,6 +50,5 @@ std::string RenderTable(const std::vector<ReportRow>& rows);
 std::string RenderIntervalsTable(const ReportRow& row, bool all_intervals);
 // Every interval with traffic of every row, one header, series columns first.
 std::string RenderIntervalsCsv(const std::vector<ReportRow>& rows);
-
 
 }  // namespace recoup::report

@@ -11,7 +11,7 @@ namespace {
 std::string Pct(const Rational& r) { return FormatFixed(r, 6, Rounding::kTruncate); }
 std::string Usd(const Rational& r) { return FormatFixed(r, 2, Rounding::kHalfUp); }
 
-std::string SeriesKeyText(const storage::SeriesMonth& k) {
+std::string SeriesKeyText(const events::SeriesMonth& k) {
   return k.account + "/" + k.region + "/" + k.service + "/" + k.month.ToString();
 }
 
@@ -78,14 +78,13 @@ BurnResult BurnRate(const sla::SlaVersion& version, YearMonth month,
   return r;
 }
 
-std::vector<storage::AlertRecord> SeriesAlerts(const SeriesSnapshot& s,
-                                               const AlertsConfig& config) {
-  std::vector<storage::AlertRecord> out;
+std::vector<serve::AlertRecord> SeriesAlerts(const SeriesSnapshot& s, const AlertsConfig& config) {
+  std::vector<serve::AlertRecord> out;
   if (s.version == nullptr) return out;
   const sla::Verdict& v = s.verdict;
   const std::string svc = ServiceUpper(s.key.service);
   if (v.breached) {
-    storage::AlertRecord a;
+    serve::AlertRecord a;
     a.key = "tier/" + SeriesKeyText(s.key);
     a.kind = "tier";
     a.severity = "page";
@@ -106,7 +105,7 @@ std::vector<storage::AlertRecord> SeriesAlerts(const SeriesSnapshot& s,
     BurnResult b =
         BurnRate(*s.version, s.key.month, s.intervals, s.judged_until_ms, w, config.min_requests);
     if (!b.firing) continue;
-    storage::AlertRecord a;
+    serve::AlertRecord a;
     a.key = "burn/" + SeriesKeyText(s.key);
     a.kind = "burn";
     a.severity = w.severity;
@@ -137,14 +136,14 @@ std::vector<storage::AlertRecord> SeriesAlerts(const SeriesSnapshot& s,
   return out;
 }
 
-std::optional<storage::AlertRecord> DeadlineAlert(const SeriesSnapshot& s,
-                                                  const AlertsConfig& config, int64_t now_ms) {
+std::optional<serve::AlertRecord> DeadlineAlert(const SeriesSnapshot& s, const AlertsConfig& config,
+                                                int64_t now_ms) {
   const sla::Verdict& v = s.verdict;
   if (!v.breached || v.claim_deadline_ms <= now_ms ||
       v.claim_deadline_ms - now_ms > config.deadline_warn_ms) {
     return std::nullopt;
   }
-  storage::AlertRecord a;
+  serve::AlertRecord a;
   a.key = "deadline/" + SeriesKeyText(s.key);
   a.kind = "deadline";
   a.severity = "ticket";
@@ -161,8 +160,8 @@ std::optional<storage::AlertRecord> DeadlineAlert(const SeriesSnapshot& s,
   return a;
 }
 
-storage::AlertRecord SilentAlert(const std::string& source, int64_t last_event_ms, int64_t now_ms) {
-  storage::AlertRecord a;
+serve::AlertRecord SilentAlert(const std::string& source, int64_t last_event_ms, int64_t now_ms) {
+  serve::AlertRecord a;
   a.key = "silent/" + source;
   a.kind = "silent";
   a.severity = "ticket";
@@ -178,12 +177,12 @@ storage::AlertRecord SilentAlert(const std::string& source, int64_t last_event_m
   return a;
 }
 
-AlertChanges Reconcile(const std::map<std::string, storage::AlertRecord>& current,
-                       const std::vector<storage::AlertRecord>& desired,
+AlertChanges Reconcile(const std::map<std::string, serve::AlertRecord>& current,
+                       const std::vector<serve::AlertRecord>& desired,
                        const std::set<std::string>& kinds,
                        const std::vector<ChannelConfig>& channels, int64_t now_ms) {
   AlertChanges out;
-  auto notify = [&](const storage::AlertRecord& a, const std::string& action) {
+  auto notify = [&](const serve::AlertRecord& a, const std::string& action) {
     out.announced.push_back(action + ": " + a.summary);
     nlohmann::ordered_json p;
     p["action"] = action;
@@ -200,7 +199,7 @@ AlertChanges Reconcile(const std::map<std::string, storage::AlertRecord>& curren
     p["updated"] = FormatTimestamp(a.updated_ms);
     if (a.resolved_ms > 0) p["resolved"] = FormatTimestamp(a.resolved_ms);
     for (const ChannelConfig& ch : channels) {
-      storage::OutboxItem o;
+      serve::OutboxItem o;
       o.alert_key = a.key;
       o.channel = ch.name;
       o.action = action;
@@ -211,10 +210,10 @@ AlertChanges Reconcile(const std::map<std::string, storage::AlertRecord>& curren
     }
   };
   std::set<std::string> wanted;
-  for (const storage::AlertRecord& d : desired) {
+  for (const serve::AlertRecord& d : desired) {
     wanted.insert(d.key);
     auto it = current.find(d.key);
-    storage::AlertRecord a = d;
+    serve::AlertRecord a = d;
     a.state = "firing";
     a.updated_ms = now_ms;
     if (it == current.end()) {
@@ -233,7 +232,7 @@ AlertChanges Reconcile(const std::map<std::string, storage::AlertRecord>& curren
   }
   for (const auto& [key, a] : current) {
     if (a.state != "firing" || wanted.count(key) || !kinds.count(a.kind)) continue;
-    storage::AlertRecord r = a;
+    serve::AlertRecord r = a;
     r.state = "resolved";
     r.updated_ms = now_ms;
     r.resolved_ms = now_ms;

@@ -25,15 +25,16 @@
 #include <vector>
 
 #include "recoup/core/exact.h"
+#include "recoup/events/series.h"
+#include "recoup/serve/alert.h"
 #include "recoup/serve/config.h"
 #include "recoup/sla/catalog.h"
 #include "recoup/sla/evaluator.h"
-#include "recoup/storage/store.h"
 
 namespace recoup::serve {
 
 struct SeriesSnapshot {
-  storage::SeriesMonth key;
+  events::SeriesMonth key;
   const sla::SlaVersion* version = nullptr;
   sla::Verdict verdict;                        // over the judged intervals
   std::vector<sla::IntervalCounts> intervals;  // judged intervals with traffic
@@ -51,22 +52,22 @@ BurnResult BurnRate(const sla::SlaVersion& version, YearMonth month,
                     const BurnWindowConfig& window, int64_t min_requests);
 
 // Desired (firing) alerts of one series: tier and burn.
-std::vector<storage::AlertRecord> SeriesAlerts(const SeriesSnapshot& s, const AlertsConfig& config);
+std::vector<serve::AlertRecord> SeriesAlerts(const SeriesSnapshot& s, const AlertsConfig& config);
 // A deadline alert for a breached month, if its deadline is within the warning.
-std::optional<storage::AlertRecord> DeadlineAlert(const SeriesSnapshot& s,
-                                                  const AlertsConfig& config, int64_t now_ms);
-storage::AlertRecord SilentAlert(const std::string& source, int64_t last_event_ms, int64_t now_ms);
+std::optional<serve::AlertRecord> DeadlineAlert(const SeriesSnapshot& s, const AlertsConfig& config,
+                                                int64_t now_ms);
+serve::AlertRecord SilentAlert(const std::string& source, int64_t last_event_ms, int64_t now_ms);
 
 struct AlertChanges {
-  std::vector<storage::AlertRecord> save;  // new, updated or resolved rows
-  std::vector<storage::OutboxItem> notify;
+  std::vector<serve::AlertRecord> save;  // new, updated or resolved rows
+  std::vector<serve::OutboxItem> notify;
   std::vector<std::string> announced;  // "firing: summary" lines for the log
 };
 
 // `current`: the firing alerts as stored. `desired`: what the rules say now,
 // for the alerts whose kind is in `kinds` (others are left alone).
-AlertChanges Reconcile(const std::map<std::string, storage::AlertRecord>& current,
-                       const std::vector<storage::AlertRecord>& desired,
+AlertChanges Reconcile(const std::map<std::string, serve::AlertRecord>& current,
+                       const std::vector<serve::AlertRecord>& desired,
                        const std::set<std::string>& kinds,
                        const std::vector<ChannelConfig>& channels, int64_t now_ms);
 

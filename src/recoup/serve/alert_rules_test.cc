@@ -53,8 +53,8 @@ TEST(BurnRate, ThirtyOneDayMonthHasAHigherThreshold) {
             Rational(2, 100) * 8928 / 12);
 }
 
-storage::AlertRecord Desired(const std::string& key, const std::string& fp) {
-  storage::AlertRecord a;
+serve::AlertRecord Desired(const std::string& key, const std::string& fp) {
+  serve::AlertRecord a;
   a.key = key;
   a.kind = key.substr(0, key.find('/'));
   a.fingerprint = fp;
@@ -67,7 +67,7 @@ TEST(Reconcile, SentOnceUpdatedOnChangeResolvedWhenOver) {
   std::vector<ChannelConfig> ch{{"hook", "webhook", "http://x", "", {}, "", ""},
                                 {"mail", "email", "smtp://x", "a@b", {"c@d"}, "", ""}};
   const std::set<std::string> kinds{"tier", "burn"};
-  std::map<std::string, storage::AlertRecord> current;
+  std::map<std::string, serve::AlertRecord> current;
   auto apply = [&](const AlertChanges& c) {
     for (const auto& a : c.save) current[a.key] = a;
   };
@@ -84,7 +84,7 @@ TEST(Reconcile, SentOnceUpdatedOnChangeResolvedWhenOver) {
   EXPECT_TRUE(c.save.empty());
   EXPECT_TRUE(c.notify.empty());
   // Figures moved, fingerprint same: saved, not sent.
-  storage::AlertRecord moved = Desired("tier/a", "10|5.00");
+  serve::AlertRecord moved = Desired("tier/a", "10|5.00");
   moved.summary = "MUP moved";
   c = Reconcile(current, {moved}, kinds, ch, 3000);
   EXPECT_EQ(c.save.size(), 1u);

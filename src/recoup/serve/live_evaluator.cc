@@ -81,9 +81,9 @@ std::vector<SeriesLive> LiveEvaluator::Series() const {
   return out;
 }
 
-std::vector<storage::AlertRecord> LiveEvaluator::FiringAlerts() const {
+std::vector<serve::AlertRecord> LiveEvaluator::FiringAlerts() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<storage::AlertRecord> out;
+  std::vector<serve::AlertRecord> out;
   for (const auto& [k, v] : firing_) {
     if (v.state == "firing") out.push_back(v);
   }
@@ -243,7 +243,7 @@ Status LiveEvaluator::Apply(const AlertChanges& changes) {
 }
 
 Status LiveEvaluator::RunAlerts(int64_t now_ms, bool deadlines) {
-  std::vector<storage::AlertRecord> desired;
+  std::vector<serve::AlertRecord> desired;
   std::set<std::string> kinds{"tier", "burn", "silent"};
   const YearMonth month = YearMonth::FromMs(now_ms);
   for (const auto& [k, snap] : judged_) {
@@ -267,7 +267,7 @@ Status LiveEvaluator::RunAlerts(int64_t now_ms, bool deadlines) {
     kinds.insert("deadline");
     // Claims already filed (or closed) need no reminder; an open claim's
     // own deadline wins. Without claims, every breached month is reminded.
-    std::map<std::string, storage::ClaimRecord> claims;
+    std::map<std::string, claims::ClaimRecord> claims;
     if (auto cl = store_->ListClaims(); cl.ok()) {
       for (auto& c : *cl) {
         claims[c.account + "/" + c.region + "/" + c.service + "/" + c.month.ToString()] = c;
@@ -298,7 +298,7 @@ Status LiveEvaluator::RunAlerts(int64_t now_ms, bool deadlines) {
       }
     }
   }
-  std::map<std::string, storage::AlertRecord> current;
+  std::map<std::string, serve::AlertRecord> current;
   {
     std::lock_guard<std::mutex> lock(mu_);
     current = firing_;

@@ -73,7 +73,7 @@ class LiveEvaluator {
   void OnCommit(CommitNotice notice);
 
   std::vector<SeriesLive> Series() const;
-  std::vector<storage::AlertRecord> FiringAlerts() const;
+  std::vector<serve::AlertRecord> FiringAlerts() const;
   LatencyStats Latency() const;
   int64_t evaluations() const;
   // Evaluations that re-read only the intervals a commit touched.
@@ -115,7 +115,7 @@ class LiveEvaluator {
   // The current months' intervals by start, as last read (evaluator thread
   // only): a commit re-reads just the intervals it touched.
   std::map<TouchedSeries, std::map<int64_t, sla::IntervalCounts>> months_;
-  std::map<std::string, storage::AlertRecord> firing_;
+  std::map<std::string, serve::AlertRecord> firing_;
   // Latency samples (microseconds, weighted by events): a bounded ring.
   std::deque<std::pair<int64_t, int64_t>> latencies_;
   int64_t latency_events_ = 0;

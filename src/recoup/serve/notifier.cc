@@ -129,7 +129,7 @@ int64_t Notifier::failed_attempts() const {
   return failed_attempts_;
 }
 
-Status Notifier::Send(const ChannelConfig& ch, const storage::OutboxItem& item) {
+Status Notifier::Send(const ChannelConfig& ch, const serve::OutboxItem& item) {
   if (ch.type == "log") {
     std::fprintf(stderr, "recoup serve: notify %s: %s\n", ch.name.c_str(),
                  EmailSubject(item.payload_json).c_str());
@@ -182,7 +182,7 @@ size_t ReadBody(char* out, size_t size, size_t n, void* user) {
 }
 }  // namespace
 
-Status Notifier::SendEmail(const ChannelConfig& ch, const storage::OutboxItem& item) {
+Status Notifier::SendEmail(const ChannelConfig& ch, const serve::OutboxItem& item) {
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return Internal("curl_easy_init failed");
   const std::string message = EmailMessage(ch, item.payload_json, clock_->NowMs());
@@ -230,7 +230,7 @@ void Notifier::Run() {
     if (!due.ok()) {
       std::fprintf(stderr, "recoup serve: outbox: %s\n", due.status().message().c_str());
     } else {
-      for (storage::OutboxItem& item : *due) {
+      for (serve::OutboxItem& item : *due) {
         auto it = channels_.find(item.channel);
         const int64_t now = clock_->NowMs();
         ++item.attempts;

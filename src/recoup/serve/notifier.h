@@ -45,8 +45,8 @@ class Notifier {
 
  private:
   void Run();
-  Status Send(const ChannelConfig& ch, const storage::OutboxItem& item);
-  Status SendEmail(const ChannelConfig& ch, const storage::OutboxItem& item);
+  Status Send(const ChannelConfig& ch, const serve::OutboxItem& item);
+  Status SendEmail(const ChannelConfig& ch, const serve::OutboxItem& item);
 
   std::unique_ptr<storage::Store> store_;
   AlertsConfig config_;

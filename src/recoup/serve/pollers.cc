@@ -173,7 +173,7 @@ Status HealthPoller::PollApi() {
   f.start_from_ms = clock_->NowMs() - 90 * kMsPerDay;
   auto fetched = health::FetchFromApi(api, f, config_.organization);
   if (!fetched.ok()) return fetched.status().WithPrefix("health api");
-  for (const storage::HealthEvent& h : fetched->events) {
+  for (const health::HealthEvent& h : fetched->events) {
     RECOUP_RETURN_IF_ERROR(store_->PutHealthEvent(h).status());
   }
   return Status::Ok();
@@ -219,13 +219,13 @@ int64_t HealthTime(const nlohmann::json& d, const char* key) {
 }
 }  // namespace
 
-Result<storage::HealthEvent> HealthEventFromEventBridge(const nlohmann::json& j) {
+Result<health::HealthEvent> HealthEventFromEventBridge(const nlohmann::json& j) {
   if (!j.is_object() || j.value("source", "") != "aws.health" || !j.contains("detail") ||
       !j["detail"].is_object()) {
     return NotFound("not an aws.health event");
   }
   const nlohmann::json& d = j["detail"];
-  storage::HealthEvent h;
+  health::HealthEvent h;
   h.arn = d.value("eventArn", "");
   if (h.arn.empty()) return NotFound("aws.health event without detail.eventArn");
   h.service = d.value("service", "");

@@ -113,6 +113,6 @@ class HealthPoller {
 
 // An aws.health EventBridge event ({"source":"aws.health","detail":{...}})
 // as recoup keeps it; NOT_FOUND if `json` is not one.
-Result<storage::HealthEvent> HealthEventFromEventBridge(const nlohmann::json& event);
+Result<health::HealthEvent> HealthEventFromEventBridge(const nlohmann::json& event);
 
 }  // namespace recoup::serve

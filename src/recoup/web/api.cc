@@ -333,7 +333,7 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
     json j;
     auto evs = store.ListHealthEvents(hf);
     if (evs.ok()) {
-      for (const storage::HealthEvent& e : *evs) {
+      for (const health::HealthEvent& e : *evs) {
         arr.push_back(json{{"arn", e.arn},
                            {"service", e.service},
                            {"event_type_code", e.event_type_code},
@@ -374,7 +374,7 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
     };
     auto claims = store.ListClaims();
     if (claims.ok()) {
-      for (const storage::ClaimRecord& c : *claims) {
+      for (const claims::ClaimRecord& c : *claims) {
         if (month && c.month != *month) continue;
         recorded.insert(c.id);
         arr.push_back(
@@ -411,23 +411,23 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
       const std::string state = !month_over                 ? "forming"
                                 : now > v.claim_deadline_ms ? "expired"
                                                             : "detected";
-      arr.push_back(json{
-          {"id", id},
-          {"account", r.key.account},
-          {"region", r.key.region},
-          {"service", r.key.service},
-          {"month", r.key.month.ToString()},
-          {"state", state},
-          {"origin", "verdict"},
-          {"mup_pct", FormatPct(v.mup_pct)},
-          {"credit_pct", FormatDecimal(v.credit_pct)},
-          {"credit_usd", v.credit_usd ? json(FormatUsd(*v.credit_usd)) : json(nullptr)},
-          {"credit_received_usd", nullptr},
-          {"case_id", ""},
-          {"deadline_ms", v.claim_deadline_ms},
-          {"deadline", FormatTimestamp(v.claim_deadline_ms)},
-          {"days_left", days_left(v.claim_deadline_ms, r.key.month)},
-          {"sla_version", v.sla_version}});
+      arr.push_back(
+          json{{"id", id},
+               {"account", r.key.account},
+               {"region", r.key.region},
+               {"service", r.key.service},
+               {"month", r.key.month.ToString()},
+               {"state", state},
+               {"origin", "verdict"},
+               {"mup_pct", FormatPct(v.mup_pct)},
+               {"credit_pct", FormatDecimal(v.credit_pct)},
+               {"credit_usd", v.credit_usd ? json(FormatUsd(*v.credit_usd)) : json(nullptr)},
+               {"credit_received_usd", nullptr},
+               {"case_id", ""},
+               {"deadline_ms", v.claim_deadline_ms},
+               {"deadline", FormatTimestamp(v.claim_deadline_ms)},
+               {"days_left", days_left(v.claim_deadline_ms, r.key.month)},
+               {"sla_version", v.sla_version}});
     }
     json j{{"claims", arr}};
     if (!claims.ok()) j["note"] = "claims store unavailable: " + claims.status().message();
@@ -480,8 +480,7 @@ ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, 
     Metrics m;
     m.Family("recoup_mup_percent", "gauge",
              "Monthly Uptime Percentage so far (intervals not yet seen count as 0% errors).");
-    for (const report::ReportRow* r : rows)
-      m.Sample(labels(*r), FormatPct(r->verdict.mup_pct));
+    for (const report::ReportRow* r : rows) m.Sample(labels(*r), FormatPct(r->verdict.mup_pct));
     m.Family("recoup_error_budget_remaining_ratio", "gauge",
              "Share of the month's error budget left (1 = untouched, below 0 = breached).");
     for (const report::ReportRow* r : rows) {

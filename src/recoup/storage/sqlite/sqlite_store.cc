@@ -466,7 +466,7 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Status PutCharge(const ChargeRecord& c) override {
+  Status PutCharge(const billing::ChargeRecord& c) override {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(
         Prepare("INSERT INTO charges(account, region, service, month, origin, amount, net_amount,"
@@ -483,28 +483,28 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-  Result<std::optional<ChargeRecord>> GetCharge(const std::string& account,
-                                                const std::string& region,
-                                                const std::string& service,
-                                                YearMonth month) override {
+  Result<std::optional<billing::ChargeRecord>> GetCharge(const std::string& account,
+                                                         const std::string& region,
+                                                         const std::string& service,
+                                                         YearMonth month) override {
     SeriesFilter f;
     f.account = account;
     f.region = region;
     f.service = service;
     f.month = month;
-    RECOUP_ASSIGN_OR_RETURN(std::vector<ChargeRecord> all, ListCharges(f));
+    RECOUP_ASSIGN_OR_RETURN(std::vector<billing::ChargeRecord> all, ListCharges(f));
     // manual > cur (line items) > cost-explorer (may be estimated) > anything else.
     auto rank = [](const std::string& origin) {
       return origin == "manual" ? 3 : origin == "cur" ? 2 : origin == "cost-explorer" ? 1 : 0;
     };
-    std::optional<ChargeRecord> best;
-    for (ChargeRecord& c : all) {
+    std::optional<billing::ChargeRecord> best;
+    for (billing::ChargeRecord& c : all) {
       if (!best || rank(c.origin) > rank(best->origin)) best = std::move(c);
     }
     return best;
   }
 
-  Result<std::vector<ChargeRecord>> ListCharges(const SeriesFilter& f) override {
+  Result<std::vector<billing::ChargeRecord>> ListCharges(const SeriesFilter& f) override {
     std::string sql =
         "SELECT account, region, service, month, origin, amount, net_amount, credits, tax,"
         " currency, source FROM charges WHERE 1=1";
@@ -519,9 +519,9 @@ class SqliteStore final : public Store {
     if (f.region) s.Bind(2, *f.region);
     if (f.service) s.Bind(3, *f.service);
     if (f.month) s.Bind(4, f.month->ToString());
-    std::vector<ChargeRecord> out;
+    std::vector<billing::ChargeRecord> out;
     RECOUP_RETURN_IF_ERROR(EachRow(s, "ListCharges", [&]() -> Status {
-      ChargeRecord c;
+      billing::ChargeRecord c;
       c.account = s.Text(0);
       c.region = s.Text(1);
       c.service = s.Text(2);
@@ -575,7 +575,7 @@ class SqliteStore final : public Store {
 
   // ---- section "health" (migration 2) ----
   // Accounts are kept as one comma-separated column (account IDs are digits).
-  Result<bool> PutHealthEvent(const HealthEvent& e) override {
+  Result<bool> PutHealthEvent(const health::HealthEvent& e) override {
     if (e.arn.empty()) return InvalidArgument("PutHealthEvent: the event has no ARN");
     std::string accounts;
     for (const std::string& a : e.accounts) {
@@ -610,7 +610,7 @@ class SqliteStore final : public Store {
     return sqlite3_changes(db_) > 0;
   }
 
-  Result<std::vector<HealthEvent>> ListHealthEvents(const HealthEventFilter& f) override {
+  Result<std::vector<health::HealthEvent>> ListHealthEvents(const HealthEventFilter& f) override {
     std::string sql =
         "SELECT arn, service, event_type_code, event_type_category, region, status, start_ms,"
         " end_ms, last_updated_ms, description, accounts, source FROM health_events WHERE 1=1";
@@ -626,9 +626,9 @@ class SqliteStore final : public Store {
     if (f.service) s.Bind(2, *f.service);
     if (f.end_ms) s.Bind(3, *f.end_ms);
     if (f.start_ms) s.Bind(4, *f.start_ms);
-    std::vector<HealthEvent> out;
+    std::vector<health::HealthEvent> out;
     RECOUP_RETURN_IF_ERROR(EachRow(s, "ListHealthEvents", [&] {
-      HealthEvent e;
+      health::HealthEvent e;
       e.arn = s.Text(0);
       e.service = s.Text(1);
       e.event_type_code = s.Text(2);
@@ -655,33 +655,34 @@ class SqliteStore final : public Store {
   // ---- end of section "health" ----
 
   // ---- section "claims" (migration 3) ----
-  Status PutClaim(const ClaimRecord& c, const std::string& reason) override {
+  Status PutClaim(const claims::ClaimRecord& c, const std::string& reason) override {
     return InTransaction([&] { return PutClaimLocked(c, reason); });
   }
 
-  Result<std::optional<ClaimRecord>> GetClaim(const std::string& id) override {
-    RECOUP_ASSIGN_OR_RETURN(std::vector<ClaimRecord> all, QueryClaims(" WHERE id=?1", id));
-    if (all.empty()) return std::optional<ClaimRecord>();
-    return std::optional<ClaimRecord>(std::move(all.front()));
+  Result<std::optional<claims::ClaimRecord>> GetClaim(const std::string& id) override {
+    RECOUP_ASSIGN_OR_RETURN(std::vector<claims::ClaimRecord> all, QueryClaims(" WHERE id=?1", id));
+    if (all.empty()) return std::optional<claims::ClaimRecord>();
+    return std::optional<claims::ClaimRecord>(std::move(all.front()));
   }
 
-  Result<std::vector<ClaimRecord>> ListClaims() override { return QueryClaims("", ""); }
+  Result<std::vector<claims::ClaimRecord>> ListClaims() override { return QueryClaims("", ""); }
 
-  Status TransitionClaim(const ClaimRecord& c, const std::string& from_state,
+  Status TransitionClaim(const claims::ClaimRecord& c, const std::string& from_state,
                          const std::string& reason, int64_t at_ms) override {
     return InTransaction([&] { return TransitionLocked(c, from_state, reason, at_ms); });
   }
 
-  Result<std::vector<ClaimTransition>> ListClaimTransitions(const std::string& claim_id) override {
+  Result<std::vector<claims::ClaimTransition>> ListClaimTransitions(
+      const std::string& claim_id) override {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(
         Prepare("SELECT seq, at_ms, from_state, to_state, reason FROM claim_transitions"
                 " WHERE claim_id=? ORDER BY seq",
                 &s));
     s.Bind(1, claim_id);
-    std::vector<ClaimTransition> out;
+    std::vector<claims::ClaimTransition> out;
     RECOUP_RETURN_IF_ERROR(EachRow(s, "ListClaimTransitions", [&] {
-      ClaimTransition t;
+      claims::ClaimTransition t;
       t.claim_id = claim_id;
       t.seq = s.Int(0);
       t.at_ms = s.Int(1);
@@ -693,7 +694,7 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Status PutClaimFiling(const ClaimFiling& f) override {
+  Status PutClaimFiling(const claims::ClaimFiling& f) override {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(Prepare(
         "INSERT INTO claim_filings(claim_id, status, subject, attachment_set_id, case_id,"
@@ -708,7 +709,7 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-  Result<std::optional<ClaimFiling>> GetClaimFiling(const std::string& claim_id) override {
+  Result<std::optional<claims::ClaimFiling>> GetClaimFiling(const std::string& claim_id) override {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(
         Prepare("SELECT status, subject, attachment_set_id, case_id, attempts, created_ms,"
@@ -716,9 +717,9 @@ class SqliteStore final : public Store {
                 &s));
     s.Bind(1, claim_id);
     const int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_DONE) return std::optional<ClaimFiling>();
+    if (rc == SQLITE_DONE) return std::optional<claims::ClaimFiling>();
     if (rc != SQLITE_ROW) return Error("GetClaimFiling");
-    ClaimFiling f;
+    claims::ClaimFiling f;
     f.claim_id = claim_id;
     f.status = s.Text(0);
     f.subject = s.Text(1);
@@ -727,10 +728,10 @@ class SqliteStore final : public Store {
     f.attempts = s.Int(4);
     f.created_ms = s.Int(5);
     f.updated_ms = s.Int(6);
-    return std::optional<ClaimFiling>(std::move(f));
+    return std::optional<claims::ClaimFiling>(std::move(f));
   }
 
-  Result<bool> PutClaimCommunication(const ClaimCommunication& c) override {
+  Result<bool> PutClaimCommunication(const claims::ClaimCommunication& c) override {
     std::string names;
     for (const std::string& a : c.attachments) {
       if (!names.empty()) names += '\n';
@@ -746,7 +747,7 @@ class SqliteStore final : public Store {
     return sqlite3_changes(db_) == 1;
   }
 
-  Result<std::vector<ClaimCommunication>> ListClaimCommunications(
+  Result<std::vector<claims::ClaimCommunication>> ListClaimCommunications(
       const std::string& claim_id) override {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(
@@ -754,9 +755,9 @@ class SqliteStore final : public Store {
                 " FROM claim_communications WHERE claim_id=? ORDER BY time_created, id",
                 &s));
     s.Bind(1, claim_id);
-    std::vector<ClaimCommunication> out;
+    std::vector<claims::ClaimCommunication> out;
     RECOUP_RETURN_IF_ERROR(EachRow(s, "ListClaimCommunications", [&] {
-      ClaimCommunication c;
+      claims::ClaimCommunication c;
       c.claim_id = claim_id;
       c.case_id = s.Text(0);
       c.time_created = s.Text(1);
@@ -782,7 +783,7 @@ class SqliteStore final : public Store {
       " failed_requests, failing_intervals, package_sha256, case_status, display_id, filed_ms,"
       " credited_ms";
 
-  void BindClaim(Stmt& s, const ClaimRecord& c) {
+  void BindClaim(Stmt& s, const claims::ClaimRecord& c) {
     s.BindAll(c.id, c.account, c.region, c.service, c.month.ToString(), c.state, c.mup_pct,
               c.credit_pct, Stored(c.credit_asked), Stored(c.credit_received), c.deadline_ms,
               c.case_id, c.sla_version, c.created_ms, c.updated_ms, Stored(c.charges_usd),
@@ -790,15 +791,16 @@ class SqliteStore final : public Store {
               c.filed_ms, c.credited_ms);
   }
 
-  Result<std::vector<ClaimRecord>> QueryClaims(const std::string& where, const std::string& arg) {
+  Result<std::vector<claims::ClaimRecord>> QueryClaims(const std::string& where,
+                                                       const std::string& arg) {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(Prepare(std::string("SELECT ") + kClaimColumns + " FROM claims" + where +
                                        " ORDER BY deadline_ms, id",
                                    &s));
     if (!where.empty()) s.Bind(1, arg);
-    std::vector<ClaimRecord> out;
+    std::vector<claims::ClaimRecord> out;
     RECOUP_RETURN_IF_ERROR(EachRow(s, "QueryClaims", [&]() -> Status {
-      ClaimRecord c;
+      claims::ClaimRecord c;
       c.id = s.Text(0);
       c.account = s.Text(1);
       c.region = s.Text(2);
@@ -854,7 +856,7 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-  Status WriteClaim(const ClaimRecord& c) {
+  Status WriteClaim(const claims::ClaimRecord& c) {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(Prepare(std::string("INSERT OR REPLACE INTO claims(") + kClaimColumns +
                                        ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -864,27 +866,29 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-  Status PutClaimLocked(const ClaimRecord& c, const std::string& reason) {
-    RECOUP_ASSIGN_OR_RETURN(std::vector<ClaimRecord> existing, QueryClaims(" WHERE id=?1", c.id));
+  Status PutClaimLocked(const claims::ClaimRecord& c, const std::string& reason) {
+    RECOUP_ASSIGN_OR_RETURN(std::vector<claims::ClaimRecord> existing,
+                            QueryClaims(" WHERE id=?1", c.id));
     if (existing.empty()) {
       RECOUP_RETURN_IF_ERROR(WriteClaim(c));
       return AppendTransition(c.id, c.created_ms, "", c.state, reason);
     }
-    ClaimRecord keep = c;
+    claims::ClaimRecord keep = c;
     keep.state = existing.front().state;
     keep.created_ms = existing.front().created_ms;
     return WriteClaim(keep);
   }
 
-  Status TransitionLocked(const ClaimRecord& c, const std::string& from_state,
+  Status TransitionLocked(const claims::ClaimRecord& c, const std::string& from_state,
                           const std::string& reason, int64_t at_ms) {
-    RECOUP_ASSIGN_OR_RETURN(std::vector<ClaimRecord> existing, QueryClaims(" WHERE id=?1", c.id));
+    RECOUP_ASSIGN_OR_RETURN(std::vector<claims::ClaimRecord> existing,
+                            QueryClaims(" WHERE id=?1", c.id));
     if (existing.empty()) return NotFound("claim " + c.id + ": no such claim");
     if (existing.front().state != from_state) {
       return FailedPrecondition("claim " + c.id + " is " + existing.front().state + ", not " +
                                 from_state);
     }
-    ClaimRecord next = c;
+    claims::ClaimRecord next = c;
     next.created_ms = existing.front().created_ms;
     next.updated_ms = at_ms;
     RECOUP_RETURN_IF_ERROR(WriteClaim(next));
@@ -917,7 +921,7 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Result<std::vector<AlertRecord>> ListAlerts(bool firing_only) override {
+  Result<std::vector<serve::AlertRecord>> ListAlerts(bool firing_only) override {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(
         Prepare(std::string("SELECT key, kind, state, severity, account, region, service, summary,"
@@ -925,9 +929,9 @@ class SqliteStore final : public Store {
                             " FROM serve_alerts") +
                     (firing_only ? " WHERE state='firing'" : "") + " ORDER BY opened_ms, key",
                 &s));
-    std::vector<AlertRecord> out;
+    std::vector<serve::AlertRecord> out;
     RECOUP_RETURN_IF_ERROR(EachRow(s, "ListAlerts", [&] {
-      AlertRecord a;
+      serve::AlertRecord a;
       a.key = s.Text(0);
       a.kind = s.Text(1);
       a.state = s.Text(2);
@@ -946,22 +950,22 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Status SaveAlerts(const std::vector<AlertRecord>& alerts,
-                    const std::vector<OutboxItem>& notifications) override {
+  Status SaveAlerts(const std::vector<serve::AlertRecord>& alerts,
+                    const std::vector<serve::OutboxItem>& notifications) override {
     return InTransaction([&] { return SaveAlertsLocked(alerts, notifications); });
   }
 
-  Result<std::vector<OutboxItem>> DueNotifications(int64_t now_ms, int64_t limit) override {
+  Result<std::vector<serve::OutboxItem>> DueNotifications(int64_t now_ms, int64_t limit) override {
     return QueryOutbox(
         " WHERE state='pending' AND next_attempt_ms<=?1 ORDER BY next_attempt_ms, id LIMIT ?2",
         [&](Stmt& s) { s.BindAll(now_ms, limit); });
   }
 
-  Result<std::vector<OutboxItem>> ListNotifications(const std::string& alert_key) override {
+  Result<std::vector<serve::OutboxItem>> ListNotifications(const std::string& alert_key) override {
     return QueryOutbox(" WHERE alert_key=?1 ORDER BY id", [&](Stmt& s) { s.Bind(1, alert_key); });
   }
 
-  Status UpdateNotification(const OutboxItem& n) override {
+  Status UpdateNotification(const serve::OutboxItem& n) override {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(
         Prepare("UPDATE serve_outbox SET state=?2, attempts=?3, next_attempt_ms=?4, sent_ms=?5,"
@@ -1030,8 +1034,8 @@ class SqliteStore final : public Store {
                 std::to_string(now - 7 * kMsPerDay));
   }
 
-  Status SaveAlertsLocked(const std::vector<AlertRecord>& alerts,
-                          const std::vector<OutboxItem>& notifications) {
+  Status SaveAlertsLocked(const std::vector<serve::AlertRecord>& alerts,
+                          const std::vector<serve::OutboxItem>& notifications) {
     Stmt a, n;
     RECOUP_RETURN_IF_ERROR(Prepare(
         "INSERT INTO serve_alerts(key, kind, state, severity, account, region, service, summary,"
@@ -1042,7 +1046,7 @@ class SqliteStore final : public Store {
         " opened_ms=excluded.opened_ms, updated_ms=excluded.updated_ms,"
         " resolved_ms=excluded.resolved_ms",
         &a));
-    for (const AlertRecord& r : alerts) {
+    for (const serve::AlertRecord& r : alerts) {
       a.Reset();
       a.BindAll(r.key, r.kind, r.state, r.severity, r.account, r.region, r.service, r.summary,
                 r.detail_json, r.fingerprint, r.opened_ms, r.updated_ms, r.resolved_ms);
@@ -1053,7 +1057,7 @@ class SqliteStore final : public Store {
                 " attempts, next_attempt_ms, created_ms, sent_ms, last_error)"
                 " VALUES(?,?,?,?,?,?,?,?,?,?)",
                 &n));
-    for (const OutboxItem& o : notifications) {
+    for (const serve::OutboxItem& o : notifications) {
       n.Reset();
       n.BindAll(o.alert_key, o.channel, o.action, o.payload_json, o.state, o.attempts,
                 o.next_attempt_ms, o.created_ms, o.sent_ms, o.last_error);
@@ -1063,7 +1067,7 @@ class SqliteStore final : public Store {
   }
 
   template <typename BindFn>
-  Result<std::vector<OutboxItem>> QueryOutbox(const std::string& where, BindFn bind) {
+  Result<std::vector<serve::OutboxItem>> QueryOutbox(const std::string& where, BindFn bind) {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(
         Prepare("SELECT id, alert_key, channel, action, payload_json, state, attempts,"
@@ -1071,9 +1075,9 @@ class SqliteStore final : public Store {
                     where,
                 &s));
     bind(s);
-    std::vector<OutboxItem> out;
+    std::vector<serve::OutboxItem> out;
     RECOUP_RETURN_IF_ERROR(EachRow(s, "outbox query", [&] {
-      OutboxItem o;
+      serve::OutboxItem o;
       o.id = s.Int(0);
       o.alert_key = s.Text(1);
       o.channel = s.Text(2);
