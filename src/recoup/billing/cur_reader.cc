@@ -9,6 +9,8 @@
 #include <tuple>
 #include <utility>
 
+#include "recoup/core/strings.h"
+
 namespace recoup::billing {
 namespace {
 
@@ -16,20 +18,6 @@ constexpr size_t kReadChunk = size_t{1} << 16;
 constexpr unsigned kGzBuffer = 1u << 17;
 constexpr size_t kMaxRecordBytes = size_t{16} << 20;
 constexpr size_t kMaxErrors = 1000;
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 std::string Quote(std::string_view s) {
   constexpr size_t kMax = 60;
@@ -251,11 +239,11 @@ Result<Columns> ResolveColumns(const CsvRecord& header, const std::string& path)
     std::string_view name = Trim(header[i]);
     if (i == 0 && name.substr(0, 3) == "\xEF\xBB\xBF") name.remove_prefix(3);  // UTF-8 BOM
     cols.names.emplace_back(name);
-    index.emplace(Lower(name), static_cast<int>(i));  // first occurrence wins
+    index.emplace(AsciiLower(name), static_cast<int>(i));  // first occurrence wins
   }
   auto find = [&index](const char* name) {
     if (name == nullptr) return -1;
-    auto it = index.find(Lower(name));
+    auto it = index.find(AsciiLower(name));
     return it == index.end() ? -1 : it->second;
   };
   const ColumnNames* names = nullptr;

@@ -2,9 +2,11 @@
 
 #include <simdjson.h>
 
-#include <cctype>
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 
+#include "recoup/core/strings.h"
 #include "recoup/core/time.h"
 
 namespace recoup::ingest {
@@ -23,50 +25,54 @@ Result<InputFormat> ParseInputFormat(std::string_view name) {
                          "' (want auto, cloudtrail, csm or jsonl)");
 }
 
+namespace {
+
+// The --map field names, in the order the error message lists them.
+struct MappedField {
+  std::string_view name;
+  std::string JsonlMapping::*path;
+};
+constexpr MappedField kMappedFields[] = {
+    {"time", &JsonlMapping::time},
+    {"account", &JsonlMapping::account},
+    {"region", &JsonlMapping::region},
+    {"service", &JsonlMapping::service},
+    {"operation", &JsonlMapping::operation},
+    {"error_code", &JsonlMapping::error_code},
+    {"http_status", &JsonlMapping::http_status},
+    {"request_id", &JsonlMapping::request_id},
+    {"resource", &JsonlMapping::resource},
+    {"latency_ms", &JsonlMapping::latency_ms},
+    {"custom_key_store_id", &JsonlMapping::custom_key_store},
+};
+
+std::string MappedFieldNames() {
+  std::string names;
+  for (const MappedField& f : kMappedFields) {
+    if (!names.empty()) names += ", ";
+    names += f.name;
+  }
+  return names;
+}
+
+}  // namespace
+
 Result<JsonlMapping> JsonlMapping::Parse(std::string_view spec) {
   JsonlMapping m;
-  size_t pos = 0;
-  while (pos < spec.size()) {
-    size_t comma = spec.find(',', pos);
-    if (comma == std::string_view::npos) comma = spec.size();
-    std::string_view item = spec.substr(pos, comma - pos);
-    pos = comma + 1;
+  for (std::string_view item : Split(spec, ',')) {
     if (item.empty()) continue;
     const size_t eq = item.find('=');
     if (eq == std::string_view::npos || eq == 0 || eq + 1 == item.size()) {
       return InvalidArgument("--map: '" + std::string(item) + "' is not field=path");
     }
     const std::string_view field = item.substr(0, eq);
-    std::string path(item.substr(eq + 1));
-    std::string* slot = nullptr;
-    if (field == "time")
-      slot = &m.time;
-    else if (field == "account")
-      slot = &m.account;
-    else if (field == "region")
-      slot = &m.region;
-    else if (field == "service")
-      slot = &m.service;
-    else if (field == "operation")
-      slot = &m.operation;
-    else if (field == "error_code")
-      slot = &m.error_code;
-    else if (field == "http_status")
-      slot = &m.http_status;
-    else if (field == "request_id")
-      slot = &m.request_id;
-    else if (field == "resource")
-      slot = &m.resource;
-    else if (field == "latency_ms")
-      slot = &m.latency_ms;
-    else if (field == "custom_key_store_id")
-      slot = &m.custom_key_store;
-    if (slot == nullptr) {
-      return InvalidArgument("--map: unknown field '" + std::string(field) +
-                             "' (want time, account, region, service, operation, error_code, "
-                             "http_status, request_id, resource, latency_ms, custom_key_store_id)");
+    const auto* known = std::find_if(std::begin(kMappedFields), std::end(kMappedFields),
+                                     [field](const MappedField& f) { return f.name == field; });
+    if (known == std::end(kMappedFields)) {
+      return InvalidArgument("--map: unknown field '" + std::string(field) + "' (want " +
+                             MappedFieldNames() + ")");
     }
-    *slot = std::move(path);
+    m.*known->path = std::string(item.substr(eq + 1));
   }
   return m;
 }
@@ -231,15 +237,16 @@ void Collect(dom::object obj, Fields* f) {
   }
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string Where(const RawRecord& rec) {
   if (rec.line <= 0) return "record " + std::to_string(rec.index + 1);
   return "line " + std::to_string(rec.line) + " (record " + std::to_string(rec.index + 1) + ")";
+}
+
+// Rejects the record: *error is "<where>: <why>".
+ParseOutcome Reject(const RawRecord& rec, std::string_view why, std::string* error) {
+  *error = Where(rec) + ": ";
+  error->append(why);
+  return ParseOutcome::kRejected;
 }
 
 std::string ToPointer(const std::string& dotted) {
@@ -255,6 +262,54 @@ std::string ToPointer(const std::string& dotted) {
       p.push_back(c);
   }
   return p;
+}
+
+// A JSON-lines field at a dotted path, as a string (numbers in decimal);
+// false if absent or of another type.
+bool JsonlString(dom::element doc, const std::string& path, std::string* slot) {
+  dom::element v;
+  if (doc.at_pointer(ToPointer(path)).get(v) != simdjson::SUCCESS) return false;
+  std::string_view s;
+  if (v.get_string().get(s) == simdjson::SUCCESS) {
+    slot->assign(s);
+    return true;
+  }
+  int64_t n;
+  if (v.get_int64().get(n) == simdjson::SUCCESS) {
+    *slot = std::to_string(n);
+    return true;
+  }
+  return false;
+}
+
+// A JSON-lines record's time: an ISO 8601 string, or epoch seconds or
+// milliseconds (told apart by size), years 1970-9999. kAccepted or kRejected.
+ParseOutcome ReadJsonlTime(dom::element doc, const std::string& path, const RawRecord& rec,
+                           int64_t* time_ms, std::string* error) {
+  dom::element v;
+  if (doc.at_pointer(ToPointer(path)).get(v) != simdjson::SUCCESS) {
+    return Reject(rec, "missing field '" + path + "' (time)", error);
+  }
+  std::string_view s;
+  int64_t n;
+  double d;
+  if (v.get_string().get(s) == simdjson::SUCCESS) {
+    auto t = ParseTimestampMs(s);
+    if (!t.ok()) return Reject(rec, "field '" + path + "': " + t.status().message(), error);
+    *time_ms = *t;
+    return ParseOutcome::kAccepted;
+  }
+  if (v.get_double().get(d) != simdjson::SUCCESS && v.get_int64().get(n) != simdjson::SUCCESS) {
+    return Reject(rec, "field '" + path + "' is not a timestamp", error);
+  }
+  if (v.get_int64().get(n) == simdjson::SUCCESS) d = static_cast<double>(n);
+  constexpr double kMaxMs = 253402300800000.0;  // 10000-01-01
+  const double ms = d > 1e11 ? d : d * 1000;
+  if (!(ms >= 0 && ms < kMaxMs)) {
+    return Reject(rec, "field '" + path + "' is not a timestamp between 1970 and 9999", error);
+  }
+  *time_ms = static_cast<int64_t>(ms);
+  return ParseOutcome::kAccepted;
 }
 
 }  // namespace
@@ -288,31 +343,26 @@ struct RecordParser::Impl {
     // Service events, Insights and network activity are not API calls.
     if (!f.event_type.empty() && f.event_type != "AwsApiCall") return ParseOutcome::kSkipped;
     if (f.event_time.empty()) {
-      *error = Where(rec) + ": missing eventTime";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "missing eventTime", error);
     }
     if (f.event_source.empty()) {
-      *error = Where(rec) + ": missing eventSource";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "missing eventSource", error);
     }
     const std::string_view service = events::ServiceFromEventSource(f.event_source);
     const sla::ServiceTerms* terms = Terms(service);
     if (terms == nullptr) return ParseOutcome::kSkipped;
     auto t = ParseTimestampMs(f.event_time);
     if (!t.ok()) {
-      *error = Where(rec) + ": eventTime: " + t.status().message();
-      return ParseOutcome::kRejected;
+      return Reject(rec, "eventTime: " + t.status().message(), error);
     }
     if (f.aws_region.empty()) {
-      *error = Where(rec) + ": missing awsRegion";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "missing awsRegion", error);
     }
     std::string_view account = f.recipient_account;
     if (account.empty()) account = f.identity_account;
     if (account.empty()) account = opt.default_account;
     if (account.empty()) {
-      *error = Where(rec) + ": missing recipientAccountId (pass --account)";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "missing recipientAccountId (pass --account)", error);
     }
     // With cross-account key use, the key owner receives a copy of the
     // caller's event; the request is the caller's, counted from its copy.
@@ -341,19 +391,16 @@ struct RecordParser::Impl {
   ParseOutcome FromCsm(const Fields& f, const RawRecord& rec, EventView* out, std::string* error) {
     if (f.csm_type != "ApiCallAttempt") return ParseOutcome::kSkipped;  // ApiCall summaries
     if (f.csm_service.empty()) {
-      *error = Where(rec) + ": CSM record without Service";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "CSM record without Service", error);
     }
-    service_buf = Lower(f.csm_service);
+    service_buf = AsciiLower(f.csm_service);
     const sla::ServiceTerms* terms = Terms(service_buf);
     if (terms == nullptr) return ParseOutcome::kSkipped;
     if (f.csm_timestamp < 0) {
-      *error = Where(rec) + ": CSM record without Timestamp";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "CSM record without Timestamp", error);
     }
     if (f.csm_region.empty()) {
-      *error = Where(rec) + ": CSM record without Region";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "CSM record without Region", error);
     }
     std::string_view account;
     if (!f.csm_access_key.empty()) {
@@ -362,8 +409,7 @@ struct RecordParser::Impl {
     }
     if (account.empty()) account = opt.default_account;
     if (account.empty()) {
-      *error = Where(rec) + ": CSM records carry no account ID: pass --account ID";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "CSM records carry no account ID: pass --account ID", error);
     }
     out->time_ms = f.csm_timestamp;
     out->account = account;
@@ -402,25 +448,9 @@ struct RecordParser::Impl {
     dom::element doc;
     if (auto e = parser.parse(rec.json.data(), rec.json.size(), false).get(doc);
         e != simdjson::SUCCESS) {
-      *error = Where(rec) + ": invalid JSON: " + simdjson::error_message(e);
-      return ParseOutcome::kRejected;
+      return Reject(rec, std::string("invalid JSON: ") + simdjson::error_message(e), error);
     }
     const JsonlMapping& m = opt.mapping;
-    auto get_str = [&](const std::string& path, std::string* slot) -> bool {
-      dom::element v;
-      if (doc.at_pointer(ToPointer(path)).get(v) != simdjson::SUCCESS) return false;
-      std::string_view s;
-      if (v.get_string().get(s) == simdjson::SUCCESS) {
-        slot->assign(s);
-        return true;
-      }
-      int64_t n;
-      if (v.get_int64().get(n) == simdjson::SUCCESS) {
-        *slot = std::to_string(n);
-        return true;
-      }
-      return false;
-    };
     std::string& time_s = scratch[0];
     std::string& account = scratch[1];
     std::string& region = scratch[2];
@@ -432,70 +462,37 @@ struct RecordParser::Impl {
     for (std::string* s : {&time_s, &account, &region, &service, &op, &code, &rid, &res})
       s->clear();
     int64_t time_ms = 0;
-    {
-      dom::element v;
-      if (doc.at_pointer(ToPointer(m.time)).get(v) != simdjson::SUCCESS) {
-        *error = Where(rec) + ": missing field '" + m.time + "' (time)";
-        return ParseOutcome::kRejected;
-      }
-      std::string_view s;
-      int64_t n;
-      double d;
-      if (v.get_string().get(s) == simdjson::SUCCESS) {
-        auto t = ParseTimestampMs(s);
-        if (!t.ok()) {
-          *error = Where(rec) + ": field '" + m.time + "': " + t.status().message();
-          return ParseOutcome::kRejected;
-        }
-        time_ms = *t;
-      } else if (v.get_double().get(d) == simdjson::SUCCESS ||
-                 v.get_int64().get(n) == simdjson::SUCCESS) {
-        // Epoch seconds or milliseconds (told apart by size), years 1970-9999.
-        if (v.get_int64().get(n) == simdjson::SUCCESS) d = static_cast<double>(n);
-        constexpr double kMaxMs = 253402300800000.0;  // 10000-01-01
-        const double ms = d > 1e11 ? d : d * 1000;
-        if (!(ms >= 0 && ms < kMaxMs)) {
-          *error = Where(rec) + ": field '" + m.time + "' is not a timestamp between 1970 and 9999";
-          return ParseOutcome::kRejected;
-        }
-        time_ms = static_cast<int64_t>(ms);
-      } else {
-        *error = Where(rec) + ": field '" + m.time + "' is not a timestamp";
-        return ParseOutcome::kRejected;
-      }
+    if (ReadJsonlTime(doc, m.time, rec, &time_ms, error) == ParseOutcome::kRejected) {
+      return ParseOutcome::kRejected;
     }
-    get_str(m.account, &account);
+    JsonlString(doc, m.account, &account);
     if (account.empty()) account = opt.default_account;
     if (account.empty()) {
-      *error = Where(rec) + ": missing field '" + m.account + "' (account; or pass --account)";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "missing field '" + m.account + "' (account; or pass --account)", error);
     }
-    if (!get_str(m.region, &region) || region.empty()) {
-      *error = Where(rec) + ": missing field '" + m.region + "' (region)";
-      return ParseOutcome::kRejected;
+    if (!JsonlString(doc, m.region, &region) || region.empty()) {
+      return Reject(rec, "missing field '" + m.region + "' (region)", error);
     }
-    if (!get_str(m.service, &service) || service.empty()) {
-      *error = Where(rec) + ": missing field '" + m.service + "' (service)";
-      return ParseOutcome::kRejected;
+    if (!JsonlString(doc, m.service, &service) || service.empty()) {
+      return Reject(rec, "missing field '" + m.service + "' (service)", error);
     }
-    service = Lower(events::ServiceFromEventSource(service));
+    service = AsciiLower(events::ServiceFromEventSource(service));
     const sla::ServiceTerms* terms = Terms(service);
     if (terms == nullptr) return ParseOutcome::kSkipped;
-    get_str(m.operation, &op);
-    get_str(m.error_code, &code);
-    get_str(m.request_id, &rid);
-    get_str(m.resource, &res);
+    JsonlString(doc, m.operation, &op);
+    JsonlString(doc, m.error_code, &code);
+    JsonlString(doc, m.request_id, &rid);
+    JsonlString(doc, m.resource, &res);
     std::string status_s, latency_s, cks;
-    get_str(m.http_status, &status_s);
-    get_str(m.latency_ms, &latency_s);
-    get_str(m.custom_key_store, &cks);
+    JsonlString(doc, m.http_status, &status_s);
+    JsonlString(doc, m.latency_ms, &latency_s);
+    JsonlString(doc, m.custom_key_store, &cks);
     int status = 0;
     if (!status_s.empty()) {
       char* end = nullptr;
       status = static_cast<int>(std::strtol(status_s.c_str(), &end, 10));
       if (end == status_s.c_str() || *end != 0 || status < 0 || status > 999) {
-        *error = Where(rec) + ": field '" + m.http_status + "' is not an HTTP status";
-        return ParseOutcome::kRejected;
+        return Reject(rec, "field '" + m.http_status + "' is not an HTTP status", error);
       }
     }
     out->time_ms = time_ms;
@@ -531,8 +528,7 @@ ParseOutcome RecordParser::Parse(const RawRecord& rec, EventView* out, std::stri
   dom::element doc;
   auto err = im.parser.parse(rec.json.data(), rec.json.size(), false).get(doc);
   if (err != simdjson::SUCCESS) {
-    *error = Where(rec) + ": invalid JSON: " + simdjson::error_message(err);
-    return ParseOutcome::kRejected;
+    return Reject(rec, std::string("invalid JSON: ") + simdjson::error_message(err), error);
   }
   return im.ParseElement(doc, rec, out, error);
 }
@@ -577,8 +573,7 @@ ParseOutcome RecordParser::Impl::ParseElement(simdjson::dom::element doc, const 
   Impl& im = *this;
   dom::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS) {
-    *error = Where(rec) + ": not a JSON object";
-    return ParseOutcome::kRejected;
+    return Reject(rec, "not a JSON object", error);
   }
   Fields f;
   Collect(obj, &f);
@@ -594,39 +589,35 @@ ParseOutcome RecordParser::Impl::ParseElement(simdjson::dom::element doc, const 
     if (e == simdjson::SUCCESS) e = inner.get_object().get(iobj);
     if (e == simdjson::SUCCESS) Collect(iobj, &g);
     if (e != simdjson::SUCCESS) {
-      *error = Where(rec) + ": CloudTrailEvent: invalid JSON: " + simdjson::error_message(e);
-      return ParseOutcome::kRejected;
+      return Reject(
+          rec, std::string("CloudTrailEvent: invalid JSON: ") + simdjson::error_message(e), error);
     }
     if (im.opt.format == InputFormat::kCsm) {
-      *error = Where(rec) + ": a CloudTrail record where --format csm was given";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "a CloudTrail record where --format csm was given", error);
     }
     return im.FromCloudTrail(g, rec, out, error);
   }
   const bool looks_cloudtrail = !f.event_source.empty() || !f.event_time.empty();
   if (f.is_csm && !looks_cloudtrail) {
     if (im.opt.format == InputFormat::kCloudTrail) {
-      *error = Where(rec) + ": a CSM record where --format cloudtrail was given";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "a CSM record where --format cloudtrail was given", error);
     }
     return im.FromCsm(f, rec, out, error);
   }
   if (looks_cloudtrail || im.opt.format == InputFormat::kCloudTrail) {
     if (im.opt.format == InputFormat::kCsm) {
-      *error = Where(rec) + ": a CloudTrail record where --format csm was given";
-      return ParseOutcome::kRejected;
+      return Reject(rec, "a CloudTrail record where --format csm was given", error);
     }
     return im.FromCloudTrail(f, rec, out, error);
   }
   if (f.has_detail) return ParseOutcome::kSkipped;  // EventBridge event of another kind
   if (im.opt.format == InputFormat::kCsm) {
-    *error = Where(rec) + ": not a CSM record (no Type field)";
-    return ParseOutcome::kRejected;
+    return Reject(rec, "not a CSM record (no Type field)", error);
   }
-  *error = Where(rec) +
-           ": not a CloudTrail record, LookupEvents result, EventBridge event or CSM record "
-           "(for application logs use --format jsonl)";
-  return ParseOutcome::kRejected;
+  return Reject(rec,
+                "not a CloudTrail record, LookupEvents result, EventBridge event or CSM record "
+                "(for application logs use --format jsonl)",
+                error);
 }
 
 }  // namespace recoup::ingest

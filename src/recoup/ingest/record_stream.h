@@ -50,7 +50,33 @@ class RecordStream {
 
  private:
   enum class Ctx : uint8_t { kTop, kWrapper, kArray };
+  // Matching "Records"/"Events" at depth 1 of a top-level object.
+  enum class KeyState : uint8_t { kNone, kAfterKey, kAfterColon };
+  // How a string body scan stopped.
+  enum class StringEnd : uint8_t { kClosed, kCut, kMore };
+  // One piece of input scanned from a '{' (see ScanRecord).
+  struct Piece {
+    size_t start = 0;  // offset of the '{' in buf_ (not kept once oversize)
+    int64_t start_line = 0;
+    int depth = 0;          // brackets still open: > 0 if input ended inside
+    bool oversize = false;  // longer than max_record_
+    bool cut = false;       // a JSON-lines record broken by a newline
+    bool wrapper = false;   // a top-level object whose "Records"/"Events" array opened
+  };
+  enum class Finished : uint8_t { kYielded, kSkipped, kEnded };
+
   Result<bool> Fill();
+  Result<bool> Refill(size_t keep_from);
+  Result<bool> RefillKeeping(Piece* piece);
+  Result<bool> SkipToRecord();
+  Status SkipWrapperRest();
+  Status SkipGarbage();
+  Result<Piece> ScanRecord();
+  bool StepAfterKey(KeyState* state);
+  StringEnd ScanString();
+  bool ClosedWrapperKey(size_t start) const;
+  void MarkOversize(Piece* piece) const;
+  Finished Finish(const Piece& piece, RawRecord* out);
   void Report(const std::string& what, int64_t line);
 
   io::ByteSource* source_;

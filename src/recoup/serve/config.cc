@@ -2,10 +2,14 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <set>
+#include <span>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 namespace recoup::serve {
 
@@ -15,8 +19,22 @@ bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-// Reads a TOML table into a config, naming the key path in every error and
-// refusing keys it does not know (a typo must not silently disable a source).
+bool StartsWithAny(std::string_view s, std::span<const std::string_view> prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(),
+                     [s](std::string_view p) { return s.starts_with(p); });
+}
+
+bool IsOneOf(std::string_view s, std::span<const std::string_view> values) {
+  return std::find(values.begin(), values.end(), s) != values.end();
+}
+
+std::string Indexed(std::string_view key, size_t i) {
+  return std::string(key) + "[" + std::to_string(i) + "]";
+}
+
+// Reads typed values from one TOML table, naming the key path in every error
+// and remembering the keys asked for, so that NoUnknownKeys can refuse the
+// others (a typo must not silently disable a source).
 class Reader {
  public:
   Reader(const toml::table& t, std::string path, std::string origin)
@@ -27,8 +45,7 @@ class Reader {
   }
 
   Status Str(std::string_view key, std::string* out) {
-    seen_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
+    const toml::node* n = Find(key);
     if (n == nullptr) return Status::Ok();
     auto v = n->value<std::string>();
     if (!v) return InvalidArgument(Where(key) + ": want a string");
@@ -36,8 +53,7 @@ class Reader {
     return Status::Ok();
   }
   Status Bool(std::string_view key, bool* out) {
-    seen_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
+    const toml::node* n = Find(key);
     if (n == nullptr) return Status::Ok();
     auto v = n->value<bool>();
     if (!v) return InvalidArgument(Where(key) + ": want true or false");
@@ -45,17 +61,16 @@ class Reader {
     return Status::Ok();
   }
   Status Int(std::string_view key, int64_t* out) {
-    seen_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
+    const toml::node* n = Find(key);
     if (n == nullptr) return Status::Ok();
     auto v = n->value<int64_t>();
     if (!v || *v < 0) return InvalidArgument(Where(key) + ": want a non-negative integer");
     *out = *v;
     return Status::Ok();
   }
+  // A number of seconds, or a string for ParseDurationMs.
   Status Duration(std::string_view key, int64_t* out) {
-    seen_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
+    const toml::node* n = Find(key);
     if (n == nullptr) return Status::Ok();
     if (auto i = n->value<int64_t>(); i && n->is_integer()) {
       if (*i < 0) return InvalidArgument(Where(key) + ": negative duration");
@@ -67,6 +82,7 @@ class Reader {
     RECOUP_ASSIGN_OR_RETURN(*out, ParseDurationMs(*s, Where(key)));
     return Status::Ok();
   }
+  // An empty string keeps the default address.
   Status Listen(std::string_view key, ListenAddress* out) {
     std::string text;
     RECOUP_RETURN_IF_ERROR(Str(key, &text));
@@ -74,9 +90,9 @@ class Reader {
     RECOUP_ASSIGN_OR_RETURN(*out, ParseListenAddress(text, Where(key)));
     return Status::Ok();
   }
+  // A string (a list of one) or a list of strings; replaces the default.
   Status StrList(std::string_view key, std::vector<std::string>* out) {
-    seen_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
+    const toml::node* n = Find(key);
     if (n == nullptr) return Status::Ok();
     if (auto s = n->value<std::string>()) {
       *out = {*s};
@@ -87,17 +103,15 @@ class Reader {
     out->clear();
     for (size_t i = 0; i < a->size(); ++i) {
       auto s = (*a)[i].value<std::string>();
-      if (!s) return InvalidArgument(Where(key) + "[" + std::to_string(i) + "]: want a string");
+      if (!s) return InvalidArgument(Indexed(Where(key), i) + ": want a string");
       out->push_back(*s);
     }
     return Status::Ok();
   }
+  // A table of strings, added to `out`.
   Status StrMap(std::string_view key, std::map<std::string, std::string>* out) {
-    seen_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
-    if (n == nullptr) return Status::Ok();
-    const toml::table* t = n->as_table();
-    if (t == nullptr) return InvalidArgument(Where(key) + ": want a table");
+    RECOUP_ASSIGN_OR_RETURN(const toml::table* t, Table(key));
+    if (t == nullptr) return Status::Ok();
     for (const auto& [k, v] : *t) {
       auto s = v.value<std::string>();
       if (!s) return InvalidArgument(Where(key) + "." + std::string(k.str()) + ": want a string");
@@ -107,8 +121,7 @@ class Reader {
   }
   // A sub-table (absent: nullptr).
   Result<const toml::table*> Table(std::string_view key) {
-    seen_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
+    const toml::node* n = Find(key);
     if (n == nullptr) return static_cast<const toml::table*>(nullptr);
     const toml::table* t = n->as_table();
     if (t == nullptr) return InvalidArgument(Where(key) + ": want a table");
@@ -116,9 +129,8 @@ class Reader {
   }
   // An array of tables (absent: empty).
   Result<std::vector<const toml::table*>> Tables(std::string_view key) {
-    seen_.insert(std::string(key));
     std::vector<const toml::table*> out;
-    const toml::node* n = t_.get(key);
+    const toml::node* n = Find(key);
     if (n == nullptr) return out;
     if (const toml::table* t = n->as_table()) {
       out.push_back(t);
@@ -128,9 +140,7 @@ class Reader {
     if (a == nullptr) return InvalidArgument(Where(key) + ": want [[" + std::string(key) + "]]");
     for (size_t i = 0; i < a->size(); ++i) {
       const toml::table* t = (*a)[i].as_table();
-      if (t == nullptr) {
-        return InvalidArgument(Where(key) + "[" + std::to_string(i) + "]: want a table");
-      }
+      if (t == nullptr) return InvalidArgument(Indexed(Where(key), i) + ": want a table");
       out.push_back(t);
     }
     return out;
@@ -148,124 +158,373 @@ class Reader {
   }
 
  private:
+  // The key's value (absent: nullptr); the key counts as known from now on.
+  const toml::node* Find(std::string_view key) {
+    seen_.insert(std::string(key));
+    return t_.get(key);
+  }
+
   const toml::table& t_;
   std::string path_, origin_;
   std::set<std::string> seen_;
 };
 
-std::string Indexed(std::string_view key, size_t i) {
-  return std::string(key) + "[" + std::to_string(i) + "]";
+// ---------------------------------------------------------------------------
+// The configuration as tables: each section lists its keys in reading order,
+// each key with its TOML type, the field it fills and a rule its value must
+// pass. ReadSection walks a table: it reads every key, refuses unknown ones,
+// applies the rules in key order, then the section's check (rules that span
+// keys, and defaults that depend on others). docs/SERVE.md documents the keys.
+
+// How a key is read (the Reader method, and so the error for a wrong type).
+enum class Type : uint8_t {
+  kString,      // Reader::Str
+  kBool,        // Reader::Bool
+  kCount,       // Reader::Int: a non-negative integer
+  kDuration,    // Reader::Duration, in milliseconds
+  kListen,      // Reader::Listen
+  kStringList,  // Reader::StrList
+  kStringMap,   // Reader::StrMap
+  kSection,     // a sub-table or array of tables, read by Key::read_section
+};
+
+// A condition on a string key's value, checked once its section is read;
+// failing it is "<file>: <key path>: <error>".
+struct Rule {
+  enum Kind : uint8_t { kNone, kRequired, kPrefix, kOneOf };
+  Kind kind = kNone;
+  std::span<const std::string_view> values = {};  // kPrefix: the prefixes; kOneOf: the values
+  std::string_view error = {};
+};
+
+constexpr Rule Required() { return {Rule::kRequired, {}, "required"}; }
+constexpr Rule StartsWith(std::span<const std::string_view> prefixes, std::string_view error) {
+  return {Rule::kPrefix, prefixes, error};
+}
+constexpr Rule OneOf(std::span<const std::string_view> values, std::string_view error) {
+  return {Rule::kOneOf, values, error};
 }
 
-Status ReadSources(Reader& r, ServeConfig* c) {
-  RECOUP_ASSIGN_OR_RETURN(const toml::table* csm, r.Table("csm"));
-  if (csm != nullptr) {
-    Reader s = r.Sub(*csm, "csm");
-    RECOUP_RETURN_IF_ERROR(s.Bool("enabled", &c->csm.enabled));
-    RECOUP_RETURN_IF_ERROR(s.Listen("listen", &c->csm.listen));
-    RECOUP_RETURN_IF_ERROR(s.Str("account", &c->csm.account));
-    RECOUP_RETURN_IF_ERROR(s.StrMap("access_keys", &c->csm.access_key_accounts));
-    RECOUP_RETURN_IF_ERROR(s.Int("receive_buffer_bytes", &c->csm.receive_buffer_bytes));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
+bool Passes(const Rule& rule, std::string_view value) {
+  switch (rule.kind) {
+    case Rule::kNone:
+      return true;
+    case Rule::kRequired:
+      return !value.empty();
+    case Rule::kPrefix:
+      return StartsWithAny(value, rule.values);
+    case Rule::kOneOf:
+      return IsOneOf(value, rule.values);
   }
-  RECOUP_ASSIGN_OR_RETURN(const toml::table* otlp, r.Table("otlp"));
-  if (otlp != nullptr) {
-    Reader s = r.Sub(*otlp, "otlp");
-    RECOUP_RETURN_IF_ERROR(s.Bool("enabled", &c->otlp.enabled));
-    RECOUP_RETURN_IF_ERROR(s.Listen("listen", &c->otlp.listen));
-    RECOUP_RETURN_IF_ERROR(s.Str("account", &c->otlp.account));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
-  }
-  RECOUP_ASSIGN_OR_RETURN(auto jsonl, r.Tables("jsonl"));
-  for (size_t i = 0; i < jsonl.size(); ++i) {
-    Reader s = r.Sub(*jsonl[i], Indexed("jsonl", i));
-    JsonlSourceConfig j;
-    RECOUP_RETURN_IF_ERROR(s.Str("path", &j.path));
-    RECOUP_RETURN_IF_ERROR(s.Str("mapping", &j.mapping));
-    RECOUP_RETURN_IF_ERROR(s.Str("account", &j.account));
-    RECOUP_RETURN_IF_ERROR(s.Duration("poll", &j.poll_ms));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
-    if (j.path.empty()) return InvalidArgument(s.Where("path") + ": required");
-    c->jsonl.push_back(std::move(j));
-  }
-  RECOUP_ASSIGN_OR_RETURN(auto cts, r.Tables("cloudtrail_s3"));
-  for (size_t i = 0; i < cts.size(); ++i) {
-    Reader s = r.Sub(*cts[i], Indexed("cloudtrail_s3", i));
-    CloudTrailS3Config t;
-    RECOUP_RETURN_IF_ERROR(s.Str("url", &t.url));
-    RECOUP_RETURN_IF_ERROR(s.Duration("every", &t.every_ms));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
-    if (t.url.rfind("s3://", 0) != 0) {
-      return InvalidArgument(s.Where("url") + ": want s3://bucket/prefix/");
-    }
-    c->cloudtrail_s3.push_back(std::move(t));
-  }
-  RECOUP_ASSIGN_OR_RETURN(const toml::table* health, r.Table("health"));
-  if (health != nullptr) {
-    Reader s = r.Sub(*health, "health");
-    RECOUP_RETURN_IF_ERROR(s.Bool("api", &c->health.api));
-    RECOUP_RETURN_IF_ERROR(s.Bool("organization", &c->health.organization));
-    RECOUP_RETURN_IF_ERROR(s.Str("region", &c->health.region));
-    RECOUP_RETURN_IF_ERROR(s.Str("sqs_queue_url", &c->health.sqs_queue_url));
-    RECOUP_RETURN_IF_ERROR(s.Duration("every", &c->health.every_ms));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
-  }
-  return r.NoUnknownKeys();
+  return true;
 }
 
-Status ReadAlerts(Reader& r, AlertsConfig* a) {
-  RECOUP_RETURN_IF_ERROR(r.Int("min_requests", &a->min_requests));
-  RECOUP_RETURN_IF_ERROR(r.Duration("silent_after", &a->silent_after_ms));
-  RECOUP_RETURN_IF_ERROR(r.Duration("deadline_warning", &a->deadline_warn_ms));
-  RECOUP_RETURN_IF_ERROR(r.Bool("on_open_interval", &a->on_open_interval));
-  RECOUP_RETURN_IF_ERROR(r.Duration("retry_max_backoff", &a->retry_max_backoff_ms));
-  RECOUP_ASSIGN_OR_RETURN(auto windows, r.Tables("burn_windows"));
-  for (size_t i = 0; i < windows.size(); ++i) {
-    Reader s = r.Sub(*windows[i], Indexed("burn_windows", i));
-    BurnWindowConfig w;
-    RECOUP_RETURN_IF_ERROR(s.Duration("long", &w.long_ms));
-    RECOUP_RETURN_IF_ERROR(s.Duration("short", &w.short_ms));
-    RECOUP_RETURN_IF_ERROR(s.Str("budget_pct", &w.budget_pct));
-    RECOUP_RETURN_IF_ERROR(s.Str("severity", &w.severity));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
-    if (w.long_ms <= 0 || w.short_ms <= 0 || w.short_ms > w.long_ms) {
-      return InvalidArgument(s.Where("short") + ": want 0 < short <= long");
-    }
-    if (w.budget_pct.empty()) return InvalidArgument(s.Where("budget_pct") + ": required");
-    if (w.severity.empty()) w.severity = "page";
-    a->burn_windows.push_back(std::move(w));
-  }
-  RECOUP_ASSIGN_OR_RETURN(auto channels, r.Tables("channels"));
-  for (size_t i = 0; i < channels.size(); ++i) {
-    Reader s = r.Sub(*channels[i], Indexed("channels", i));
-    ChannelConfig ch;
-    RECOUP_RETURN_IF_ERROR(s.Str("name", &ch.name));
-    RECOUP_RETURN_IF_ERROR(s.Str("type", &ch.type));
-    RECOUP_RETURN_IF_ERROR(s.Str("url", &ch.url));
-    RECOUP_RETURN_IF_ERROR(s.Str("from", &ch.from));
-    RECOUP_RETURN_IF_ERROR(s.StrList("to", &ch.to));
-    RECOUP_RETURN_IF_ERROR(s.Str("username", &ch.username));
-    RECOUP_RETURN_IF_ERROR(s.Str("password_env", &ch.password_env));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
-    if (ch.type != "webhook" && ch.type != "slack" && ch.type != "email" && ch.type != "log") {
-      return InvalidArgument(s.Where("type") + ": want webhook, slack, email or log");
-    }
-    if ((ch.type == "webhook" || ch.type == "slack") && ch.url.rfind("http://", 0) != 0 &&
-        ch.url.rfind("https://", 0) != 0) {
-      return InvalidArgument(s.Where("url") + ": want an http:// or https:// URL");
-    }
-    if (ch.type == "email") {
-      if (ch.url.rfind("smtp://", 0) != 0 && ch.url.rfind("smtps://", 0) != 0) {
-        return InvalidArgument(s.Where("url") + ": want smtp://host:port or smtps://host:port");
-      }
-      if (ch.from.empty()) return InvalidArgument(s.Where("from") + ": required for email");
-      if (ch.to.empty()) return InvalidArgument(s.Where("to") + ": required for email");
-    }
-    if (ch.name.empty()) ch.name = ch.type + "-" + std::to_string(i);
-    a->channels.push_back(std::move(ch));
-  }
-  return r.NoUnknownKeys();
+template <typename T>
+struct Key {
+  // The field the key fills; the alternative matches `type` (WellFormed).
+  using Member =
+      std::variant<std::string T::*, bool T::*, int64_t T::*, ListenAddress T::*,
+                   std::vector<std::string> T::*, std::map<std::string, std::string> T::*>;
+  std::string_view name;
+  Type type = Type::kString;
+  Member member = {};
+  Rule rule = {};  // kString only
+  // kSection: reads [name] or [[name]] of the reader's table into *out.
+  Status (*read_section)(Reader& r, std::string_view name, T* out) = nullptr;
+};
+
+// The variant alternative each Type fills (kSection fills none).
+constexpr size_t kMemberIndex[] = {0, 1, 2, 2, 3, 4, 5};
+
+// True when the key's field and rule fit its type.
+template <typename T>
+constexpr bool Fits(const Key<T>& k) {
+  if (k.rule.kind != Rule::kNone && k.type != Type::kString) return false;
+  if (k.type == Type::kSection) return k.read_section != nullptr;
+  return k.read_section == nullptr && k.member.index() == kMemberIndex[static_cast<size_t>(k.type)];
 }
+
+template <typename T>
+struct Section {
+  using Struct = T;
+  // Rules across keys and defaults, after the keys' own rules; `index` is the
+  // element's place in an array of tables (0 for a table).
+  using Check = Status (*)(const Reader& r, size_t index, T* out);
+
+  // A key that does not fit its type fails the build.
+  consteval Section(std::span<const Key<T>> k, Check c = nullptr) : keys(k), check(c) {
+    for (const Key<T>& key : keys) {
+      if (!Fits(key)) throw "serve config: a key's field or rule does not fit its type";
+    }
+  }
+
+  std::span<const Key<T>> keys;
+  Check check;
+};
+
+template <typename T>
+Status ReadKey(Reader& r, const Key<T>& key, T* out) {
+  switch (key.type) {
+    case Type::kString:
+      return r.Str(key.name, &(out->*std::get<std::string T::*>(key.member)));
+    case Type::kBool:
+      return r.Bool(key.name, &(out->*std::get<bool T::*>(key.member)));
+    case Type::kCount:
+      return r.Int(key.name, &(out->*std::get<int64_t T::*>(key.member)));
+    case Type::kDuration:
+      return r.Duration(key.name, &(out->*std::get<int64_t T::*>(key.member)));
+    case Type::kListen:
+      return r.Listen(key.name, &(out->*std::get<ListenAddress T::*>(key.member)));
+    case Type::kStringList:
+      return r.StrList(key.name, &(out->*std::get<std::vector<std::string> T::*>(key.member)));
+    case Type::kStringMap:
+      return r.StrMap(key.name,
+                      &(out->*std::get<std::map<std::string, std::string> T::*>(key.member)));
+    case Type::kSection:
+      return key.read_section(r, key.name, out);
+  }
+  return Status::Ok();
+}
+
+// Reads the reader's table into *out as `section` says.
+template <typename T>
+Status ReadSection(Reader& r, const Section<T>& section, size_t index, T* out) {
+  for (const Key<T>& key : section.keys) RECOUP_RETURN_IF_ERROR(ReadKey(r, key, out));
+  RECOUP_RETURN_IF_ERROR(r.NoUnknownKeys());
+  for (const Key<T>& key : section.keys) {
+    if (key.rule.kind == Rule::kNone) continue;
+    if (!Passes(key.rule, out->*std::get<std::string T::*>(key.member))) {
+      return InvalidArgument(r.Where(key.name) + ": " + std::string(key.rule.error));
+    }
+  }
+  return section.check == nullptr ? Status::Ok() : section.check(r, index, out);
+}
+
+template <typename M>
+struct MemberPointer;
+template <typename T, typename U>
+struct MemberPointer<U T::*> {
+  using Owner = T;
+};
+
+// [name] read by kSection into the field kMember of T, or into T itself when
+// kMember is nullptr ([serve] fills ServeConfig's own fields).
+template <const auto& kSection, auto kMember, typename T>
+Status ReadTable(Reader& r, std::string_view name, T* out) {
+  RECOUP_ASSIGN_OR_RETURN(const toml::table* t, r.Table(name));
+  if (t == nullptr) return Status::Ok();
+  Reader sub = r.Sub(*t, name);
+  if constexpr (std::is_null_pointer_v<decltype(kMember)>) {
+    return ReadSection(sub, kSection, 0, out);
+  } else {
+    return ReadSection(sub, kSection, 0, &(out->*kMember));
+  }
+}
+
+// [[name]]: each table read by kSection and appended to the vector kMember.
+template <const auto& kSection, auto kMember, typename T>
+Status ReadTables(Reader& r, std::string_view name, T* out) {
+  RECOUP_ASSIGN_OR_RETURN(auto tables, r.Tables(name));
+  for (size_t i = 0; i < tables.size(); ++i) {
+    Reader sub = r.Sub(*tables[i], Indexed(name, i));
+    typename std::remove_cvref_t<decltype(kSection)>::Struct item;
+    RECOUP_RETURN_IF_ERROR(ReadSection(sub, kSection, i, &item));
+    (out->*kMember).push_back(std::move(item));
+  }
+  return Status::Ok();
+}
+
+// Keys that are sections: [name] into a field, [name] into the same struct,
+// and [[name]] into a vector field.
+template <auto kMember, const auto& kSection>
+constexpr auto Table(std::string_view name) {
+  using T = typename MemberPointer<decltype(kMember)>::Owner;
+  return Key<T>{name, Type::kSection, {}, {}, &ReadTable<kSection, kMember, T>};
+}
+template <const auto& kSection>
+constexpr auto SameStruct(std::string_view name) {
+  using T = typename std::remove_cvref_t<decltype(kSection)>::Struct;
+  return Key<T>{name, Type::kSection, {}, {}, &ReadTable<kSection, nullptr, T>};
+}
+template <auto kMember, const auto& kSection>
+constexpr auto Tables(std::string_view name) {
+  using T = typename MemberPointer<decltype(kMember)>::Owner;
+  return Key<T>{name, Type::kSection, {}, {}, &ReadTables<kSection, kMember, T>};
+}
+
+// [sources.*]
+
+constexpr Key<CsmSourceConfig> kCsmKeys[] = {
+    {"enabled", Type::kBool, &CsmSourceConfig::enabled},
+    {"listen", Type::kListen, &CsmSourceConfig::listen},
+    {"account", Type::kString, &CsmSourceConfig::account},
+    {"access_keys", Type::kStringMap, &CsmSourceConfig::access_key_accounts},
+    {"receive_buffer_bytes", Type::kCount, &CsmSourceConfig::receive_buffer_bytes},
+};
+constexpr Section<CsmSourceConfig> kCsm{kCsmKeys};
+
+constexpr Key<OtlpSourceConfig> kOtlpKeys[] = {
+    {"enabled", Type::kBool, &OtlpSourceConfig::enabled},
+    {"listen", Type::kListen, &OtlpSourceConfig::listen},
+    {"account", Type::kString, &OtlpSourceConfig::account},
+};
+constexpr Section<OtlpSourceConfig> kOtlp{kOtlpKeys};
+
+constexpr Key<JsonlSourceConfig> kJsonlKeys[] = {
+    {"path", Type::kString, &JsonlSourceConfig::path, Required()},
+    {"mapping", Type::kString, &JsonlSourceConfig::mapping},
+    {"account", Type::kString, &JsonlSourceConfig::account},
+    {"poll", Type::kDuration, &JsonlSourceConfig::poll_ms},
+};
+constexpr Section<JsonlSourceConfig> kJsonl{kJsonlKeys};
+
+constexpr std::string_view kS3[] = {"s3://"};
+constexpr Key<CloudTrailS3Config> kCloudTrailS3Keys[] = {
+    {"url", Type::kString, &CloudTrailS3Config::url, StartsWith(kS3, "want s3://bucket/prefix/")},
+    {"every", Type::kDuration, &CloudTrailS3Config::every_ms},
+};
+constexpr Section<CloudTrailS3Config> kCloudTrailS3{kCloudTrailS3Keys};
+
+constexpr Key<HealthConfig> kHealthKeys[] = {
+    {"api", Type::kBool, &HealthConfig::api},
+    {"organization", Type::kBool, &HealthConfig::organization},
+    {"region", Type::kString, &HealthConfig::region},
+    {"sqs_queue_url", Type::kString, &HealthConfig::sqs_queue_url},
+    {"every", Type::kDuration, &HealthConfig::every_ms},
+};
+constexpr Section<HealthConfig> kHealth{kHealthKeys};
+
+constexpr Key<ServeConfig> kSourcesKeys[] = {
+    Table<&ServeConfig::csm, kCsm>("csm"),
+    Table<&ServeConfig::otlp, kOtlp>("otlp"),
+    Tables<&ServeConfig::jsonl, kJsonl>("jsonl"),
+    Tables<&ServeConfig::cloudtrail_s3, kCloudTrailS3>("cloudtrail_s3"),
+    Table<&ServeConfig::health, kHealth>("health"),
+};
+constexpr Section<ServeConfig> kSources{kSourcesKeys};
+
+// [[probes]]
+
+constexpr std::string_view kProbeOperations[] = {"GenerateRandom", "Encrypt", "Decrypt"};
+
+Status CheckProbe(const Reader& r, size_t /*index*/, ProbeConfig* p) {
+  for (const std::string& op : p->operations) {
+    if (!IsOneOf(op, kProbeOperations)) {
+      return InvalidArgument(r.Where("operations") + ": '" + op +
+                             "' (want GenerateRandom, Encrypt, Decrypt)");
+    }
+    if (op != "GenerateRandom" && p->key_id.empty()) {
+      return InvalidArgument(r.Where("key_id") + ": required for " + op);
+    }
+  }
+  if (p->every_ms < 1000) return InvalidArgument(r.Where("every") + ": at least 1s");
+  return Status::Ok();
+}
+
+constexpr Key<ProbeConfig> kProbeKeys[] = {
+    {"region", Type::kString, &ProbeConfig::region, Required()},
+    {"key_id", Type::kString, &ProbeConfig::key_id},
+    {"account", Type::kString, &ProbeConfig::account},
+    {"every", Type::kDuration, &ProbeConfig::every_ms},
+    {"operations", Type::kStringList, &ProbeConfig::operations},
+};
+constexpr Section<ProbeConfig> kProbe{kProbeKeys, &CheckProbe};
+
+// [alerts]
+
+Status CheckBurnWindow(const Reader& r, size_t /*index*/, BurnWindowConfig* w) {
+  if (w->long_ms <= 0 || w->short_ms <= 0 || w->short_ms > w->long_ms) {
+    return InvalidArgument(r.Where("short") + ": want 0 < short <= long");
+  }
+  if (w->budget_pct.empty()) return InvalidArgument(r.Where("budget_pct") + ": required");
+  if (w->severity.empty()) w->severity = "page";
+  return Status::Ok();
+}
+
+constexpr Key<BurnWindowConfig> kBurnWindowKeys[] = {
+    {"long", Type::kDuration, &BurnWindowConfig::long_ms},
+    {"short", Type::kDuration, &BurnWindowConfig::short_ms},
+    {"budget_pct", Type::kString, &BurnWindowConfig::budget_pct},
+    {"severity", Type::kString, &BurnWindowConfig::severity},
+};
+constexpr Section<BurnWindowConfig> kBurnWindow{kBurnWindowKeys, &CheckBurnWindow};
+
+constexpr std::string_view kChannelTypes[] = {"webhook", "slack", "email", "log"};
+constexpr std::string_view kHttp[] = {"http://", "https://"};
+constexpr std::string_view kSmtp[] = {"smtp://", "smtps://"};
+
+Status CheckChannel(const Reader& r, size_t index, ChannelConfig* ch) {
+  if ((ch->type == "webhook" || ch->type == "slack") && !StartsWithAny(ch->url, kHttp)) {
+    return InvalidArgument(r.Where("url") + ": want an http:// or https:// URL");
+  }
+  if (ch->type == "email") {
+    if (!StartsWithAny(ch->url, kSmtp)) {
+      return InvalidArgument(r.Where("url") + ": want smtp://host:port or smtps://host:port");
+    }
+    if (ch->from.empty()) return InvalidArgument(r.Where("from") + ": required for email");
+    if (ch->to.empty()) return InvalidArgument(r.Where("to") + ": required for email");
+  }
+  if (ch->name.empty()) ch->name = ch->type + "-" + std::to_string(index);
+  return Status::Ok();
+}
+
+constexpr Key<ChannelConfig> kChannelKeys[] = {
+    {"name", Type::kString, &ChannelConfig::name},
+    {"type", Type::kString, &ChannelConfig::type,
+     OneOf(kChannelTypes, "want webhook, slack, email or log")},
+    {"url", Type::kString, &ChannelConfig::url},
+    {"from", Type::kString, &ChannelConfig::from},
+    {"to", Type::kStringList, &ChannelConfig::to},
+    {"username", Type::kString, &ChannelConfig::username},
+    {"password_env", Type::kString, &ChannelConfig::password_env},
+};
+constexpr Section<ChannelConfig> kChannel{kChannelKeys, &CheckChannel};
+
+constexpr Key<AlertsConfig> kAlertsKeys[] = {
+    {"min_requests", Type::kCount, &AlertsConfig::min_requests},
+    {"silent_after", Type::kDuration, &AlertsConfig::silent_after_ms},
+    {"deadline_warning", Type::kDuration, &AlertsConfig::deadline_warn_ms},
+    {"on_open_interval", Type::kBool, &AlertsConfig::on_open_interval},
+    {"retry_max_backoff", Type::kDuration, &AlertsConfig::retry_max_backoff_ms},
+    Tables<&AlertsConfig::burn_windows, kBurnWindow>("burn_windows"),
+    Tables<&AlertsConfig::channels, kChannel>("channels"),
+};
+constexpr Section<AlertsConfig> kAlerts{kAlertsKeys};
+
+// The file: [serve], [aws], [sources.*], [[probes]], [alerts], [dashboard].
+
+constexpr Key<ServeConfig> kServeKeys[] = {
+    {"store", Type::kString, &ServeConfig::store_path},
+    {"catalog", Type::kString, &ServeConfig::catalog_path},
+    {"account", Type::kString, &ServeConfig::account},
+    {"grace", Type::kDuration, &ServeConfig::grace_ms},
+    {"evaluate_every", Type::kDuration, &ServeConfig::evaluate_every_ms},
+    {"commit_every", Type::kDuration, &ServeConfig::commit_every_ms},
+};
+constexpr Section<ServeConfig> kServe{kServeKeys};
+
+constexpr Key<ServeConfig> kAwsKeys[] = {
+    {"profile", Type::kString, &ServeConfig::aws_profile},
+    {"region", Type::kString, &ServeConfig::aws_region},
+};
+constexpr Section<ServeConfig> kAws{kAwsKeys};
+
+constexpr Key<ServeConfig> kDashboardKeys[] = {
+    {"enabled", Type::kBool, &ServeConfig::dashboard_enabled},
+    {"listen", Type::kListen, &ServeConfig::dashboard},
+    {"token", Type::kString, &ServeConfig::dashboard_token},
+};
+constexpr Section<ServeConfig> kDashboard{kDashboardKeys};
+
+constexpr Key<ServeConfig> kFileKeys[] = {
+    SameStruct<kServe>("serve"),
+    SameStruct<kAws>("aws"),
+    SameStruct<kSources>("sources"),
+    Tables<&ServeConfig::probes, kProbe>("probes"),
+    Table<&ServeConfig::alerts, kAlerts>("alerts"),
+    SameStruct<kDashboard>("dashboard"),
+};
+constexpr Section<ServeConfig> kFile{kFileKeys};
 
 }  // namespace
 
@@ -330,66 +589,7 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& o
   ServeConfig c;
   c.source_file = origin;
   Reader r(root, "", origin);
-  RECOUP_ASSIGN_OR_RETURN(const toml::table* serve, r.Table("serve"));
-  if (serve != nullptr) {
-    Reader s = r.Sub(*serve, "serve");
-    RECOUP_RETURN_IF_ERROR(s.Str("store", &c.store_path));
-    RECOUP_RETURN_IF_ERROR(s.Str("catalog", &c.catalog_path));
-    RECOUP_RETURN_IF_ERROR(s.Str("account", &c.account));
-    RECOUP_RETURN_IF_ERROR(s.Duration("grace", &c.grace_ms));
-    RECOUP_RETURN_IF_ERROR(s.Duration("evaluate_every", &c.evaluate_every_ms));
-    RECOUP_RETURN_IF_ERROR(s.Duration("commit_every", &c.commit_every_ms));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
-  }
-  RECOUP_ASSIGN_OR_RETURN(const toml::table* aws, r.Table("aws"));
-  if (aws != nullptr) {
-    Reader s = r.Sub(*aws, "aws");
-    RECOUP_RETURN_IF_ERROR(s.Str("profile", &c.aws_profile));
-    RECOUP_RETURN_IF_ERROR(s.Str("region", &c.aws_region));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
-  }
-  RECOUP_ASSIGN_OR_RETURN(const toml::table* sources, r.Table("sources"));
-  if (sources != nullptr) {
-    Reader s = r.Sub(*sources, "sources");
-    RECOUP_RETURN_IF_ERROR(ReadSources(s, &c));
-  }
-  RECOUP_ASSIGN_OR_RETURN(auto probes, r.Tables("probes"));
-  for (size_t i = 0; i < probes.size(); ++i) {
-    Reader s = r.Sub(*probes[i], Indexed("probes", i));
-    ProbeConfig p;
-    RECOUP_RETURN_IF_ERROR(s.Str("region", &p.region));
-    RECOUP_RETURN_IF_ERROR(s.Str("key_id", &p.key_id));
-    RECOUP_RETURN_IF_ERROR(s.Str("account", &p.account));
-    RECOUP_RETURN_IF_ERROR(s.Duration("every", &p.every_ms));
-    RECOUP_RETURN_IF_ERROR(s.StrList("operations", &p.operations));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
-    if (p.region.empty()) return InvalidArgument(s.Where("region") + ": required");
-    for (const std::string& op : p.operations) {
-      if (op != "GenerateRandom" && op != "Encrypt" && op != "Decrypt") {
-        return InvalidArgument(s.Where("operations") + ": '" + op +
-                               "' (want GenerateRandom, Encrypt, Decrypt)");
-      }
-      if (op != "GenerateRandom" && p.key_id.empty()) {
-        return InvalidArgument(s.Where("key_id") + ": required for " + op);
-      }
-    }
-    if (p.every_ms < 1000) return InvalidArgument(s.Where("every") + ": at least 1s");
-    c.probes.push_back(std::move(p));
-  }
-  RECOUP_ASSIGN_OR_RETURN(const toml::table* alerts, r.Table("alerts"));
-  if (alerts != nullptr) {
-    Reader s = r.Sub(*alerts, "alerts");
-    RECOUP_RETURN_IF_ERROR(ReadAlerts(s, &c.alerts));
-  }
-  RECOUP_ASSIGN_OR_RETURN(const toml::table* dash, r.Table("dashboard"));
-  if (dash != nullptr) {
-    Reader s = r.Sub(*dash, "dashboard");
-    RECOUP_RETURN_IF_ERROR(s.Bool("enabled", &c.dashboard_enabled));
-    RECOUP_RETURN_IF_ERROR(s.Listen("listen", &c.dashboard));
-    RECOUP_RETURN_IF_ERROR(s.Str("token", &c.dashboard_token));
-    RECOUP_RETURN_IF_ERROR(s.NoUnknownKeys());
-  }
-  RECOUP_RETURN_IF_ERROR(r.NoUnknownKeys());
+  RECOUP_RETURN_IF_ERROR(ReadSection(r, kFile, 0, &c));
   RECOUP_RETURN_IF_ERROR(ValidateServeConfig(c));
   return c;
 }

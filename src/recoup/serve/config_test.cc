@@ -59,22 +59,62 @@ url = "http://127.0.0.1:9000/hook"
 }
 
 TEST(ServeConfig, ErrorsNameTheKeyPath) {
-  auto c = ParseServeConfig("[sources.csm]\nlisten = \"nope\"\n", "t.toml");
-  ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("t.toml: sources.csm.listen"), std::string::npos)
-      << c.status().message();
-  c = ParseServeConfig("[alerts]\nchannel = []\n", "t.toml");
-  ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("alerts.channel: unknown key"), std::string::npos);
-  c = ParseServeConfig("[[alerts.channels]]\ntype = \"pager\"\n", "t.toml");
-  ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("alerts.channels[0].type"), std::string::npos);
-  c = ParseServeConfig("[dashboard]\nlisten = \"0.0.0.0:8080\"\n", "t.toml");
-  ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("dashboard.token"), std::string::npos);
-  c = ParseServeConfig("[serve\n", "t.toml");
-  ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("t.toml:1:"), std::string::npos);
+  const struct {
+    const char* toml;
+    const char* want;  // a part of the message
+  } kCases[] = {
+      {"[sources.csm]\nlisten = \"nope\"\n", "t.toml: sources.csm.listen"},
+      {"[alerts]\nchannel = []\n", "alerts.channel: unknown key"},
+      {"[[alerts.channels]]\ntype = \"pager\"\n", "alerts.channels[0].type"},
+      {"[dashboard]\nlisten = \"0.0.0.0:8080\"\n", "dashboard.token"},
+      {"[serve\n", "t.toml:1:"},
+  };
+  for (const auto& c : kCases) {
+    auto config = ParseServeConfig(c.toml, "t.toml");
+    ASSERT_FALSE(config.ok()) << c.toml;
+    EXPECT_NE(config.status().message().find(c.want), std::string::npos)
+        << config.status().message();
+  }
+}
+
+// Each key's rule and each section's check, with the whole message.
+TEST(ServeConfig, RulesAndChecksSayWhatIsWanted) {
+  const struct {
+    const char* toml;
+    const char* message;
+  } kCases[] = {
+      {"[serve]\ngrace = true\n", "t.toml: serve.grace: want a duration such as \"5m\""},
+      {"[sources.csm]\nbogus = 1\n", "t.toml: sources.csm.bogus: unknown key"},
+      {"[sources.csm]\nreceive_buffer_bytes = -1\n",
+       "t.toml: sources.csm.receive_buffer_bytes: want a non-negative integer"},
+      {"[sources.csm]\naccess_keys = { A = 1 }\n",
+       "t.toml: sources.csm.access_keys.A: want a string"},
+      {"[[sources.jsonl]]\nmapping = \"x\"\n", "t.toml: sources.jsonl[0].path: required"},
+      {"[[sources.cloudtrail_s3]]\nurl = \"https://b/\"\n",
+       "t.toml: sources.cloudtrail_s3[0].url: want s3://bucket/prefix/"},
+      {"[[probes]]\nregion = \"r\"\noperations = [\"Encrypt\", \"Bogus\"]\n",
+       "t.toml: probes[0].key_id: required for Encrypt"},
+      {"[[probes]]\nregion = \"r\"\noperations = [\"Bogus\"]\nevery = 0\n",
+       "t.toml: probes[0].operations: 'Bogus' (want GenerateRandom, Encrypt, Decrypt)"},
+      {"[[probes]]\nregion = \"r\"\noperations = \"GenerateRandom\"\nevery = \"500ms\"\n",
+       "t.toml: probes[0].every: at least 1s"},
+      {"[[alerts.burn_windows]]\nlong = \"5m\"\nshort = \"1h\"\n",
+       "t.toml: alerts.burn_windows[0].short: want 0 < short <= long"},
+      {"[[alerts.burn_windows]]\nlong = \"1h\"\nshort = \"5m\"\n",
+       "t.toml: alerts.burn_windows[0].budget_pct: required"},
+      {"[[alerts.channels]]\ntype = \"slack\"\nurl = \"ftp://h\"\n",
+       "t.toml: alerts.channels[0].url: want an http:// or https:// URL"},
+      {"[[alerts.channels]]\ntype = \"email\"\nurl = \"smtp://h:25\"\n",
+       "t.toml: alerts.channels[0].from: required for email"},
+      {"[[alerts.channels]]\ntype = \"log\"\nto = [1]\n",
+       "t.toml: alerts.channels[0].to[0]: want a string"},
+      {"probes = 1\n", "t.toml: probes: want [[probes]]"},
+  };
+  for (const auto& c : kCases) {
+    auto config = ParseServeConfig(c.toml, "t.toml");
+    ASSERT_FALSE(config.ok()) << c.toml;
+    EXPECT_EQ(config.status().message(), c.message);
+  }
 }
 
 TEST(ServeConfig, Durations) {
