@@ -1,7 +1,7 @@
 #include "recoup/web/api.h"
 
 #include <algorithm>
-#include <chrono>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -15,16 +15,28 @@
 
 namespace recoup::web {
 
+// The live-state views as JSON: each field under its own name.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AlertView, id, kind, severity, state, account, region, service,
+                                   month, source, summary, mup_pct, credit_pct, credit_usd,
+                                   opened_ms, updated_ms)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SourceHealth, name, kind, state, events_in, rejected, lag_ms,
+                                   last_event_ms, last_error)
+
 namespace {
 
 using json = nlohmann::json;
+using Query = std::multimap<std::string, std::string>;
 
-ApiResponse JsonOk(const json& j) { return {200, "application/json", j.dump()}; }
+constexpr const char* kJson = "application/json";
+constexpr const char* kText = "text/plain; charset=utf-8";
+constexpr const char* kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
+
+ApiResponse JsonOk(const json& j) { return {200, kJson, j.dump()}; }
 
 ApiResponse JsonError(int status, const std::string& message) {
   json j;
   j["error"] = message;
-  return {status, "application/json", j.dump()};
+  return {status, kJson, j.dump()};
 }
 
 ApiResponse FromStatus(const Status& st) {
@@ -34,8 +46,10 @@ ApiResponse FromStatus(const Status& st) {
   return JsonError(code, st.message());
 }
 
-std::optional<std::string> Param(const std::multimap<std::string, std::string>& q,
-                                 const char* key) {
+// For /metrics: a scraper shows the text as it is.
+ApiResponse TextUnavailable(const Status& st) { return {503, kText, st.message() + "\n"}; }
+
+std::optional<std::string> Param(const Query& q, const char* key) {
   auto it = q.find(key);
   if (it == q.end() || it->second.empty()) return std::nullopt;
   return it->second;
@@ -53,8 +67,7 @@ Status CheckParam(const char* name, const std::string& v) {
   return Status::Ok();
 }
 
-Result<storage::SeriesFilter> FilterFrom(const std::multimap<std::string, std::string>& q,
-                                         bool month_required) {
+Result<storage::SeriesFilter> FilterFrom(const Query& q, bool month_required) {
   storage::SeriesFilter f;
   for (const char* k : {"month", "account", "region", "service"}) {
     if (auto v = Param(q, k)) RECOUP_RETURN_IF_ERROR(CheckParam(k, *v));
@@ -70,6 +83,15 @@ Result<storage::SeriesFilter> FilterFrom(const std::multimap<std::string, std::s
   f.region = Param(q, "region");
   f.service = Param(q, "service");
   return f;
+}
+
+// The optional month=YYYY-MM of /api/health-events and /api/claims.
+Result<std::optional<YearMonth>> MonthParam(const Query& q) {
+  auto m = Param(q, "month");
+  if (!m) return std::optional<YearMonth>();
+  auto ym = YearMonth::Parse(*m);
+  if (!ym.ok()) return InvalidArgument("month: expected YYYY-MM");
+  return std::optional<YearMonth>(*ym);
 }
 
 double ToDouble(const Rational& r) { return r.get_d(); }
@@ -93,6 +115,8 @@ Budget BudgetOf(const report::ReportRow& row) {
   return b;
 }
 
+// ---- JSON bodies ----
+
 // One report row as `recoup report --output json` prints it, plus the budget.
 json RowJson(const report::ReportRow& row) {
   json arr = json::parse(report::RenderJson({row}, false));
@@ -105,62 +129,156 @@ json RowJson(const report::ReportRow& row) {
   return j;
 }
 
-json AlertJson(const AlertView& a) {
-  return json{{"id", a.id},
-              {"kind", a.kind},
-              {"severity", a.severity},
-              {"state", a.state},
-              {"account", a.account},
-              {"region", a.region},
-              {"service", a.service},
-              {"month", a.month},
-              {"source", a.source},
-              {"summary", a.summary},
-              {"mup_pct", a.mup_pct},
-              {"credit_pct", a.credit_pct},
-              {"credit_usd", a.credit_usd},
-              {"opened", a.opened_ms > 0 ? FormatTimestamp(a.opened_ms) : ""},
-              {"opened_ms", a.opened_ms},
-              {"updated_ms", a.updated_ms}};
+json RowsJson(const std::vector<report::ReportRow>& rows) {
+  json arr = json::array();
+  for (const auto& r : rows) arr.push_back(RowJson(r));
+  return arr;
 }
 
-json SourceJson(const SourceHealth& s) {
-  return json{{"name", s.name},
-              {"kind", s.kind},
-              {"state", s.state},
-              {"events_in", s.events_in},
-              {"rejected", s.rejected},
-              {"lag_ms", s.lag_ms},
-              {"last_event_ms", s.last_event_ms},
-              {"last_error", s.last_error}};
+json AlertJson(const AlertView& a) {
+  json j = a;
+  j["opened"] = a.opened_ms > 0 ? FormatTimestamp(a.opened_ms) : "";
+  return j;
+}
+
+int64_t OpenAlerts(const LiveState& live) {
+  int64_t open = 0;
+  for (const AlertView& a : live.alerts) open += a.state == "open";
+  return open;
+}
+
+// The interval series of the first row, if any (the filter names one series).
+json IntervalSeriesJson(const std::vector<report::ReportRow>& rows) {
+  json j;
+  json t = json::array(), req = json::array(), failed = json::array(), rate = json::array(),
+       exact = json::array();
+  if (!rows.empty()) {
+    const report::ReportRow& row = rows.front();
+    j["interval_seconds"] = row.version->interval_seconds;
+    j["mup_pct"] = FormatPct(row.verdict.mup_pct);
+    for (const sla::IntervalCounts& c : row.intervals) {
+      const Rational r = sla::IntervalErrorRate(*row.version, c);
+      t.push_back(c.start_ms);
+      req.push_back(c.requests);
+      failed.push_back(c.failed);
+      rate.push_back(ToDouble(r * 100));
+      exact.push_back(r == 0 ? std::string("0") : r.get_str());
+    }
+  } else {
+    j["interval_seconds"] = 300;
+    j["mup_pct"] = nullptr;
+  }
+  j["t"] = std::move(t);
+  j["requests"] = std::move(req);
+  j["failed"] = std::move(failed);
+  j["error_rate_pct"] = std::move(rate);
+  j["error_rate"] = std::move(exact);
+  return j;
+}
+
+json HealthEventJson(const health::HealthEvent& e) {
+  return json{{"arn", e.arn},
+              {"service", e.service},
+              {"event_type_code", e.event_type_code},
+              {"category", e.event_type_category},
+              {"region", e.region},
+              {"status", e.status},
+              {"start_ms", e.start_ms},
+              {"end_ms", e.end_ms},
+              {"start", FormatTimestamp(e.start_ms)},
+              {"end", e.end_ms > 0 ? FormatTimestamp(e.end_ms) : ""},
+              {"description", e.description},
+              {"source", e.source}};
+}
+
+// Whole days left to file a claim for month `m`; null while the month runs.
+json DaysLeft(int64_t now, int64_t deadline_ms, YearMonth m) {
+  if (now < m.EndMs()) return nullptr;
+  return (deadline_ms - now) / 86400000;
+}
+
+json StoredClaimJson(const claims::ClaimRecord& c, int64_t now) {
+  return json{{"id", c.id},
+              {"account", c.account},
+              {"region", c.region},
+              {"service", c.service},
+              {"month", c.month.ToString()},
+              {"state", c.state},
+              {"origin", "store"},
+              {"mup_pct", c.mup_pct},
+              {"credit_pct", c.credit_pct},
+              {"credit_usd", FormatUsd(c.credit_asked)},
+              {"credit_received_usd",
+               c.credit_received ? json(FormatUsd(*c.credit_received)) : json(nullptr)},
+              {"case_id", c.case_id},
+              {"deadline_ms", c.deadline_ms},
+              {"deadline", FormatTimestamp(c.deadline_ms)},
+              {"days_left", DaysLeft(now, c.deadline_ms, c.month)},
+              {"sla_version", c.sla_version}};
+}
+
+std::string ClaimIdOf(const storage::SeriesMonth& k) {
+  return k.account + "-" + k.region + "-" + k.service + "-" + k.month.ToString();
+}
+
+// A breached series not recorded as a claim yet, as its verdict describes it.
+json VerdictClaimJson(const report::ReportRow& r, const std::string& id, int64_t now) {
+  const sla::Verdict& v = r.verdict;
+  const bool month_over = now >= r.key.month.EndMs();
+  const std::string state = !month_over                 ? "forming"
+                            : now > v.claim_deadline_ms ? "expired"
+                                                        : "detected";
+  return json{{"id", id},
+              {"account", r.key.account},
+              {"region", r.key.region},
+              {"service", r.key.service},
+              {"month", r.key.month.ToString()},
+              {"state", state},
+              {"origin", "verdict"},
+              {"mup_pct", FormatPct(v.mup_pct)},
+              {"credit_pct", FormatDecimal(v.credit_pct)},
+              {"credit_usd", v.credit_usd ? json(FormatUsd(*v.credit_usd)) : json(nullptr)},
+              {"credit_received_usd", nullptr},
+              {"case_id", ""},
+              {"deadline_ms", v.claim_deadline_ms},
+              {"deadline", FormatTimestamp(v.claim_deadline_ms)},
+              {"days_left", DaysLeft(now, v.claim_deadline_ms, r.key.month)},
+              {"sla_version", v.sla_version}};
+}
+
+json StoreTotalsJson(const storage::StoreTotals& t) {
+  return json{{"files", t.files},
+              {"records", t.records},
+              {"accepted", t.accepted},
+              {"rejected", t.rejected},
+              {"failures", t.failures}};
 }
 
 // ---- Prometheus text format ----
 
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+// Escapes a label value: backslash, double quote and line feed.
 std::string LabelValue(std::string_view v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
+    if (c == '\n') {
       out += "\\n";
-    } else {
-      out += c;
+      continue;
     }
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
   }
   return out;
 }
 
-class Metrics {
+class PromText {
  public:
   void Family(const std::string& name, const char* type, const std::string& help) {
     current_ = name;
     out_ << "# HELP " << name << ' ' << help << '\n' << "# TYPE " << name << ' ' << type << '\n';
   }
-  void Sample(const std::vector<std::pair<std::string, std::string>>& labels,
-              const std::string& value) {
+  void Sample(const Labels& labels, const std::string& value) {
     out_ << current_;
     if (!labels.empty()) {
       out_ << '{';
@@ -179,21 +297,126 @@ class Metrics {
   std::string current_;
 };
 
+// One metric family with a sample per item (report row or live source);
+// `value` returns nullopt where an item has no sample.
+template <class T>
+struct Family {
+  const char* name;
+  const char* type;
+  const char* help;
+  std::optional<std::string> (*value)(const T&);
+};
+
+template <class T, size_t N>
+void WriteFamilies(PromText& out, const Family<T> (&families)[N],
+                   const std::vector<const T*>& items, Labels (*labels)(const T&)) {
+  for (const Family<T>& f : families) {
+    out.Family(f.name, f.type, f.help);
+    for (const T* item : items) {
+      if (std::optional<std::string> v = f.value(*item)) out.Sample(labels(*item), *v);
+    }
+  }
+}
+
+using Row = report::ReportRow;
+using Value = std::optional<std::string>;
+
+Labels RowLabels(const Row& r) {
+  return Labels{{"account", r.key.account},
+                {"region", r.key.region},
+                {"service", r.key.service},
+                {"month", r.key.month.ToString()}};
+}
+
+Labels SourceLabels(const SourceHealth& s) { return Labels{{"source", s.name}, {"kind", s.kind}}; }
+
+const Family<Row> kRowFamilies[] = {
+    {"recoup_mup_percent", "gauge",
+     "Monthly Uptime Percentage so far (intervals not yet seen count as 0% errors).",
+     [](const Row& r) -> Value { return FormatPct(r.verdict.mup_pct); }},
+    {"recoup_error_budget_remaining_ratio", "gauge",
+     "Share of the month's error budget left (1 = untouched, below 0 = breached).",
+     [](const Row& r) -> Value {
+       const Budget b = BudgetOf(r);
+       if (!b.left_pct) return std::nullopt;
+       return FormatDecimal(*b.left_pct / 100, 1, 12);
+     }},
+    {"recoup_error_budget_remaining_seconds", "gauge",
+     "Seconds of complete outage the month can still take within the commitment.",
+     [](const Row& r) -> Value { return FormatDecimal(BudgetOf(r).left_minutes * 60, 1, 3); }},
+    {"recoup_credit_percent", "gauge", "Service credit tier reached so far, in percent.",
+     [](const Row& r) -> Value { return FormatDecimal(r.verdict.credit_pct, 1, 6); }},
+    {"recoup_credit_usd", "gauge",
+     "Service credit so far in USD (only where the month's charges are known).",
+     [](const Row& r) -> Value {
+       if (!r.verdict.credit_usd) return std::nullopt;
+       return FormatDecimal(*r.verdict.credit_usd, 1, 10);
+     }},
+    {"recoup_sla_breached", "gauge", "1 when the month's MUP is below the commitment.",
+     [](const Row& r) -> Value { return r.verdict.breached ? "1" : "0"; }},
+    {"recoup_month_requests", "gauge", "Requests the SLA counts in the month so far.",
+     [](const Row& r) -> Value { return std::to_string(r.verdict.requests); }},
+    {"recoup_month_failed_requests", "gauge",
+     "Server errors (distinct request IDs) in the month so far.",
+     [](const Row& r) -> Value { return std::to_string(r.verdict.failed_requests); }},
+};
+
+const Family<SourceHealth> kSourceFamilies[] = {
+    {"recoup_source_events_in_total", "counter",
+     "Events a live source accepted and stored since start.",
+     [](const SourceHealth& s) -> Value { return std::to_string(s.events_in); }},
+    {"recoup_source_rejected_total", "counter", "Inputs a live source refused since start.",
+     [](const SourceHealth& s) -> Value { return std::to_string(s.rejected); }},
+    {"recoup_source_lag_seconds", "gauge",
+     "Now minus the newest event time a live source has seen.",
+     [](const SourceHealth& s) -> Value {
+       if (s.lag_ms < 0) return std::nullopt;
+       return FormatDecimal(Ratio(s.lag_ms, 1000), 0, 3);
+     }},
+    {"recoup_source_up", "gauge", "1 while a live source is running.",
+     [](const SourceHealth& s) -> Value { return s.state == "running" ? "1" : "0"; }},
+};
+
 }  // namespace
 
+// ---- routes ----
+
+const Api::Route Api::kRoutes[] = {
+    {"/api/alerts", &Api::Alerts, Needs::kNothing, Errors::kJson},
+    {"/api/months", &Api::Months, Needs::kStore, Errors::kJson},
+    {"/api/series", &Api::Series, Needs::kStore, Errors::kJson},
+    {"/api/intervals", &Api::Intervals, Needs::kStore, Errors::kJson},
+    {"/api/health-events", &Api::HealthEvents, Needs::kStore, Errors::kJson},
+    {"/api/claims", &Api::Claims, Needs::kStore, Errors::kJson},
+    {"/api/status", &Api::StatusSummary, Needs::kStore, Errors::kJson},
+    {"/metrics", &Api::Prometheus, Needs::kStore, Errors::kText},
+};
+
 Api::Api(std::string store_path, std::shared_ptr<const sla::Catalog> catalog,
-         LiveStateProvider live_state, std::function<int64_t()> now_ms)
+         LiveStateProvider live_state, const Clock* clock)
     : store_path_(std::move(store_path)),
       catalog_(catalog ? std::move(catalog) : sla::Catalog::Default()),
       live_state_(std::move(live_state)),
-      now_ms_(std::move(now_ms)) {
-  if (!now_ms_) {
-    now_ms_ = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
+      clock_(clock != nullptr ? clock : &SystemClock()) {}
+
+ApiResponse Api::Handle(std::string_view path, const Query& query) {
+  const int64_t now = clock_->NowMs();
+  Request req{query, now, YearMonth::FromMs(now), nullptr};
+  const Route* route = std::find_if(std::begin(kRoutes), std::end(kRoutes),
+                                    [path](const Route& r) { return r.path == path; });
+  if (route == std::end(kRoutes)) route = nullptr;
+  if (route != nullptr && route->needs == Needs::kNothing) return (this->*route->handler)(req);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  auto store = OpenStore();
+  // Without a store, every path but the live ones answers 503 (even unknown ones).
+  if (!store.ok()) {
+    return route != nullptr && route->errors == Errors::kText ? TextUnavailable(store.status())
+                                                              : FromStatus(store.status());
   }
+  if (route == nullptr) return JsonError(404, "no such endpoint");
+  req.store = *store;
+  return (this->*route->handler)(req);
 }
 
 Result<storage::Store*> Api::OpenStore() {
@@ -231,317 +454,151 @@ LiveState Api::Live() const {
   return live_state_();
 }
 
-ApiResponse Api::Handle(std::string_view path, const std::multimap<std::string, std::string>& q) {
-  const int64_t now = now_ms_();
-  const YearMonth this_month = YearMonth::FromMs(now);
+// ---- handlers ----
 
-  if (path == "/api/alerts") {
-    json arr = json::array();
-    for (const AlertView& a : Live().alerts) arr.push_back(AlertJson(a));
-    return JsonOk(json{{"alerts", arr}});
+ApiResponse Api::Alerts(const Request&) {
+  json arr = json::array();
+  for (const AlertView& a : Live().alerts) arr.push_back(AlertJson(a));
+  return JsonOk(json{{"alerts", arr}});
+}
+
+ApiResponse Api::Months(const Request& req) {
+  auto months = MonthRows(*req.store, req.this_month);
+  if (!months.ok()) return FromStatus(months.status());
+  json arr = json::array();
+  for (auto it = (*months)->rbegin(); it != (*months)->rend(); ++it) {
+    arr.push_back(json{{"month", it->first.ToString()},
+                       {"current", it->first == req.this_month},
+                       {"series", RowsJson(it->second)}});
   }
+  return JsonOk(json{{"months", arr}, {"current_month", req.this_month.ToString()}});
+}
 
-  std::lock_guard<std::mutex> lock(mu_);
-  auto store_or = OpenStore();
-  if (!store_or.ok()) {
-    if (path == "/metrics") {
-      return {503, "text/plain; charset=utf-8", store_or.status().message() + "\n"};
-    }
-    return FromStatus(store_or.status());
+ApiResponse Api::Series(const Request& req) {
+  auto f = FilterFrom(req.query, false);
+  if (!f.ok()) return FromStatus(f.status());
+  if (!f->month) f->month = req.this_month;
+  auto rows = report::BuildReport(*req.store, *catalog_, *f);
+  if (!rows.ok()) return FromStatus(rows.status());
+  return JsonOk(json{{"month", f->month->ToString()}, {"series", RowsJson(*rows)}});
+}
+
+ApiResponse Api::Intervals(const Request& req) {
+  auto f = FilterFrom(req.query, true);
+  if (!f.ok()) return FromStatus(f.status());
+  if (!f->account || !f->region) return JsonError(400, "account and region: required");
+  if (!f->service) f->service = "kms";
+  auto rows = report::BuildReport(*req.store, *catalog_, *f);
+  if (!rows.ok()) return FromStatus(rows.status());
+  json j = IntervalSeriesJson(*rows);
+  j["month"] = f->month->ToString();
+  j["account"] = *f->account;
+  j["region"] = *f->region;
+  j["service"] = *f->service;
+  j["start_ms"] = f->month->StartMs();
+  j["end_ms"] = f->month->EndMs();
+  return JsonOk(j);
+}
+
+ApiResponse Api::HealthEvents(const Request& req) {
+  storage::HealthEventFilter hf;
+  if (auto r = Param(req.query, "region")) {
+    if (auto st = CheckParam("region", *r); !st.ok()) return FromStatus(st);
+    hf.region = *r;
   }
-  storage::Store& store = **store_or;
-
-  if (path == "/api/months") {
-    auto months = MonthRows(store, this_month);
-    if (!months.ok()) return FromStatus(months.status());
-    json arr = json::array();
-    for (auto it = (*months)->rbegin(); it != (*months)->rend(); ++it) {
-      json series = json::array();
-      for (const auto& r : it->second) series.push_back(RowJson(r));
-      arr.push_back(json{{"month", it->first.ToString()},
-                         {"current", it->first == this_month},
-                         {"series", std::move(series)}});
-    }
-    return JsonOk(json{{"months", arr}, {"current_month", this_month.ToString()}});
+  auto month = MonthParam(req.query);
+  if (!month.ok()) return FromStatus(month.status());
+  if (*month) {
+    hf.start_ms = (*month)->StartMs();
+    hf.end_ms = (*month)->EndMs();
   }
-
-  if (path == "/api/series") {
-    auto f = FilterFrom(q, false);
-    if (!f.ok()) return FromStatus(f.status());
-    if (!f->month) f->month = this_month;
-    auto rows = report::BuildReport(store, *catalog_, *f);
-    if (!rows.ok()) return FromStatus(rows.status());
-    json arr = json::array();
-    for (const auto& r : *rows) arr.push_back(RowJson(r));
-    return JsonOk(json{{"month", f->month->ToString()}, {"series", arr}});
+  json j;
+  json arr = json::array();
+  auto evs = req.store->ListHealthEvents(hf);
+  if (evs.ok()) {
+    for (const health::HealthEvent& e : *evs) arr.push_back(HealthEventJson(e));
+    j["available"] = true;
+  } else {
+    j["available"] = false;
+    j["note"] = "Health events are not available from this store: " + evs.status().message();
   }
+  j["events"] = std::move(arr);
+  return JsonOk(j);
+}
 
-  if (path == "/api/intervals") {
-    auto f = FilterFrom(q, true);
-    if (!f.ok()) return FromStatus(f.status());
-    if (!f->account || !f->region) {
-      return JsonError(400, "account and region: required");
+// The claims recorded in the store (their life cycle belongs to the claims
+// module), plus every breached (account, Region, service, month) not
+// recorded yet, derived from its verdict.
+ApiResponse Api::Claims(const Request& req) {
+  auto month = MonthParam(req.query);
+  if (!month.ok()) return FromStatus(month.status());
+  json arr = json::array();
+  std::set<std::string> recorded;
+  auto claims = req.store->ListClaims();
+  if (claims.ok()) {
+    for (const claims::ClaimRecord& c : *claims) {
+      if (*month && c.month != **month) continue;
+      recorded.insert(c.id);
+      arr.push_back(StoredClaimJson(c, req.now_ms));
     }
-    if (!f->service) f->service = "kms";
-    auto rows = report::BuildReport(store, *catalog_, *f);
-    if (!rows.ok()) return FromStatus(rows.status());
-    json j{{"month", f->month->ToString()},
-           {"account", *f->account},
-           {"region", *f->region},
-           {"service", *f->service},
-           {"start_ms", f->month->StartMs()},
-           {"end_ms", f->month->EndMs()}};
-    json t = json::array(), req = json::array(), failed = json::array(), rate = json::array(),
-         exact = json::array();
-    if (!rows->empty()) {
-      const report::ReportRow& row = rows->front();
-      j["interval_seconds"] = row.version->interval_seconds;
-      j["mup_pct"] = FormatPct(row.verdict.mup_pct);
-      for (const sla::IntervalCounts& c : row.intervals) {
-        const Rational r = sla::IntervalErrorRate(*row.version, c);
-        t.push_back(c.start_ms);
-        req.push_back(c.requests);
-        failed.push_back(c.failed);
-        rate.push_back(ToDouble(r * 100));
-        exact.push_back(r == 0 ? std::string("0") : r.get_str());
-      }
-    } else {
-      j["interval_seconds"] = 300;
-      j["mup_pct"] = nullptr;
-    }
-    j["t"] = std::move(t);
-    j["requests"] = std::move(req);
-    j["failed"] = std::move(failed);
-    j["error_rate_pct"] = std::move(rate);
-    j["error_rate"] = std::move(exact);
-    return JsonOk(j);
   }
-
-  if (path == "/api/health-events") {
-    storage::HealthEventFilter hf;
-    if (auto r = Param(q, "region")) {
-      if (auto st = CheckParam("region", *r); !st.ok()) return FromStatus(st);
-      hf.region = *r;
-    }
-    if (auto m = Param(q, "month")) {
-      auto ym = YearMonth::Parse(*m);
-      if (!ym.ok()) return JsonError(400, "month: expected YYYY-MM");
-      hf.start_ms = ym->StartMs();
-      hf.end_ms = ym->EndMs();
-    }
-    json arr = json::array();
-    json j;
-    auto evs = store.ListHealthEvents(hf);
-    if (evs.ok()) {
-      for (const health::HealthEvent& e : *evs) {
-        arr.push_back(json{{"arn", e.arn},
-                           {"service", e.service},
-                           {"event_type_code", e.event_type_code},
-                           {"category", e.event_type_category},
-                           {"region", e.region},
-                           {"status", e.status},
-                           {"start_ms", e.start_ms},
-                           {"end_ms", e.end_ms},
-                           {"start", FormatTimestamp(e.start_ms)},
-                           {"end", e.end_ms > 0 ? FormatTimestamp(e.end_ms) : ""},
-                           {"description", e.description},
-                           {"source", e.source}});
-      }
-      j["available"] = true;
-    } else {
-      j["available"] = false;
-      j["note"] = "Health events are not available from this store: " + evs.status().message();
-    }
-    j["events"] = std::move(arr);
-    return JsonOk(j);
+  storage::SeriesFilter f;
+  f.month = *month;
+  auto rows = report::BuildReport(*req.store, *catalog_, f);
+  if (!rows.ok()) return FromStatus(rows.status());
+  for (const report::ReportRow& r : *rows) {
+    if (!r.verdict.breached) continue;
+    const std::string id = ClaimIdOf(r.key);
+    if (!recorded.count(id)) arr.push_back(VerdictClaimJson(r, id, req.now_ms));
   }
+  json j{{"claims", arr}};
+  if (!claims.ok()) j["note"] = "claims store unavailable: " + claims.status().message();
+  return JsonOk(j);
+}
 
-  if (path == "/api/claims") {
-    // The claims recorded in the store (their life cycle belongs to the
-    // claims module), plus every breached (account, Region, service, month)
-    // not recorded yet, derived from its verdict.
-    std::optional<YearMonth> month;
-    if (auto m = Param(q, "month")) {
-      auto ym = YearMonth::Parse(*m);
-      if (!ym.ok()) return JsonError(400, "month: expected YYYY-MM");
-      month = *ym;
+ApiResponse Api::StatusSummary(const Request& req) {
+  auto totals = req.store->Totals();
+  if (!totals.ok()) return FromStatus(totals.status());
+  const LiveState live = Live();
+  json sources = json::array();
+  for (const SourceHealth& s : live.sources) sources.push_back(json(s));
+  return JsonOk(json{{"now_ms", req.now_ms},
+                     {"now", FormatTimestamp(req.now_ms)},
+                     {"current_month", req.this_month.ToString()},
+                     {"started_ms", live.started_ms},
+                     {"catalog_version", catalog_->version()},
+                     {"store", StoreTotalsJson(*totals)},
+                     {"alerts_open", OpenAlerts(live)},
+                     {"sources", sources}});
+}
+
+// Series of the current month and of every month whose claim can still be
+// made, then the live sources, open alerts and store totals.
+ApiResponse Api::Prometheus(const Request& req) {
+  auto months = MonthRows(*req.store, req.this_month);
+  if (!months.ok()) return TextUnavailable(months.status());
+  std::vector<const Row*> rows;
+  for (const auto& [m, month_rows] : **months) {
+    for (const Row& row : month_rows) {
+      if (m == req.this_month || req.now_ms <= row.verdict.claim_deadline_ms) rows.push_back(&row);
     }
-    json arr = json::array();
-    std::set<std::string> recorded;
-    auto days_left = [now](int64_t deadline_ms, YearMonth m) -> json {
-      if (now < m.EndMs()) return nullptr;
-      return (deadline_ms - now) / 86400000;
-    };
-    auto claims = store.ListClaims();
-    if (claims.ok()) {
-      for (const claims::ClaimRecord& c : *claims) {
-        if (month && c.month != *month) continue;
-        recorded.insert(c.id);
-        arr.push_back(
-            json{{"id", c.id},
-                 {"account", c.account},
-                 {"region", c.region},
-                 {"service", c.service},
-                 {"month", c.month.ToString()},
-                 {"state", c.state},
-                 {"origin", "store"},
-                 {"mup_pct", c.mup_pct},
-                 {"credit_pct", c.credit_pct},
-                 {"credit_usd", FormatUsd(c.credit_asked)},
-                 {"credit_received_usd",
-                  c.credit_received ? json(FormatUsd(*c.credit_received)) : json(nullptr)},
-                 {"case_id", c.case_id},
-                 {"deadline_ms", c.deadline_ms},
-                 {"deadline", FormatTimestamp(c.deadline_ms)},
-                 {"days_left", days_left(c.deadline_ms, c.month)},
-                 {"sla_version", c.sla_version}});
-      }
-    }
-    storage::SeriesFilter f;
-    f.month = month;
-    auto rows = report::BuildReport(store, *catalog_, f);
-    if (!rows.ok()) return FromStatus(rows.status());
-    for (const report::ReportRow& r : *rows) {
-      const sla::Verdict& v = r.verdict;
-      if (!v.breached) continue;
-      const std::string id =
-          r.key.account + "-" + r.key.region + "-" + r.key.service + "-" + r.key.month.ToString();
-      if (recorded.count(id)) continue;
-      const bool month_over = now >= r.key.month.EndMs();
-      const std::string state = !month_over                 ? "forming"
-                                : now > v.claim_deadline_ms ? "expired"
-                                                            : "detected";
-      arr.push_back(
-          json{{"id", id},
-               {"account", r.key.account},
-               {"region", r.key.region},
-               {"service", r.key.service},
-               {"month", r.key.month.ToString()},
-               {"state", state},
-               {"origin", "verdict"},
-               {"mup_pct", FormatPct(v.mup_pct)},
-               {"credit_pct", FormatDecimal(v.credit_pct)},
-               {"credit_usd", v.credit_usd ? json(FormatUsd(*v.credit_usd)) : json(nullptr)},
-               {"credit_received_usd", nullptr},
-               {"case_id", ""},
-               {"deadline_ms", v.claim_deadline_ms},
-               {"deadline", FormatTimestamp(v.claim_deadline_ms)},
-               {"days_left", days_left(v.claim_deadline_ms, r.key.month)},
-               {"sla_version", v.sla_version}});
-    }
-    json j{{"claims", arr}};
-    if (!claims.ok()) j["note"] = "claims store unavailable: " + claims.status().message();
-    return JsonOk(j);
   }
+  const LiveState live = Live();
+  std::vector<const SourceHealth*> sources;
+  for (const SourceHealth& s : live.sources) sources.push_back(&s);
 
-  if (path == "/api/status") {
-    auto totals = store.Totals();
-    if (!totals.ok()) return FromStatus(totals.status());
-    const LiveState live = Live();
-    json sources = json::array();
-    for (const SourceHealth& s : live.sources) sources.push_back(SourceJson(s));
-    int64_t open = 0;
-    for (const AlertView& a : live.alerts) open += a.state == "open";
-    return JsonOk(json{{"now_ms", now},
-                       {"now", FormatTimestamp(now)},
-                       {"current_month", this_month.ToString()},
-                       {"started_ms", live.started_ms},
-                       {"catalog_version", catalog_->version()},
-                       {"store",
-                        {{"files", totals->files},
-                         {"records", totals->records},
-                         {"accepted", totals->accepted},
-                         {"rejected", totals->rejected},
-                         {"failures", totals->failures}}},
-                       {"alerts_open", open},
-                       {"sources", sources}});
+  PromText out;
+  WriteFamilies(out, kRowFamilies, rows, RowLabels);
+  WriteFamilies(out, kSourceFamilies, sources, SourceLabels);
+  out.Family("recoup_alerts_open", "gauge", "Alerts currently open.");
+  out.Sample({}, std::to_string(OpenAlerts(live)));
+  if (auto totals = req.store->Totals(); totals.ok()) {
+    out.Family("recoup_store_files", "gauge", "Evidence files in the store's ledger.");
+    out.Sample({}, std::to_string(totals->files));
+    out.Family("recoup_store_failures", "gauge", "Distinct failing requests in the store.");
+    out.Sample({}, std::to_string(totals->failures));
   }
-
-  if (path == "/metrics") {
-    // Series of the current month and of every month whose claim can
-    // still be made.
-    auto months = MonthRows(store, this_month);
-    if (!months.ok()) {
-      return {503, "text/plain; charset=utf-8", months.status().message() + "\n"};
-    }
-    std::vector<const report::ReportRow*> rows;
-    for (const auto& [m, month_rows] : **months) {
-      for (const auto& row : month_rows) {
-        if (m == this_month || now <= row.verdict.claim_deadline_ms) rows.push_back(&row);
-      }
-    }
-    using Labels = std::vector<std::pair<std::string, std::string>>;
-    auto labels = [](const report::ReportRow& r) {
-      return Labels{{"account", r.key.account},
-                    {"region", r.key.region},
-                    {"service", r.key.service},
-                    {"month", r.key.month.ToString()}};
-    };
-    Metrics m;
-    m.Family("recoup_mup_percent", "gauge",
-             "Monthly Uptime Percentage so far (intervals not yet seen count as 0% errors).");
-    for (const report::ReportRow* r : rows) m.Sample(labels(*r), FormatPct(r->verdict.mup_pct));
-    m.Family("recoup_error_budget_remaining_ratio", "gauge",
-             "Share of the month's error budget left (1 = untouched, below 0 = breached).");
-    for (const report::ReportRow* r : rows) {
-      const Budget b = BudgetOf(*r);
-      if (b.left_pct) m.Sample(labels(*r), FormatDecimal(*b.left_pct / 100, 1, 12));
-    }
-    m.Family("recoup_error_budget_remaining_seconds", "gauge",
-             "Seconds of complete outage the month can still take within the commitment.");
-    for (const report::ReportRow* r : rows) {
-      m.Sample(labels(*r), FormatDecimal(BudgetOf(*r).left_minutes * 60, 1, 3));
-    }
-    m.Family("recoup_credit_percent", "gauge", "Service credit tier reached so far, in percent.");
-    for (const report::ReportRow* r : rows)
-      m.Sample(labels(*r), FormatDecimal(r->verdict.credit_pct, 1, 6));
-    m.Family("recoup_credit_usd", "gauge",
-             "Service credit so far in USD (only where the month's charges are known).");
-    for (const report::ReportRow* r : rows) {
-      if (r->verdict.credit_usd) m.Sample(labels(*r), FormatDecimal(*r->verdict.credit_usd, 1, 10));
-    }
-    m.Family("recoup_sla_breached", "gauge", "1 when the month's MUP is below the commitment.");
-    for (const report::ReportRow* r : rows) m.Sample(labels(*r), r->verdict.breached ? "1" : "0");
-    m.Family("recoup_month_requests", "gauge", "Requests the SLA counts in the month so far.");
-    for (const report::ReportRow* r : rows)
-      m.Sample(labels(*r), std::to_string(r->verdict.requests));
-    m.Family("recoup_month_failed_requests", "gauge",
-             "Server errors (distinct request IDs) in the month so far.");
-    for (const report::ReportRow* r : rows)
-      m.Sample(labels(*r), std::to_string(r->verdict.failed_requests));
-
-    const LiveState live = Live();
-    auto slabels = [](const SourceHealth& s) {
-      return Labels{{"source", s.name}, {"kind", s.kind}};
-    };
-    m.Family("recoup_source_events_in_total", "counter",
-             "Events a live source accepted and stored since start.");
-    for (const auto& s : live.sources) m.Sample(slabels(s), std::to_string(s.events_in));
-    m.Family("recoup_source_rejected_total", "counter",
-             "Inputs a live source refused since start.");
-    for (const auto& s : live.sources) m.Sample(slabels(s), std::to_string(s.rejected));
-    m.Family("recoup_source_lag_seconds", "gauge",
-             "Now minus the newest event time a live source has seen.");
-    for (const auto& s : live.sources) {
-      if (s.lag_ms >= 0) m.Sample(slabels(s), FormatDecimal(Ratio(s.lag_ms, 1000), 0, 3));
-    }
-    m.Family("recoup_source_up", "gauge", "1 while a live source is running.");
-    for (const auto& s : live.sources) m.Sample(slabels(s), s.state == "running" ? "1" : "0");
-    m.Family("recoup_alerts_open", "gauge", "Alerts currently open.");
-    int64_t open = 0;
-    for (const AlertView& a : live.alerts) open += a.state == "open";
-    m.Sample({}, std::to_string(open));
-    auto totals = store.Totals();
-    if (totals.ok()) {
-      m.Family("recoup_store_files", "gauge", "Evidence files in the store's ledger.");
-      m.Sample({}, std::to_string(totals->files));
-      m.Family("recoup_store_failures", "gauge", "Distinct failing requests in the store.");
-      m.Sample({}, std::to_string(totals->failures));
-    }
-    return {200, "text/plain; version=0.0.4; charset=utf-8", m.str()};
-  }
-
-  return JsonError(404, "no such endpoint");
+  return {200, kPrometheusText, out.str()};
 }
 
 }  // namespace recoup::web

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 #include "recoup/core/time.h"
 #include "recoup/report/report.h"
@@ -33,14 +34,46 @@ struct ApiResponse {
 
 class Api {
  public:
+  // `clock` gives "now" (the current month, days left to claim); nullptr:
+  // the system clock. It must outlive the Api.
   Api(std::string store_path, std::shared_ptr<const sla::Catalog> catalog,
-      LiveStateProvider live_state, std::function<int64_t()> now_ms);
+      LiveStateProvider live_state, const Clock* clock = nullptr);
 
   // `path` is "/api/..." or "/metrics"; `query` the decoded query parameters.
   // Unknown paths answer 404; bad parameters 400; an unreachable store 503.
   ApiResponse Handle(std::string_view path, const std::multimap<std::string, std::string>& query);
 
  private:
+  // What a route's handler gets: the query, one reading of the clock, and
+  // the open store (nullptr for routes that do not read it).
+  struct Request {
+    const std::multimap<std::string, std::string>& query;
+    int64_t now_ms;
+    YearMonth this_month;
+    storage::Store* store;
+  };
+  // One endpoint, matched on the exact path. Every route answers GET (and
+  // HEAD): the server refuses other methods before routing.
+  enum class Needs { kNothing, kStore };  // kStore: run with mu_ held, store open
+  enum class Errors { kJson, kText };     // kText: a 503 as text/plain (Prometheus)
+  struct Route {
+    std::string_view path;
+    ApiResponse (Api::*handler)(const Request&);
+    Needs needs;
+    Errors errors;
+  };
+  static const Route kRoutes[];
+
+  // The handlers, one per route. REQUIRES: mu_ held when the route reads the store.
+  ApiResponse Alerts(const Request& req);
+  ApiResponse Months(const Request& req);
+  ApiResponse Series(const Request& req);
+  ApiResponse Intervals(const Request& req);
+  ApiResponse HealthEvents(const Request& req);
+  ApiResponse Claims(const Request& req);
+  ApiResponse StatusSummary(const Request& req);
+  ApiResponse Prometheus(const Request& req);
+
   Result<storage::Store*> OpenStore();  // REQUIRES: mu_ held
   // The report rows of `this_month` and of every month with evidence, built
   // once per change of the store (its ChangeStamp) and month.
@@ -52,7 +85,7 @@ class Api {
   std::string store_path_;
   std::shared_ptr<const sla::Catalog> catalog_;
   LiveStateProvider live_state_;
-  std::function<int64_t()> now_ms_;
+  const Clock* clock_;
   std::mutex mu_;
   std::unique_ptr<storage::Store> store_;
   struct RowsCache {

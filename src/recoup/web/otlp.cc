@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "recoup/core/strings.h"
 
 namespace recoup::web {
 
@@ -56,12 +57,6 @@ std::optional<int64_t> ParseInt(std::string_view s) {
   return v;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // First non-empty value among `keys`, span attributes before resource ones.
 std::string Lookup(const SpanIn& s, const Attrs& resource,
                    std::initializer_list<std::string_view> keys) {
@@ -96,59 +91,34 @@ void Reject(OtlpDecoded* out, const std::string& why) {
 }
 
 // Turns one span into an event, or counts it as ignored or rejected.
-void MapSpan(const SpanIn& s, const Attrs& resource, const OtlpDecodeOptions& opt,
-             const std::string& where, OtlpDecoded* out) {
-  ++out->spans;
-  if (Lookup(s, resource, {"rpc.system"}) != "aws-api") {
-    ++out->ignored;
-    return;
+// Fills in who called what, where and when; returns why the span cannot be
+// an event (empty when it can).
+std::string Place(const SpanIn& s, const Attrs& resource, const OtlpDecodeOptions& opt,
+                  events::Event* e) {
+  e->operation = Lookup(s, resource, {"rpc.method"});
+  if (e->operation.empty()) return ": AWS SDK span without rpc.method";
+  e->account = Lookup(s, resource, {"cloud.account.id", "aws.account.id"});
+  if (e->account.empty()) e->account = opt.default_account;
+  if (e->account.empty()) {
+    return ": no cloud.account.id on the span or resource, and no default account "
+           "is configured";
   }
-  const std::string service = Lower(Lookup(s, resource, {"rpc.service"}));
-  const sla::ServiceTerms* terms = opt.catalog->Find(service);
-  if (terms == nullptr) {
-    ++out->ignored;
-    return;
-  }
-  events::Event e;
-  e.source = events::SourceKind::kOtel;
-  e.service = terms->key;
-  e.operation = Lookup(s, resource, {"rpc.method"});
-  if (e.operation.empty()) {
-    Reject(out, where + ": AWS SDK span without rpc.method");
-    return;
-  }
-  e.account = Lookup(s, resource, {"cloud.account.id", "aws.account.id"});
-  if (e.account.empty()) e.account = opt.default_account;
-  if (e.account.empty()) {
-    Reject(out, where +
-                    ": no cloud.account.id on the span or resource, and no default account "
-                    "is configured");
-    return;
-  }
-  if (!PlausibleAccount(e.account)) {
-    Reject(out, where + ": cloud.account.id is not a 12-digit account ID");
-    return;
-  }
-  e.region = Lookup(s, resource, {"cloud.region", "aws.region"});
-  if (!PlausibleRegion(e.region)) {
-    Reject(out, where + ": no valid cloud.region (or aws.region) on the span or resource");
-    return;
+  if (!PlausibleAccount(e->account)) return ": cloud.account.id is not a 12-digit account ID";
+  e->region = Lookup(s, resource, {"cloud.region", "aws.region"});
+  if (!PlausibleRegion(e->region)) {
+    return ": no valid cloud.region (or aws.region) on the span or resource";
   }
   // Nanoseconds since the epoch; 0 or a time before 2000 is not a real call.
   constexpr uint64_t kYear2000Ns = 946684800ULL * 1000000000ULL;
-  if (s.start_ns < kYear2000Ns) {
-    Reject(out, where + ": startTimeUnixNano missing or before the year 2000");
-    return;
-  }
-  e.time_ms = static_cast<int64_t>(s.start_ns / 1000000ULL);
+  if (s.start_ns < kYear2000Ns) return ": startTimeUnixNano missing or before the year 2000";
+  e->time_ms = static_cast<int64_t>(s.start_ns / 1000000ULL);
   if (s.end_ns >= s.start_ns)
-    e.latency_ms = static_cast<int64_t>((s.end_ns - s.start_ns) / 1000000ULL);
-  e.request_id = Lookup(s, resource, {"aws.request_id", "aws.request.id"});
-  if (e.request_id.size() > 256) e.request_id.resize(256);
-  if (auto st = ParseInt(Lookup(s, resource, {"http.response.status_code", "http.status_code"}));
-      st && *st >= 100 && *st <= 999) {
-    e.http_status = static_cast<int>(*st);
-  }
+    e->latency_ms = static_cast<int64_t>((s.end_ns - s.start_ns) / 1000000ULL);
+  return "";
+}
+
+// The AWS error code: the first exception event's type, else aws.error.code.
+std::string ErrorCodeOf(const SpanIn& s, const Attrs& resource) {
   std::string code;
   for (const SpanEventIn& ev : s.events) {
     if (ev.name != "exception") continue;
@@ -159,27 +129,61 @@ void MapSpan(const SpanIn& s, const Attrs& resource, const OtlpDecodeOptions& op
   }
   if (code.empty()) code = Lookup(s, resource, {"aws.error.code"});
   if (code.size() > 256) code.resize(256);
-  e.error_code = std::string(events::NormalizeErrorCode(code));
-  if (e.request_id.empty() && e.http_status >= 300 && !s.trace_id.empty() && !s.span_id.empty()) {
+  return std::string(events::NormalizeErrorCode(code));
+}
+
+// The answer AWS gave, from the request ID, status and error code.
+void SetOutcome(const SpanIn& s, const sla::ServiceTerms& terms, events::Event* e) {
+  if (e->request_id.empty() && e->http_status >= 300 && !s.trace_id.empty() && !s.span_id.empty()) {
     // AWS answered (there is a status) but the instrumentation did not record
     // the request ID, as the JavaScript SDK instrumentation does for failed
     // calls: key the call by its span, so it counts as what it was and a
     // re-sent span is not counted twice.
-    e.request_id = "otel:" + s.trace_id + "/" + s.span_id;
+    e->request_id = "otel:" + s.trace_id + "/" + s.span_id;
   }
-  if (e.http_status >= 200 && e.http_status < 300) {
-    e.outcome = events::OutcomeClass::kSuccess;
-    e.error_code.clear();
-  } else if (e.request_id.empty()) {
-    const bool failed = e.http_status != 0 || !e.error_code.empty() || s.status_code == 2;
-    e.outcome = failed ? events::OutcomeClass::kNoResponse : events::OutcomeClass::kSuccess;
+  if (e->http_status >= 200 && e->http_status < 300) {
+    e->outcome = events::OutcomeClass::kSuccess;
+    e->error_code.clear();
+  } else if (e->request_id.empty()) {
+    const bool failed = e->http_status != 0 || !e->error_code.empty() || s.status_code == 2;
+    e->outcome = failed ? events::OutcomeClass::kNoResponse : events::OutcomeClass::kSuccess;
   } else {
-    if (e.error_code.empty() && e.http_status == 0 && s.status_code == 2) {
+    if (e->error_code.empty() && e->http_status == 0 && s.status_code == 2) {
       // Answered (it has a request ID) but the SDK reported neither code nor status.
-      e.error_code = "UnknownError";
+      e->error_code = "UnknownError";
     }
-    e.outcome = terms->Classify(e.error_code, e.http_status);
+    e->outcome = terms.Classify(e->error_code, e->http_status);
   }
+}
+
+void MapSpan(const SpanIn& s, const Attrs& resource, const OtlpDecodeOptions& opt,
+             const std::string& where, OtlpDecoded* out) {
+  ++out->spans;
+  if (Lookup(s, resource, {"rpc.system"}) != "aws-api") {
+    ++out->ignored;
+    return;
+  }
+  const std::string service = AsciiLower(Lookup(s, resource, {"rpc.service"}));
+  const sla::ServiceTerms* terms = opt.catalog->Find(service);
+  if (terms == nullptr) {
+    ++out->ignored;
+    return;
+  }
+  events::Event e;
+  e.source = events::SourceKind::kOtel;
+  e.service = terms->key;
+  if (std::string why = Place(s, resource, opt, &e); !why.empty()) {
+    Reject(out, where + why);
+    return;
+  }
+  e.request_id = Lookup(s, resource, {"aws.request_id", "aws.request.id"});
+  if (e.request_id.size() > 256) e.request_id.resize(256);
+  if (auto st = ParseInt(Lookup(s, resource, {"http.response.status_code", "http.status_code"}));
+      st && *st >= 100 && *st <= 999) {
+    e.http_status = static_cast<int>(*st);
+  }
+  e.error_code = ErrorCodeOf(s, resource);
+  SetOutcome(s, *terms, &e);
   out->events.push_back(std::move(e));
 }
 
@@ -274,7 +278,7 @@ Status JsonId(const json& sp, const char* key, size_t bytes, const std::string& 
   for (char c : h) {
     if (!std::isxdigit(static_cast<unsigned char>(c))) return Bad(where + "." + key, "not hex");
   }
-  *out = Lower(h);
+  *out = AsciiLower(h);
   return Status::Ok();
 }
 

@@ -41,6 +41,19 @@ const char* kKmsAttrs = R"(
   {"key":"rpc.method","value":{"stringValue":"Decrypt"}},
   {"key":"cloud.region","value":{"stringValue":"us-east-1"}})";
 
+// What every decoded call of the span above has: the resource's account,
+// the KMS service and the span's start time.
+void ExpectKmsCall(const events::Event& e, const std::string& region, const std::string& operation,
+                   int http_status, events::OutcomeClass outcome) {
+  EXPECT_EQ(e.account, "111122223333");
+  EXPECT_EQ(e.region, region);
+  EXPECT_EQ(e.service, "kms");
+  EXPECT_EQ(e.operation, operation);
+  EXPECT_EQ(e.http_status, http_status);
+  EXPECT_EQ(e.time_ms, kStartMs);
+  EXPECT_EQ(e.outcome, outcome);
+}
+
 TEST(OtlpJson, SuccessfulKmsCall) {
   const std::string body = JsonSpan(std::string(kKmsAttrs) + R"(,
       {"key":"aws.request.id","value":{"stringValue":"0f6c1c5e-aaaa-bbbb-cccc-000000000001"}},
@@ -49,15 +62,9 @@ TEST(OtlpJson, SuccessfulKmsCall) {
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   ASSERT_EQ(d->events.size(), 1u);
   const events::Event& e = d->events[0];
-  EXPECT_EQ(e.account, "111122223333");  // from the resource
-  EXPECT_EQ(e.region, "us-east-1");
-  EXPECT_EQ(e.service, "kms");
-  EXPECT_EQ(e.operation, "Decrypt");
+  ExpectKmsCall(e, "us-east-1", "Decrypt", 200, events::OutcomeClass::kSuccess);
   EXPECT_EQ(e.request_id, "0f6c1c5e-aaaa-bbbb-cccc-000000000001");
-  EXPECT_EQ(e.http_status, 200);
-  EXPECT_EQ(e.time_ms, kStartMs);
   EXPECT_EQ(e.latency_ms, 40);
-  EXPECT_EQ(e.outcome, events::OutcomeClass::kSuccess);
   EXPECT_EQ(e.source, events::SourceKind::kOtel);
   EXPECT_EQ(d->spans, 1);
   EXPECT_EQ(d->rejected, 0);
@@ -197,13 +204,8 @@ TEST(OtlpProtobuf, DecodesTheSameAsJson) {
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   ASSERT_EQ(d->events.size(), 1u);
   const events::Event& e = d->events[0];
-  EXPECT_EQ(e.account, "111122223333");
-  EXPECT_EQ(e.region, "eu-west-1");
-  EXPECT_EQ(e.operation, "GenerateDataKey");
+  ExpectKmsCall(e, "eu-west-1", "GenerateDataKey", 503, events::OutcomeClass::kServerError);
   EXPECT_EQ(e.error_code, "KMSInternalException");
-  EXPECT_EQ(e.http_status, 503);
-  EXPECT_EQ(e.time_ms, kStartMs);
-  EXPECT_EQ(e.outcome, events::OutcomeClass::kServerError);
 
   otlp::collector::trace::v1::ExportTraceServiceResponse resp;
   ASSERT_TRUE(resp.ParseFromString(OtlpResponseProtobuf(*d)));

@@ -3,7 +3,6 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -116,119 +115,123 @@ Status Bind(httplib::Server& svr, const std::string& what, const std::string& bi
   return Status::Ok();
 }
 
-// Runs an httplib server on a thread; shared by both servers.
-class Runner {
- public:
-  ~Runner() { Stop(); }
-  Status Start(httplib::Server& svr, const std::string& what, const std::string& bind, int port,
-               const Log& log) {
-    if (thread_.joinable()) return FailedPrecondition(what + ": already started");
-    RECOUP_RETURN_IF_ERROR(Bind(svr, what, bind, port, &port_));
-    svr_ = &svr;
-    thread_ = std::thread([&svr] { svr.listen_after_bind(); });
-    // stop() only acts on a running server: wait until the thread is in its
-    // accept loop (the socket already queues connections since the bind).
-    for (int i = 0; i < 5000 && !svr.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    log(what + " listening on " + (bind.find(':') != std::string::npos ? "[" + bind + "]" : bind) +
-        ":" + std::to_string(port_));
-    return Status::Ok();
-  }
-  void Stop() {
-    if (svr_ != nullptr) svr_->stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  int port() const { return port_; }
-
- private:
-  httplib::Server* svr_ = nullptr;
-  std::thread thread_;
-  int port_ = 0;
-};
-
-void Common(httplib::Server& svr, size_t max_bytes, int threads) {
-  // httplib's default also sets SO_REUSEPORT, which would let a second
-  // process bind the same port and take half the traffic: keep only
-  // SO_REUSEADDR (restarts while old connections linger in TIME_WAIT).
-  svr.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  svr.set_payload_max_length(max_bytes);
-  svr.set_read_timeout(10, 0);
-  svr.set_write_timeout(10, 0);
-  svr.set_keep_alive_max_count(100);
-  const size_t n = static_cast<size_t>(threads > 0 ? threads : 1);
-  svr.new_task_queue = [n] { return new httplib::ThreadPool(n); };
-}
-
 std::multimap<std::string, std::string> QueryOf(const httplib::Request& req) {
   std::multimap<std::string, std::string> q;
   for (const auto& [k, v] : req.params) q.emplace(k, v);
   return q;
 }
 
+void ServeAsset(const std::string& name, httplib::Response& res) {
+  const Asset* a = FindAsset(name);
+  if (a == nullptr) {
+    res.status = 404;
+    res.set_content("not found\n", "text/plain");
+    return;
+  }
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(std::string(a->data, a->size), a->content_type);
+}
+
+// How a server listens: the options both kinds have.
+struct ListenOptions {
+  std::string what;  // "dashboard", "otlp receiver": starts every message
+  std::string bind;
+  int port = 0;
+  std::string token;
+  size_t max_bytes = 0;  // request body limit
+  int threads = 1;
+  Log log;
+};
+
 }  // namespace
+
+// ---- HttpListener ----
+
+// The httplib server, its socket options, its thread and its bearer token
+// (only the token's digest is kept).
+class HttpListener::Impl {
+ public:
+  explicit Impl(ListenOptions o)
+      : what_(std::move(o.what)),
+        bind_(std::move(o.bind)),
+        port_(o.port),
+        log_(OrStderr(std::move(o.log))),
+        token_digest_(o.token.empty() ? std::string() : Sha256::Hex(o.token)) {
+    // httplib's default also sets SO_REUSEPORT, which would let a second
+    // process bind the same port and take half the traffic: keep only
+    // SO_REUSEADDR (restarts while old connections linger in TIME_WAIT).
+    svr_.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    svr_.set_payload_max_length(o.max_bytes);
+    svr_.set_read_timeout(10, 0);
+    svr_.set_write_timeout(10, 0);
+    svr_.set_keep_alive_max_count(100);
+    const size_t n = static_cast<size_t>(o.threads > 0 ? o.threads : 1);
+    svr_.new_task_queue = [n] { return new httplib::ThreadPool(n); };
+  }
+  virtual ~Impl() { Stop(); }
+
+  Status Start() {
+    if (thread_.joinable()) return FailedPrecondition(what_ + ": already started");
+    RECOUP_RETURN_IF_ERROR(Bind(svr_, what_, bind_, port_, &bound_port_));
+    thread_ = std::thread([this] { svr_.listen_after_bind(); });
+    // stop() only acts on a running server: wait until the thread is in its
+    // accept loop (the socket already queues connections since the bind).
+    for (int i = 0; i < 5000 && !svr_.is_running(); ++i) SystemClock().SleepFor(1);
+    log_(what_ + " listening on " +
+         (bind_.find(':') != std::string::npos ? "[" + bind_ + "]" : bind_) + ":" +
+         std::to_string(bound_port_));
+    return Status::Ok();
+  }
+  void Stop() {
+    if (thread_.joinable()) {
+      svr_.stop();
+      thread_.join();
+    }
+  }
+  int port() const { return bound_port_; }
+
+ protected:
+  const std::string what_;
+  const std::string bind_;
+  const int port_;
+  const Log log_;
+  const std::string token_digest_;
+  httplib::Server svr_;
+
+ private:
+  std::thread thread_;
+  int bound_port_ = 0;
+};
+
+HttpListener::HttpListener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpListener::~HttpListener() { Stop(); }
+Status HttpListener::Start() { return impl_->Start(); }
+void HttpListener::Stop() {
+  if (impl_) impl_->Stop();
+}
+int HttpListener::port() const { return impl_->port(); }
 
 // ---- WebServer ----
 
-class WebServer::Impl {
+class WebServer::Impl final : public HttpListener::Impl {
  public:
   explicit Impl(WebOptions o)
-      : opt_(std::move(o)),
-        log_(OrStderr(opt_.log)),
-        token_digest_(opt_.token.empty() ? std::string() : Sha256::Hex(opt_.token)),
-        api_(opt_.store_path, opt_.catalog, opt_.live_state, opt_.now_ms) {
-    opt_.token.clear();  // only the digest is kept
-    Common(svr_, opt_.max_request_bytes, opt_.threads);
-    const bool host_check = token_digest_.empty();
+      : HttpListener::Impl({"dashboard", std::move(o.bind), o.port, std::move(o.token),
+                            o.max_request_bytes, o.threads, std::move(o.log)}),
+        api_(std::move(o.store_path), std::move(o.catalog), std::move(o.live_state), o.clock) {
     svr_.set_pre_routing_handler(
-        [this, host_check](const httplib::Request& req, httplib::Response& res) {
-          SecurityHeaders(res);
-          if (host_check && !HostAllowed(req)) {
-            res.status = 421;
-            res.set_content("{\"error\":\"this server answers only to localhost names\"}",
-                            "application/json");
-            return httplib::Server::HandlerResponse::Handled;
-          }
-          if (req.method != "GET" && req.method != "HEAD") {
-            res.status = 405;
-            res.set_header("Allow", "GET, HEAD");
-            res.set_content("{\"error\":\"method not allowed\"}", "application/json");
-            return httplib::Server::HandlerResponse::Handled;
-          }
-          // The page itself and its scripts hold no data: they load without the
-          // token, and the page sends the token with every API call.
-          const bool is_asset = req.path == "/" || req.path.rfind("/assets/", 0) == 0;
-          if (!is_asset && !Authorized(token_digest_, req, res)) {
-            return httplib::Server::HandlerResponse::Handled;
-          }
-          return httplib::Server::HandlerResponse::Unhandled;
-        });
-    auto serve_asset = [](const std::string& name, httplib::Response& res) {
-      const Asset* a = FindAsset(name);
-      if (a == nullptr) {
-        res.status = 404;
-        res.set_content("not found\n", "text/plain");
-        return;
-      }
-      res.set_header("Cache-Control", "no-cache");
-      res.set_content(std::string(a->data, a->size), a->content_type);
-    };
-    svr_.Get("/", [serve_asset](const httplib::Request&, httplib::Response& res) {
-      serve_asset("index.html", res);
+        [this](const httplib::Request& req, httplib::Response& res) { return Guard(req, res); });
+    svr_.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      ServeAsset("index.html", res);
     });
     svr_.Get(R"(/assets/([A-Za-z0-9._-]+))",
-             [serve_asset](const httplib::Request& req, httplib::Response& res) {
-               serve_asset(req.matches[1], res);
+             [](const httplib::Request& req, httplib::Response& res) {
+               ServeAsset(req.matches[1], res);
              });
-    auto api = [this](const httplib::Request& req, httplib::Response& res) {
-      const ApiResponse r = api_.Handle(req.path, QueryOf(req));
-      res.status = r.status;
-      res.set_header("Cache-Control", "no-store");
-      res.set_content(r.body, r.content_type);
-    };
+    auto api = [this](const httplib::Request& req, httplib::Response& res) { AnswerApi(req, res); };
     svr_.Get(R"(/api/[a-z-]+)", api);
     svr_.Get("/metrics", api);
     svr_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -244,17 +247,42 @@ class WebServer::Impl {
         });
   }
 
-  Status Start() { return runner_.Start(svr_, "dashboard", opt_.bind, opt_.port, log_); }
-  void Stop() { runner_.Stop(); }
-  int port() const { return runner_.port(); }
-
  private:
-  WebOptions opt_;
-  Log log_;
-  std::string token_digest_;
+  // Before routing: security headers on every answer, then the Host check
+  // (without a token), GET/HEAD only, and the token for everything but the
+  // page and its assets.
+  httplib::Server::HandlerResponse Guard(const httplib::Request& req,
+                                         httplib::Response& res) const {
+    SecurityHeaders(res);
+    if (token_digest_.empty() && !HostAllowed(req)) {
+      res.status = 421;
+      res.set_content("{\"error\":\"this server answers only to localhost names\"}",
+                      "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.method != "GET" && req.method != "HEAD") {
+      res.status = 405;
+      res.set_header("Allow", "GET, HEAD");
+      res.set_content("{\"error\":\"method not allowed\"}", "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // The page itself and its scripts hold no data: they load without the
+    // token, and the page sends the token with every API call.
+    const bool is_asset = req.path == "/" || req.path.rfind("/assets/", 0) == 0;
+    if (!is_asset && !Authorized(token_digest_, req, res)) {
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  void AnswerApi(const httplib::Request& req, httplib::Response& res) {
+    const ApiResponse r = api_.Handle(req.path, QueryOf(req));
+    res.status = r.status;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(r.body, r.content_type);
+  }
+
   Api api_;
-  httplib::Server svr_;
-  Runner runner_;
 };
 
 Result<std::unique_ptr<WebServer>> WebServer::Create(WebOptions options) {
@@ -266,56 +294,20 @@ Result<std::unique_ptr<WebServer>> WebServer::Create(WebOptions options) {
   return std::unique_ptr<WebServer>(new WebServer(std::make_unique<Impl>(std::move(options))));
 }
 
-WebServer::WebServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-WebServer::~WebServer() { Stop(); }
-Status WebServer::Start() { return impl_->Start(); }
-void WebServer::Stop() {
-  if (impl_) impl_->Stop();
-}
-int WebServer::port() const { return impl_->port(); }
+WebServer::WebServer(std::unique_ptr<Impl> impl) : HttpListener(std::move(impl)) {}
 
 // ---- OtlpReceiver ----
 
-class OtlpReceiver::Impl {
+class OtlpReceiver::Impl final : public HttpListener::Impl {
  public:
   explicit Impl(OtlpOptions o)
-      : opt_(std::move(o)),
-        log_(OrStderr(opt_.log)),
-        token_digest_(opt_.token.empty() ? std::string() : Sha256::Hex(opt_.token)),
+      : HttpListener::Impl(
+            {"otlp receiver", o.bind, o.port, o.token, o.max_body_bytes, o.threads, o.log}),
+        opt_(std::move(o)),
         catalog_(opt_.catalog ? opt_.catalog : sla::Catalog::Default()) {
-    opt_.token.clear();
-    Common(svr_, opt_.max_body_bytes, opt_.threads);
-    svr_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (!Authorized(token_digest_, req, res)) {
-        Count(&OtlpStats::rejected_requests);
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      if (req.path != "/v1/traces") {
-        res.status = 404;
-        res.set_content("only /v1/traces is served here\n", "text/plain");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      if (req.method != "POST") {
-        res.status = 405;
-        res.set_header("Allow", "POST");
-        res.set_content("use POST\n", "text/plain");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      if (req.has_header("Content-Length")) {
-        const std::string len = req.get_header_value("Content-Length");
-        if (len.size() > 18 || std::strtoull(len.c_str(), nullptr, 10) > opt_.max_body_bytes) {
-          return Reject(res, 413,
-                        "body larger than " + std::to_string(opt_.max_body_bytes) + " bytes");
-        }
-      }
-      const std::string enc = req.get_header_value("Content-Encoding");
-      if (!enc.empty() && enc != "identity" && enc != "gzip") {
-        return Reject(
-            res, 415,
-            "Content-Encoding '" + enc.substr(0, 32) + "' is not supported (use gzip or none)");
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
+    opt_.token.clear();  // only the digest is kept
+    svr_.set_pre_routing_handler(
+        [this](const httplib::Request& req, httplib::Response& res) { return Guard(req, res); });
     svr_.Post("/v1/traces",
               [this](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) { Traces(req, res, reader); });
@@ -327,15 +319,46 @@ class OtlpReceiver::Impl {
         });
   }
 
-  Status Start() { return runner_.Start(svr_, "otlp receiver", opt_.bind, opt_.port, log_); }
-  void Stop() { runner_.Stop(); }
-  int port() const { return runner_.port(); }
   OtlpStats stats() const {
     std::lock_guard<std::mutex> lock(mu_);
     return stats_;
   }
 
  private:
+  // Before routing: the token, the one path, POST only, the declared size
+  // and the encoding.
+  httplib::Server::HandlerResponse Guard(const httplib::Request& req, httplib::Response& res) {
+    if (!Authorized(token_digest_, req, res)) {
+      Count(&OtlpStats::rejected_requests);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.path != "/v1/traces") {
+      res.status = 404;
+      res.set_content("only /v1/traces is served here\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.method != "POST") {
+      res.status = 405;
+      res.set_header("Allow", "POST");
+      res.set_content("use POST\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.has_header("Content-Length")) {
+      const std::string len = req.get_header_value("Content-Length");
+      if (len.size() > 18 || std::strtoull(len.c_str(), nullptr, 10) > opt_.max_body_bytes) {
+        return Reject(res, 413,
+                      "body larger than " + std::to_string(opt_.max_body_bytes) + " bytes");
+      }
+    }
+    const std::string enc = req.get_header_value("Content-Encoding");
+    if (!enc.empty() && enc != "identity" && enc != "gzip") {
+      return Reject(
+          res, 415,
+          "Content-Encoding '" + enc.substr(0, 32) + "' is not supported (use gzip or none)");
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
   void Count(int64_t OtlpStats::*field, int64_t n = 1) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.*field += n;
@@ -361,27 +384,8 @@ class OtlpReceiver::Impl {
                  ct.substr(0, 64) + "'");
       return;
     }
-    // The body after any gzip decoding, capped: a small compressed body must
-    // not inflate past the limit.
     std::string body;
-    bool too_large = false;
-    const bool read_ok = reader([&](const char* data, size_t n) {
-      if (body.size() + n > opt_.max_body_bytes) {
-        too_large = true;
-        return false;
-      }
-      body.append(data, n);
-      return true;
-    });
-    if (too_large) {
-      Reject(res, 413,
-             "body larger than " + std::to_string(opt_.max_body_bytes) + " bytes (decoded)");
-      return;
-    }
-    if (!read_ok) {
-      Reject(res, 400, "could not read the body (truncated, or not valid gzip)");
-      return;
-    }
+    if (!ReadBody(reader, res, &body)) return;
     OtlpDecodeOptions dopt;
     dopt.default_account = opt_.default_account;
     dopt.catalog = catalog_.get();
@@ -391,31 +395,7 @@ class OtlpReceiver::Impl {
       Reject(res, 400, "bad OTLP trace request: " + decoded.status().message());
       return;
     }
-    const int64_t n_events = static_cast<int64_t>(decoded->events.size());
-    int64_t newest = 0;
-    for (const events::Event& e : decoded->events) newest = std::max(newest, e.time_ms);
-    if (n_events > 0) {
-      Status st = opt_.keyed_sink ? opt_.keyed_sink(std::move(decoded->events), Sha256::Hex(body))
-                                  : opt_.sink(std::move(decoded->events));
-      decoded->events.clear();
-      if (!st.ok()) {
-        Count(&OtlpStats::sink_failures);
-        log_("otlp: could not store " + std::to_string(n_events) +
-             " event(s), answered 503: " + st.message());
-        res.status = 503;
-        res.set_header("Retry-After", "5");
-        res.set_content("events could not be stored; retry later\n", "text/plain");
-        return;
-      }
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++stats_.requests;
-      stats_.spans += decoded->spans;
-      stats_.events_in += n_events;
-      stats_.ignored_spans += decoded->ignored;
-      stats_.last_event_ms = std::max(stats_.last_event_ms, newest);
-    }
+    if (!Store(*decoded, body, res)) return;
     res.status = 200;
     if (is_json) {
       res.set_content(OtlpResponseJson(*decoded), "application/json");
@@ -424,12 +404,62 @@ class OtlpReceiver::Impl {
     }
   }
 
+  // The body after any gzip decoding, capped: a small compressed body must
+  // not inflate past the limit. False once the request is answered (413, 400).
+  bool ReadBody(const httplib::ContentReader& reader, httplib::Response& res, std::string* body) {
+    bool too_large = false;
+    const bool read_ok = reader([&](const char* data, size_t n) {
+      if (body->size() + n > opt_.max_body_bytes) {
+        too_large = true;
+        return false;
+      }
+      body->append(data, n);
+      return true;
+    });
+    if (too_large) {
+      Reject(res, 413,
+             "body larger than " + std::to_string(opt_.max_body_bytes) + " bytes (decoded)");
+      return false;
+    }
+    if (!read_ok) {
+      Reject(res, 400, "could not read the body (truncated, or not valid gzip)");
+      return false;
+    }
+    return true;
+  }
+
+  // Hands the decoded events to the sink (keyed by the body's digest) and
+  // counts the request. False once the request is answered 503. Moves the
+  // events out of `decoded`.
+  bool Store(OtlpDecoded& decoded, const std::string& body, httplib::Response& res) {
+    const int64_t n_events = static_cast<int64_t>(decoded.events.size());
+    int64_t newest = 0;
+    for (const events::Event& e : decoded.events) newest = std::max(newest, e.time_ms);
+    if (n_events > 0) {
+      Status st = opt_.keyed_sink ? opt_.keyed_sink(std::move(decoded.events), Sha256::Hex(body))
+                                  : opt_.sink(std::move(decoded.events));
+      decoded.events.clear();
+      if (!st.ok()) {
+        Count(&OtlpStats::sink_failures);
+        log_("otlp: could not store " + std::to_string(n_events) +
+             " event(s), answered 503: " + st.message());
+        res.status = 503;
+        res.set_header("Retry-After", "5");
+        res.set_content("events could not be stored; retry later\n", "text/plain");
+        return false;
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.requests;
+    stats_.spans += decoded.spans;
+    stats_.events_in += n_events;
+    stats_.ignored_spans += decoded.ignored;
+    stats_.last_event_ms = std::max(stats_.last_event_ms, newest);
+    return true;
+  }
+
   OtlpOptions opt_;
-  Log log_;
-  std::string token_digest_;
   std::shared_ptr<const sla::Catalog> catalog_;
-  httplib::Server svr_;
-  Runner runner_;
   mutable std::mutex mu_;
   OtlpStats stats_;
 };
@@ -446,13 +476,7 @@ Result<std::unique_ptr<OtlpReceiver>> OtlpReceiver::Create(OtlpOptions options) 
       new OtlpReceiver(std::make_unique<Impl>(std::move(options))));
 }
 
-OtlpReceiver::OtlpReceiver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-OtlpReceiver::~OtlpReceiver() { Stop(); }
-Status OtlpReceiver::Start() { return impl_->Start(); }
-void OtlpReceiver::Stop() {
-  if (impl_) impl_->Stop();
-}
-int OtlpReceiver::port() const { return impl_->port(); }
-OtlpStats OtlpReceiver::stats() const { return impl_->stats(); }
+OtlpReceiver::OtlpReceiver(std::unique_ptr<Impl> impl) : HttpListener(std::move(impl)) {}
+OtlpStats OtlpReceiver::stats() const { return static_cast<const Impl&>(impl()).stats(); }
 
 }  // namespace recoup::web

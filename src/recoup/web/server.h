@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 #include "recoup/events/event.h"
 #include "recoup/sla/catalog.h"
@@ -73,6 +74,35 @@ struct LiveState {
 
 using LiveStateProvider = std::function<LiveState()>;
 
+// ---- what both servers share ----
+
+// An HTTP server answering on its own threads; WebServer and OtlpReceiver
+// are the two kinds.
+class HttpListener {
+ public:
+  virtual ~HttpListener();  // stops
+  HttpListener(const HttpListener&) = delete;
+  HttpListener& operator=(const HttpListener&) = delete;
+
+  // Binds and starts serving on a background thread. UNAVAILABLE if the
+  // address cannot be bound (message names bind:port).
+  Status Start();
+  // Stops accepting, finishes in-flight requests, joins. Idempotent.
+  void Stop();
+  // The bound port (the chosen one when the options' port was 0); 0 before
+  // Start.
+  int port() const;
+
+  class Impl;
+
+ protected:
+  explicit HttpListener(std::unique_ptr<Impl> impl);
+  Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 // ---- dashboard + API ----
 
 struct WebOptions {
@@ -87,33 +117,23 @@ struct WebOptions {
   std::shared_ptr<const sla::Catalog> catalog;  // nullptr: the built-in catalog
   size_t max_request_bytes = 64 * 1024;         // request body limit (headers: 8 KiB)
   int threads = 4;
-  LiveStateProvider live_state;     // may be empty: no alerts, no sources
-  std::function<int64_t()> now_ms;  // clock for "current month"; empty: system clock
+  LiveStateProvider live_state;  // may be empty: no alerts, no sources
+  // "Now" for the current month and the days left to claim; nullptr: the
+  // system clock. Must outlive the server.
+  const Clock* clock = nullptr;
   // Log lines (no trailing newline); empty: stderr. Never receives secrets.
   std::function<void(const std::string&)> log;
 };
 
-class WebServer {
+class WebServer final : public HttpListener {
  public:
   // Validates the options (token rule, port range); does not bind yet.
   static Result<std::unique_ptr<WebServer>> Create(WebOptions options);
-  ~WebServer();  // stops
-  WebServer(const WebServer&) = delete;
-  WebServer& operator=(const WebServer&) = delete;
-
-  // Binds and starts serving on a background thread. UNAVAILABLE if the
-  // address cannot be bound (message names bind:port).
-  Status Start();
-  // Stops accepting, finishes in-flight requests, joins. Idempotent.
-  void Stop();
-  // The bound port (the chosen one when options.port was 0); 0 before Start.
-  int port() const;
 
   class Impl;
 
  private:
   explicit WebServer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
 };
 
 // ---- OTLP/HTTP receiver ----
@@ -153,23 +173,17 @@ struct OtlpStats {
   int64_t last_event_ms = 0;      // newest event time accepted; 0 none
 };
 
-class OtlpReceiver {
+class OtlpReceiver final : public HttpListener {
  public:
+  // Validates the options (token rule, port range, a sink); does not bind yet.
   static Result<std::unique_ptr<OtlpReceiver>> Create(OtlpOptions options);
-  ~OtlpReceiver();
-  OtlpReceiver(const OtlpReceiver&) = delete;
-  OtlpReceiver& operator=(const OtlpReceiver&) = delete;
 
-  Status Start();
-  void Stop();
-  int port() const;
   OtlpStats stats() const;  // thread-safe snapshot
 
   class Impl;
 
  private:
   explicit OtlpReceiver(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
 };
 
 // True for "127.0.0.1" (any 127.x.y.z), "::1" and "localhost".

@@ -2,14 +2,13 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <zlib.h>
 
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "recoup/core/clock.h"
 #include "recoup/storage/store.h"
 
 namespace recoup::web {
@@ -34,19 +33,26 @@ class TempDir {
 
 constexpr const char* kToken = "s3cret-token-0123456789";
 
-std::unique_ptr<WebServer> StartWeb(const std::string& store, std::string token = "",
-                                    LiveStateProvider live = {}) {
-  WebOptions o;
+// Creates and starts a server of either kind on a free port, without logs.
+template <class Server, class Options>
+std::unique_ptr<Server> Started(Options o) {
   o.port = 0;
-  o.store_path = store;
-  o.token = std::move(token);
-  o.live_state = std::move(live);
   o.log = [](const std::string&) {};
-  auto s = WebServer::Create(std::move(o));
+  auto s = Server::Create(std::move(o));
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   if (!s.ok()) return nullptr;
   EXPECT_TRUE((*s)->Start().ok());
   return std::move(s).value();
+}
+
+std::unique_ptr<WebServer> StartWeb(const std::string& store, std::string token = "",
+                                    LiveStateProvider live = {}, const Clock* clock = nullptr) {
+  WebOptions o;
+  o.store_path = store;
+  o.token = std::move(token);
+  o.live_state = std::move(live);
+  o.clock = clock;
+  return Started<WebServer>(std::move(o));
 }
 
 TEST(WebServer, RefusesNonLoopbackWithoutToken) {
@@ -175,12 +181,11 @@ TEST(WebServer, FiguresFollowCommitsFromOtherProcesses) {
   const std::string path = dir.File("recoup.db");
   auto writer = storage::OpenSqliteStore(path);
   ASSERT_TRUE(writer.ok());
-  auto web = StartWeb(path);
+  const int64_t now = 1791969120250;  // 2026-10-14T09:12:00.250Z
+  FakeClock clock(now);
+  auto web = StartWeb(path, "", {}, &clock);
   ASSERT_NE(web, nullptr);
   httplib::Client c("127.0.0.1", web->port());
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
   const std::string sample =
       "recoup_month_requests{account=\"111122223333\",region=\"us-east-1\",service=\"kms\","
       "month=\"" +
@@ -293,30 +298,17 @@ struct Sink {
 std::unique_ptr<OtlpReceiver> StartOtlp(Sink* sink, std::string token = "",
                                         size_t max_body = 8 * 1024 * 1024) {
   OtlpOptions o;
-  o.port = 0;
   o.token = std::move(token);
   o.sink = sink->fn();
   o.max_body_bytes = max_body;
-  o.log = [](const std::string&) {};
-  auto r = OtlpReceiver::Create(std::move(o));
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  if (!r.ok()) return nullptr;
-  EXPECT_TRUE((*r)->Start().ok());
-  return std::move(r).value();
+  return Started<OtlpReceiver>(std::move(o));
 }
 
-std::string Gzip(const std::string& in) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
+// A client that sends its bodies gzip-encoded (the Collector's default).
+httplib::Client GzipClient(int port) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_compress(true);
+  return c;
 }
 
 TEST(OtlpReceiver, AcceptsJsonAndAnswersAfterTheSink) {
@@ -337,8 +329,7 @@ TEST(OtlpReceiver, AcceptsJsonAndAnswersAfterTheSink) {
   EXPECT_EQ(s.last_event_ms, 1791969120250);
 
   // gzip-encoded bodies (the Collector's default).
-  httplib::Headers gz{{"Content-Encoding", "gzip"}};
-  r = c.Post("/v1/traces", gz, Gzip(kSpan), "application/json");
+  r = GzipClient(rx->port()).Post("/v1/traces", kSpan, "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(sink.got.size(), 2u);
@@ -369,9 +360,10 @@ TEST(OtlpReceiver, RejectsBadRequestsWithClearMessages) {
   r = c.Post("/v1/traces", std::string(5000, ' ') + "{}", "application/json");
   EXPECT_EQ(r->status, 413);
   // A small gzip body that inflates past the limit.
-  httplib::Headers gz{{"Content-Encoding", "gzip"}};
-  r = c.Post("/v1/traces", gz, Gzip(std::string(100000, ' ') + "{}"), "application/json");
+  r = GzipClient(rx->port())
+          .Post("/v1/traces", std::string(100000, ' ') + "{}", "application/json");
   EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("(decoded)"), std::string::npos) << r->body;
   httplib::Headers br{{"Content-Encoding", "compress"}};
   EXPECT_EQ(c.Post("/v1/traces", br, "x", "application/json")->status, 415);
   EXPECT_TRUE(sink.got.empty());
