@@ -23,7 +23,8 @@ S3ClientOptions Opts(std::string url, bool path_style) {
   S3ClientOptions o;
   o.endpoint = Endpoint{.url = std::move(url), .signing_region = "us-east-1", .source = "test"};
   o.path_style = path_style;
-  o.clock = [] { return kTime; };
+  static const FakeClock clock(kTime);
+  o.clock = &clock;
   return o;
 }
 
