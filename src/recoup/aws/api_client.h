@@ -155,4 +155,20 @@ const nlohmann::json& JsonArray(const nlohmann::json& j, std::string_view key);
 // send ISO 8601 strings. 0 when missing or unreadable.
 int64_t JsonTimeMs(const nlohmann::json& j, std::string_view key);
 
+// A std::string member of T and the awsJson key it is read from.
+template <typename T>
+struct JsonStringField {
+  std::string T::*member;
+  std::string_view key;
+};
+// A T whose listed members are JsonString(j, key) (the others
+// value-initialised): the string members of a response structure read as one
+// table.
+template <typename T, size_t N>
+T ReadJsonStrings(const nlohmann::json& j, const JsonStringField<T> (&fields)[N]) {
+  T out{};
+  for (const JsonStringField<T>& field : fields) out.*field.member = JsonString(j, field.key);
+  return out;
+}
+
 }  // namespace recoup::aws

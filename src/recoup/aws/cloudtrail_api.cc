@@ -7,6 +7,24 @@
 
 namespace recoup::aws {
 
+namespace {
+
+using Event = LookupEvent;
+// clang-format off
+constexpr JsonStringField<LookupEvent> kEventStrings[] = {
+    {&Event::event_id, "EventId"}, {&Event::event_name, "EventName"},
+    {&Event::event_source, "EventSource"}, {&Event::username, "Username"},
+    {&Event::access_key_id, "AccessKeyId"}, {&Event::cloudtrail_event, "CloudTrailEvent"}};
+// clang-format on
+
+LookupEvent ParseEvent(const nlohmann::json& e) {
+  LookupEvent event = ReadJsonStrings(e, kEventStrings);
+  event.event_time_ms = JsonTimeMs(e, "EventTime");
+  return event;
+}
+
+}  // namespace
+
 TokenBucket::TokenBucket(double rate_per_s, double burst, const Clock* clock)
     : rate_per_ms_(rate_per_s / 1000.0),
       burst_(burst),
@@ -49,15 +67,7 @@ Status CloudTrailApi::LookupEvents(
     bucket_->Acquire();
     RECOUP_ASSIGN_OR_RETURN(json page, client_->CallJson("LookupEvents", in));
     std::vector<LookupEvent> events;
-    for (const auto& e : JsonArray(page, "Events")) {
-      events.push_back({.event_id = JsonString(e, "EventId"),
-                        .event_name = JsonString(e, "EventName"),
-                        .event_source = JsonString(e, "EventSource"),
-                        .username = JsonString(e, "Username"),
-                        .access_key_id = JsonString(e, "AccessKeyId"),
-                        .event_time_ms = JsonTimeMs(e, "EventTime"),
-                        .cloudtrail_event = JsonString(e, "CloudTrailEvent")});
-    }
+    for (const auto& e : JsonArray(page, "Events")) events.push_back(ParseEvent(e));
     RECOUP_RETURN_IF_ERROR(on_page(page, std::move(events)));
     const std::string next = JsonString(page, "NextToken");
     if (next.empty()) return Status::Ok();

@@ -102,6 +102,13 @@ class CredentialsTest : public ::testing::Test {
   ScopedEnv env_;
   TempDir dir_;
   int64_t now() const { return clock_.NowMs(); }
+  // Answers every request with a successful STS `action` response whose
+  // credentials expire an hour after the request.
+  FakeHttpClient StsAnswering(const std::string& action) {
+    return FakeHttpClient([this, action](const net::HttpRequest&) {
+      return Response(200, StsXml(action, now() + 3600 * 1000));
+    });
+  }
 
   FakeClock clock_{1700000000000};  // 2023-11-14T22:13:20Z
 };
@@ -328,9 +335,7 @@ TEST_F(CredentialsTest, AssumeRoleIsSignedWithSourceProfileAndCached) {
           "\naws_secret_access_key = " + kSourceSecret + "\n");
   env_.Set("AWS_PROFILE", "role");
   env_.Set("AWS_ENDPOINT_URL_STS", "http://localhost:5000");
-  FakeHttpClient http([this](const net::HttpRequest&) {
-    return Response(200, StsXml("AssumeRole", now() + 3600 * 1000));
-  });
+  FakeHttpClient http = StsAnswering("AssumeRole");
   auto chain = MakeDefaultCredentialsProvider(Load(), Deps(&http));
   Result<ExpiringCredentials> creds = chain->GetExpiring();
   ASSERT_TRUE(creds.ok()) << creds.status().ToString();
@@ -382,9 +387,7 @@ TEST_F(CredentialsTest, AssumeRoleUsesDefaultRegionalStsEndpoint) {
   // Environment keys come first in the chain, so use the profile provider.
   env_.Set("AWS_ACCESS_KEY_ID", kSourceKeyId);
   env_.Set("AWS_SECRET_ACCESS_KEY", kSourceSecret);
-  FakeHttpClient http([this](const net::HttpRequest&) {
-    return Response(200, StsXml("AssumeRole", now() + 3600 * 1000));
-  });
+  FakeHttpClient http = StsAnswering("AssumeRole");
   auto provider = MakeProfileCredentialsProvider(*config, "default", Deps(&http));
   ASSERT_TRUE(provider.ok()) << provider.status().ToString();
   ASSERT_TRUE((*provider)->Get().ok());
@@ -442,9 +445,7 @@ TEST_F(CredentialsTest, RoleChainingAndConfigErrors) {
   // f -> g -> h: two AssumeRole calls, the second signed with the first's result.
   env_.Set("AWS_ENDPOINT_URL", "http://sts.local");
   AwsConfig with_endpoint = Load();
-  FakeHttpClient http([this](const net::HttpRequest&) {
-    return Response(200, StsXml("AssumeRole", now() + 3600 * 1000));
-  });
+  FakeHttpClient http = StsAnswering("AssumeRole");
   auto f = MakeProfileCredentialsProvider(with_endpoint, "f", Deps(&http));
   ASSERT_TRUE(f.ok());
   ASSERT_TRUE((*f)->Get().ok());
@@ -466,9 +467,7 @@ TEST_F(CredentialsTest, WebIdentityFromEnvironmentIsUnsigned) {
   env_.Set("AWS_ROLE_ARN", "arn:aws:iam::1:role/web");
   env_.Set("AWS_ROLE_SESSION_NAME", "pod-1");
   env_.Set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:5000");
-  FakeHttpClient http([this](const net::HttpRequest&) {
-    return Response(200, StsXml("AssumeRoleWithWebIdentity", now() + 3600 * 1000));
-  });
+  FakeHttpClient http = StsAnswering("AssumeRoleWithWebIdentity");
   auto chain = MakeDefaultCredentialsProvider(Load(), Deps(&http));
   Result<Credentials> creds = chain->Get();
   ASSERT_TRUE(creds.ok()) << creds.status().ToString();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace recoup::aws {
@@ -31,10 +32,12 @@ TEST(XmlTest, BlocksInOrder) {
 }
 
 TEST(XmlTest, DecodesEntitiesAndKeepsMalformedOnes) {
-  EXPECT_EQ(DecodeXmlText("&lt;a&gt; &quot;&apos;&amp;"), "<a> \"'&");
-  EXPECT_EQ(DecodeXmlText("&#38;&#x26;&#xe9;"), "&&\xC3\xA9");
-  EXPECT_EQ(DecodeXmlText("a & b &unknown; &#; &#xZZ;"), "a & b &unknown; &#; &#xZZ;");
-  EXPECT_EQ(DecodeXmlText("  spaced  "), "  spaced  ");
+  const std::pair<const char*, const char*> cases[] = {
+      {"&lt;a&gt; &quot;&apos;&amp;", "<a> \"'&"},
+      {"&#38;&#x26;&#xe9;", "&&\xC3\xA9"},
+      {"a & b &unknown; &#; &#xZZ;", "a & b &unknown; &#; &#xZZ;"},
+      {"  spaced  ", "  spaced  "}};
+  for (const auto& [text, decoded] : cases) EXPECT_EQ(DecodeXmlText(text), decoded) << text;
 }
 
 }  // namespace
