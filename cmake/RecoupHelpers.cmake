@@ -15,7 +15,8 @@ endif()
 # one static library per module.
 #
 # A library exposes only its own headers: the .h beside each of its sources
-# (foo.cc -> foo.h) and the header-only files named in HEADERS. They are linked
+# (foo.cc -> foo.h) and the header-only files named in HEADERS (PRIVATE_HEADERS
+# are seen by its own sources only). They are linked
 # into an include root of its own (build/include/<name>/recoup/<module>/...),
 # and that root is the library's only public include directory. So a module
 # sees the headers of the libraries it declares (and, through PUBLIC linking,
@@ -26,7 +27,7 @@ endif()
 # Without SOURCES the library is header-only (an INTERFACE library): the
 # domain records that several modules, the store among them, speak of.
 function(recoup_add_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;HEADERS;DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;HEADERS;PRIVATE_HEADERS;DEPS;PRIVATE_DEPS" ${ARGN})
   if(ARG_SOURCES)
     add_library(recoup_${name} STATIC ${ARG_SOURCES})
     set(scope PUBLIC)
@@ -52,6 +53,17 @@ function(recoup_add_library name)
     file(CREATE_LINK ${CMAKE_CURRENT_SOURCE_DIR}/${header} ${root}/${module_dir}/${header} SYMBOLIC)
   endforeach()
   target_include_directories(recoup_${name} ${scope} ${root})
+  # PRIVATE_HEADERS: shared by the library's own sources only.
+  if(ARG_PRIVATE_HEADERS)
+    set(private_root ${PROJECT_BINARY_DIR}/include-private/${name})
+    file(REMOVE_RECURSE ${private_root})
+    foreach(header IN LISTS ARG_PRIVATE_HEADERS)
+      file(MAKE_DIRECTORY ${private_root}/${module_dir})
+      file(CREATE_LINK ${CMAKE_CURRENT_SOURCE_DIR}/${header} ${private_root}/${module_dir}/${header}
+           SYMBOLIC)
+    endforeach()
+    target_include_directories(recoup_${name} PRIVATE ${private_root})
+  endif()
   if(ARG_SOURCES)
     target_link_libraries(recoup_${name} PUBLIC recoup_compile_options ${ARG_DEPS}
                           PRIVATE ${ARG_PRIVATE_DEPS})

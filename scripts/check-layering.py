@@ -8,7 +8,8 @@ PRIVATE_DEPS ...)` under src/recoup, works out which library owns each header
   1. every `#include "recoup/..."` in a library's sources and headers names a
      header of that library or of a library it declares directly (DEPS or
      PRIVATE_DEPS): an undeclared edge fails, with the file and line;
-  2. every included header has an owner, and includes use the full
+  2. every included header has an owner, a PRIVATE_HEADERS header is
+     included by its own library only, and includes use the full
      "recoup/<module>/..." path;
   3. the declared graph has no cycle;
   4. the "Modules" table of docs/ARCHITECTURE.md lists exactly these libraries,
@@ -23,7 +24,7 @@ import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 SRC = os.path.join(ROOT, "src")
-KEYWORDS = ("SOURCES", "HEADERS", "DEPS", "PRIVATE_DEPS")
+KEYWORDS = ("SOURCES", "HEADERS", "PRIVATE_HEADERS", "DEPS", "PRIVATE_DEPS")
 
 
 def strip_comments(text):
@@ -62,6 +63,7 @@ def libraries():
                 "dir": dirpath,
                 "sources": sources,
                 "headers": headers,
+                "private_headers": list(args["PRIVATE_HEADERS"]),
                 "deps": deps,
                 "cmake": os.path.relpath(cmake, ROOT),
             }
@@ -72,14 +74,16 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
 def check_includes(libs, errors):
-    owner = {}
+    owner, private = {}, set()
     for name, lib in libs.items():
-        for h in lib["headers"]:
+        for h in lib["headers"] + lib["private_headers"]:
             rel = os.path.relpath(os.path.join(lib["dir"], h), SRC)
             owner[rel] = name
+            if h in lib["private_headers"]:
+                private.add(rel)
     for name, lib in sorted(libs.items()):
         allowed = set(lib["deps"]) | {name}
-        for f in lib["sources"] + lib["headers"]:
+        for f in lib["sources"] + lib["headers"] + lib["private_headers"]:
             path = os.path.join(lib["dir"], f)
             rel_file = os.path.relpath(path, ROOT)
             for lineno, line in enumerate(open(path, encoding="utf-8"), 1):
@@ -97,6 +101,8 @@ def check_includes(libs, errors):
                 if target is None:
                     errors.append(f"{rel_file}:{lineno}: {inc} belongs to no library "
                                   f"(list it in a SOURCES or HEADERS)")
+                elif inc in private and target != name:
+                    errors.append(f"{rel_file}:{lineno}: {inc} is private to module {target}")
                 elif target not in allowed:
                     errors.append(f"{rel_file}:{lineno}: {inc} is module {target}, but {name} does "
                                   f"not declare recoup_{target} ({lib['cmake']})")

@@ -11,15 +11,20 @@
 #include "recoup/core/time.h"
 
 namespace recoup::aws {
-
 namespace {
 
+// The payloads an AWS error Status carries: one per text field of AwsError,
+// and the HTTP status. "aws.code" marks the Status as an AWS error.
 constexpr char kPayloadCode[] = "aws.code";
-constexpr char kPayloadMessage[] = "aws.message";
-constexpr char kPayloadRequestId[] = "aws.request_id";
 constexpr char kPayloadHttp[] = "aws.http_status";
-constexpr char kPayloadService[] = "aws.service";
-constexpr char kPayloadOperation[] = "aws.operation";
+constexpr struct {
+  const char* key;
+  std::string AwsError::*field;
+} kTextPayloads[] = {{kPayloadCode, &AwsError::code},
+                     {"aws.message", &AwsError::message},
+                     {"aws.request_id", &AwsError::request_id},
+                     {"aws.service", &AwsError::service},
+                     {"aws.operation", &AwsError::operation}};
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -43,17 +48,31 @@ StatusCode CodeFor(const AwsError& e) {
   return StatusCode::kUnavailable;
 }
 
+// The Status for error response `err` of call `what` ("KMS Decrypt"): the
+// message names the code, message, HTTP status and request ID, and the
+// payloads carry them (see AwsErrorOf).
+Status ErrorStatus(const std::string& what, AwsError err) {
+  std::string text = what + ": ";
+  text += err.code.empty() ? "error" : err.code;
+  if (!err.message.empty()) text += ": " + err.message;
+  text += " (HTTP " + std::to_string(err.http_status);
+  if (!err.request_id.empty()) text += ", request ID " + err.request_id;
+  text += ")";
+  Status st(CodeFor(err), text);
+  if (err.code.empty()) err.code = "HTTP" + std::to_string(err.http_status);
+  for (const auto& payload : kTextPayloads) st.SetPayload(payload.key, err.*payload.field);
+  st.SetPayload(kPayloadHttp, std::to_string(err.http_status));
+  return st;
+}
+
 }  // namespace
 
 std::optional<AwsError> AwsErrorOf(const Status& status) {
-  auto code = status.GetPayload(kPayloadCode);
-  if (!code) return std::nullopt;
+  if (!status.GetPayload(kPayloadCode)) return std::nullopt;
   AwsError e;
-  e.code = *code;
-  e.message = status.GetPayload(kPayloadMessage).value_or("");
-  e.request_id = status.GetPayload(kPayloadRequestId).value_or("");
-  e.service = status.GetPayload(kPayloadService).value_or("");
-  e.operation = status.GetPayload(kPayloadOperation).value_or("");
+  for (const auto& payload : kTextPayloads) {
+    e.*payload.field = status.GetPayload(payload.key).value_or("");
+  }
   e.http_status = std::atoi(status.GetPayload(kPayloadHttp).value_or("0").c_str());
   return e;
 }
@@ -61,32 +80,6 @@ std::optional<AwsError> AwsErrorOf(const Status& status) {
 bool IsAwsError(const Status& status, std::string_view code) {
   auto c = status.GetPayload(kPayloadCode);
   return c && *c == code;
-}
-
-std::string XmlTagText(std::string_view xml, std::string_view tag) {
-  const std::string open = "<" + std::string(tag) + ">";
-  const std::string close = "</" + std::string(tag) + ">";
-  const size_t b = xml.find(open);
-  if (b == std::string_view::npos) return "";
-  const size_t e = xml.find(close, b + open.size());
-  if (e == std::string_view::npos) return "";
-  return DecodeXmlText(xml.substr(b + open.size(), e - b - open.size()));
-}
-
-std::vector<std::string_view> XmlBlocks(std::string_view xml, std::string_view tag) {
-  std::vector<std::string_view> out;
-  const std::string open = "<" + std::string(tag) + ">";
-  const std::string close = "</" + std::string(tag) + ">";
-  size_t pos = 0;
-  while (true) {
-    const size_t b = xml.find(open, pos);
-    if (b == std::string_view::npos) break;
-    const size_t e = xml.find(close, b + open.size());
-    if (e == std::string_view::npos) break;
-    out.push_back(xml.substr(b + open.size(), e - b - open.size()));
-    pos = e + close.size();
-  }
-  return out;
 }
 
 AwsError ParseAwsErrorResponse(const net::HttpResponse& response, Protocol protocol) {
@@ -142,16 +135,14 @@ std::string FormEncode(const QueryParams& params) {
 ApiClient::ApiClient(const ServiceSpec& spec, net::HttpClient* http,
                      CredentialsProvider* credentials, ApiClientOptions options)
     : spec_(spec), http_(http), credentials_(credentials), options_(std::move(options)) {
-  if (!options_.clock) options_.clock = SystemClock();
+  if (options_.clock == nullptr) options_.clock = &SystemClock();
   EndpointUrlParts parts = SplitEndpointUrl(options_.endpoint.url);
   scheme_ = std::move(parts.scheme);
   authority_ = std::move(parts.authority);
   base_path_ = std::move(parts.base_path);
 }
 
-Result<net::HttpRequest> ApiClient::BuildRequest(std::string_view operation, std::string body,
-                                                 const Credentials& credentials,
-                                                 int64_t timestamp_ms) const {
+HttpRequest ApiClient::CanonicalRequest(std::string_view operation, std::string body) const {
   HttpRequest request;
   request.method = "POST";
   request.path = base_path_.empty() ? "/" : base_path_ + "/";
@@ -173,12 +164,10 @@ Result<net::HttpRequest> ApiClient::BuildRequest(std::string_view operation, std
       break;
   }
   request.body = std::move(body);
-  SigningOptions signing;
-  signing.region = options_.endpoint.signing_region;
-  signing.service = std::string(spec_.signing_name);
-  signing.timestamp_ms = timestamp_ms;
-  RECOUP_ASSIGN_OR_RETURN(SigningResult signed_info, Sign(credentials, signing, request));
-  (void)signed_info;
+  return request;
+}
+
+net::HttpRequest ApiClient::ToWire(HttpRequest request) const {
   net::HttpRequest wire;
   wire.method = request.method;
   wire.url = scheme_ + "://" + authority_ + request.path;
@@ -187,39 +176,52 @@ Result<net::HttpRequest> ApiClient::BuildRequest(std::string_view operation, std
   return wire;
 }
 
+Result<net::HttpRequest> ApiClient::BuildRequest(std::string_view operation, std::string body,
+                                                 const Credentials& credentials,
+                                                 int64_t timestamp_ms) const {
+  HttpRequest request = CanonicalRequest(operation, std::move(body));
+  SigningOptions signing;
+  signing.region = options_.endpoint.signing_region;
+  signing.service = std::string(spec_.signing_name);
+  signing.timestamp_ms = timestamp_ms;
+  RECOUP_ASSIGN_OR_RETURN(SigningResult signed_info, Sign(credentials, signing, request));
+  (void)signed_info;
+  return ToWire(std::move(request));
+}
+
+net::HttpRequest ApiClient::BuildUnsignedRequest(std::string_view operation,
+                                                 std::string body) const {
+  return ToWire(CanonicalRequest(operation, std::move(body)));
+}
+
 Result<net::HttpResponse> ApiClient::Send(std::string_view operation, std::string body,
                                           bool idempotent) {
   const std::string what = std::string(spec_.service_id) + " " + std::string(operation);
-  auto creds = credentials_->Get();
-  if (!creds.ok()) return creds.status().WithPrefix(what);
-  auto wire = BuildRequest(operation, std::move(body), *creds, options_.clock());
-  if (!wire.ok()) return wire.status().WithPrefix(what);
+  Credentials creds;
+  net::HttpRequest wire;
+  if (credentials_ == nullptr) {
+    wire = BuildUnsignedRequest(operation, std::move(body));
+  } else {
+    Result<Credentials> got = credentials_->Get();
+    if (!got.ok()) return got.status().WithPrefix(what);
+    creds = std::move(*got);
+    Result<net::HttpRequest> built =
+        BuildRequest(operation, std::move(body), creds, options_.clock->NowMs());
+    if (!built.ok()) return built.status().WithPrefix(what);
+    wire = std::move(*built);
+  }
   net::RequestOptions ro;
   ro.timeout_ms = options_.timeout_ms;
   ro.idempotent = idempotent;
-  auto response = http_->Send(*wire, ro);
+  auto response = http_->Send(wire, ro);
   if (!response.ok()) return response.status().WithPrefix(what);
   if (response->status / 100 == 2) return std::move(*response);
   AwsError err = ParseAwsErrorResponse(*response, spec_.protocol);
   err.service = std::string(spec_.service_id);
   err.operation = std::string(operation);
-  MaskSecrets(err.message, *creds);
+  MaskSecrets(err.message, creds);
   if (err.message.size() > 1000) err.message.resize(1000);
-  std::string text = what + ": ";
-  text += err.code.empty() ? "error" : err.code;
-  if (!err.message.empty()) text += ": " + err.message;
-  text += " (HTTP " + std::to_string(err.http_status);
-  if (!err.request_id.empty()) text += ", request ID " + err.request_id;
-  text += ")";
-  Status st(CodeFor(err), text);
-  st.SetPayload(kPayloadCode,
-                err.code.empty() ? "HTTP" + std::to_string(err.http_status) : err.code);
-  st.SetPayload(kPayloadMessage, err.message);
-  st.SetPayload(kPayloadRequestId, err.request_id);
-  st.SetPayload(kPayloadHttp, std::to_string(err.http_status));
-  st.SetPayload(kPayloadService, err.service);
-  st.SetPayload(kPayloadOperation, err.operation);
-  return st;
+  return ErrorStatus(what, std::move(err));
 }
 
 Result<nlohmann::json> ApiClient::CallJson(std::string_view operation, const nlohmann::json& input,

@@ -26,6 +26,8 @@
 
 #include "recoup/aws/config.h"
 #include "recoup/aws/credentials.h"
+#include "recoup/aws/xml.h"  // XmlTagText, XmlBlocks for query-protocol responses
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 #include "recoup/net/http_client.h"
 
@@ -79,24 +81,20 @@ bool IsAwsError(const Status& status, std::string_view code);
 // and headers carry none.
 AwsError ParseAwsErrorResponse(const net::HttpResponse& response, Protocol protocol);
 
-// The text of the first <tag>...</tag> in `xml`, XML entities decoded; empty
-// when absent. Enough for the small query-protocol responses recoup reads.
-std::string XmlTagText(std::string_view xml, std::string_view tag);
-// Every <tag>...</tag> block's inner XML, in order.
-std::vector<std::string_view> XmlBlocks(std::string_view xml, std::string_view tag);
-
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 struct ApiClientOptions {
-  Endpoint endpoint;  // from AwsConfig::ResolveEndpoint(spec.service_id, region)
-  Clock clock;        // SystemClock() when empty
+  Endpoint endpoint;             // from AwsConfig::ResolveEndpoint(spec.service_id, region)
+  const Clock* clock = nullptr;  // recoup::SystemClock() when null; not owned
   int64_t timeout_ms = 60000;
 };
 
 class ApiClient {
  public:
-  // `http` and `credentials` must outlive the client. Non-idempotent calls
-  // are sent with RequestOptions::idempotent = false (see net/retry.h).
+  // `http` and `credentials` must outlive the client. `credentials` may be
+  // null: requests then go unsigned (STS AssumeRoleWithWebIdentity is
+  // authenticated by its token, not by SigV4). Non-idempotent calls are sent
+  // with RequestOptions::idempotent = false (see net/retry.h).
   ApiClient(const ServiceSpec& spec, net::HttpClient* http, CredentialsProvider* credentials,
             ApiClientOptions options);
 
@@ -120,12 +118,17 @@ class ApiClient {
   // The signed wire request (exposed for tests).
   Result<net::HttpRequest> BuildRequest(std::string_view operation, std::string body,
                                         const Credentials& credentials, int64_t timestamp_ms) const;
+  // The same request unsigned.
+  net::HttpRequest BuildUnsignedRequest(std::string_view operation, std::string body) const;
 
   const ServiceSpec& spec() const { return spec_; }
   const Endpoint& endpoint() const { return options_.endpoint; }
 
  private:
   Result<net::HttpResponse> Send(std::string_view operation, std::string body, bool idempotent);
+  // The request in canonical form, before signing.
+  HttpRequest CanonicalRequest(std::string_view operation, std::string body) const;
+  net::HttpRequest ToWire(HttpRequest request) const;
 
   ServiceSpec spec_;
   net::HttpClient* http_;
@@ -151,5 +154,21 @@ const nlohmann::json& JsonArray(const nlohmann::json& j, std::string_view key);
 // awsJson timestamps are epoch seconds (possibly fractional); some services
 // send ISO 8601 strings. 0 when missing or unreadable.
 int64_t JsonTimeMs(const nlohmann::json& j, std::string_view key);
+
+// A std::string member of T and the awsJson key it is read from.
+template <typename T>
+struct JsonStringField {
+  std::string T::*member;
+  std::string_view key;
+};
+// A T whose listed members are JsonString(j, key) (the others
+// value-initialised): the string members of a response structure read as one
+// table.
+template <typename T, size_t N>
+T ReadJsonStrings(const nlohmann::json& j, const JsonStringField<T> (&fields)[N]) {
+  T out{};
+  for (const JsonStringField<T>& field : fields) out.*field.member = JsonString(j, field.key);
+  return out;
+}
 
 }  // namespace recoup::aws

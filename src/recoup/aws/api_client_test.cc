@@ -71,12 +71,13 @@ class ApiClientTest : public ::testing::Test {
                                   std::string region = "eu-west-1") {
     ApiClientOptions o;
     o.endpoint = Endpoint{std::move(url), std::move(region), "test"};
-    o.clock = [] { return int64_t{1440938160000}; };
+    o.clock = &clock_;
     return std::make_unique<ApiClient>(spec, &http_, &creds_, o);
   }
 
   ScriptedHttp http_;
   StaticCredentialsProvider creds_;
+  FakeClock clock_{1440938160000};
 };
 
 TEST_F(ApiClientTest, JsonRequestIsSignedForTheServiceAndRegion) {
@@ -472,16 +473,25 @@ TEST_F(ApiClientTest, CostExplorerGroupsAndPages) {
   EXPECT_EQ(http_.Target(0), "AWSInsightsIndexService.GetCostAndUsage");
 }
 
+// A clock that only moves when slept on, and remembers each sleep.
+class SleepRecordingClock final : public Clock {
+ public:
+  int64_t NowMs() const override { return now_ms_; }
+  int64_t MonotonicNs() const override { return now_ms_ * 1'000'000; }
+  void SleepFor(int64_t ms) const override {
+    sleeps.push_back(ms);
+    now_ms_ += ms;
+  }
+  mutable std::vector<int64_t> sleeps;
+
+ private:
+  mutable int64_t now_ms_ = 0;
+};
+
 TEST_F(ApiClientTest, CloudTrailPacesCallsWithTheTokenBucket) {
   auto c = Make(services::kCloudTrail);
-  int64_t now = 0;
-  std::vector<int64_t> sleeps;
-  TokenBucket bucket(
-      2.0, 2.0, [&] { return now; },
-      [&](int64_t ms) {
-        sleeps.push_back(ms);
-        now += ms;
-      });
+  SleepRecordingClock clock;
+  TokenBucket bucket(2.0, 2.0, &clock);
   CloudTrailApi ct(c.get(), &bucket);
   for (int i = 0; i < 5; ++i) {
     json page = {{"Events",
@@ -501,7 +511,7 @@ TEST_F(ApiClientTest, CloudTrailPacesCallsWithTheTokenBucket) {
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   EXPECT_EQ(all->size(), 5u);
   // Burst of 2, then one token every 500 ms: 3 waits totalling 1.5 s.
-  EXPECT_EQ(sleeps.size(), 3u);
+  EXPECT_EQ(clock.sleeps.size(), 3u);
   EXPECT_GE(bucket.total_slept_ms(), 1500);
   EXPECT_LE(bucket.total_slept_ms(), 1503);
   EXPECT_EQ(http_.Body(0)["LookupAttributes"][0]["AttributeValue"], "kms.amazonaws.com");

@@ -1,27 +1,40 @@
 #include "recoup/aws/cloudtrail_api.h"
 
 #include <algorithm>
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 #include <utility>
 
 namespace recoup::aws {
 
-TokenBucket::TokenBucket(double rate_per_s, double burst, NowMs now, SleepMs sleep)
+namespace {
+
+using Event = LookupEvent;
+// clang-format off
+constexpr JsonStringField<LookupEvent> kEventStrings[] = {
+    {&Event::event_id, "EventId"}, {&Event::event_name, "EventName"},
+    {&Event::event_source, "EventSource"}, {&Event::username, "Username"},
+    {&Event::access_key_id, "AccessKeyId"}, {&Event::cloudtrail_event, "CloudTrailEvent"}};
+// clang-format on
+
+LookupEvent ParseEvent(const nlohmann::json& e) {
+  LookupEvent event = ReadJsonStrings(e, kEventStrings);
+  event.event_time_ms = JsonTimeMs(e, "EventTime");
+  return event;
+}
+
+}  // namespace
+
+TokenBucket::TokenBucket(double rate_per_s, double burst, const Clock* clock)
     : rate_per_ms_(rate_per_s / 1000.0),
       burst_(burst),
       tokens_(burst),
-      last_ms_(0),
-      now_(std::move(now)),
-      sleep_(std::move(sleep)) {
-  last_ms_ = now_();
-}
+      clock_(clock != nullptr ? clock : &SystemClock()),
+      last_ms_(clock_->MonotonicMs()) {}
 
 void TokenBucket::Acquire() {
   while (true) {
-    const int64_t now = now_();
+    const int64_t now = clock_->MonotonicMs();
     tokens_ = std::min(burst_, tokens_ + static_cast<double>(now - last_ms_) * rate_per_ms_);
     last_ms_ = now;
     if (tokens_ >= 1.0) {
@@ -30,26 +43,12 @@ void TokenBucket::Acquire() {
     }
     const auto wait = static_cast<int64_t>((1.0 - tokens_) / rate_per_ms_) + 1;
     total_slept_ms_ += wait;
-    sleep_(wait);
+    clock_->SleepFor(wait);
   }
 }
 
-TokenBucket::NowMs MonotonicNowMs() {
-  return [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  };
-}
-
-TokenBucket::SleepMs RealSleepMs() {
-  return [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
-}
-
 CloudTrailApi::CloudTrailApi(ApiClient* client, TokenBucket* bucket)
-    : client_(client),
-      own_bucket_(2.0, 2.0, MonotonicNowMs(), RealSleepMs()),
-      bucket_(bucket != nullptr ? bucket : &own_bucket_) {}
+    : client_(client), own_bucket_(2.0, 2.0), bucket_(bucket != nullptr ? bucket : &own_bucket_) {}
 
 Status CloudTrailApi::LookupEvents(
     const LookupEventsInput& input,
@@ -68,15 +67,7 @@ Status CloudTrailApi::LookupEvents(
     bucket_->Acquire();
     RECOUP_ASSIGN_OR_RETURN(json page, client_->CallJson("LookupEvents", in));
     std::vector<LookupEvent> events;
-    for (const auto& e : JsonArray(page, "Events")) {
-      events.push_back({.event_id = JsonString(e, "EventId"),
-                        .event_name = JsonString(e, "EventName"),
-                        .event_source = JsonString(e, "EventSource"),
-                        .username = JsonString(e, "Username"),
-                        .access_key_id = JsonString(e, "AccessKeyId"),
-                        .event_time_ms = JsonTimeMs(e, "EventTime"),
-                        .cloudtrail_event = JsonString(e, "CloudTrailEvent")});
-    }
+    for (const auto& e : JsonArray(page, "Events")) events.push_back(ParseEvent(e));
     RECOUP_RETURN_IF_ERROR(on_page(page, std::move(events)));
     const std::string next = JsonString(page, "NextToken");
     if (next.empty()) return Status::Ok();

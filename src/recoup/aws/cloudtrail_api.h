@@ -11,32 +11,29 @@
 #include <vector>
 
 #include "recoup/aws/api_client.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 
 namespace recoup::aws {
 
 // A token bucket: `rate_per_s` tokens per second, at most `burst` saved.
-// Time and sleeping are injected (tests use fakes; no clock is read inside).
+// Paced by `clock` (not owned; recoup::SystemClock() when null): its
+// monotonic time refills the bucket and Acquire waits with its SleepFor, so
+// on a FakeClock no real time passes.
 class TokenBucket {
  public:
-  using NowMs = std::function<int64_t()>;
-  using SleepMs = std::function<void(int64_t)>;
-  TokenBucket(double rate_per_s, double burst, NowMs now, SleepMs sleep);
-  // Blocks (through `sleep`) until a token is available, then takes it.
+  TokenBucket(double rate_per_s, double burst, const Clock* clock = nullptr);
+  // Blocks (through the clock's SleepFor) until a token is available, then
+  // takes it.
   void Acquire();
   int64_t total_slept_ms() const { return total_slept_ms_; }
 
  private:
   double rate_per_ms_, burst_, tokens_;
+  const Clock* clock_;
   int64_t last_ms_;
-  NowMs now_;
-  SleepMs sleep_;
   int64_t total_slept_ms_ = 0;
 };
-
-// A monotonic millisecond clock and a real sleep, for production use.
-TokenBucket::NowMs MonotonicNowMs();
-TokenBucket::SleepMs RealSleepMs();
 
 struct LookupEventsInput {
   // LookupAttributes: AWS accepts one; e.g. {"EventSource", "kms.amazonaws.com"}.
@@ -54,7 +51,7 @@ struct LookupEvent {
 class CloudTrailApi {
  public:
   // `client` must be made for services::kCloudTrail; `bucket` paces calls
-  // (nullptr: a 2/s bucket on the monotonic clock).
+  // (nullptr: a 2/s bucket on recoup::SystemClock()).
   explicit CloudTrailApi(ApiClient* client, TokenBucket* bucket = nullptr);
 
   // Calls `on_page` with each raw page ({"Events": [...], "NextToken": ...})

@@ -7,25 +7,13 @@
 #include <system_error>
 #include <utility>
 
+#include "recoup/core/strings.h"
+
 namespace recoup::aws {
 namespace {
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 std::string Where(const std::string& path, int line) { return path + ":" + std::to_string(line); }
@@ -50,7 +38,7 @@ std::string ExpandHome(const std::string& path, const Env& env) {
 }
 
 bool IsTrue(const std::optional<std::string>& value) {
-  return value.has_value() && Lower(Trim(*value)) == "true";
+  return value.has_value() && AsciiLower(Trim(*value)) == "true";
 }
 
 bool ValidRegion(std::string_view region) {
@@ -193,7 +181,7 @@ Result<IniFile> ParseIni(std::string_view text, const std::string& path) {
         return InvalidArgument(Where(path, line_number) + ": section [" + section->name +
                                "]: expected 'key = value'");
       }
-      std::string name = Lower(Trim(stripped.substr(0, delim)));
+      std::string name = AsciiLower(Trim(stripped.substr(0, delim)));
       if (name.empty()) {
         return InvalidArgument(Where(path, line_number) + ": section [" + section->name +
                                "]: empty key");
@@ -263,7 +251,7 @@ EndpointUrlParts SplitEndpointUrl(std::string_view url) {
 }
 
 std::string ServiceIdToConfigKey(std::string_view service_id) {
-  return Lower(ServiceIdToEnvSuffix(service_id));
+  return AsciiLower(ServiceIdToEnvSuffix(service_id));
 }
 
 Result<Endpoint> DefaultEndpoint(std::string_view service_id, std::string_view region) {
@@ -272,7 +260,7 @@ Result<Endpoint> DefaultEndpoint(std::string_view service_id, std::string_view r
                            "' for service " + std::string(service_id));
   }
   const std::string key = ServiceIdToConfigKey(service_id);
-  const std::string reg = Lower(region);
+  const std::string reg = AsciiLower(region);
   enum class Partition { kAws, kChina, kGov } partition = Partition::kAws;
   if (reg.rfind("cn-", 0) == 0) {
     partition = Partition::kChina;

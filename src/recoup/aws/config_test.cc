@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "recoup/aws/config_test_util.h"
 
@@ -50,27 +51,25 @@ TEST(ParseIniTest, FollowsBotocoreRules) {
 }
 
 TEST(ParseIniTest, ErrorsNameFileLineAndKey) {
-  Result<IniFile> dup = ParseIni("[default]\nregion = a\nREGION = b\n", "/x/config");
-  ASSERT_FALSE(dup.ok());
-  EXPECT_EQ(dup.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(dup.status().message().find("/x/config:3"), std::string::npos);
-  EXPECT_NE(dup.status().message().find("'region'"), std::string::npos);
-
-  Result<IniFile> orphan = ParseIni("region = a\n", "cfg");
-  ASSERT_FALSE(orphan.ok());
-  EXPECT_NE(orphan.status().message().find("cfg:1"), std::string::npos);
-
-  Result<IniFile> no_eq = ParseIni("[default]\n\njunk line\n", "cfg");
-  ASSERT_FALSE(no_eq.ok());
-  EXPECT_NE(no_eq.status().message().find("cfg:3"), std::string::npos);
-
-  Result<IniFile> dup_section = ParseIni("[a]\n[a]\n", "cfg");
-  ASSERT_FALSE(dup_section.ok());
-  EXPECT_NE(dup_section.status().message().find("cfg:2"), std::string::npos);
-
-  Result<IniFile> bad_sub = ParseIni("[a]\ns3 =\n  nonsense\n", "cfg");
-  ASSERT_FALSE(bad_sub.ok());
-  EXPECT_NE(bad_sub.status().message().find("'s3'"), std::string::npos);
+  const struct {
+    const char* text;
+    const char* file;
+    std::vector<std::string> expect;  // in the message
+  } cases[] = {
+      {"[default]\nregion = a\nREGION = b\n", "/x/config", {"/x/config:3", "'region'"}},
+      {"region = a\n", "cfg", {"cfg:1"}},              // outside a section
+      {"[default]\n\njunk line\n", "cfg", {"cfg:3"}},  // no '='
+      {"[a]\n[a]\n", "cfg", {"cfg:2"}},                // section twice
+      {"[a]\ns3 =\n  nonsense\n", "cfg", {"'s3'"}},    // bad sub-section line
+  };
+  for (const auto& c : cases) {
+    Result<IniFile> ini = ParseIni(c.text, c.file);
+    ASSERT_FALSE(ini.ok()) << c.text;
+    EXPECT_EQ(ini.status().code(), StatusCode::kInvalidArgument) << c.text;
+    for (const std::string& part : c.expect) {
+      EXPECT_NE(ini.status().message().find(part), std::string::npos) << ini.status().message();
+    }
+  }
 }
 
 // ---- Loading and profiles -------------------------------------------------------

@@ -34,14 +34,11 @@
 
 #include "recoup/aws/config.h"
 #include "recoup/aws/sigv4.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 #include "recoup/net/http_client.h"
 
 namespace recoup::aws {
-
-// UTC milliseconds since the epoch; injectable for tests.
-using Clock = std::function<int64_t()>;
-Clock SystemClock();
 
 // Refresh temporary credentials this long before they expire.
 inline constexpr int64_t kDefaultRefreshWindowMs = 5 * 60 * 1000;
@@ -79,13 +76,14 @@ class RefreshingCredentialsProvider : public CredentialsProvider {
   Result<ExpiringCredentials> GetExpiring() final;
 
  protected:
-  explicit RefreshingCredentialsProvider(Clock clock,
+  // `clock` (not owned; recoup::SystemClock() when null) gives wall time.
+  explicit RefreshingCredentialsProvider(const Clock* clock,
                                          int64_t refresh_window_ms = kDefaultRefreshWindowMs);
   virtual Result<ExpiringCredentials> Fetch() = 0;
-  int64_t Now() const { return clock_(); }
+  int64_t Now() const { return clock_->NowMs(); }
 
  private:
-  Clock clock_;
+  const Clock* clock_;
   int64_t refresh_window_ms_;
   std::mutex mu_;
   std::optional<ExpiringCredentials> cached_;
@@ -106,7 +104,7 @@ class StaticCredentialsProvider final : public CredentialsProvider {
 // Shared dependencies of the network-backed providers.
 struct ProviderDeps {
   net::HttpClient* http = nullptr;  // not owned; needed by STS, ECS and IMDS
-  Clock clock;                      // SystemClock() when empty
+  const Clock* clock = nullptr;     // recoup::SystemClock() when null; not owned
 };
 
 // Reads the environment on every fetch. NOT_FOUND when AWS_ACCESS_KEY_ID and
@@ -119,10 +117,10 @@ Result<std::vector<std::string>> ShlexSplit(std::string_view command);
 
 // Runs `command` (split with ShlexSplit, executed directly, no shell) and
 // parses its stdout: {"Version": 1, "AccessKeyId", "SecretAccessKey",
-// "SessionToken"?, "Expiration"?}.
+// "SessionToken"?, "Expiration"?}. `clock`: as in ProviderDeps.
 std::unique_ptr<CredentialsProvider> MakeProcessCredentialsProvider(std::string command,
                                                                     std::string profile_name,
-                                                                    Clock clock);
+                                                                    const Clock* clock);
 
 // Parameters of an STS AssumeRole* call.
 struct AssumeRoleParams {
@@ -133,12 +131,13 @@ struct AssumeRoleParams {
   Endpoint sts_endpoint;  // from AwsConfig::ResolveEndpoint("STS", region)
 };
 
-// STS AssumeRole, SigV4-signed with the source provider's credentials.
+// STS AssumeRole (StsApi::AssumeRole), SigV4-signed with the source
+// provider's credentials.
 std::unique_ptr<CredentialsProvider> MakeAssumeRoleCredentialsProvider(
     AssumeRoleParams params, std::shared_ptr<CredentialsProvider> source, ProviderDeps deps);
 
-// STS AssumeRoleWithWebIdentity (unsigned); the token file is read on each
-// refresh.
+// STS AssumeRoleWithWebIdentity (StsApi::AssumeRoleWithWebIdentity,
+// unsigned); the token file is read on each refresh.
 std::unique_ptr<CredentialsProvider> MakeWebIdentityCredentialsProvider(AssumeRoleParams params,
                                                                         std::string token_file,
                                                                         ProviderDeps deps);
@@ -168,9 +167,5 @@ Result<std::unique_ptr<CredentialsProvider>> MakeProfileCredentialsProvider(
 // The default chain described at the top of this file. `config` is copied.
 std::unique_ptr<CredentialsProvider> MakeDefaultCredentialsProvider(const AwsConfig& config,
                                                                     ProviderDeps deps);
-
-// The text of the first <tag>...</tag> element, XML entities decoded; nullopt
-// when absent. Enough for STS responses.
-std::optional<std::string> ExtractXmlTag(std::string_view xml, std::string_view tag);
 
 }  // namespace recoup::aws

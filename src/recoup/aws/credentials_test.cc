@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "recoup/aws/config_test_util.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/time.h"
 
 namespace recoup::aws {
@@ -96,13 +97,20 @@ class CredentialsTest : public ::testing::Test {
     chmod(path.c_str(), 0700);
     return path;
   }
-  ProviderDeps Deps(net::HttpClient* http) {
-    return ProviderDeps{.http = http, .clock = [this] { return now_; }};
-  }
+  ProviderDeps Deps(net::HttpClient* http) { return ProviderDeps{.http = http, .clock = &clock_}; }
 
   ScopedEnv env_;
   TempDir dir_;
-  int64_t now_ = 1700000000000;  // 2023-11-14T22:13:20Z
+  int64_t now() const { return clock_.NowMs(); }
+  // Answers every request with a successful STS `action` response whose
+  // credentials expire an hour after the request.
+  FakeHttpClient StsAnswering(const std::string& action) {
+    return FakeHttpClient([this, action](const net::HttpRequest&) {
+      return Response(200, StsXml(action, now() + 3600 * 1000));
+    });
+  }
+
+  FakeClock clock_{1700000000000};  // 2023-11-14T22:13:20Z
 };
 
 // ---- Basics -------------------------------------------------------------------------
@@ -145,49 +153,39 @@ TEST(ShlexSplitTest, PosixRules) {
   EXPECT_EQ(split("trailing\\"), "ERR");
 }
 
-TEST(XmlTest, ExtractsTags) {
-  EXPECT_EQ(ExtractXmlTag("<a><Code>X&amp;Y</Code></a>", "Code"), "X&Y");
-  EXPECT_EQ(ExtractXmlTag("<CodeX>1</CodeX><Code attr=\"1\">2</Code>", "Code"), "2");
-  EXPECT_EQ(ExtractXmlTag("<Code/>", "Code"), "");
-  EXPECT_EQ(ExtractXmlTag("<Other>1</Other>", "Code"), std::nullopt);
-  EXPECT_EQ(ExtractXmlTag("<Code>unterminated", "Code"), std::nullopt);
-}
-
 // ---- Refresh ------------------------------------------------------------------------
 
 class CountingProvider : public RefreshingCredentialsProvider {
  public:
-  explicit CountingProvider(Clock clock) : RefreshingCredentialsProvider(std::move(clock)) {}
+  explicit CountingProvider(const Clock* clock) : RefreshingCredentialsProvider(clock) {}
   std::string Name() const override { return "counting"; }
   int fetches = 0;
   bool fail = false;
   int64_t lifetime_ms = 3600 * 1000;
-  std::function<int64_t()> now;
 
  protected:
   Result<ExpiringCredentials> Fetch() override {
     ++fetches;
     if (fail) return Unavailable("down");
-    return ExpiringCredentials{{"AKID" + std::to_string(fetches), "s", "t"}, now() + lifetime_ms};
+    return ExpiringCredentials{{"AKID" + std::to_string(fetches), "s", "t"}, Now() + lifetime_ms};
   }
 };
 
 TEST(RefreshTest, RefreshesFiveMinutesBeforeExpiry) {
-  int64_t now = 1000000;
-  CountingProvider provider([&] { return now; });
-  provider.now = [&] { return now; };
+  FakeClock clock(1000000);
+  CountingProvider provider(&clock);
   EXPECT_EQ(provider.Get()->access_key_id, "AKID1");
-  now += 50 * kMsPerMinute;
+  clock.Advance(50 * kMsPerMinute);
   EXPECT_EQ(provider.Get()->access_key_id, "AKID1");  // 10 min left: cached
-  now += 5 * kMsPerMinute + 1;
+  clock.Advance(5 * kMsPerMinute + 1);
   EXPECT_EQ(provider.Get()->access_key_id, "AKID2");  // < 5 min left: refreshed
   EXPECT_EQ(provider.fetches, 2);
   // A failed refresh keeps credentials that have not expired yet...
   provider.fail = true;
-  now += 57 * kMsPerMinute;
+  clock.Advance(57 * kMsPerMinute);
   EXPECT_EQ(provider.Get()->access_key_id, "AKID2");
   // ...but not expired ones.
-  now += 4 * kMsPerMinute;
+  clock.Advance(4 * kMsPerMinute);
   EXPECT_EQ(provider.Get().status().code(), StatusCode::kUnavailable);
 }
 
@@ -300,7 +298,7 @@ TEST_F(CredentialsTest, CredentialProcessErrorsHaveNoSecrets) {
                {"/nonexistent/tool", "cannot run"},
                {"'unterminated", "no closing quotation"}};
   for (const Case& c : cases) {
-    auto provider = MakeProcessCredentialsProvider(c.command, "p", SystemClock());
+    auto provider = MakeProcessCredentialsProvider(c.command, "p", &SystemClock());
     Result<Credentials> creds = provider->Get();
     ASSERT_FALSE(creds.ok()) << c.command;
     EXPECT_NE(creds.status().message().find(c.expect), std::string::npos)
@@ -319,10 +317,10 @@ TEST_F(CredentialsTest, CredentialProcessRefreshesOnExpiry) {
                                 "echo \"{\\\"Version\\\": 1, \\\"AccessKeyId\\\": \\\"AKID$n\\\", "
                                 "\\\"SecretAccessKey\\\": \\\"s\\\", \\\"Expiration\\\": "
                                 "\\\"2023-11-14T23:13:20Z\\\"}\"\n");
-  auto provider = MakeProcessCredentialsProvider(script, "p", [this] { return now_; });
+  auto provider = MakeProcessCredentialsProvider(script, "p", &clock_);
   EXPECT_EQ(provider->Get()->access_key_id, "AKID1");
   EXPECT_EQ(provider->Get()->access_key_id, "AKID1");
-  now_ += 56 * kMsPerMinute;
+  clock_.Advance(56 * kMsPerMinute);
   EXPECT_EQ(provider->Get()->access_key_id, "AKID2");
 }
 
@@ -337,16 +335,14 @@ TEST_F(CredentialsTest, AssumeRoleIsSignedWithSourceProfileAndCached) {
           "\naws_secret_access_key = " + kSourceSecret + "\n");
   env_.Set("AWS_PROFILE", "role");
   env_.Set("AWS_ENDPOINT_URL_STS", "http://localhost:5000");
-  FakeHttpClient http([this](const net::HttpRequest&) {
-    return Response(200, StsXml("AssumeRole", now_ + 3600 * 1000));
-  });
+  FakeHttpClient http = StsAnswering("AssumeRole");
   auto chain = MakeDefaultCredentialsProvider(Load(), Deps(&http));
   Result<ExpiringCredentials> creds = chain->GetExpiring();
   ASSERT_TRUE(creds.ok()) << creds.status().ToString();
   EXPECT_EQ(creds->credentials.access_key_id, "ASIAJEXAMPLEXEG2JICEA");
   EXPECT_EQ(creds->credentials.secret_access_key, kStsSecret);
   EXPECT_EQ(creds->credentials.session_token, kStsToken);
-  EXPECT_EQ(creds->expiration_ms, now_ + 3600 * 1000);
+  EXPECT_EQ(creds->expiration_ms, now() + 3600 * 1000);
 
   ASSERT_EQ(http.requests.size(), 1u);
   const net::HttpRequest& sent = http.requests[0];
@@ -369,15 +365,15 @@ TEST_F(CredentialsTest, AssumeRoleIsSignedWithSourceProfileAndCached) {
   for (const auto& [k, v] : sent.headers) {
     if (k != "Authorization") resign.headers.emplace_back(k, v);
   }
-  SigningOptions options{.region = "eu-west-1", .service = "sts", .timestamp_ms = now_};
+  SigningOptions options{.region = "eu-west-1", .service = "sts", .timestamp_ms = now()};
   ASSERT_TRUE(Sign({kSourceKeyId, kSourceSecret, ""}, options, resign).ok());
   EXPECT_EQ(resign.FindHeader("Authorization") ? *resign.FindHeader("Authorization") : "", *auth);
 
   // Cached until 5 minutes before expiry, then refreshed.
-  now_ += 54 * kMsPerMinute;
+  clock_.Advance(54 * kMsPerMinute);
   ASSERT_TRUE(chain->Get().ok());
   EXPECT_EQ(http.requests.size(), 1u);
-  now_ += 2 * kMsPerMinute;
+  clock_.Advance(2 * kMsPerMinute);
   ASSERT_TRUE(chain->Get().ok());
   EXPECT_EQ(http.requests.size(), 2u);
   ExpectNoSecrets(chain->Name());
@@ -391,9 +387,7 @@ TEST_F(CredentialsTest, AssumeRoleUsesDefaultRegionalStsEndpoint) {
   // Environment keys come first in the chain, so use the profile provider.
   env_.Set("AWS_ACCESS_KEY_ID", kSourceKeyId);
   env_.Set("AWS_SECRET_ACCESS_KEY", kSourceSecret);
-  FakeHttpClient http([this](const net::HttpRequest&) {
-    return Response(200, StsXml("AssumeRole", now_ + 3600 * 1000));
-  });
+  FakeHttpClient http = StsAnswering("AssumeRole");
   auto provider = MakeProfileCredentialsProvider(*config, "default", Deps(&http));
   ASSERT_TRUE(provider.ok()) << provider.status().ToString();
   ASSERT_TRUE((*provider)->Get().ok());
@@ -451,9 +445,7 @@ TEST_F(CredentialsTest, RoleChainingAndConfigErrors) {
   // f -> g -> h: two AssumeRole calls, the second signed with the first's result.
   env_.Set("AWS_ENDPOINT_URL", "http://sts.local");
   AwsConfig with_endpoint = Load();
-  FakeHttpClient http([this](const net::HttpRequest&) {
-    return Response(200, StsXml("AssumeRole", now_ + 3600 * 1000));
-  });
+  FakeHttpClient http = StsAnswering("AssumeRole");
   auto f = MakeProfileCredentialsProvider(with_endpoint, "f", Deps(&http));
   ASSERT_TRUE(f.ok());
   ASSERT_TRUE((*f)->Get().ok());
@@ -475,9 +467,7 @@ TEST_F(CredentialsTest, WebIdentityFromEnvironmentIsUnsigned) {
   env_.Set("AWS_ROLE_ARN", "arn:aws:iam::1:role/web");
   env_.Set("AWS_ROLE_SESSION_NAME", "pod-1");
   env_.Set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:5000");
-  FakeHttpClient http([this](const net::HttpRequest&) {
-    return Response(200, StsXml("AssumeRoleWithWebIdentity", now_ + 3600 * 1000));
-  });
+  FakeHttpClient http = StsAnswering("AssumeRoleWithWebIdentity");
   auto chain = MakeDefaultCredentialsProvider(Load(), Deps(&http));
   Result<Credentials> creds = chain->Get();
   ASSERT_TRUE(creds.ok()) << creds.status().ToString();
@@ -521,7 +511,7 @@ TEST_F(CredentialsTest, ContainerRelativeUri) {
   WriteFiles("", "");
   env_.Set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc");
   FakeHttpClient http(
-      [this](const net::HttpRequest&) { return Response(200, ContainerJson(now_ + 3600000)); });
+      [this](const net::HttpRequest&) { return Response(200, ContainerJson(now() + 3600000)); });
   auto chain = MakeDefaultCredentialsProvider(Load(), Deps(&http));
   Result<ExpiringCredentials> creds = chain->GetExpiring();
   ASSERT_TRUE(creds.ok()) << creds.status().ToString();
@@ -537,7 +527,7 @@ TEST_F(CredentialsTest, ContainerFullUriWithToken) {
   env_.Set("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:8080/creds");
   env_.Set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Basic abc");
   FakeHttpClient http(
-      [this](const net::HttpRequest&) { return Response(200, ContainerJson(now_ + 3600000)); });
+      [this](const net::HttpRequest&) { return Response(200, ContainerJson(now() + 3600000)); });
   auto chain = MakeDefaultCredentialsProvider(Load(), Deps(&http));
   ASSERT_TRUE(chain->Get().ok());
   EXPECT_EQ(http.requests[0].url, "http://127.0.0.1:8080/creds");
@@ -571,7 +561,7 @@ TEST_F(CredentialsTest, ImdsV2) {
     return Response(200, R"({"Code": "Success", "Type": "AWS-HMAC", )"
                          R"("AccessKeyId": "ASIAIMDS", "SecretAccessKey": ")" +
                              std::string(kSecret) + R"(", "Token": "itok", "Expiration": ")" +
-                             FormatTimestamp(now_ + 6 * 3600000) + "\"}");
+                             FormatTimestamp(now() + 6 * 3600000) + "\"}");
   });
   auto chain = MakeDefaultCredentialsProvider(Load(), Deps(&http));
   Result<ExpiringCredentials> creds = chain->GetExpiring();

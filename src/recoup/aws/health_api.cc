@@ -38,13 +38,27 @@ json FilterJson(const HealthEventFilter& f, bool organization) {
   return j;
 }
 
+using Event = HealthApiEvent;
+// clang-format off
+constexpr JsonStringField<Event> kEventStrings[] = {
+    {&Event::arn, "arn"}, {&Event::service, "service"}, {&Event::event_type_code, "eventTypeCode"},
+    {&Event::event_type_category, "eventTypeCategory"}, {&Event::region, "region"},
+    {&Event::availability_zone, "availabilityZone"}, {&Event::status_code, "statusCode"},
+    {&Event::event_scope_code, "eventScopeCode"}};
+// clang-format on
+
+using Entity = HealthAffectedEntity;
+// clang-format off
+constexpr JsonStringField<Entity> kEntityStrings[] = {
+    {&Entity::entity_arn, "entityArn"}, {&Entity::event_arn, "eventArn"},
+    {&Entity::entity_value, "entityValue"}, {&Entity::aws_account_id, "awsAccountId"},
+    {&Entity::status_code, "statusCode"}};
+// clang-format on
+
 HealthAffectedEntity ParseEntity(const json& e) {
-  return {.entity_arn = JsonString(e, "entityArn"),
-          .event_arn = JsonString(e, "eventArn"),
-          .entity_value = JsonString(e, "entityValue"),
-          .aws_account_id = JsonString(e, "awsAccountId"),
-          .status_code = JsonString(e, "statusCode"),
-          .last_updated_ms = JsonTimeMs(e, "lastUpdatedTime")};
+  HealthAffectedEntity entity = ReadJsonStrings(e, kEntityStrings);
+  entity.last_updated_ms = JsonTimeMs(e, "lastUpdatedTime");
+  return entity;
 }
 
 void ParseDetails(const json& page, HealthEventDetails& out) {
@@ -68,28 +82,42 @@ void ParseDetails(const json& page, HealthEventDetails& out) {
 }  // namespace
 
 HealthApiEvent ParseHealthApiEvent(const json& j) {
-  return {.arn = JsonString(j, "arn"),
-          .service = JsonString(j, "service"),
-          .event_type_code = JsonString(j, "eventTypeCode"),
-          .event_type_category = JsonString(j, "eventTypeCategory"),
-          .region = JsonString(j, "region"),
-          .availability_zone = JsonString(j, "availabilityZone"),
-          .status_code = JsonString(j, "statusCode"),
-          .event_scope_code = JsonString(j, "eventScopeCode"),
-          .start_ms = JsonTimeMs(j, "startTime"),
-          .end_ms = JsonTimeMs(j, "endTime"),
-          .last_updated_ms = JsonTimeMs(j, "lastUpdatedTime")};
+  HealthApiEvent event = ReadJsonStrings(j, kEventStrings);
+  event.start_ms = JsonTimeMs(j, "startTime");
+  event.end_ms = JsonTimeMs(j, "endTime");
+  event.last_updated_ms = JsonTimeMs(j, "lastUpdatedTime");
+  return event;
 }
 
-Result<std::vector<HealthApiEvent>> HealthApi::DescribeEvents(const HealthEventFilter& filter) {
+namespace {
+
+// Every event of a DescribeEvents* call (all pages).
+Result<std::vector<HealthApiEvent>> CollectEvents(ApiClient* client, const char* operation,
+                                                  const HealthEventFilter& filter,
+                                                  bool organization) {
   std::vector<HealthApiEvent> out;
-  json in = {{"filter", FilterJson(filter, false)}, {"maxResults", 100}};
-  RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated(
-      "DescribeEvents", in, "nextToken", "nextToken", [&](const json& page) {
+  json in = {{"filter", FilterJson(filter, organization)}, {"maxResults", 100}};
+  RECOUP_RETURN_IF_ERROR(
+      client->CallJsonPaginated(operation, in, "nextToken", "nextToken", [&](const json& page) {
         for (const auto& e : JsonArray(page, "events")) out.push_back(ParseHealthApiEvent(e));
         return Status::Ok();
       }));
   return out;
+}
+
+// Appends every entity of a DescribeAffectedEntities* call (all pages).
+Status CollectEntities(ApiClient* client, const char* operation, const json& in,
+                       std::vector<HealthAffectedEntity>& out) {
+  return client->CallJsonPaginated(operation, in, "nextToken", "nextToken", [&](const json& page) {
+    for (const auto& e : JsonArray(page, "entities")) out.push_back(ParseEntity(e));
+    return Status::Ok();
+  });
+}
+
+}  // namespace
+
+Result<std::vector<HealthApiEvent>> HealthApi::DescribeEvents(const HealthEventFilter& filter) {
+  return CollectEvents(client_, "DescribeEvents", filter, /*organization=*/false);
 }
 
 Result<HealthEventDetails> HealthApi::DescribeEventDetails(
@@ -114,25 +142,14 @@ Result<std::vector<HealthAffectedEntity>> HealthApi::DescribeAffectedEntities(
     json arns = json::array();
     for (size_t k = i; k < end; ++k) arns.push_back(event_arns[k]);
     json in = {{"filter", {{"eventArns", arns}}}};
-    RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated(
-        "DescribeAffectedEntities", in, "nextToken", "nextToken", [&](const json& page) {
-          for (const auto& e : JsonArray(page, "entities")) out.push_back(ParseEntity(e));
-          return Status::Ok();
-        }));
+    RECOUP_RETURN_IF_ERROR(CollectEntities(client_, "DescribeAffectedEntities", in, out));
   }
   return out;
 }
 
 Result<std::vector<HealthApiEvent>> HealthApi::DescribeEventsForOrganization(
     const HealthEventFilter& filter) {
-  std::vector<HealthApiEvent> out;
-  json in = {{"filter", FilterJson(filter, true)}, {"maxResults", 100}};
-  RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated(
-      "DescribeEventsForOrganization", in, "nextToken", "nextToken", [&](const json& page) {
-        for (const auto& e : JsonArray(page, "events")) out.push_back(ParseHealthApiEvent(e));
-        return Status::Ok();
-      }));
-  return out;
+  return CollectEvents(client_, "DescribeEventsForOrganization", filter, /*organization=*/true);
 }
 
 Result<std::vector<std::string>> HealthApi::DescribeAffectedAccountsForOrganization(
@@ -181,12 +198,7 @@ Result<std::vector<HealthAffectedEntity>> HealthApi::DescribeAffectedEntitiesFor
     const size_t end = std::min(keys.size(), i + kDetailBatch);
     json in = {{"organizationEntityFilters", OrgKeys(keys, i, end)}};
     RECOUP_RETURN_IF_ERROR(
-        client_->CallJsonPaginated("DescribeAffectedEntitiesForOrganization", in, "nextToken",
-                                   "nextToken", [&](const json& page) {
-                                     for (const auto& e : JsonArray(page, "entities"))
-                                       out.push_back(ParseEntity(e));
-                                     return Status::Ok();
-                                   }));
+        CollectEntities(client_, "DescribeAffectedEntitiesForOrganization", in, out));
   }
   return out;
 }

@@ -28,29 +28,46 @@ Result<std::string> Blob(const json& out, const char* key, const char* what) {
 
 }  // namespace
 
-Result<KmsEncryptOutput> KmsApi::Encrypt(const std::string& key_id, const std::string& plaintext,
-                                         const EncryptionContext& context) {
-  json in = {{"KeyId", key_id}, {"Plaintext", Base64Encode(plaintext)}};
+namespace {
+
+// Encrypt and Decrypt: both answer one blob (stored in `blob` of Output),
+// the key and the algorithm.
+template <typename Output>
+Result<Output> CallCrypt(ApiClient* client, const char* operation, json in,
+                         const EncryptionContext& context, const char* blob_key,
+                         std::string Output::*blob) {
   PutContext(in, context);
-  RECOUP_ASSIGN_OR_RETURN(json out, client_->CallJson("Encrypt", in));
-  KmsEncryptOutput r;
-  RECOUP_ASSIGN_OR_RETURN(r.ciphertext, Blob(out, "CiphertextBlob", "Encrypt"));
+  RECOUP_ASSIGN_OR_RETURN(json out, client->CallJson(operation, in));
+  Output r;
+  RECOUP_ASSIGN_OR_RETURN(r.*blob, Blob(out, blob_key, operation));
   r.key_id = JsonString(out, "KeyId");
   r.encryption_algorithm = JsonString(out, "EncryptionAlgorithm");
   return r;
+}
+
+using Key = KmsKeyMetadata;
+// clang-format off
+constexpr JsonStringField<Key> kKeyMetadataStrings[] = {
+    {&Key::key_id, "KeyId"}, {&Key::arn, "Arn"}, {&Key::description, "Description"},
+    {&Key::key_state, "KeyState"}, {&Key::key_manager, "KeyManager"}, {&Key::key_spec, "KeySpec"},
+    {&Key::key_usage, "KeyUsage"}, {&Key::custom_key_store_id, "CustomKeyStoreId"}};
+// clang-format on
+
+}  // namespace
+
+Result<KmsEncryptOutput> KmsApi::Encrypt(const std::string& key_id, const std::string& plaintext,
+                                         const EncryptionContext& context) {
+  json in = {{"KeyId", key_id}, {"Plaintext", Base64Encode(plaintext)}};
+  return CallCrypt(client_, "Encrypt", std::move(in), context, "CiphertextBlob",
+                   &KmsEncryptOutput::ciphertext);
 }
 
 Result<KmsDecryptOutput> KmsApi::Decrypt(const std::string& ciphertext, const std::string& key_id,
                                          const EncryptionContext& context) {
   json in = {{"CiphertextBlob", Base64Encode(ciphertext)}};
   if (!key_id.empty()) in["KeyId"] = key_id;
-  PutContext(in, context);
-  RECOUP_ASSIGN_OR_RETURN(json out, client_->CallJson("Decrypt", in));
-  KmsDecryptOutput r;
-  RECOUP_ASSIGN_OR_RETURN(r.plaintext, Blob(out, "Plaintext", "Decrypt"));
-  r.key_id = JsonString(out, "KeyId");
-  r.encryption_algorithm = JsonString(out, "EncryptionAlgorithm");
-  return r;
+  return CallCrypt(client_, "Decrypt", std::move(in), context, "Plaintext",
+                   &KmsDecryptOutput::plaintext);
 }
 
 Result<KmsDataKey> KmsApi::GenerateDataKey(const std::string& key_id, const std::string& key_spec,
@@ -86,16 +103,8 @@ Result<KmsKeyMetadata> KmsApi::DescribeKey(const std::string& key_id) {
     return DataLoss("KMS DescribeKey: the response has no KeyMetadata");
   }
   const json& m = *it;
-  KmsKeyMetadata r;
-  r.key_id = JsonString(m, "KeyId");
-  r.arn = JsonString(m, "Arn");
-  r.description = JsonString(m, "Description");
-  r.key_state = JsonString(m, "KeyState");
-  r.key_manager = JsonString(m, "KeyManager");
-  r.key_spec = JsonString(m, "KeySpec");
+  KmsKeyMetadata r = ReadJsonStrings(m, kKeyMetadataStrings);
   if (r.key_spec.empty()) r.key_spec = JsonString(m, "CustomerMasterKeySpec");
-  r.key_usage = JsonString(m, "KeyUsage");
-  r.custom_key_store_id = JsonString(m, "CustomKeyStoreId");
   r.enabled = JsonBool(m, "Enabled");
   r.multi_region = JsonBool(m, "MultiRegion");
   r.creation_ms = JsonTimeMs(m, "CreationDate");

@@ -4,22 +4,27 @@
 #include <utility>
 
 namespace recoup::aws {
+namespace {
+
+using Account = OrgAccount;
+// clang-format off
+constexpr JsonStringField<Account> kAccountStrings[] = {
+    {&Account::id, "Id"}, {&Account::arn, "Arn"}, {&Account::name, "Name"},
+    {&Account::email, "Email"}, {&Account::status, "Status"},
+    {&Account::joined_method, "JoinedMethod"}};
+// clang-format on
+
+}  // namespace
 
 Result<std::vector<OrgAccount>> OrganizationsApi::ListAccounts() {
   std::vector<OrgAccount> out;
   RECOUP_RETURN_IF_ERROR(
       client_->CallJsonPaginated("ListAccounts", nlohmann::json::object(), "NextToken", "NextToken",
                                  [&](const nlohmann::json& page) {
-                                   auto it = page.find("Accounts");
-                                   if (it == page.end() || !it->is_array()) return Status::Ok();
-                                   for (const auto& a : *it) {
-                                     out.push_back({.id = JsonString(a, "Id"),
-                                                    .arn = JsonString(a, "Arn"),
-                                                    .name = JsonString(a, "Name"),
-                                                    .email = JsonString(a, "Email"),
-                                                    .status = JsonString(a, "Status"),
-                                                    .joined_method = JsonString(a, "JoinedMethod"),
-                                                    .joined_ms = JsonTimeMs(a, "JoinedTimestamp")});
+                                   for (const auto& a : JsonArray(page, "Accounts")) {
+                                     OrgAccount account = ReadJsonStrings(a, kAccountStrings);
+                                     account.joined_ms = JsonTimeMs(a, "JoinedTimestamp");
+                                     out.push_back(std::move(account));
                                    }
                                    return Status::Ok();
                                  }));

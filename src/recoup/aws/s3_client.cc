@@ -8,43 +8,6 @@ namespace recoup::aws {
 
 namespace {
 
-// The raw text between the first "<tag>" and the following "</tag>" at or
-// after `from`, or nullopt.
-std::optional<std::string_view> RawTag(std::string_view xml, std::string_view tag,
-                                       size_t from = 0) {
-  const std::string open = "<" + std::string(tag) + ">";
-  const std::string close = "</" + std::string(tag) + ">";
-  const size_t b = xml.find(open, from);
-  if (b == std::string_view::npos) return std::nullopt;
-  const size_t start = b + open.size();
-  const size_t e = xml.find(close, start);
-  if (e == std::string_view::npos) return std::nullopt;
-  return xml.substr(start, e - start);
-}
-
-std::string TagText(std::string_view xml, std::string_view tag) {
-  auto raw = RawTag(xml, tag);
-  return raw ? DecodeXmlText(*raw) : std::string();
-}
-
-void AppendUtf8(std::string& out, unsigned long cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 bool ValidBucketName(std::string_view b) {
   if (b.size() < 3 || b.size() > 63) return false;
   for (char c : b) {
@@ -74,57 +37,26 @@ Result<S3Url> ParseS3Url(std::string_view text) {
   return url;
 }
 
-std::string DecodeXmlText(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '&') {
-      out.push_back(text[i]);
-      continue;
-    }
-    const size_t semi = text.find(';', i);
-    if (semi == std::string_view::npos || semi - i > 12) {
-      out.push_back('&');
-      continue;
-    }
-    const std::string_view ent = text.substr(i + 1, semi - i - 1);
-    if (ent == "amp") {
-      out.push_back('&');
-    } else if (ent == "lt") {
-      out.push_back('<');
-    } else if (ent == "gt") {
-      out.push_back('>');
-    } else if (ent == "quot") {
-      out.push_back('"');
-    } else if (ent == "apos") {
-      out.push_back('\'');
-    } else if (ent.size() > 1 && ent[0] == '#') {
-      const bool hex = ent[1] == 'x' || ent[1] == 'X';
-      const std::string digits(ent.substr(hex ? 2 : 1));
-      bool well_formed = !digits.empty() && digits.size() <= 8;
-      for (char c : digits) {
-        well_formed = well_formed && (hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0
-                                          : std::isdigit(static_cast<unsigned char>(c)) != 0);
-      }
-      if (!well_formed) {
-        out.push_back('&');
-        continue;
-      }
-      char* end = nullptr;
-      const unsigned long cp = std::strtoul(digits.c_str(), &end, hex ? 16 : 10);
-      if (digits.empty() || *end != 0 || cp == 0 || cp > 0x10FFFF) {
-        out.push_back('&');
-        continue;
-      }
-      AppendUtf8(out, cp);
-    } else {
-      out.push_back('&');
-      continue;
-    }
-    i = semi;
+namespace {
+
+// One <Contents> element of a ListBucketResult.
+Result<S3Object> ParseContents(std::string_view block) {
+  S3Object obj;
+  std::optional<std::string> key = XmlElementText(block, "Key");
+  if (!key) return DataLoss("ListObjectsV2: <Contents> without <Key>");
+  obj.key = std::move(*key);
+  const std::string size = XmlTagText(block, "Size");
+  char* end = nullptr;
+  obj.size = std::strtoll(size.c_str(), &end, 10);
+  if (size.empty() || *end != 0 || obj.size < 0) {
+    return DataLoss("ListObjectsV2: " + obj.key + ": bad <Size> '" + size + "'");
   }
-  return out;
+  obj.etag = XmlTagText(block, "ETag");
+  obj.last_modified = XmlTagText(block, "LastModified");
+  return obj;
 }
+
+}  // namespace
 
 Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {
   if (xml.find("<ListBucketResult") == std::string_view::npos) {
@@ -136,28 +68,16 @@ Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {
   for (;;) {
     const size_t b = xml.find("<Contents>", pos);
     if (b == std::string_view::npos) break;
-    const size_t e = xml.find("</Contents>", b);
-    if (e == std::string_view::npos) return DataLoss("ListObjectsV2: unterminated <Contents>");
+    const std::optional<XmlElement> contents = FindXmlElement(xml, "Contents", b);
+    if (!contents) return DataLoss("ListObjectsV2: unterminated <Contents>");
     outside.append(xml.substr(pos, b - pos));
-    const std::string_view block = xml.substr(b + 10, e - b - 10);
-    S3Object obj;
-    auto key = RawTag(block, "Key");
-    if (!key) return DataLoss("ListObjectsV2: <Contents> without <Key>");
-    obj.key = DecodeXmlText(*key);
-    const std::string size = TagText(block, "Size");
-    char* end = nullptr;
-    obj.size = std::strtoll(size.c_str(), &end, 10);
-    if (size.empty() || *end != 0 || obj.size < 0) {
-      return DataLoss("ListObjectsV2: " + obj.key + ": bad <Size> '" + size + "'");
-    }
-    obj.etag = TagText(block, "ETag");
-    obj.last_modified = TagText(block, "LastModified");
+    RECOUP_ASSIGN_OR_RETURN(S3Object obj, ParseContents(contents->inner));
     page.objects.push_back(std::move(obj));
-    pos = e + 11;
+    pos = contents->end;
   }
   outside.append(xml.substr(pos));
-  page.is_truncated = TagText(outside, "IsTruncated") == "true";
-  page.next_continuation_token = TagText(outside, "NextContinuationToken");
+  page.is_truncated = XmlTagText(outside, "IsTruncated") == "true";
+  page.next_continuation_token = XmlTagText(outside, "NextContinuationToken");
   if (page.is_truncated && page.next_continuation_token.empty()) {
     return DataLoss("ListObjectsV2: IsTruncated without NextContinuationToken");
   }
@@ -165,14 +85,14 @@ Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {
 }
 
 S3ErrorInfo ParseS3Error(std::string_view xml) {
-  return S3ErrorInfo{.code = TagText(xml, "Code"),
-                     .message = TagText(xml, "Message"),
-                     .request_id = TagText(xml, "RequestId")};
+  return S3ErrorInfo{.code = XmlTagText(xml, "Code"),
+                     .message = XmlTagText(xml, "Message"),
+                     .request_id = XmlTagText(xml, "RequestId")};
 }
 
 S3Client::S3Client(net::HttpClient* http, CredentialsProvider* credentials, S3ClientOptions options)
     : http_(http), credentials_(credentials), options_(std::move(options)) {
-  if (!options_.clock) options_.clock = SystemClock();
+  if (options_.clock == nullptr) options_.clock = &SystemClock();
   EndpointUrlParts parts = SplitEndpointUrl(options_.endpoint.url);
   scheme_ = std::move(parts.scheme);
   authority_ = std::move(parts.authority);
@@ -214,7 +134,7 @@ Result<net::HttpResponse> S3Client::Send(const std::string& what, const std::str
                                          const std::string& query,
                                          std::function<bool(const char*, size_t)> sink) {
   RECOUP_ASSIGN_OR_RETURN(Credentials creds, credentials_->Get());
-  auto wire = BuildRequest(method, bucket, key, query, creds, options_.clock());
+  auto wire = BuildRequest(method, bucket, key, query, creds, options_.clock->NowMs());
   if (!wire.ok()) return wire.status().WithPrefix(what);
   net::RequestOptions ro;
   ro.timeout_ms = options_.timeout_ms;

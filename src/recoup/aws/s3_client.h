@@ -26,6 +26,8 @@
 #include "recoup/aws/config.h"
 #include "recoup/aws/credentials.h"
 #include "recoup/aws/sigv4.h"
+#include "recoup/aws/xml.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 #include "recoup/net/http_client.h"
 
@@ -64,14 +66,11 @@ struct S3ErrorInfo {
 };
 S3ErrorInfo ParseS3Error(std::string_view xml);
 
-// Decodes the five XML entities and numeric character references.
-std::string DecodeXmlText(std::string_view text);
-
 struct S3ClientOptions {
-  Endpoint endpoint;            // from AwsConfig::ResolveEndpoint("S3", region)
-  bool path_style = false;      // also forced for buckets with a '.'
-  Clock clock;                  // SystemClock() when empty
-  int64_t timeout_ms = 300000;  // per request
+  Endpoint endpoint;             // from AwsConfig::ResolveEndpoint("S3", region)
+  bool path_style = false;       // also forced for buckets with a '.'
+  const Clock* clock = nullptr;  // recoup::SystemClock() when null; not owned
+  int64_t timeout_ms = 300000;   // per request
 };
 
 class S3Client {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "recoup/core/time.h"
@@ -117,10 +118,9 @@ TEST(UriEncodeTest, KeepsUnreservedAndEncodesTheRestUpperCase) {
 }
 
 TEST(UriDecodeTest, DecodesValidEscapesOnly) {
-  EXPECT_EQ(UriDecode("%E1%88%b4"), "\xE1\x88\xB4");
-  EXPECT_EQ(UriDecode("a+b"), "a+b");
-  EXPECT_EQ(UriDecode("100%"), "100%");
-  EXPECT_EQ(UriDecode("%zz%4"), "%zz%4");
+  const std::pair<const char*, const char*> cases[] = {
+      {"%E1%88%b4", "\xE1\x88\xB4"}, {"a+b", "a+b"}, {"100%", "100%"}, {"%zz%4", "%zz%4"}};
+  for (const auto& [encoded, decoded] : cases) EXPECT_EQ(UriDecode(encoded), decoded) << encoded;
 }
 
 TEST(AmzDateTest, FormatsUtcBasicIso8601) {
@@ -454,49 +454,46 @@ class SigV4SuiteTest : public testing::TestWithParam<std::string> {
   }
 };
 
-TEST_P(SigV4SuiteTest, HeaderSigning) {
-  V4Case c;
-  ASSERT_NO_FATAL_FAILURE(Load(c));
-  const std::string canonical = c.Expected("header-canonical-request.txt");
-  const std::string string_to_sign = c.Expected("header-string-to-sign.txt");
-  const std::string signature = c.Expected("header-signature.txt");
-
-  // Each pure helper on its own, fed the suite's expected inputs.
+// Checks one signing mode of case `c` against the suite's files
+// ("header-*.txt" or "query-*.txt"): the pure helpers on their own, fed the
+// suite's expected inputs, then the whole flow (`sign`: Sign or Presign).
+// The signed request is left in `request`.
+template <typename SignFn>
+void ExpectSuiteSigning(const V4Case& c, const std::string& mode, SignFn sign,
+                        HttpRequest& request) {
+  const std::string canonical = c.Expected(mode + "-canonical-request.txt");
+  const std::string string_to_sign = c.Expected(mode + "-string-to-sign.txt");
+  const std::string signature = c.Expected(mode + "-signature.txt");
   EXPECT_EQ(StringToSign(canonical, c.options), string_to_sign);
   EXPECT_EQ(c.SignatureOf(string_to_sign), signature);
 
-  // The whole flow.
-  HttpRequest request = c.request;
-  Result<SigningResult> result = Sign(c.credentials, c.options, request);
+  request = c.request;
+  Result<SigningResult> result = sign(c.credentials, c.options, request);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->canonical_request, canonical);
   EXPECT_EQ(result->string_to_sign, string_to_sign);
   EXPECT_EQ(result->signature, signature);
-  EXPECT_EQ(FormatHttpRequest(request), c.Expected("header-signed-request.txt"));
+  EXPECT_EQ(FormatHttpRequest(request), c.Expected(mode + "-signed-request.txt"));
+}
+
+TEST_P(SigV4SuiteTest, HeaderSigning) {
+  V4Case c;
+  ASSERT_NO_FATAL_FAILURE(Load(c));
+  HttpRequest request;
+  ASSERT_NO_FATAL_FAILURE(ExpectSuiteSigning(c, "header", Sign, request));
 
   // CanonicalRequest() alone reproduces it from the signed request.
   HttpRequest without_authorization = request;
   without_authorization.RemoveHeader("Authorization");
-  EXPECT_EQ(CanonicalRequest(without_authorization, c.options), canonical);
+  EXPECT_EQ(CanonicalRequest(without_authorization, c.options),
+            c.Expected("header-canonical-request.txt"));
 }
 
 TEST_P(SigV4SuiteTest, QuerySigning) {
   V4Case c;
   ASSERT_NO_FATAL_FAILURE(Load(c));
-  const std::string canonical = c.Expected("query-canonical-request.txt");
-  const std::string string_to_sign = c.Expected("query-string-to-sign.txt");
-  const std::string signature = c.Expected("query-signature.txt");
-
-  EXPECT_EQ(StringToSign(canonical, c.options), string_to_sign);
-  EXPECT_EQ(c.SignatureOf(string_to_sign), signature);
-
-  HttpRequest request = c.request;
-  Result<SigningResult> result = Presign(c.credentials, c.options, request);
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
-  EXPECT_EQ(result->canonical_request, canonical);
-  EXPECT_EQ(result->string_to_sign, string_to_sign);
-  EXPECT_EQ(result->signature, signature);
-  EXPECT_EQ(FormatHttpRequest(request), c.Expected("query-signed-request.txt"));
+  HttpRequest request;
+  ASSERT_NO_FATAL_FAILURE(ExpectSuiteSigning(c, "query", Presign, request));
 }
 
 INSTANTIATE_TEST_SUITE_P(AwsCAuthV4, SigV4SuiteTest, testing::ValuesIn(ListV4Cases()),

@@ -1,4 +1,6 @@
-// AWS STS (awsQuery protocol, XML responses): who am I, and AssumeRole.
+// AWS STS (awsQuery protocol, XML responses): who am I, AssumeRole and
+// AssumeRoleWithWebIdentity. The one STS client of recoup: the credential
+// providers (credentials.h) assume roles through it too.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,13 @@ struct AssumeRoleInput {
   std::string external_id;
 };
 
+struct AssumeRoleWithWebIdentityInput {
+  std::string role_arn;            // required
+  std::string session_name;        // required
+  int duration_seconds = 0;        // 0: STS default (1 hour)
+  std::string web_identity_token;  // required; never appears in a Status
+};
+
 struct AssumeRoleOutput {
   ExpiringCredentials credentials;
   std::string assumed_role_arn, assumed_role_id;
@@ -33,6 +42,9 @@ class StsApi {
 
   Result<CallerIdentity> GetCallerIdentity();
   Result<AssumeRoleOutput> AssumeRole(const AssumeRoleInput& input);
+  // The token is the authentication: `client` should have no credentials
+  // provider (unsigned requests), as the SDKs send this call.
+  Result<AssumeRoleOutput> AssumeRoleWithWebIdentity(const AssumeRoleWithWebIdentityInput& input);
 
  private:
   ApiClient* client_;

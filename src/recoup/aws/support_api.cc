@@ -20,21 +20,13 @@ std::vector<std::string> StringList(const json& j, std::string_view key) {
   return out;
 }
 
-const json& Array(const json& j, std::string_view key) {
-  static const json kEmpty = json::array();
-  if (!j.is_object()) return kEmpty;
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_array()) return kEmpty;
-  return *it;
-}
-
 SupportCommunication ParseCommunication(const json& c) {
   SupportCommunication out;
   out.case_id = JsonString(c, "caseId");
   out.body = JsonString(c, "body");
   out.submitted_by = JsonString(c, "submittedBy");
   out.time_created = JsonString(c, "timeCreated");
-  for (const auto& a : Array(c, "attachmentSet")) {
+  for (const auto& a : JsonArray(c, "attachmentSet")) {
     out.attachments.push_back(
         {.attachment_id = JsonString(a, "attachmentId"), .file_name = JsonString(a, "fileName")});
   }
@@ -43,6 +35,37 @@ SupportCommunication ParseCommunication(const json& c) {
 
 void SetIfNotEmpty(json& j, const char* key, const std::string& v) {
   if (!v.empty()) j[key] = v;
+}
+
+// The members CreateCase and AddCommunicationToCase share: the message, its
+// attachments and who gets a copy.
+json CommunicationInput(const std::string& body, const std::string& attachment_set_id,
+                        const std::vector<std::string>& cc_email_addresses) {
+  json in = json::object();
+  in["communicationBody"] = body;
+  SetIfNotEmpty(in, "attachmentSetId", attachment_set_id);
+  if (!cc_email_addresses.empty()) in["ccEmailAddresses"] = cc_email_addresses;
+  return in;
+}
+
+// clang-format off
+constexpr JsonStringField<SupportCase> kCaseStrings[] = {
+    {&SupportCase::case_id, "caseId"}, {&SupportCase::display_id, "displayId"},
+    {&SupportCase::subject, "subject"}, {&SupportCase::status, "status"},
+    {&SupportCase::service_code, "serviceCode"}, {&SupportCase::category_code, "categoryCode"},
+    {&SupportCase::severity_code, "severityCode"}, {&SupportCase::submitted_by, "submittedBy"},
+    {&SupportCase::time_created, "timeCreated"}, {&SupportCase::language, "language"}};
+// clang-format on
+
+SupportCase ParseCase(const json& c) {
+  SupportCase sc = ReadJsonStrings(c, kCaseStrings);
+  sc.cc_email_addresses = StringList(c, "ccEmailAddresses");
+  if (auto rc = c.find("recentCommunications"); rc != c.end() && rc->is_object()) {
+    for (const auto& m : JsonArray(*rc, "communications")) {
+      sc.recent_communications.push_back(ParseCommunication(m));
+    }
+  }
+  return sc;
 }
 
 }  // namespace
@@ -54,10 +77,10 @@ Result<std::vector<SupportService>> SupportApi::DescribeServices(
   SetIfNotEmpty(in, "language", language);
   RECOUP_ASSIGN_OR_RETURN(json out, client_->CallJson("DescribeServices", in));
   std::vector<SupportService> services;
-  for (const auto& s : Array(out, "services")) {
+  for (const auto& s : JsonArray(out, "services")) {
     SupportService svc{
         .code = JsonString(s, "code"), .name = JsonString(s, "name"), .categories = {}};
-    for (const auto& c : Array(s, "categories")) {
+    for (const auto& c : JsonArray(s, "categories")) {
       svc.categories.push_back({.code = JsonString(c, "code"), .name = JsonString(c, "name")});
     }
     services.push_back(std::move(svc));
@@ -71,7 +94,7 @@ Result<std::vector<SupportSeverityLevel>> SupportApi::DescribeSeverityLevels(
   SetIfNotEmpty(in, "language", language);
   RECOUP_ASSIGN_OR_RETURN(json out, client_->CallJson("DescribeSeverityLevels", in));
   std::vector<SupportSeverityLevel> levels;
-  for (const auto& l : Array(out, "severityLevels")) {
+  for (const auto& l : JsonArray(out, "severityLevels")) {
     levels.push_back({.code = JsonString(l, "code"), .name = JsonString(l, "name")});
   }
   return levels;
@@ -101,16 +124,14 @@ Result<std::string> SupportApi::CreateCase(const CreateCaseInput& input) {
   if (input.subject.empty() || input.communication_body.empty()) {
     return InvalidArgument("CreateCase: subject and communication body are required");
   }
-  json in = json::object();
+  json in = CommunicationInput(input.communication_body, input.attachment_set_id,
+                               input.cc_email_addresses);
   in["subject"] = input.subject;
-  in["communicationBody"] = input.communication_body;
   SetIfNotEmpty(in, "serviceCode", input.service_code);
   SetIfNotEmpty(in, "categoryCode", input.category_code);
   SetIfNotEmpty(in, "severityCode", input.severity_code);
   SetIfNotEmpty(in, "issueType", input.issue_type);
   SetIfNotEmpty(in, "language", input.language);
-  SetIfNotEmpty(in, "attachmentSetId", input.attachment_set_id);
-  if (!input.cc_email_addresses.empty()) in["ccEmailAddresses"] = input.cc_email_addresses;
   RECOUP_ASSIGN_OR_RETURN(json out, client_->CallJson("CreateCase", in, /*idempotent=*/false));
   std::string case_id = JsonString(out, "caseId");
   if (case_id.empty()) return DataLoss("Support CreateCase: the response has no caseId");
@@ -127,30 +148,12 @@ Result<std::vector<SupportCase>> SupportApi::DescribeCases(const DescribeCasesIn
   in["includeResolvedCases"] = input.include_resolved_cases;
   in["includeCommunications"] = input.include_communications;
   std::vector<SupportCase> cases;
-  RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated(
-      "DescribeCases", in, "nextToken", "nextToken", [&](const json& page) {
-        for (const auto& c : Array(page, "cases")) {
-          SupportCase sc;
-          sc.case_id = JsonString(c, "caseId");
-          sc.display_id = JsonString(c, "displayId");
-          sc.subject = JsonString(c, "subject");
-          sc.status = JsonString(c, "status");
-          sc.service_code = JsonString(c, "serviceCode");
-          sc.category_code = JsonString(c, "categoryCode");
-          sc.severity_code = JsonString(c, "severityCode");
-          sc.submitted_by = JsonString(c, "submittedBy");
-          sc.time_created = JsonString(c, "timeCreated");
-          sc.language = JsonString(c, "language");
-          sc.cc_email_addresses = StringList(c, "ccEmailAddresses");
-          if (auto rc = c.find("recentCommunications"); rc != c.end() && rc->is_object()) {
-            for (const auto& m : Array(*rc, "communications")) {
-              sc.recent_communications.push_back(ParseCommunication(m));
-            }
-          }
-          cases.push_back(std::move(sc));
-        }
-        return Status::Ok();
-      }));
+  RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated("DescribeCases", in, "nextToken", "nextToken",
+                                                    [&](const json& page) {
+                                                      for (const auto& c : JsonArray(page, "cases"))
+                                                        cases.push_back(ParseCase(c));
+                                                      return Status::Ok();
+                                                    }));
   return cases;
 }
 
@@ -164,7 +167,8 @@ Result<std::vector<SupportCommunication>> SupportApi::DescribeCommunications(
   std::vector<SupportCommunication> out;
   RECOUP_RETURN_IF_ERROR(client_->CallJsonPaginated(
       "DescribeCommunications", in, "nextToken", "nextToken", [&](const json& page) {
-        for (const auto& c : Array(page, "communications")) out.push_back(ParseCommunication(c));
+        for (const auto& c : JsonArray(page, "communications"))
+          out.push_back(ParseCommunication(c));
         return Status::Ok();
       }));
   return out;
@@ -174,11 +178,9 @@ Result<bool> SupportApi::AddCommunicationToCase(const AddCommunicationInput& inp
   if (input.case_id.empty() || input.communication_body.empty()) {
     return InvalidArgument("AddCommunicationToCase: case ID and body are required");
   }
-  json in = json::object();
+  json in = CommunicationInput(input.communication_body, input.attachment_set_id,
+                               input.cc_email_addresses);
   in["caseId"] = input.case_id;
-  in["communicationBody"] = input.communication_body;
-  SetIfNotEmpty(in, "attachmentSetId", input.attachment_set_id);
-  if (!input.cc_email_addresses.empty()) in["ccEmailAddresses"] = input.cc_email_addresses;
   RECOUP_ASSIGN_OR_RETURN(json out,
                           client_->CallJson("AddCommunicationToCase", in, /*idempotent=*/false));
   auto it = out.find("result");
