@@ -17,12 +17,15 @@ PRIVATE_DEPS ...)` under src/recoup, works out which library owns each header
 
 Tests (*_test.cc, test utilities) are not layered and are skipped.
 Exit 0 when all hold, 1 with one line per violation otherwise.
+Usage: check-layering.py [--root CHECKOUT]
 """
 import os
 import re
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+if len(sys.argv) == 3 and sys.argv[1] == "--root":  # another checkout (tests)
+    ROOT = os.path.abspath(sys.argv[2])
 SRC = os.path.join(ROOT, "src")
 KEYWORDS = ("SOURCES", "HEADERS", "PRIVATE_HEADERS", "DEPS", "PRIVATE_DEPS")
 

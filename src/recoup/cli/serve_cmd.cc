@@ -141,6 +141,135 @@ Status CommitOtlp(serve::LiveSink& sink, std::vector<events::Event> evs) {
   return result.get();
 }
 
+// The config file with the command line's overrides, validated.
+Result<serve::ServeConfig> EffectiveConfig(const ServeArgs& a) {
+  RECOUP_ASSIGN_OR_RETURN(serve::ServeConfig c, serve::LoadServeConfig(a.config));
+  if (!a.account.empty()) c.account = a.account;
+  if (a.no_csm) c.csm.enabled = false;
+  if (!a.csm_listen.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(c.csm.listen, serve::ParseListenAddress(a.csm_listen, "--csm-listen"));
+  }
+  if (!a.otlp_listen.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(c.otlp.listen,
+                            serve::ParseListenAddress(a.otlp_listen, "--otlp-listen"));
+  }
+  if (!a.dashboard_listen.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(c.dashboard, serve::ParseListenAddress(a.dashboard_listen, "--listen"));
+  }
+  RECOUP_RETURN_IF_ERROR(serve::ValidateServeConfig(c));
+  return c;
+}
+
+// The CloudTrail-in-S3 poll: one batch ingest of the prefix per call.
+serve::S3PollFn MakeS3Poll(const std::string& store_path,
+                           std::shared_ptr<const sla::Catalog> catalog, const std::string& account,
+                           ingest::S3Settings settings) {
+  return [store_path, catalog, account, settings](const std::string& url) -> Status {
+    RECOUP_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(store_path));
+    ingest::IngestOptions opt;
+    opt.paths = {url};
+    opt.s3 = settings;
+    opt.parser.default_account = account;
+    opt.threads = 1;
+    opt.store_path = store_path;
+    opt.max_messages = 0;
+    RECOUP_ASSIGN_OR_RETURN(ingest::IngestSummary s, ingest::RunIngest(*store, catalog, opt));
+    if (s.files_ingested > 0) {
+      std::fprintf(stderr, "recoup serve: %s: %lld new files, %lld records\n", url.c_str(),
+                   static_cast<long long>(s.files_ingested), static_cast<long long>(s.accepted));
+    }
+    return Status::Ok();
+  };
+}
+
+// What the runtime needs from outside: catalog, store, AWS sessions, S3 polls.
+Result<serve::ServeDeps> MakeDeps(const serve::ServeConfig& c, const Globals& g,
+                                  std::shared_ptr<const sla::Catalog> catalog) {
+  serve::ServeDeps deps;
+  deps.catalog = catalog;
+  deps.store_path = !c.store_path.empty() && !g.store_given ? c.store_path : g.store_path;
+  deps.clock = &SystemClock();
+  const AwsContextOptions aws_opt{c.aws_profile, c.aws_region, false};
+  deps.aws = [aws_opt]() -> Result<std::unique_ptr<serve::AwsSession>> {
+    RECOUP_ASSIGN_OR_RETURN(auto ctx, AwsContext::Create(aws_opt));
+    return std::unique_ptr<serve::AwsSession>(new ContextSession(std::move(ctx)));
+  };
+  if (!c.cloudtrail_s3.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(ingest::S3Settings s3, ServeS3Settings(c));
+    deps.s3_poll = MakeS3Poll(deps.store_path, catalog, c.account, std::move(s3));
+  }
+  return deps;
+}
+
+// The HTTP side: the OTLP receiver feeding the live commit path, and the
+// dashboard reading the store and the live state. Started, or an error
+// naming the section (nothing left running).
+struct HttpSide {
+  std::unique_ptr<web::OtlpReceiver> otlp;
+  std::unique_ptr<web::WebServer> dashboard;
+  void Stop() {
+    if (otlp) otlp->Stop();
+    if (dashboard) dashboard->Stop();
+  }
+};
+
+Result<HttpSide> StartHttp(const serve::ServeConfig& c, const serve::ServeDeps& deps,
+                           serve::Service* svc, int64_t started_ms) {
+  HttpSide http;
+  if (c.otlp.enabled) {
+    web::OtlpOptions oo;
+    oo.bind = c.otlp.listen.host;
+    oo.port = c.otlp.listen.port;
+    oo.token = c.dashboard_token;
+    oo.default_account = c.otlp.account.empty() ? c.account : c.otlp.account;
+    oo.catalog = deps.catalog;
+    oo.sink = [svc](std::vector<events::Event> evs) {
+      return CommitOtlp(svc->sink(), std::move(evs));
+    };
+    auto r = web::OtlpReceiver::Create(std::move(oo));
+    Status os = r.ok() ? (*r)->Start() : r.status();
+    if (!os.ok()) return os.WithPrefix("sources.otlp");
+    http.otlp = std::move(r).value();
+  }
+  if (c.dashboard_enabled) {
+    web::WebOptions wo;
+    wo.bind = c.dashboard.host;
+    wo.port = c.dashboard.port;
+    wo.token = c.dashboard_token;
+    wo.store_path = deps.store_path;
+    wo.catalog = deps.catalog;
+    const web::OtlpReceiver* otlp_ptr = http.otlp.get();
+    wo.live_state = [svc, started_ms, otlp_ptr] { return LiveStateOf(*svc, started_ms, otlp_ptr); };
+    auto r = web::WebServer::Create(std::move(wo));
+    Status ws = r.ok() ? (*r)->Start() : r.status();
+    if (!ws.ok()) {
+      http.Stop();
+      return ws.WithPrefix("dashboard");
+    }
+    http.dashboard = std::move(r).value();
+    std::fprintf(stderr, "recoup serve: dashboard on http://%s:%d/\n", c.dashboard.host.c_str(),
+                 http.dashboard->port());
+  }
+  if (http.otlp) {
+    std::fprintf(stderr, "recoup serve: OTLP/HTTP on http://%s:%d/v1/traces\n",
+                 c.otlp.listen.host.c_str(), http.otlp->port());
+  }
+  return http;
+}
+
+// Prints the runtime's counters every `every_s` seconds until `done`.
+std::thread StatsPrinter(serve::Service* svc, const std::atomic<bool>& done, int every_s) {
+  return std::thread([svc, &done, every_s] {
+    const Clock& clock = SystemClock();
+    int64_t next = clock.MonotonicMs();
+    while (!done) {
+      next += every_s * 1000LL;
+      while (!done && clock.MonotonicMs() < next) clock.SleepFor(50);
+      if (!done) std::fprintf(stderr, "recoup serve: stats %s\n", svc->StatsJson().c_str());
+    }
+  });
+}
+
 int RunServe(const ServeArgs& a, const Globals& g) {
   // SIGTERM and SIGINT are taken by this thread only (sigwait): every other
   // thread starts with them blocked. Blocked first thing, so that a stop
@@ -150,141 +279,36 @@ int RunServe(const ServeArgs& a, const Globals& g) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  auto loaded = serve::LoadServeConfig(a.config);
-  if (!loaded.ok()) return Fail(loaded.status());
-  serve::ServeConfig c = std::move(loaded).value();
-  if (!a.account.empty()) c.account = a.account;
-  if (a.no_csm) c.csm.enabled = false;
-  if (!a.csm_listen.empty()) {
-    auto l = serve::ParseListenAddress(a.csm_listen, "--csm-listen");
-    if (!l.ok()) return Fail(l.status());
-    c.csm.listen = *l;
-  }
-  if (!a.otlp_listen.empty()) {
-    auto l = serve::ParseListenAddress(a.otlp_listen, "--otlp-listen");
-    if (!l.ok()) return Fail(l.status());
-    c.otlp.listen = *l;
-  }
-  if (!a.dashboard_listen.empty()) {
-    auto l = serve::ParseListenAddress(a.dashboard_listen, "--listen");
-    if (!l.ok()) return Fail(l.status());
-    c.dashboard = *l;
-  }
-  if (Status v = serve::ValidateServeConfig(c); !v.ok()) return Fail(v);
-
+  auto config = EffectiveConfig(a);
+  if (!config.ok()) return Fail(config.status());
+  const serve::ServeConfig& c = *config;
   Globals eff = g;
   if (!c.catalog_path.empty()) eff.catalog_path = c.catalog_path;
   auto catalog = LoadCatalog(eff);
   if (!catalog.ok()) return Fail(catalog.status());
+  auto deps = MakeDeps(c, g, *catalog);
+  if (!deps.ok()) return Fail(deps.status());
 
-  serve::ServeDeps deps;
-  deps.catalog = *catalog;
-  deps.store_path = !c.store_path.empty() && !g.store_given ? c.store_path : g.store_path;
-  const AwsContextOptions aws_opt{c.aws_profile, c.aws_region, false};
-  deps.aws = [aws_opt]() -> Result<std::unique_ptr<serve::AwsSession>> {
-    RECOUP_ASSIGN_OR_RETURN(auto ctx, AwsContext::Create(aws_opt));
-    return std::unique_ptr<serve::AwsSession>(new ContextSession(std::move(ctx)));
-  };
-  if (!c.cloudtrail_s3.empty()) {
-    auto s3 = ServeS3Settings(c);
-    if (!s3.ok()) return Fail(s3.status());
-    const std::string store_path = deps.store_path;
-    auto catalog_ptr = *catalog;
-    const std::string account = c.account;
-    ingest::S3Settings settings = *s3;
-    deps.s3_poll = [store_path, catalog_ptr, account, settings](const std::string& url) -> Status {
-      RECOUP_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(store_path));
-      ingest::IngestOptions opt;
-      opt.paths = {url};
-      opt.s3 = settings;
-      opt.parser.default_account = account;
-      opt.threads = 1;
-      opt.store_path = store_path;
-      opt.max_messages = 0;
-      RECOUP_ASSIGN_OR_RETURN(ingest::IngestSummary s, ingest::RunIngest(*store, catalog_ptr, opt));
-      if (s.files_ingested > 0) {
-        std::fprintf(stderr, "recoup serve: %s: %lld new files, %lld records\n", url.c_str(),
-                     static_cast<long long>(s.files_ingested), static_cast<long long>(s.accepted));
-      }
-      return Status::Ok();
-    };
-  }
-
-  auto service = serve::Service::Create(c, deps);
+  auto service = serve::Service::Create(c, *deps);
   if (!service.ok()) return Fail(service.status());
-  Status st = (*service)->Start();
-  if (!st.ok()) {
-    (*service)->Stop();
+  serve::Service* svc = service->get();
+  if (Status st = svc->Start(); !st.ok()) {
+    svc->Stop();
     return Fail(st);
   }
-  // The HTTP side: the OTLP receiver feeds the live commit path; the
-  // dashboard reads the store and the live state.
-  serve::Service* svc = service->get();
-  const int64_t started_ms = SystemClock().NowMs();
-  std::unique_ptr<web::OtlpReceiver> otlp;
-  if (c.otlp.enabled) {
-    web::OtlpOptions oo;
-    oo.bind = c.otlp.listen.host;
-    oo.port = c.otlp.listen.port;
-    oo.token = c.dashboard_token;
-    oo.default_account = c.otlp.account.empty() ? c.account : c.otlp.account;
-    oo.catalog = *catalog;
-    oo.sink = [svc](std::vector<events::Event> evs) {
-      return CommitOtlp(svc->sink(), std::move(evs));
-    };
-    auto r = web::OtlpReceiver::Create(std::move(oo));
-    Status os = r.ok() ? (*r)->Start() : r.status();
-    if (!os.ok()) {
-      svc->Stop();
-      return Fail(os.WithPrefix("sources.otlp"));
-    }
-    otlp = std::move(r).value();
+  auto http = StartHttp(c, *deps, svc, SystemClock().NowMs());
+  if (!http.ok()) {
+    svc->Stop();
+    return Fail(http.status());
   }
-  std::unique_ptr<web::WebServer> dashboard;
-  if (c.dashboard_enabled) {
-    web::WebOptions wo;
-    wo.bind = c.dashboard.host;
-    wo.port = c.dashboard.port;
-    wo.token = c.dashboard_token;
-    wo.store_path = deps.store_path;
-    wo.catalog = *catalog;
-    const web::OtlpReceiver* otlp_ptr = otlp.get();
-    wo.live_state = [svc, started_ms, otlp_ptr] { return LiveStateOf(*svc, started_ms, otlp_ptr); };
-    auto r = web::WebServer::Create(std::move(wo));
-    Status ws = r.ok() ? (*r)->Start() : r.status();
-    if (!ws.ok()) {
-      if (otlp) otlp->Stop();
-      svc->Stop();
-      return Fail(ws.WithPrefix("dashboard"));
-    }
-    dashboard = std::move(r).value();
-    std::fprintf(stderr, "recoup serve: dashboard on http://%s:%d/\n", c.dashboard.host.c_str(),
-                 dashboard->port());
-  }
-  if (otlp) {
-    std::fprintf(stderr, "recoup serve: OTLP/HTTP on http://%s:%d/v1/traces\n",
-                 c.otlp.listen.host.c_str(), otlp->port());
-  }
-  std::fprintf(stderr, "recoup serve: running (store %s%s%s)\n", deps.store_path.c_str(),
-               c.csm.enabled ? ", CSM on udp " : "",
-               c.csm.enabled
-                   ? (c.csm.listen.host + ":" + std::to_string((*service)->csm_port())).c_str()
-                   : "");
+  std::fprintf(
+      stderr, "recoup serve: running (store %s%s%s)\n", deps->store_path.c_str(),
+      c.csm.enabled ? ", CSM on udp " : "",
+      c.csm.enabled ? (c.csm.listen.host + ":" + std::to_string(svc->csm_port())).c_str() : "");
 
-  std::thread stats_thread;
   std::atomic<bool> done{false};
-  if (a.stats_every > 0) {
-    stats_thread = std::thread([svc, &done, every = a.stats_every] {
-      auto next = std::chrono::steady_clock::now();
-      while (!done) {
-        next += std::chrono::seconds(every);
-        while (!done && std::chrono::steady_clock::now() < next) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        if (!done) std::fprintf(stderr, "recoup serve: stats %s\n", svc->StatsJson().c_str());
-      }
-    });
-  }
+  std::thread stats_thread;
+  if (a.stats_every > 0) stats_thread = StatsPrinter(svc, done, a.stats_every);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "recoup serve: %s received: stopping\n",
@@ -293,10 +317,9 @@ int RunServe(const ServeArgs& a, const Globals& g) {
   if (stats_thread.joinable()) stats_thread.join();
   // Receivers first (an accepted OTLP request is answered after its commit),
   // then the sources, the last commit, evaluation and the outbox.
-  if (otlp) otlp->Stop();
-  if (dashboard) dashboard->Stop();
-  (*service)->Stop();
-  std::cout << (*service)->StatsJson() << std::endl;
+  http->Stop();
+  svc->Stop();
+  std::cout << svc->StatsJson() << std::endl;
   return kExitOk;
 }
 

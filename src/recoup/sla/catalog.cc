@@ -138,6 +138,11 @@ Result<SlaVersion> ParseVersion(const nlohmann::json& j, const std::string& wher
   if (v.minimum_rule != "credit_must_exceed" && v.minimum_rule != "credit_at_least") {
     return InvalidArgument(where + ".minimum_rule: want credit_must_exceed or credit_at_least");
   }
+  v.measure = j.value("measure", std::string(kRequestErrorRate));
+  if (v.measure != kRequestErrorRate) {
+    return InvalidArgument(where + ".measure: want " + std::string(kRequestErrorRate) +
+                           " (the only family this version of recoup measures)");
+  }
   v.charges_scope = j.value("charges_scope", "region");
   if (v.charges_scope != "region" && v.charges_scope != "account_all_regions") {
     return InvalidArgument(where + ".charges_scope: want region or account_all_regions");

@@ -25,8 +25,12 @@ struct Tier {
   Rational credit_pct;  // ... and no lower tier applies
 };
 
+// How a version turns a month's intervals into uptime (sla/measure.h).
+inline constexpr std::string_view kRequestErrorRate = "request_error_rate";
+
 struct SlaVersion {
   std::string id;
+  std::string measure = std::string(kRequestErrorRate);
   std::string title;
   YearMonth effective_month;   // first billing month it governs
   std::string effective_from;  // "YYYY-MM-DD" as published

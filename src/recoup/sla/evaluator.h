@@ -4,7 +4,8 @@
 // MUP = 100% - mean over EVERY interval of the calendar month (UTC) of the
 // interval's error rate (server errors / requests); an interval without
 // requests counts as the catalog's empty-interval rate (0%). The tier is
-// chosen on the unrounded MUP. Pure; thread-safe.
+// chosen on the unrounded MUP. The uptime figures come from the version's
+// measure (sla/measure.h); pricing is shared. Pure; thread-safe.
 #pragma once
 
 #include <array>
@@ -64,6 +65,14 @@ struct Verdict {
 // REQUIRES: every interval lies in `in.month` and is aligned to the version's
 // interval length; otherwise INVALID_ARGUMENT naming the interval.
 Result<Verdict> Evaluate(const SlaVersion& version, const MonthInput& in);
+
+// Tier, credit (against the $ minimum) and claim deadline of a verdict whose
+// uptime figures (mup_pct) are set: the part every SLA family shares.
+void Price(const SlaVersion& version, const MonthInput& in, Verdict* out);
+
+// Requests of an interval that count under `version` (excluded classes
+// included when the version keeps them in the total).
+int64_t EligibleTotal(const SlaVersion& version, const IntervalCounts& c);
 
 // Error rate of one interval under `version` (exact).
 Rational IntervalErrorRate(const SlaVersion& version, const IntervalCounts& c);
