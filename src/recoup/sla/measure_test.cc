@@ -81,12 +81,23 @@ TEST(MeasureTest, CombineRefusesAnIntervalInBothStates) {
 }
 
 TEST(MeasureTest, CatalogRefusesAMeasureItHasNot) {
-  const std::string json = R"({"catalog_version": "t", "services": {"kms": {
-    "name": "AWS Key Management Service", "event_source": "kms.amazonaws.com",
-    "cur_product_code": "awskms", "error_classes": {"server_error": ["InternalFailure"]},
-    "versions": [{"id": "v1", "effective_from": "2022-11-29", "commitment_pct": "99.999",
-      "measure": "unavailable_minutes",
-      "tiers": [{"below_pct": "99.999", "credit_pct": "10"}]}]}}})";
+  // The built-in KMS version, but for its measure.
+  const std::string version = R"({"id": "v1", "effective_from": "2022-11-29",
+      "commitment_pct": "99.999", "tiers": [{"below_pct": "99.999", "credit_pct": "10"}],
+      "interval_seconds": 300, "empty_interval_error_rate": "0", "excluded_in_total": false,
+      "excluded_classes": ["throttling"], "minimum_credit_usd": "1",
+      "minimum_rule": "credit_must_exceed", "charges_scope": "region",
+      "claim_window_billing_cycles": 2)";
+  auto catalog_with = [&](const std::string& extra) {
+    return R"({"catalog_version": "t", "services": {"kms": {
+      "name": "AWS Key Management Service", "event_source": "kms.amazonaws.com",
+      "cur_product_code": "awskms", "error_classes": {"server_error": ["InternalFailure"]},
+      "versions": [)" +
+           version + extra + "}]}}}";
+  };
+  ASSERT_TRUE(Catalog::Parse(catalog_with(""), "test catalog").ok());
+  ASSERT_TRUE(Catalog::Parse(catalog_with(R"(, "measure": "request_error_rate")"), "t").ok());
+  const std::string json = catalog_with(R"(, "measure": "unavailable_minutes")");
   auto c = Catalog::Parse(json, "test catalog");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("measure"), std::string::npos) << c.status().message();
