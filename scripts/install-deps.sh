@@ -7,7 +7,7 @@ PKGS=(
   libsqlite3-dev libssl-dev zlib1g-dev libsimdjson-dev libisal-dev libgmp-dev libxxhash-dev
   libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev
+  clang-14 clang-format-14 clang-tidy-14 libclang-rt-14-dev libfuzzer-14-dev
   libtomlplusplus-dev python3-aiosmtpd python3-botocore
   libcpp-httplib-dev libprotobuf-dev protobuf-compiler chromium prometheus
 )

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds recoup twice (optimised, and with
-# AddressSanitizer + UndefinedBehaviorSanitizer), runs every test suite on
-# both, checks formatting, and runs each fuzzer briefly.
+# Installs dependencies, checks the module layering, builds recoup twice
+# (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer), runs
+# every test suite on both, checks formatting, runs each fuzzer briefly, and
+# builds the product code once more with clang 14: thread-safety analysis
+# (-Wthread-safety) and clang-tidy (.clang-tidy) on every file, warnings as
+# errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs="$(nproc)"
+
+echo "== layering (scripts/check-layering.py: includes, CMake DEPS, docs/ARCHITECTURE.md)"
+python3 scripts/check-layering.py
 
 echo "== build and test (release)"
 cmake --preset release >/dev/null
@@ -23,4 +29,7 @@ if [ -f fuzz/run.sh ]; then
 fi
 echo "== format check"
 bash scripts/check-format.sh
+echo "== clang: thread-safety analysis and clang-tidy (preset tidy)"
+cmake --preset tidy >/dev/null
+cmake --build --preset tidy -j"$jobs"
 echo "all checks passed"

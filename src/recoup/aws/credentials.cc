@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "recoup/aws/credentials_internal.h"
+#include "recoup/core/mutex.h"
 #include "recoup/core/strings.h"
 #include "recoup/core/time.h"
 
@@ -108,12 +109,12 @@ class ChainProvider final : public CredentialsProvider {
   explicit ChainProvider(std::vector<Step> steps) : steps_(std::move(steps)) {}
 
   std::string Name() const override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return winner_ ? "default chain: " + winner_->Name() : "default chain";
   }
 
   Result<ExpiringCredentials> GetExpiring() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (winner_) return winner_->GetExpiring();
     std::string tried;
     for (const Step& step : steps_) {
@@ -137,8 +138,8 @@ class ChainProvider final : public CredentialsProvider {
   }
 
   std::vector<Step> steps_;
-  mutable std::mutex mu_;
-  std::unique_ptr<CredentialsProvider> winner_;
+  mutable Mutex mu_;
+  std::unique_ptr<CredentialsProvider> winner_ GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -176,7 +177,7 @@ RefreshingCredentialsProvider::RefreshingCredentialsProvider(const Clock* clock,
     : clock_(clock != nullptr ? clock : &SystemClock()), refresh_window_ms_(refresh_window_ms) {}
 
 Result<ExpiringCredentials> RefreshingCredentialsProvider::GetExpiring() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   const int64_t now = clock_->NowMs();
   if (cached_ && (!cached_->expiration_ms || now < *cached_->expiration_ms - refresh_window_ms_)) {
     return *cached_;
@@ -197,7 +198,7 @@ StaticCredentialsProvider::StaticCredentialsProvider(ExpiringCredentials credent
 std::unique_ptr<CredentialsProvider> MakeDefaultCredentialsProvider(const AwsConfig& config,
                                                                     ProviderDeps deps) {
   auto shared = std::make_shared<const AwsConfig>(config);
-  deps = internal::WithClock(std::move(deps));
+  deps = internal::WithClock(deps);
   using Made = Result<std::unique_ptr<CredentialsProvider>>;
   std::vector<ChainProvider::Step> steps;
   steps.push_back({"environment", [shared]() -> Made {

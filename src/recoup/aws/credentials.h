@@ -35,6 +35,7 @@
 #include "recoup/aws/config.h"
 #include "recoup/aws/sigv4.h"
 #include "recoup/core/clock.h"
+#include "recoup/core/mutex.h"
 #include "recoup/core/status.h"
 #include "recoup/net/http_client.h"
 
@@ -85,8 +86,8 @@ class RefreshingCredentialsProvider : public CredentialsProvider {
  private:
   const Clock* clock_;
   int64_t refresh_window_ms_;
-  std::mutex mu_;
-  std::optional<ExpiringCredentials> cached_;
+  Mutex mu_;
+  std::optional<ExpiringCredentials> cached_ GUARDED_BY(mu_);
 };
 
 // Fixed credentials.

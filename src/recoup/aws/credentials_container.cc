@@ -21,7 +21,7 @@ bool AllowedHttpHost(const std::string& host) {
 class ContainerProvider final : public RefreshingCredentialsProvider {
  public:
   ContainerProvider(Env env, ProviderDeps deps)
-      : RefreshingCredentialsProvider(deps.clock), env_(std::move(env)), deps_(std::move(deps)) {}
+      : RefreshingCredentialsProvider(deps.clock), env_(std::move(env)), deps_(deps) {}
   std::string Name() const override { return "container credentials"; }
 
  protected:
@@ -90,7 +90,7 @@ class ContainerProvider final : public RefreshingCredentialsProvider {
 
 std::unique_ptr<CredentialsProvider> MakeContainerCredentialsProvider(Env env, ProviderDeps deps) {
   return std::make_unique<ContainerProvider>(env ? std::move(env) : ProcessEnv(),
-                                             internal::WithClock(std::move(deps)));
+                                             internal::WithClock(deps));
 }
 
 }  // namespace recoup::aws

@@ -18,7 +18,7 @@ class ImdsProvider final : public RefreshingCredentialsProvider {
       : RefreshingCredentialsProvider(deps.clock),
         endpoint_(std::move(endpoint)),
         disabled_(disabled),
-        deps_(std::move(deps)) {}
+        deps_(deps) {}
   std::string Name() const override { return "EC2 instance metadata (" + endpoint_ + ")"; }
 
  protected:
@@ -104,8 +104,7 @@ std::unique_ptr<CredentialsProvider> MakeImdsCredentialsProvider(const AwsConfig
   while (endpoint.size() > 1 && endpoint.back() == '/') endpoint.pop_back();
   bool disabled =
       AsciiLower(Trim(config.GetEnv("AWS_EC2_METADATA_DISABLED").value_or(""))) == "true";
-  return std::make_unique<ImdsProvider>(std::move(endpoint), disabled,
-                                        internal::WithClock(std::move(deps)));
+  return std::make_unique<ImdsProvider>(std::move(endpoint), disabled, internal::WithClock(deps));
 }
 
 }  // namespace recoup::aws

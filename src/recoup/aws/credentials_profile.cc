@@ -124,7 +124,10 @@ class ProfileBuilder {
     for (const std::string& seen : visited_) {
       if (seen != source) continue;
       std::string chain;
-      for (const std::string& v : visited_) chain += v + " -> ";
+      for (const std::string& v : visited_) {
+        chain += v;
+        chain += " -> ";
+      }
       return InvalidArgument(p.Describe("source_profile") + ": cycle " + chain + source);
     }
     if (config_.FindProfile(source) == nullptr) {
@@ -143,7 +146,7 @@ class ProfileBuilder {
 
 Result<std::unique_ptr<CredentialsProvider>> MakeProfileCredentialsProvider(
     const AwsConfig& config, const std::string& profile_name, ProviderDeps deps) {
-  deps = internal::WithClock(std::move(deps));
+  deps = internal::WithClock(deps);
   return ProfileBuilder(config, deps).Build(profile_name, /*as_source=*/false);
 }
 

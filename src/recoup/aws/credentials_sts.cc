@@ -61,7 +61,7 @@ class AssumeRoleProvider final : public RefreshingCredentialsProvider {
       : RefreshingCredentialsProvider(deps.clock),
         params_(std::move(params)),
         source_(std::move(source)),
-        deps_(std::move(deps)) {}
+        deps_(deps) {}
   std::string Name() const override {
     return "assume role " + params_.role_arn + " from " + source_->Name();
   }
@@ -88,7 +88,7 @@ class WebIdentityProvider final : public RefreshingCredentialsProvider {
       : RefreshingCredentialsProvider(deps.clock),
         params_(std::move(params)),
         token_file_(std::move(token_file)),
-        deps_(std::move(deps)) {}
+        deps_(deps) {}
   std::string Name() const override { return "web identity " + params_.role_arn; }
 
  protected:
@@ -135,7 +135,7 @@ Result<std::unique_ptr<CredentialsProvider>> MakeWebIdentityFromEnvironment(cons
   params.role_arn = *role;
   params.role_session_name = config.GetEnv("AWS_ROLE_SESSION_NAME").value_or("");
   RECOUP_ASSIGN_OR_RETURN(params.sts_endpoint, StsEndpoint(config));
-  return MakeWebIdentityCredentialsProvider(std::move(params), *token_file, std::move(deps));
+  return MakeWebIdentityCredentialsProvider(std::move(params), *token_file, deps);
 }
 
 }  // namespace internal
@@ -143,14 +143,14 @@ Result<std::unique_ptr<CredentialsProvider>> MakeWebIdentityFromEnvironment(cons
 std::unique_ptr<CredentialsProvider> MakeAssumeRoleCredentialsProvider(
     AssumeRoleParams params, std::shared_ptr<CredentialsProvider> source, ProviderDeps deps) {
   return std::make_unique<AssumeRoleProvider>(std::move(params), std::move(source),
-                                              internal::WithClock(std::move(deps)));
+                                              internal::WithClock(deps));
 }
 
 std::unique_ptr<CredentialsProvider> MakeWebIdentityCredentialsProvider(AssumeRoleParams params,
                                                                         std::string token_file,
                                                                         ProviderDeps deps) {
   return std::make_unique<WebIdentityProvider>(std::move(params), std::move(token_file),
-                                               internal::WithClock(std::move(deps)));
+                                               internal::WithClock(deps));
 }
 
 }  // namespace recoup::aws

@@ -38,11 +38,12 @@ void WriteTotals(std::ostream& out, const char* key_title, const std::vector<Led
 }
 
 // The totals of `by_key`, each with its key, in key order.
-std::vector<LedgerTotal> KeyedTotals(std::map<std::string, LedgerTotal> by_key) {
+std::vector<LedgerTotal> KeyedTotals(const std::map<std::string, LedgerTotal>& by_key) {
   std::vector<LedgerTotal> out;
-  for (auto& [k, t] : by_key) {
-    t.key = k;
-    out.push_back(std::move(t));
+  out.reserve(by_key.size());
+  for (const auto& [k, t] : by_key) {
+    out.push_back(t);
+    out.back().key = k;
   }
   return out;
 }

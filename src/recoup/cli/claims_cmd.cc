@@ -20,6 +20,7 @@
 #include "recoup/claims/service.h"
 #include "recoup/cli/aws_context.h"
 #include "recoup/cli/common.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/sha256.h"
 #include "recoup/report/report.h"
 #include "recoup/storage/store.h"
@@ -40,9 +41,7 @@ Result<int64_t> NowMs() {
     if (!t.ok()) return t.status().WithPrefix("$RECOUP_NOW");
     return *t;
   }
-  return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count());
+  return SystemClock().NowMs();
 }
 
 struct Session {

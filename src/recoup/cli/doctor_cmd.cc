@@ -16,6 +16,7 @@
 #include "recoup/aws/api_client.h"
 #include "recoup/cli/aws_context.h"
 #include "recoup/cli/common.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/time.h"
 #include "recoup/storage/store.h"
 
@@ -513,9 +514,7 @@ struct Doctor {
       c.summary = ce.status().message();
       return;
     }
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    const int64_t now = SystemClock().NowMs();
     const YearMonth m = YearMonth::FromMs(now);
     const YearMonth prev = m.Plus(-1);
     nlohmann::json in = {

@@ -162,8 +162,8 @@ Result<serve::ServeConfig> EffectiveConfig(const ServeArgs& a) {
 
 // The CloudTrail-in-S3 poll: one batch ingest of the prefix per call.
 serve::S3PollFn MakeS3Poll(const std::string& store_path,
-                           std::shared_ptr<const sla::Catalog> catalog, const std::string& account,
-                           ingest::S3Settings settings) {
+                           const std::shared_ptr<const sla::Catalog>& catalog,
+                           const std::string& account, const ingest::S3Settings& settings) {
   return [store_path, catalog, account, settings](const std::string& url) -> Status {
     RECOUP_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(store_path));
     ingest::IngestOptions opt;
@@ -184,7 +184,7 @@ serve::S3PollFn MakeS3Poll(const std::string& store_path,
 
 // What the runtime needs from outside: catalog, store, AWS sessions, S3 polls.
 Result<serve::ServeDeps> MakeDeps(const serve::ServeConfig& c, const Globals& g,
-                                  std::shared_ptr<const sla::Catalog> catalog) {
+                                  const std::shared_ptr<const sla::Catalog>& catalog) {
   serve::ServeDeps deps;
   deps.catalog = catalog;
   deps.store_path = !c.store_path.empty() && !g.store_given ? c.store_path : g.store_path;
@@ -196,7 +196,7 @@ Result<serve::ServeDeps> MakeDeps(const serve::ServeConfig& c, const Globals& g,
   };
   if (!c.cloudtrail_s3.empty()) {
     RECOUP_ASSIGN_OR_RETURN(ingest::S3Settings s3, ServeS3Settings(c));
-    deps.s3_poll = MakeS3Poll(deps.store_path, catalog, c.account, std::move(s3));
+    deps.s3_poll = MakeS3Poll(deps.store_path, catalog, c.account, s3);
   }
   return deps;
 }

@@ -128,7 +128,7 @@ Actor BrokenJob(Actor a, FixedError error) {
 
 // A KMS call an AWS service makes with a caller's credentials (forward
 // access), on the keys named.
-Actor ServiceActor(const Cell& c, const Actor& base, std::string service, int64_t rate_milli,
+Actor ServiceActor(const Cell& c, const Actor& base, const std::string& service, int64_t rate_milli,
                    Ctx ctx, std::vector<OpWeight> ops,
                    std::initializer_list<std::string_view> keys) {
   Actor a;

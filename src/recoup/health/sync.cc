@@ -13,6 +13,7 @@ Result<ApiSyncResult> FetchFromApi(aws::HealthApi& api, const aws::HealthEventFi
   if (!organization) {
     RECOUP_ASSIGN_OR_RETURN(auto events, api.DescribeEvents(filter));
     std::vector<std::string> arns;
+    arns.reserve(events.size());
     for (const auto& e : events) arns.push_back(e.arn);
     RECOUP_ASSIGN_OR_RETURN(auto details, api.DescribeEventDetails(arns));
     RECOUP_ASSIGN_OR_RETURN(auto affected, api.DescribeAffectedEntities(arns));
@@ -33,6 +34,7 @@ Result<ApiSyncResult> FetchFromApi(aws::HealthApi& api, const aws::HealthEventFi
   for (const auto& e : events) {
     RECOUP_ASSIGN_OR_RETURN(auto accounts, api.DescribeAffectedAccountsForOrganization(e.arn));
     std::vector<aws::HealthOrgEventKey> keys;
+    keys.reserve(accounts.size());
     for (const std::string& acct : accounts) keys.push_back({e.arn, acct});
     if (keys.empty()) keys.push_back({e.arn, ""});
     std::string description;

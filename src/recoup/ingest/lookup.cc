@@ -72,32 +72,33 @@ Result<LookupSummary> IngestLookupEvents(storage::Store& store,
   in.start_ms = start_ms;
   in.end_ms = end_ms;
   LookupSummary out;
-  Status st = api.LookupEvents(in, [&](const nlohmann::json&, std::vector<aws::LookupEvent> page) {
-    ++out.pages;
-    if (page.empty()) return Status::Ok();
-    SpoolDir dir;
-    if (dir.path().empty()) return Internal("cannot create a temporary folder");
-    std::set<std::string> names;
-    for (const aws::LookupEvent& e : page) {
-      if (e.cloudtrail_event.empty()) {
-        ++out.events_without_record;
-        continue;
-      }
-      ++out.events;
-      std::string name = SafeName(e.event_id);
-      while (!names.insert(name).second) name += "_";
-      std::ofstream f(fs::path(dir.path()) / (name + ".json"), std::ios::binary);
-      f << e.cloudtrail_event;
-      if (!f) return Internal("cannot write a temporary file in " + dir.path());
-    }
-    IngestOptions opt;
-    opt.paths = {dir.path()};
-    opt.threads = 1;
-    opt.store_path = store_path;
-    RECOUP_ASSIGN_OR_RETURN(IngestSummary s, RunIngest(store, catalog, opt));
-    Add(s, &out.ingest);
-    return Status::Ok();
-  });
+  Status st =
+      api.LookupEvents(in, [&](const nlohmann::json&, const std::vector<aws::LookupEvent>& page) {
+        ++out.pages;
+        if (page.empty()) return Status::Ok();
+        SpoolDir dir;
+        if (dir.path().empty()) return Internal("cannot create a temporary folder");
+        std::set<std::string> names;
+        for (const aws::LookupEvent& e : page) {
+          if (e.cloudtrail_event.empty()) {
+            ++out.events_without_record;
+            continue;
+          }
+          ++out.events;
+          std::string name = SafeName(e.event_id);
+          while (!names.insert(name).second) name += "_";
+          std::ofstream f(fs::path(dir.path()) / (name + ".json"), std::ios::binary);
+          f << e.cloudtrail_event;
+          if (!f) return Internal("cannot write a temporary file in " + dir.path());
+        }
+        IngestOptions opt;
+        opt.paths = {dir.path()};
+        opt.threads = 1;
+        opt.store_path = store_path;
+        RECOUP_ASSIGN_OR_RETURN(IngestSummary s, RunIngest(store, catalog, opt));
+        Add(s, &out.ingest);
+        return Status::Ok();
+      });
   RECOUP_RETURN_IF_ERROR(st);
   return out;
 }

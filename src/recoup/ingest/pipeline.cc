@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "recoup/aws/s3_client.h"
+#include "recoup/core/mutex.h"
 #include "recoup/core/sha256.h"
 #include "recoup/ingest/file_ingester.h"
 #include "recoup/io/byte_source.h"
@@ -62,12 +63,12 @@ struct Prefetched {
   const Work* work = nullptr;
   bool already = false;  // in the ledger: nothing fetched
   std::unique_ptr<io::Pipe> pipe;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  Status fetched;
-  std::string etag;
-  int64_t received = 0;
+  Mutex mu;
+  std::condition_variable_any cv;
+  bool done GUARDED_BY(mu) = false;
+  Status fetched GUARDED_BY(mu);
+  std::string etag GUARDED_BY(mu);
+  int64_t received GUARDED_BY(mu) = 0;
 };
 
 // The ledger's modification-time field for an S3 object: its ETag hashed
@@ -193,20 +194,20 @@ class Pipeline {
   std::atomic<bool> stop_{false};
 
   // Workers -> committer.
-  std::mutex mu_;
-  std::condition_variable cv_ready_, cv_space_;
-  std::deque<std::unique_ptr<Item>> ready_;
+  Mutex mu_;
+  std::condition_variable_any cv_ready_, cv_space_;
+  std::deque<std::unique_ptr<Item>> ready_ GUARDED_BY(mu_);
   size_t max_in_flight_ = 0;
   std::atomic<size_t> next_{0};
   std::atomic<int> running_{0};
 
   // Fetchers -> workers.
   std::vector<const Work*> s3_work_;
-  std::mutex pf_mu_;
-  std::condition_variable pf_ready_, pf_space_;
-  std::deque<std::shared_ptr<Prefetched>> prefetched_;
+  Mutex pf_mu_;
+  std::condition_variable_any pf_ready_, pf_space_;
+  std::deque<std::shared_ptr<Prefetched>> prefetched_ GUARDED_BY(pf_mu_);
   std::atomic<size_t> next_s3_{0};
-  int fetchers_running_ = 0;
+  int fetchers_running_ GUARDED_BY(pf_mu_) = 0;
 
   std::vector<std::thread> fetch_pool_, pool_;
 
@@ -273,8 +274,8 @@ void Pipeline::FetchLoop() {
     }
     if (!pf->already) pf->pipe = std::make_unique<io::Pipe>(kS3PipeBytes);
     {
-      std::unique_lock<std::mutex> lock(pf_mu_);
-      pf_space_.wait(lock, [&] { return prefetched_.size() < kS3Ahead || stop_.load(); });
+      MutexLock lock(pf_mu_);
+      while (!(prefetched_.size() < kS3Ahead || stop_.load())) lock.Wait(pf_space_);
       if (stop_.load()) break;
       prefetched_.push_back(pf);
       pf_ready_.notify_one();
@@ -291,22 +292,21 @@ void Pipeline::FetchLoop() {
         },
         &etag);
     pf->pipe->CloseWrite(st.ok() ? Status::Ok() : st);
-    std::lock_guard<std::mutex> lock(pf->mu);
+    MutexLock lock(pf->mu);
     pf->fetched = st;
     pf->etag = std::move(etag);
     pf->received = received;
     pf->done = true;
     pf->cv.notify_all();
   }
-  std::lock_guard<std::mutex> lock(pf_mu_);
+  MutexLock lock(pf_mu_);
   if (--fetchers_running_ == 0) pf_ready_.notify_all();
 }
 
 // The next fetched object, or nullptr when there is none left.
 std::shared_ptr<Prefetched> Pipeline::NextPrefetched() {
-  std::unique_lock<std::mutex> lock(pf_mu_);
-  pf_ready_.wait(lock,
-                 [&] { return !prefetched_.empty() || fetchers_running_ == 0 || stop_.load(); });
+  MutexLock lock(pf_mu_);
+  while (!(!prefetched_.empty() || fetchers_running_ == 0 || stop_.load())) lock.Wait(pf_ready_);
   if (prefetched_.empty() || stop_.load()) return nullptr;
   auto pf = std::move(prefetched_.front());
   prefetched_.pop_front();
@@ -317,8 +317,8 @@ std::shared_ptr<Prefetched> Pipeline::NextPrefetched() {
 // Hands results over in groups: one wake-up per group, not per file.
 void Pipeline::HandOver(std::vector<std::unique_ptr<Item>>& pending) {
   if (pending.empty()) return;
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_space_.wait(lock, [&] { return ready_.size() < max_in_flight_ || stop_.load(); });
+  MutexLock lock(mu_);
+  while (!(ready_.size() < max_in_flight_ || stop_.load())) lock.Wait(cv_space_);
   const bool was_empty = ready_.empty();
   for (auto& p : pending) ready_.push_back(std::move(p));
   pending.clear();
@@ -340,8 +340,8 @@ bool Pipeline::IngestObject(FileIngester& ingester, Item* item) {
   const std::string path = item->result.path;
   Status s = ingester.IngestStream(pf->pipe.get(), path, &item->result);
   pf->pipe->CloseRead();
-  std::unique_lock<std::mutex> lock(pf->mu);
-  pf->cv.wait(lock, [&] { return pf->done; });
+  MutexLock lock(pf->mu);
+  while (!(pf->done)) lock.Wait(pf->cv);
   if (!pf->fetched.ok()) {
     // A transfer that failed is not damage in the object: nothing is
     // recorded, and the next run reads it again.
@@ -432,7 +432,7 @@ void Pipeline::WorkerLoop() {
   }
   HandOver(pending);
   if (--running_ == 0) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     cv_ready_.notify_all();
   }
 }
@@ -558,9 +558,12 @@ Status Pipeline::CommitLoop() {
   for (;;) {
     bool finished = false;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_ready_.wait_for(lock, std::chrono::milliseconds(200),
-                         [&] { return !ready_.empty() || running_.load() == 0; });
+      MutexLock lock(mu_);
+      {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+        while (!(!ready_.empty() || running_.load() == 0) && lock.WaitUntil(cv_ready_, until)) {
+        }
+      }
       if (!ready_.empty()) {
         while (!ready_.empty()) {
           batch_.push_back(std::move(ready_.front()));
@@ -596,13 +599,13 @@ void Pipeline::StopThreads(const Status& failure) {
   if (!failure.ok()) {
     stop_ = true;
     cv_space_.notify_all();
-    std::lock_guard<std::mutex> lock(pf_mu_);
+    MutexLock lock(pf_mu_);
     pf_ready_.notify_all();
   }
   for (auto& t : pool_) t.join();
   {
     // Release fetchers still waiting for room or for a reader.
-    std::lock_guard<std::mutex> lock(pf_mu_);
+    MutexLock lock(pf_mu_);
     stop_ = true;
     for (auto& pf : prefetched_) {
       if (pf->pipe) pf->pipe->CloseRead();

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "recoup/core/mutex.h"
+
 namespace recoup::io {
 
 namespace {
@@ -201,14 +203,15 @@ std::unique_ptr<ByteSource> Borrow(ByteSource* inner) {
 }
 
 struct Pipe::State {
-  std::mutex mu;
-  std::condition_variable readable, writable;
-  std::deque<std::string> chunks;
-  size_t front_offset = 0;  // bytes of chunks.front() already read
-  size_t buffered = 0;
-  size_t capacity = 0;
-  bool write_closed = false, read_closed = false;
-  Status final_status;
+  Mutex mu;
+  std::condition_variable_any readable, writable;
+  std::deque<std::string> chunks GUARDED_BY(mu);
+  size_t front_offset GUARDED_BY(mu) = 0;  // bytes of chunks.front() already read
+  size_t buffered GUARDED_BY(mu) = 0;
+  size_t capacity = 0;  // set once, before any other thread sees the pipe
+  bool write_closed GUARDED_BY(mu) = false;
+  bool read_closed GUARDED_BY(mu) = false;
+  Status final_status GUARDED_BY(mu);
 };
 
 Pipe::Pipe(size_t capacity) : state_(std::make_unique<State>()) {
@@ -219,9 +222,9 @@ Pipe::~Pipe() = default;
 
 bool Pipe::Write(const char* data, size_t n) {
   State& st = *state_;
-  std::unique_lock<std::mutex> lock(st.mu);
+  MutexLock lock(st.mu);
   while (n > 0) {
-    st.writable.wait(lock, [&] { return st.read_closed || st.buffered < st.capacity; });
+    while (!(st.read_closed || st.buffered < st.capacity)) lock.Wait(st.writable);
     if (st.read_closed) return false;
     const size_t take = std::min(n, st.capacity - st.buffered);
     st.chunks.emplace_back(data, take);
@@ -235,7 +238,7 @@ bool Pipe::Write(const char* data, size_t n) {
 
 void Pipe::CloseWrite(Status status) {
   State& st = *state_;
-  std::lock_guard<std::mutex> lock(st.mu);
+  MutexLock lock(st.mu);
   st.write_closed = true;
   st.final_status = std::move(status);
   st.readable.notify_all();
@@ -243,7 +246,7 @@ void Pipe::CloseWrite(Status status) {
 
 void Pipe::CloseRead() {
   State& st = *state_;
-  std::lock_guard<std::mutex> lock(st.mu);
+  MutexLock lock(st.mu);
   st.read_closed = true;
   st.chunks.clear();
   st.buffered = 0;
@@ -252,8 +255,8 @@ void Pipe::CloseRead() {
 
 Result<size_t> Pipe::Read(char* buf, size_t n) {
   State& st = *state_;
-  std::unique_lock<std::mutex> lock(st.mu);
-  st.readable.wait(lock, [&] { return !st.chunks.empty() || st.write_closed || st.read_closed; });
+  MutexLock lock(st.mu);
+  while (!(!st.chunks.empty() || st.write_closed || st.read_closed)) lock.Wait(st.readable);
   if (st.chunks.empty()) {
     if (!st.final_status.ok() && !st.read_closed) return st.final_status;
     return size_t{0};
@@ -262,7 +265,10 @@ Result<size_t> Pipe::Read(char* buf, size_t n) {
   while (done < n && !st.chunks.empty()) {
     std::string& front = st.chunks.front();
     const size_t take = std::min(n - done, front.size() - st.front_offset);
-    std::memcpy(buf + done, front.data() + st.front_offset, take);
+    // Bytes, not a C string: no terminator is wanted.
+    std::memcpy(buf + done,
+                front.data() + st.front_offset,  // NOLINT(bugprone-not-null-terminated-result)
+                take);
     done += take;
     st.front_offset += take;
     if (st.front_offset == front.size()) {

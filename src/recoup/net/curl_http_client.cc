@@ -132,7 +132,9 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request,
       has_content_type = true;
     }
     // "Name;" is curl's syntax for a header with an empty value.
-    std::string line = value.empty() ? name + ";" : name + ": " + value;
+    std::string line = name;
+    line += value.empty() ? ";" : ": ";
+    line += value;
     curl_slist* next = curl_slist_append(headers.list, line.c_str());
     if (next == nullptr) return Internal("out of memory building headers for " + host);
     headers.list = next;

@@ -81,19 +81,19 @@ bool IsSuccess(const Result<HttpResponse>& outcome) {
 }  // namespace
 
 bool RetryQuota::TryAcquire(int cost) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (available_ < cost) return false;
   available_ -= cost;
   return true;
 }
 
 void RetryQuota::Release(int amount) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   available_ = std::min(capacity_, available_ + amount);
 }
 
 int RetryQuota::available() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return available_;
 }
 

@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 
+#include "recoup/core/mutex.h"
 #include "recoup/core/status.h"
 #include "recoup/net/http_client.h"
 
@@ -64,8 +65,8 @@ class RetryQuota {
 
  private:
   const int capacity_;
-  mutable std::mutex mu_;
-  int available_;
+  mutable Mutex mu_;
+  int available_ GUARDED_BY(mu_);
 };
 
 enum class RetryKind {

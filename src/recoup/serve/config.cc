@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <variant>
 
+#include "recoup/core/time.h"
+
 namespace recoup::serve {
 
 namespace {
@@ -252,7 +254,7 @@ struct Section {
   using Check = Status (*)(const Reader& r, size_t index, T* out);
 
   // A key that does not fit its type fails the build.
-  consteval Section(std::span<const Key<T>> k, Check c = nullptr) : keys(k), check(c) {
+  consteval explicit Section(std::span<const Key<T>> k, Check c = nullptr) : keys(k), check(c) {
     for (const Key<T>& key : keys) {
       if (!Fits(key)) throw "serve config: a key's field or rule does not fit its type";
     }
@@ -559,9 +561,9 @@ Result<int64_t> ParseDurationMs(std::string_view text, std::string_view where) {
   int64_t scale = -1;
   if (unit.empty() || unit == "s") scale = 1000;
   if (unit == "ms") scale = 1;
-  if (unit == "m") scale = 60 * 1000;
-  if (unit == "h") scale = 3600 * 1000;
-  if (unit == "d") scale = 86400 * 1000;
+  if (unit == "m") scale = kMsPerMinute;
+  if (unit == "h") scale = 60 * kMsPerMinute;
+  if (unit == "d") scale = kMsPerDay;
   if (digits == 0 || ec != std::errc() || scale < 0 || n > (int64_t{1} << 40)) {
     return InvalidArgument(std::string(where) + ": '" + std::string(text) +
                            "' is not a duration (e.g. 90s, 5m, 2h, 3d)");
@@ -571,9 +573,10 @@ Result<int64_t> ParseDurationMs(std::string_view text, std::string_view where) {
 }
 
 std::vector<BurnWindowConfig> DefaultBurnWindows() {
-  return {{3600 * 1000, 5 * 60 * 1000, "2", "page"},
-          {6 * 3600 * 1000, 30 * 60 * 1000, "5", "page"},
-          {3 * 86400 * 1000LL, 6 * 3600 * 1000, "10", "ticket"}};
+  constexpr int64_t kHour = 60 * kMsPerMinute;
+  return {{kHour, 5 * kMsPerMinute, "2", "page"},
+          {6 * kHour, 30 * kMsPerMinute, "5", "page"},
+          {3 * kMsPerDay, 6 * kHour, "10", "ticket"}};
 }
 
 Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& origin) {

@@ -12,9 +12,9 @@ namespace recoup::serve {
 
 namespace {
 constexpr size_t kLatencyRing = 100000;
-constexpr int64_t kDeadlineScanMs = 3600 * 1000;
+constexpr int64_t kDeadlineScanMs = 60 * kMsPerMinute;
 // How far apart two sources may place the same request (see Evaluate).
-constexpr int64_t kSightingSkewMs = 15 * 60 * 1000;
+constexpr int64_t kSightingSkewMs = 15 * kMsPerMinute;
 }  // namespace
 
 LiveEvaluator::LiveEvaluator(std::unique_ptr<storage::Store> store,
@@ -42,7 +42,7 @@ Status LiveEvaluator::Load() {
   pass_.last_deadlines_ms = started_ms_;
   RECOUP_ASSIGN_OR_RETURN(auto firing, store_->ListAlerts(true));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     for (auto& a : firing) firing_[a.key] = a;
   }
   // The month so far, as the store has it.
@@ -55,7 +55,7 @@ Status LiveEvaluator::Load() {
 
 void LiveEvaluator::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -64,7 +64,7 @@ void LiveEvaluator::Stop() {
 
 void LiveEvaluator::OnCommit(CommitNotice notice) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& [t, span] : notice.touched) {
       auto [it, fresh] = dirty_.try_emplace(t, span);
       if (!fresh) it->second.Add(span);
@@ -75,14 +75,14 @@ void LiveEvaluator::OnCommit(CommitNotice notice) {
 }
 
 std::vector<SeriesLive> LiveEvaluator::Series() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::vector<SeriesLive> out;
   for (const auto& [k, v] : series_) out.push_back(v);
   return out;
 }
 
 std::vector<serve::AlertRecord> LiveEvaluator::FiringAlerts() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::vector<serve::AlertRecord> out;
   for (const auto& [k, v] : firing_) {
     if (v.state == "firing") out.push_back(v);
@@ -91,12 +91,12 @@ std::vector<serve::AlertRecord> LiveEvaluator::FiringAlerts() const {
 }
 
 int64_t LiveEvaluator::evaluations() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return evaluations_;
 }
 
 int64_t LiveEvaluator::partial_evaluations() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return partial_evaluations_;
 }
 
@@ -104,7 +104,7 @@ LatencyStats LiveEvaluator::Latency() const {
   std::vector<std::pair<int64_t, int64_t>> v;
   LatencyStats s;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     v.assign(latencies_.begin(), latencies_.end());
     s.events = latency_events_;
   }
@@ -159,7 +159,7 @@ Status LiveEvaluator::Evaluate(const storage::SeriesMonth& key, int64_t now_ms,
     std::map<int64_t, sla::IntervalCounts>& month = held->second;
     month.erase(month.lower_bound(start), month.lower_bound(end));
     for (sla::IntervalCounts& c : aggregation::CombineSources(cells, failed)) {
-      month[c.start_ms] = std::move(c);
+      month[c.start_ms] = c;
     }
     std::vector<sla::IntervalCounts> intervals;
     intervals.reserve(month.size());
@@ -167,7 +167,7 @@ Status LiveEvaluator::Evaluate(const storage::SeriesMonth& key, int64_t now_ms,
     RECOUP_ASSIGN_OR_RETURN(report::ReportRow row,
                             report::RowFromIntervals(*store_, *version, key, std::move(intervals)));
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       ++partial_evaluations_;
     }
     return Judge(row, now_ms);
@@ -219,7 +219,7 @@ Status LiveEvaluator::Judge(const report::ReportRow& row, int64_t now_ms) {
   live.updated_ms = now_ms;
   TouchedSeries t{row.key};
   judged_[t] = std::move(snap);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   series_[t] = std::move(live);
   ++evaluations_;
   return Status::Ok();
@@ -228,7 +228,7 @@ Status LiveEvaluator::Judge(const report::ReportRow& row, int64_t now_ms) {
 Status LiveEvaluator::Apply(const AlertChanges& changes) {
   if (changes.save.empty() && changes.notify.empty()) return Status::Ok();
   RECOUP_RETURN_IF_ERROR(store_->SaveAlerts(changes.save, changes.notify));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& a : changes.save) {
     if (a.state == "firing") {
       firing_[a.key] = a;
@@ -300,21 +300,25 @@ Status LiveEvaluator::RunAlerts(int64_t now_ms, bool deadlines) {
   }
   std::map<std::string, serve::AlertRecord> current;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     current = firing_;
   }
   return Apply(Reconcile(current, desired, kinds, config_.alerts.channels, now_ms));
 }
 
 void LiveEvaluator::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   while (!stop_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(config_.evaluate_every_ms),
-                 [&] { return stop_ || !dirty_.empty(); });
+    {
+      const auto until =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.evaluate_every_ms);
+      while (!(stop_ || !dirty_.empty()) && lock.WaitUntil(cv_, until)) {
+      }
+    }
     if (stop_) break;
-    lock.unlock();
+    lock.Unlock();
     (void)Step();  // a failed pass is logged; the next one tries again
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -322,7 +326,7 @@ Status LiveEvaluator::Step() {
   std::map<TouchedSeries, TimeSpan> dirty;
   std::vector<std::pair<int64_t, int64_t>> arrivals;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     dirty.swap(dirty_);
     arrivals.swap(arrivals_);
   }
@@ -354,7 +358,7 @@ Status LiveEvaluator::Step() {
   }
   if (!st.ok()) std::fprintf(stderr, "recoup serve: evaluation: %s\n", st.message().c_str());
 
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [arrival_ns, n] : arrivals) {
     latencies_.emplace_back((done_ns - arrival_ns) / 1000, n);
     latency_events_ += n;

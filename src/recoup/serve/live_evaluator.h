@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "recoup/core/clock.h"
+#include "recoup/core/mutex.h"
 #include "recoup/report/report.h"
 #include "recoup/serve/alert_rules.h"
 #include "recoup/serve/config.h"
@@ -105,22 +106,22 @@ class LiveEvaluator {
   int64_t started_ms_ = 0;
   Pass pass_;  // Step() only (one caller at a time)
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::map<TouchedSeries, TimeSpan> dirty_;
-  std::vector<std::pair<int64_t, int64_t>> arrivals_;
-  std::map<TouchedSeries, SeriesLive> series_;
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::map<TouchedSeries, TimeSpan> dirty_ GUARDED_BY(mu_);
+  std::vector<std::pair<int64_t, int64_t>> arrivals_ GUARDED_BY(mu_);
+  std::map<TouchedSeries, SeriesLive> series_ GUARDED_BY(mu_);
   std::map<TouchedSeries, SeriesSnapshot> judged_;  // evaluator thread only
   // The current months' intervals by start, as last read (evaluator thread
   // only): a commit re-reads just the intervals it touched.
   std::map<TouchedSeries, std::map<int64_t, sla::IntervalCounts>> months_;
-  std::map<std::string, serve::AlertRecord> firing_;
+  std::map<std::string, serve::AlertRecord> firing_ GUARDED_BY(mu_);
   // Latency samples (microseconds, weighted by events): a bounded ring.
-  std::deque<std::pair<int64_t, int64_t>> latencies_;
-  int64_t latency_events_ = 0;
-  int64_t evaluations_ = 0;
-  int64_t partial_evaluations_ = 0;
+  std::deque<std::pair<int64_t, int64_t>> latencies_ GUARDED_BY(mu_);
+  int64_t latency_events_ GUARDED_BY(mu_) = 0;
+  int64_t evaluations_ GUARDED_BY(mu_) = 0;
+  int64_t partial_evaluations_ GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

@@ -28,40 +28,39 @@ void LiveSink::Start() {
 
 void LiveSink::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return;
     stopping_ = true;
   }
   cv_.notify_all();
   space_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   stopped_ = true;
 }
 
 bool LiveSink::Submit(LiveBatch batch) {
   if (batch.arrival_ns == 0) batch.arrival_ns = clock_->MonotonicNs();
   const int64_t n = static_cast<int64_t>(batch.events.size());
-  std::unique_lock<std::mutex> lock(mu_);
-  space_cv_.wait(lock, [&] {
-    return stopping_ || pending_events_ + n <= max_pending_ || n == 0 || pending_.empty();
-  });
+  MutexLock lock(mu_);
+  while (!(stopping_ || pending_events_ + n <= max_pending_ || n == 0 || pending_.empty()))
+    lock.Wait(space_cv_);
   if (stopping_) return false;
   if (pending_.empty()) first_pending_ns_ = batch.arrival_ns;
   pending_events_ += n;
   pending_.push_back(std::move(batch));
-  lock.unlock();
+  lock.Unlock();
   cv_.notify_one();
   return true;
 }
 
 std::map<std::string, SourceStats> LiveSink::Stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 
 int64_t LiveSink::commit_failures() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return commit_failures_;
 }
 
@@ -70,11 +69,11 @@ void LiveSink::Run() {
   for (;;) {
     std::vector<LiveBatch> batches;
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       for (;;) {
         if (pending_.empty()) {
           if (stopping_) return;
-          cv_.wait(lock);
+          lock.Wait(cv_);
           continue;
         }
         // Commit when the oldest batch has waited commit_every, when much is
@@ -82,7 +81,7 @@ void LiveSink::Run() {
         const int64_t due = first_pending_ns_ + every_ns;
         const int64_t now = clock_->MonotonicNs();
         if (stopping_ || now >= due || pending_events_ >= max_pending_ / 4) break;
-        cv_.wait_for(lock, std::chrono::nanoseconds(due - now));
+        lock.WaitFor(cv_, std::chrono::nanoseconds(due - now));
       }
       batches.assign(std::make_move_iterator(pending_.begin()),
                      std::make_move_iterator(pending_.end()));
@@ -99,14 +98,14 @@ void LiveSink::Run() {
       if (st.ok()) break;
       ++attempt;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         ++commit_failures_;
       }
       std::fprintf(stderr, "recoup serve: live commit failed (attempt %d): %s\n", attempt,
                    st.message().c_str());
       bool stopping;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         stopping = stopping_;
       }
       if (stopping && attempt >= 5) {
@@ -154,7 +153,7 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
   const int64_t now_ns = clock_->MonotonicNs();
   const int64_t now_ms = clock_->NowMs();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     for (size_t i = 0; i < batches.size(); ++i) {
       const LiveBatch& b = batches[i];
       const storage::ItemOutcome& oc = outcomes[static_cast<size_t>(item_of[i])];

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "recoup/core/clock.h"
+#include "recoup/core/mutex.h"
 #include "recoup/core/status.h"
 #include "recoup/core/time.h"
 #include "recoup/events/event.h"
@@ -118,14 +119,15 @@ class LiveSink {
   const Clock* const clock_;
   std::function<void(CommitNotice)> listener_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_, space_cv_;
-  std::deque<LiveBatch> pending_;
-  int64_t pending_events_ = 0;
-  int64_t first_pending_ns_ = 0;
-  bool stopping_ = false, stopped_ = false;
-  std::map<std::string, SourceStats> stats_;
-  int64_t commit_failures_ = 0;
+  mutable Mutex mu_;
+  std::condition_variable_any cv_, space_cv_;
+  std::deque<LiveBatch> pending_ GUARDED_BY(mu_);
+  int64_t pending_events_ GUARDED_BY(mu_) = 0;
+  int64_t first_pending_ns_ GUARDED_BY(mu_) = 0;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  bool stopped_ GUARDED_BY(mu_) = false;
+  std::map<std::string, SourceStats> stats_ GUARDED_BY(mu_);
+  int64_t commit_failures_ GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

@@ -104,7 +104,7 @@ void Notifier::Start() {
 
 void Notifier::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -113,19 +113,19 @@ void Notifier::Stop() {
 
 void Notifier::Wake() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     wake_ = true;
   }
   cv_.notify_all();
 }
 
 int64_t Notifier::sent() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return sent_;
 }
 
 int64_t Notifier::failed_attempts() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return failed_attempts_;
 }
 
@@ -220,12 +220,16 @@ Status Notifier::SendEmail(const ChannelConfig& ch, const serve::OutboxItem& ite
 
 void Notifier::Run() {
   std::mt19937_64 rng(std::random_device{}());
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   while (!stop_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stop_ || wake_; });
+    {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+      while (!(stop_ || wake_) && lock.WaitUntil(cv_, until)) {
+      }
+    }
     if (stop_) break;
     wake_ = false;
-    lock.unlock();
+    lock.Unlock();
     auto due = store_->DueNotifications(clock_->NowMs(), 50);
     if (!due.ok()) {
       std::fprintf(stderr, "recoup serve: outbox: %s\n", due.status().message().c_str());
@@ -243,7 +247,7 @@ void Notifier::Run() {
             item.state = "sent";
             item.sent_ms = now;
             item.last_error.clear();
-            std::lock_guard<std::mutex> g(mu_);
+            MutexLock g(mu_);
             ++sent_;
           } else {
             // Exponential backoff with full jitter, capped.
@@ -260,7 +264,7 @@ void Notifier::Run() {
                          "recoup serve: notification %lld to %s failed (attempt %lld): %s\n",
                          static_cast<long long>(item.id), item.channel.c_str(),
                          static_cast<long long>(item.attempts), st.message().c_str());
-            std::lock_guard<std::mutex> g(mu_);
+            MutexLock g(mu_);
             ++failed_attempts_;
           }
         }
@@ -268,7 +272,7 @@ void Notifier::Run() {
         if (!u.ok()) std::fprintf(stderr, "recoup serve: outbox: %s\n", u.message().c_str());
       }
     }
-    lock.lock();
+    lock.Lock();
   }
 }
 

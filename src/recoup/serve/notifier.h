@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "recoup/core/clock.h"
+#include "recoup/core/mutex.h"
 #include "recoup/core/status.h"
 #include "recoup/net/http_client.h"
 #include "recoup/serve/config.h"
@@ -53,10 +54,12 @@ class Notifier {
   const Clock* clock_;
   std::map<std::string, ChannelConfig> channels_;
   std::unique_ptr<net::HttpClient> http_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false, wake_ = false;
-  int64_t sent_ = 0, failed_attempts_ = 0;
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool wake_ GUARDED_BY(mu_) = false;
+  int64_t sent_ GUARDED_BY(mu_) = 0;
+  int64_t failed_attempts_ GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

@@ -21,12 +21,12 @@ Periodic::~Periodic() { Stop(); }
 
 void Periodic::Start() {
   thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     while (!stop_) {
-      lock.unlock();
+      lock.Unlock();
       Status st = fn_();
       ++runs_;
-      lock.lock();
+      lock.Lock();
       if (!st.ok()) {
         ++failures_;
         last_error_ = st.message();
@@ -34,14 +34,18 @@ void Periodic::Start() {
       } else {
         last_error_.clear();
       }
-      cv_.wait_for(lock, std::chrono::milliseconds(every_ms_), [&] { return stop_; });
+      {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(every_ms_);
+        while (!(stop_) && lock.WaitUntil(cv_, until)) {
+        }
+      }
     }
   });
 }
 
 void Periodic::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -49,7 +53,7 @@ void Periodic::Stop() {
 }
 
 std::string Periodic::last_error() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return last_error_;
 }
 

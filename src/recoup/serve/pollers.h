@@ -18,6 +18,7 @@
 #include "recoup/aws/api_client.h"
 #include "recoup/aws/credentials.h"
 #include "recoup/core/clock.h"
+#include "recoup/core/mutex.h"
 #include "recoup/core/status.h"
 #include "recoup/serve/config.h"
 #include "recoup/serve/live_sink.h"
@@ -58,10 +59,10 @@ class Periodic {
   std::string name_;
   int64_t every_ms_;
   std::function<Status()> fn_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::string last_error_;
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::string last_error_ GUARDED_BY(mu_);
   std::atomic<int64_t> runs_{0}, failures_{0};
   std::thread thread_;
 };

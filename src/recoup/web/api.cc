@@ -407,7 +407,7 @@ ApiResponse Api::Handle(std::string_view path, const Query& query) {
   if (route == std::end(kRoutes)) route = nullptr;
   if (route != nullptr && route->needs == Needs::kNothing) return (this->*route->handler)(req);
 
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto store = OpenStore();
   // Without a store, every path but the live ones answers 503 (even unknown ones).
   if (!store.ok()) {

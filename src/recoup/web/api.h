@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "recoup/core/clock.h"
+#include "recoup/core/mutex.h"
 #include "recoup/core/status.h"
 #include "recoup/core/time.h"
 #include "recoup/report/report.h"
@@ -86,14 +87,14 @@ class Api {
   std::shared_ptr<const sla::Catalog> catalog_;
   LiveStateProvider live_state_;
   const Clock* clock_;
-  std::mutex mu_;
-  std::unique_ptr<storage::Store> store_;
+  Mutex mu_;
+  std::unique_ptr<storage::Store> store_ GUARDED_BY(mu_);
   struct RowsCache {
     std::string stamp;
     YearMonth month;
     std::map<YearMonth, std::vector<report::ReportRow>> rows;
   };
-  std::optional<RowsCache> rows_cache_;
+  std::optional<RowsCache> rows_cache_ GUARDED_BY(mu_);
 };
 
 }  // namespace recoup::web

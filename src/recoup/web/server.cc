@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "recoup/core/mutex.h"
 #include "recoup/core/sha256.h"
 #include "recoup/web/api.h"
 #include "recoup/web/assets.h"
@@ -240,7 +241,7 @@ class WebServer::Impl final : public HttpListener::Impl {
       }
     });
     svr_.set_exception_handler(
-        [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+        [this](const httplib::Request& req, httplib::Response& res, const std::exception_ptr&) {
           log_("dashboard: internal error answering " + req.path);
           res.status = 500;
           res.set_content("{\"error\":\"internal error\"}", "application/json");
@@ -312,7 +313,7 @@ class OtlpReceiver::Impl final : public HttpListener::Impl {
               [this](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) { Traces(req, res, reader); });
     svr_.set_exception_handler(
-        [this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        [this](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
           log_("otlp: internal error answering /v1/traces");
           res.status = 500;
           res.set_content("internal error\n", "text/plain");
@@ -320,7 +321,7 @@ class OtlpReceiver::Impl final : public HttpListener::Impl {
   }
 
   OtlpStats stats() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return stats_;
   }
 
@@ -360,7 +361,7 @@ class OtlpReceiver::Impl final : public HttpListener::Impl {
   }
 
   void Count(int64_t OtlpStats::*field, int64_t n = 1) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stats_.*field += n;
   }
 
@@ -449,7 +450,7 @@ class OtlpReceiver::Impl final : public HttpListener::Impl {
         return false;
       }
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     ++stats_.requests;
     stats_.spans += decoded.spans;
     stats_.events_in += n_events;
@@ -460,8 +461,8 @@ class OtlpReceiver::Impl final : public HttpListener::Impl {
 
   OtlpOptions opt_;
   std::shared_ptr<const sla::Catalog> catalog_;
-  mutable std::mutex mu_;
-  OtlpStats stats_;
+  mutable Mutex mu_;
+  OtlpStats stats_ GUARDED_BY(mu_);
 };
 
 Result<std::unique_ptr<OtlpReceiver>> OtlpReceiver::Create(OtlpOptions options) {

@@ -348,6 +348,7 @@ class SqliteStore final : public Store {
       seen.emplace(s.Text(0), s.Text(1), s.Text(2), YearMonth::FromMs(s.Int(3)));
     }));
     std::vector<SeriesMonth> out;
+    out.reserve(seen.size());
     for (const auto& [a, r, sv, m] : seen) out.push_back(SeriesMonth{a, r, sv, m});
     return out;
   }

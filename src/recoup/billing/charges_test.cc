@@ -1,0 +1,131 @@
+#include "recoup/billing/charges.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace recoup::billing {
+namespace {
+
+namespace fs = std::filesystem;
+
+Rational Dec(const char* s) { return *ParseDecimal(s); }
+
+class ChargesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("recoup-charges-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto s = storage::OpenSqliteStore((dir_ / "recoup.db").string());
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(*s);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+
+  fs::path dir_;
+  std::unique_ptr<storage::Store> store_;
+};
+
+TEST_F(ChargesTest, CurImportStoresOneChargePerRegionAndMonthButNotRegionlessTax) {
+  // By hand: us-east-1 0.10 + 2.25 = 2.35; eu-west-1 1.00; the Region-less
+  // tax line is no credit base.
+  const std::string cur =
+      Write("cur.csv",
+            "lineItem/UsageAccountId,lineItem/ProductCode,lineItem/LineItemType,"
+            "lineItem/UnblendedCost,bill/BillingPeriodStartDate,product/region\n"
+            "111122223333,awskms,Usage,0.10,2026-10-01T00:00:00Z,us-east-1\n"
+            "111122223333,awskms,Usage,2.25,2026-10-01T00:00:00Z,us-east-1\n"
+            "111122223333,awskms,Usage,1.00,2026-10-01T00:00:00Z,eu-west-1\n"
+            "111122223333,awskms,Tax,0.50,2026-10-01T00:00:00Z,\n");
+  auto service = ServiceForProductCode(*sla::Catalog::Default(), "awskms");
+  ASSERT_TRUE(service.ok());
+  EXPECT_EQ(*service, "kms");
+  auto r = ImportCurFiles(*store_, {cur}, "awskms", *service);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->rows, 4);
+  EXPECT_EQ(r->rejected_rows, 0);
+  ASSERT_EQ(r->stored.size(), 2u);
+  auto east = store_->GetCharge("111122223333", "us-east-1", "kms", YearMonth{2026, 10});
+  ASSERT_TRUE(east.ok() && east->has_value());
+  EXPECT_EQ((*east)->amount, Dec("2.35"));
+  EXPECT_EQ((*east)->origin, "cur");
+  EXPECT_EQ((*east)->source, cur);
+  auto west = store_->GetCharge("111122223333", "eu-west-1", "kms", YearMonth{2026, 10});
+  ASSERT_TRUE(west.ok() && west->has_value());
+  EXPECT_EQ((*west)->amount, Dec("1"));
+  // Imported again: the same two charges, not four.
+  ASSERT_TRUE(ImportCurFiles(*store_, {cur}, "awskms", *service).ok());
+  auto all = store_->ListCharges({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+}
+
+TEST_F(ChargesTest, AnUnreadableCurFileStopsTheImportWithItsName) {
+  auto r = ImportCurFiles(*store_, {(dir_ / "missing.csv").string()}, "awskms", "kms");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("missing.csv"), std::string::npos) << r.status().message();
+}
+
+TEST_F(ChargesTest, AProductCodeNoServiceHasIsRefused) {
+  auto r = ServiceForProductCode(*sla::Catalog::Default(), "AmazonEC2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("--product-code: 'AmazonEC2'"), std::string::npos);
+}
+
+TEST_F(ChargesTest, AManualChargeWinsOverTheCurAndIsValidatedFirst) {
+  const YearMonth oct{2026, 10};
+  auto bad_amount = ManualCharge("111122223333", "us-east-1", "kms", oct, "-1", "");
+  ASSERT_FALSE(bad_amount.ok());
+  EXPECT_EQ(bad_amount.status().message(), "--amount: must not be negative");
+  auto not_decimal = ManualCharge("111122223333", "us-east-1", "kms", oct, "1e3", "");
+  ASSERT_FALSE(not_decimal.ok());
+  EXPECT_EQ(not_decimal.status().message().rfind("--amount", 0), 0u);
+  auto bad_account = ManualCharge("12345", "us-east-1", "kms", oct, "10", "");
+  ASSERT_FALSE(bad_account.ok());
+  EXPECT_EQ(bad_account.status().message(), "--account: '12345' is not a 12-digit AWS account ID");
+
+  billing::ChargeRecord cur;
+  cur.account = "111122223333";
+  cur.region = "us-east-1";
+  cur.service = "kms";
+  cur.month = oct;
+  cur.origin = "cur";
+  cur.amount = Dec("5");
+  ASSERT_TRUE(store_->PutCharge(cur).ok());
+  auto manual = ManualCharge("111122223333", "us-east-1", "kms", oct, "412.37", "invoice 7");
+  ASSERT_TRUE(manual.ok());
+  EXPECT_EQ(manual->origin, "manual");
+  EXPECT_EQ(manual->source, "invoice 7");
+  ASSERT_TRUE(store_->PutCharge(*manual).ok());
+  auto got = store_->GetCharge("111122223333", "us-east-1", "kms", oct);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->amount, Dec("412.37"));
+  EXPECT_EQ(ManualCharge("111122223333", "us-east-1", "kms", oct, "1", "")->source,
+            "recoup billing set");
+}
+
+TEST_F(ChargesTest, CostExplorerAmountsAreExactInEitherNotation) {
+  EXPECT_EQ(*ParseCostExplorerAmount("12.30"), Dec("12.3"));
+  EXPECT_EQ(*ParseCostExplorerAmount("7.5E-7"), Dec("0.00000075"));
+  EXPECT_EQ(*ParseCostExplorerAmount("1.5e2"), Dec("150"));
+  EXPECT_FALSE(ParseCostExplorerAmount("1.5e").ok());
+  EXPECT_FALSE(ParseCostExplorerAmount("1e41").ok());
+  EXPECT_FALSE(ParseCostExplorerAmount("abc").ok());
+}
+
+}  // namespace
+}  // namespace recoup::billing
