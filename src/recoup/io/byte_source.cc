@@ -266,9 +266,8 @@ Result<size_t> Pipe::Read(char* buf, size_t n) {
     std::string& front = st.chunks.front();
     const size_t take = std::min(n - done, front.size() - st.front_offset);
     // Bytes, not a C string: no terminator is wanted.
-    std::memcpy(buf + done,
-                front.data() + st.front_offset,  // NOLINT(bugprone-not-null-terminated-result)
-                take);
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
+    std::memcpy(buf + done, front.data() + st.front_offset, take);
     done += take;
     st.front_offset += take;
     if (st.front_offset == front.size()) {
