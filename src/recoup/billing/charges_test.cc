@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "recoup/storage/temp_store_test_util.h"
+
 namespace recoup::billing {
 namespace {
 
@@ -13,43 +15,19 @@ namespace fs = std::filesystem;
 
 Rational Dec(const char* s) { return *ParseDecimal(s); }
 
-class ChargesTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("recoup-charges-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    auto s = storage::OpenSqliteStore((dir_ / "recoup.db").string());
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(*s);
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-  std::string Write(const std::string& name, const std::string& text) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-
-  fs::path dir_;
-  std::unique_ptr<storage::Store> store_;
-};
+using ChargesTest = storage::TempStoreTest;
 
 TEST_F(ChargesTest, CurImportStoresOneChargePerRegionAndMonthButNotRegionlessTax) {
   // By hand: us-east-1 0.10 + 2.25 = 2.35; eu-west-1 1.00; the Region-less
   // tax line is no credit base.
   const std::string cur =
-      Write("cur.csv",
-            "lineItem/UsageAccountId,lineItem/ProductCode,lineItem/LineItemType,"
-            "lineItem/UnblendedCost,bill/BillingPeriodStartDate,product/region\n"
-            "111122223333,awskms,Usage,0.10,2026-10-01T00:00:00Z,us-east-1\n"
-            "111122223333,awskms,Usage,2.25,2026-10-01T00:00:00Z,us-east-1\n"
-            "111122223333,awskms,Usage,1.00,2026-10-01T00:00:00Z,eu-west-1\n"
-            "111122223333,awskms,Tax,0.50,2026-10-01T00:00:00Z,\n");
+      WriteFile("cur.csv",
+                "lineItem/UsageAccountId,lineItem/ProductCode,lineItem/LineItemType,"
+                "lineItem/UnblendedCost,bill/BillingPeriodStartDate,product/region\n"
+                "111122223333,awskms,Usage,0.10,2026-10-01T00:00:00Z,us-east-1\n"
+                "111122223333,awskms,Usage,2.25,2026-10-01T00:00:00Z,us-east-1\n"
+                "111122223333,awskms,Usage,1.00,2026-10-01T00:00:00Z,eu-west-1\n"
+                "111122223333,awskms,Tax,0.50,2026-10-01T00:00:00Z,\n");
   auto service = ServiceForProductCode(*sla::Catalog::Default(), "awskms");
   ASSERT_TRUE(service.ok());
   EXPECT_EQ(*service, "kms");

@@ -7,6 +7,7 @@
 
 #include "recoup/aggregation/aggregator.h"
 #include "recoup/aws/api_client.h"
+#include "recoup/storage/temp_store_test_util.h"
 
 namespace recoup::claims {
 namespace {
@@ -87,22 +88,12 @@ class FakeSupport final : public SupportPort {
   storage::Store* store_;
 };
 
-class ServiceTest : public ::testing::Test {
+class ServiceTest : public storage::TempStoreTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("recoup-claims-test-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    auto s = storage::OpenSqliteStore((dir_ / "recoup.db").string());
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(*s);
+    storage::TempStoreTest::SetUp();
     catalog_ = sla::Catalog::Default();
     now_ = *ParseTimestampMs("2026-11-28T04:00:00Z");
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
   }
 
   // A month of traffic with `bad` intervals of 50% server errors on day 14.
@@ -165,8 +156,6 @@ class ServiceTest : public ::testing::Test {
     return *p;
   }
 
-  fs::path dir_;
-  std::unique_ptr<storage::Store> store_;
   std::shared_ptr<const sla::Catalog> catalog_;
   int64_t now_ = 0;
 };

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "recoup/storage/temp_store_test_util.h"
+
 namespace recoup::health {
 namespace {
 
@@ -24,35 +26,12 @@ std::string Event(const std::string& id, const std::string& updated) {
          updated + R"("}})";
 }
 
-class HealthServiceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("recoup-health-service-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    auto s = storage::OpenSqliteStore((dir_ / "s.db").string());
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-  std::string Write(const std::string& name, const std::string& text) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-  fs::path dir_;
-  std::unique_ptr<storage::Store> store_;
-};
+using HealthServiceTest = storage::TempStoreTest;
 
 TEST_F(HealthServiceTest, ImportKeepsGoodEventsAndNamesTheRest) {
   const std::string a =
-      Write("a.jsonl", Event("x1", "Mon, 5 Oct 2026 10:05:00 GMT") + "\n{broken\n" +
-                           Event("x2", "Mon, 5 Oct 2026 10:06:00 GMT") + "\n");
+      WriteFile("a.jsonl", Event("x1", "Mon, 5 Oct 2026 10:05:00 GMT") + "\n{broken\n" +
+                               Event("x2", "Mon, 5 Oct 2026 10:06:00 GMT") + "\n");
   const std::string missing = (dir_ / "missing.json").string();
   auto r = ImportFiles(*store_, {a, missing});
   ASSERT_TRUE(r.ok()) << r.status().message();
@@ -69,16 +48,16 @@ TEST_F(HealthServiceTest, ImportKeepsGoodEventsAndNamesTheRest) {
 }
 
 TEST_F(HealthServiceTest, ImportingTheSameEventsAgainChangesNothing) {
-  const std::string a = Write("a.json", Event("x1", "Mon, 5 Oct 2026 10:05:00 GMT"));
+  const std::string a = WriteFile("a.json", Event("x1", "Mon, 5 Oct 2026 10:05:00 GMT"));
   ASSERT_TRUE(ImportFiles(*store_, {a}).ok());
   auto again = ImportFiles(*store_, {a});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->events, 1);
   EXPECT_EQ(again->changed, 0);
   // An older update of the same event changes nothing either; a newer one does.
-  const std::string older = Write("older.json", Event("x1", "Mon, 5 Oct 2026 10:01:00 GMT"));
+  const std::string older = WriteFile("older.json", Event("x1", "Mon, 5 Oct 2026 10:01:00 GMT"));
   EXPECT_EQ(ImportFiles(*store_, {older})->changed, 0);
-  const std::string newer = Write("newer.json", Event("x1", "Mon, 5 Oct 2026 11:00:00 GMT"));
+  const std::string newer = WriteFile("newer.json", Event("x1", "Mon, 5 Oct 2026 11:00:00 GMT"));
   EXPECT_EQ(ImportFiles(*store_, {newer})->changed, 1);
 }
 

@@ -4,16 +4,13 @@
 #include "recoup/ingest/pipeline.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
+
+#include "recoup/storage/temp_store_test_util.h"
 
 namespace recoup::ingest {
 namespace {
-
-namespace fs = std::filesystem;
 
 std::string Record(const std::string& id, const std::string& time, const char* error) {
   std::string r = R"({"eventTime":")" + time +
@@ -25,26 +22,9 @@ std::string Record(const std::string& id, const std::string& time, const char* e
   return r + "}";
 }
 
-class PipelineTest : public ::testing::Test {
+class PipelineTest : public storage::TempStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("recoup-pipeline-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "logs");
-    store_path_ = (dir_ / "recoup.db").string();
-    auto s = storage::OpenSqliteStore(store_path_);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(*s);
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-  void Write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / "logs" / name, std::ios::binary) << text;
-  }
+  void Write(const std::string& name, const std::string& text) { WriteFile("logs/" + name, text); }
   Result<IngestSummary> Run(ParserOptions parser = {}) {
     IngestOptions opt;
     opt.paths = {(dir_ / "logs").string()};
@@ -55,9 +35,6 @@ class PipelineTest : public ::testing::Test {
     return RunIngest(*store_, sla::Catalog::Default(), opt);
   }
 
-  fs::path dir_;
-  std::string store_path_;
-  std::unique_ptr<storage::Store> store_;
   FakeClock clock_{1'792'000'000'000};
 };
 

@@ -9,6 +9,7 @@
 
 #include "recoup/report/report.h"
 #include "recoup/serve/live_sink.h"
+#include "recoup/storage/temp_store_test_util.h"
 
 namespace recoup::serve {
 namespace {
@@ -17,26 +18,9 @@ namespace fs = std::filesystem;
 
 constexpr const char* kAccount = "111122223333";
 
-class LiveEvaluatorTest : public ::testing::Test {
+class LiveEvaluatorTest : public storage::TempStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("recoup-live-eval-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "recoup.db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::unique_ptr<storage::Store> Open() {
-    auto s = storage::OpenSqliteStore(path_);
-    EXPECT_TRUE(s.ok()) << s.status().message();
-    return std::move(*s);
-  }
-
-  fs::path dir_;
-  std::string path_;
+  std::unique_ptr<storage::Store> Open() { return OpenStore(); }
 };
 
 events::Event Ev(int64_t t, const std::string& rid, bool failed, events::SourceKind src) {
