@@ -130,7 +130,7 @@ class ChainProvider final : public CredentialsProvider {
 
  private:
   // Builds the step's provider and asks it; keeps it as the winner if it answers.
-  Result<ExpiringCredentials> TryStep(const Step& step) {
+  Result<ExpiringCredentials> TryStep(const Step& step) REQUIRES(mu_) {
     RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<CredentialsProvider> provider, step.factory());
     Result<ExpiringCredentials> creds = provider->GetExpiring();
     if (creds.ok()) winner_ = std::move(provider);

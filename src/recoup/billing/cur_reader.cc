@@ -236,7 +236,7 @@ Result<Columns> ResolveColumns(const CsvRecord& header, const std::string& path)
   Columns cols;
   cols.count = header.size;
   for (size_t i = 0; i < header.size; ++i) {
-    std::string_view name = Trim(header[i]);
+    std::string_view name = TrimBlanks(header[i]);
     if (i == 0 && name.substr(0, 3) == "\xEF\xBB\xBF") name.remove_prefix(3);  // UTF-8 BOM
     cols.names.emplace_back(name);
     index.emplace(AsciiLower(name), static_cast<int>(i));  // first occurrence wins
@@ -331,16 +331,16 @@ class Aggregator {
   // Returns true if the row belongs to the product. A non-OK status rejects
   // the row; its message names the field.
   Result<bool> Add(const CsvRecord& rec) {
-    if (Trim(rec[cols_.product]) != product_code_) return false;
-    const std::string_view account = Trim(rec[cols_.account]);
+    if (TrimBlanks(rec[cols_.product]) != product_code_) return false;
+    const std::string_view account = TrimBlanks(rec[cols_.account]);
     if (account.empty()) return FieldError(cols_.account, "is empty");
-    const std::string_view type = Trim(rec[cols_.type]);
+    const std::string_view type = TrimBlanks(rec[cols_.type]);
     const ItemClass cls = Classify(type);
     if (cls == ItemClass::kUnknown) {
       return FieldError(cols_.type, "unknown line item type " + Quote(type));
     }
     if (cls == ItemClass::kIgnored) return true;
-    const std::string_view region = Trim(rec[cols_.region]);
+    const std::string_view region = TrimBlanks(rec[cols_.region]);
     if (region.empty() && cls == ItemClass::kCharge) {
       return FieldError(cols_.region, "is empty for a " + std::string(type) + " line item");
     }
@@ -348,12 +348,12 @@ class Aggregator {
     auto amount = ParseCurAmount(rec[cols_.unblended]);
     if (!amount.ok()) return FieldError(cols_.unblended, amount.status().message());
     std::optional<Rational> net;
-    if (cls == ItemClass::kCharge && cols_.net >= 0 && !Trim(rec[cols_.net]).empty()) {
+    if (cls == ItemClass::kCharge && cols_.net >= 0 && !TrimBlanks(rec[cols_.net]).empty()) {
       auto parsed = ParseCurAmount(rec[cols_.net]);
       if (!parsed.ok()) return FieldError(cols_.net, parsed.status().message());
       net = std::move(parsed).value();
     }
-    std::string_view currency = cols_.currency >= 0 ? Trim(rec[cols_.currency]) : "";
+    std::string_view currency = cols_.currency >= 0 ? TrimBlanks(rec[cols_.currency]) : "";
     if (currency.empty()) currency = "USD";
 
     GroupKey key(std::string(account), std::string(region), month);
@@ -420,7 +420,7 @@ class Aggregator {
   Result<YearMonth> Month(const CsvRecord& rec) const {
     for (int column : {cols_.bill_start, cols_.usage_start}) {
       if (column < 0) continue;
-      const std::string_view text = Trim(rec[column]);
+      const std::string_view text = TrimBlanks(rec[column]);
       if (text.empty()) continue;
       auto ms = ParseTimestampMs(text);
       if (!ms.ok()) return FieldError(column, ms.status().message());
@@ -438,7 +438,7 @@ class Aggregator {
 }  // namespace
 
 Result<Rational> ParseCurAmount(std::string_view text) {
-  text = Trim(text);
+  text = TrimBlanks(text);
   if (text.empty()) return InvalidArgument("empty amount");
   const size_t e = text.find_first_of("eE");
   if (e == std::string_view::npos) return ParseDecimal(text);

@@ -74,8 +74,8 @@ Ledger BuildLedger(std::vector<claims::ClaimRecord> claims, int64_t now_ms, int 
     r.claim = std::move(c);
     l.rows.push_back(std::move(r));
   }
-  l.by_month = KeyedTotals(std::move(months));
-  l.by_service = KeyedTotals(std::move(services));
+  l.by_month = KeyedTotals(months);
+  l.by_service = KeyedTotals(services);
   return l;
 }
 

@@ -34,6 +34,7 @@ TEST(StringsTest, LowerTrimSplit) {
   EXPECT_EQ(AsciiLower("X-Amz-Date\xC3\x89"), "x-amz-date\xC3\x89");
   EXPECT_EQ(Trim(" \t a b \r\n"), "a b");
   EXPECT_EQ(Trim("   "), "");
+  EXPECT_EQ(TrimBlanks(" \t12\n "), "12\n");
   EXPECT_TRUE(EqualsIgnoreCase("Content-Type", "content-type"));
   EXPECT_FALSE(EqualsIgnoreCase("abc", "abd"));
   EXPECT_FALSE(EqualsIgnoreCase("abc", "abcd"));

@@ -589,7 +589,10 @@ Status Pipeline::CommitLoop() {
 void Pipeline::StartThreads() {
   const int fetchers =
       s3_work_.empty() ? 0 : std::min<int>(kS3Fetchers, static_cast<int>(s3_work_.size()));
-  fetchers_running_ = fetchers;
+  {
+    MutexLock lock(pf_mu_);  // before any fetcher runs, but the analysis cannot know that
+    fetchers_running_ = fetchers;
+  }
   running_ = threads_;
   for (int t = 0; t < fetchers; ++t) fetch_pool_.emplace_back([this] { FetchLoop(); });
   for (int t = 0; t < threads_; ++t) pool_.emplace_back([this] { WorkerLoop(); });

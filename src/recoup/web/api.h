@@ -67,20 +67,19 @@ class Api {
 
   // The handlers, one per route. REQUIRES: mu_ held when the route reads the store.
   ApiResponse Alerts(const Request& req);
-  ApiResponse Months(const Request& req);
+  ApiResponse Months(const Request& req) REQUIRES(mu_);
   ApiResponse Series(const Request& req);
   ApiResponse Intervals(const Request& req);
   ApiResponse HealthEvents(const Request& req);
   ApiResponse Claims(const Request& req);
   ApiResponse StatusSummary(const Request& req);
-  ApiResponse Prometheus(const Request& req);
+  ApiResponse Prometheus(const Request& req) REQUIRES(mu_);
 
-  Result<storage::Store*> OpenStore();  // REQUIRES: mu_ held
+  Result<storage::Store*> OpenStore() REQUIRES(mu_);
   // The report rows of `this_month` and of every month with evidence, built
   // once per change of the store (its ChangeStamp) and month.
-  // REQUIRES: mu_ held
   Result<const std::map<YearMonth, std::vector<report::ReportRow>>*> MonthRows(
-      storage::Store& store, YearMonth this_month);
+      storage::Store& store, YearMonth this_month) REQUIRES(mu_);
   LiveState Live() const;
 
   std::string store_path_;
