@@ -70,21 +70,31 @@ poll = "10ms"
             p = self.start_serve(config)
             # Append while it runs; kill it mid-stream.
             chunk = log_lines(rng, month_start, 30000, written)
-            with open(log, "a") as f:
-                for k in range(0, len(chunk), 5000):
-                    f.write("\n".join(chunk[k:k + 5000]) + "\n")
-                    f.flush()
+            pieces = [chunk[k:k + 5000] for k in range(0, len(chunk), 5000)]
+
+            def append(ps):
+                with open(log, "a") as f:
+                    for piece in ps:
+                        f.write("\n".join(piece) + "\n")
+                        f.flush()
+
+            append(pieces[:1])
             written += len(chunk)
-            size = os.path.getsize(log)
-            # Wait until this run has committed something new, then kill -9.
+            # Wait until this run has committed something new, then kill -9
+            # right after appending more (a reader faster than this writer
+            # would otherwise have read everything before the kill). What is
+            # left of the round is appended while it is down.
             wait_for("progress", lambda: self.checkpoint_offset() > before)
-            if round_no % 2 == 0 or self.checkpoint_offset() < size:
+            if round_no % 2 == 0:
+                append(pieces[1:2])
                 p.send_signal(signal.SIGKILL)
                 p.wait(timeout=30)
                 kills += 1
-                if self.checkpoint_offset() < size:
+                if self.checkpoint_offset() < os.path.getsize(log):
                     mid_stream += 1
+                append(pieces[2:])
             else:
+                append(pieces[1:])
                 p.send_signal(signal.SIGTERM)
                 p.wait(timeout=60)
                 self.assertEqual(p.returncode, 0)
