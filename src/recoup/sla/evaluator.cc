@@ -8,6 +8,14 @@ namespace recoup::sla {
 
 using events::OutcomeClass;
 
+int64_t EligibleTotal(const SlaVersion& v, const IntervalCounts& c) {
+  int64_t total = c.requests;
+  if (v.excluded_in_total) {
+    for (events::OutcomeClass oc : v.excluded_classes) total += c.excluded[static_cast<int>(oc)];
+  }
+  return total;
+}
+
 Rational IntervalErrorRate(const SlaVersion& v, const IntervalCounts& c) {
   const int64_t total = EligibleTotal(v, c);
   if (total == 0) return v.empty_interval_error_rate;

@@ -112,14 +112,6 @@ class RequestErrorRate final : public Measure {
 
 }  // namespace
 
-int64_t EligibleTotal(const SlaVersion& v, const IntervalCounts& c) {
-  int64_t total = c.requests;
-  if (v.excluded_in_total) {
-    for (OutcomeClass oc : v.excluded_classes) total += c.excluded[static_cast<int>(oc)];
-  }
-  return total;
-}
-
 const Measure& MeasureFor(const SlaVersion& version) {
   static const RequestErrorRate kRequestErrorRateMeasure;
   // The catalog refuses any other name (Catalog::Parse), so every version
