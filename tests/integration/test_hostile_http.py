@@ -214,6 +214,30 @@ listen = "127.0.0.1:%d"
         self.assertTrue(closed, "the server kept a trickling connection open for 40 lines")
         self.assert_status_answers()
 
+    def test_a_body_trickled_past_the_read_timeout_is_cut_off(self):
+        self.start_serve("[http]\nheader_timeout = \"1s\"\nread_timeout = \"2s\"\n")
+        s = socket.create_connection(("127.0.0.1", self.otlp_port), timeout=1)
+        s.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+        # One byte a second at most: 40 bytes of the 100,000 in the bounded loop.
+        closed = False
+        for i in range(40):
+            try:
+                s.sendall(b" ")
+                if s.recv(4096) == b"":
+                    closed = True
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                closed = True
+                break
+        s.close()
+        self.assertTrue(closed, "the server kept a trickled body open for 40 bytes")
+        status, body = post(self.otlp_port, "/v1/traces", otlp_body("after-trickle"),
+                            {"Content-Type": "application/json", "Host": "127.0.0.1"})
+        self.assertEqual(status, 200, body)
+
     # Finding 5: DNS rebinding, on the dashboard and on the OTLP receiver.
     def test_rebinding_host_names_are_refused_on_every_listener(self):
         self.start_serve("[http]\nallowed_hosts = [\"recoup.example.internal\"]\n")

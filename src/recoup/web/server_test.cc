@@ -72,6 +72,9 @@ TEST(WebServer, RefusesNonLoopbackWithoutToken) {
   EXPECT_TRUE(IsLoopback("::1"));
   EXPECT_FALSE(IsLoopback("0.0.0.0"));
   EXPECT_FALSE(IsLoopback("192.168.1.2"));
+  EXPECT_TRUE(IsLoopback("127.0.0.2"));
+  EXPECT_FALSE(IsLoopback("127.attacker.com"));
+  EXPECT_FALSE(IsLoopback("127.0.0.1.nip.io"));
 }
 
 TEST(WebServer, RoutesPageAssetsApiAndMetrics) {
