@@ -9,7 +9,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 clang-format-14 clang-tidy-14 libclang-rt-14-dev libfuzzer-14-dev
   libtomlplusplus-dev python3-aiosmtpd python3-botocore
-  libcpp-httplib-dev libprotobuf-dev protobuf-compiler chromium prometheus
+  libmicrohttpd-dev libcpp-httplib-dev libprotobuf-dev protobuf-compiler chromium prometheus
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -3,6 +3,7 @@
 // it; see docs/SERVE.md and packaging/recoup.toml.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -31,6 +32,7 @@ struct ServeArgs {
   std::string config;
   std::string account;
   std::string csm_listen;
+  std::string csm_allow;  // comma-separated addresses or ranges
   std::string dashboard_listen;
   std::string otlp_listen;
   bool no_csm = false;
@@ -149,6 +151,21 @@ Result<serve::ServeConfig> EffectiveConfig(const ServeArgs& a) {
   if (!a.csm_listen.empty()) {
     RECOUP_ASSIGN_OR_RETURN(c.csm.listen, serve::ParseListenAddress(a.csm_listen, "--csm-listen"));
   }
+  if (!a.csm_allow.empty()) {
+    c.csm.allow_from.clear();
+    std::string_view rest = a.csm_allow;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      uint32_t net = 0, mask = 0;
+      if (!serve::ParseIpv4Range(item, &net, &mask)) {
+        return InvalidArgument("--csm-allow: '" + std::string(item) +
+                               "' is not an IPv4 address or range (e.g. 127.0.0.1, 10.1.2.0/24)");
+      }
+      c.csm.allow_from.emplace_back(item);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
   if (!a.otlp_listen.empty()) {
     RECOUP_ASSIGN_OR_RETURN(c.otlp.listen,
                             serve::ParseListenAddress(a.otlp_listen, "--otlp-listen"));
@@ -201,6 +218,20 @@ Result<serve::ServeDeps> MakeDeps(const serve::ServeConfig& c, const Globals& g,
   return deps;
 }
 
+// [http] as the servers take it.
+web::HttpLimits LimitsOf(const serve::HttpConfig& h) {
+  web::HttpLimits l;
+  l.max_connections = static_cast<int>(std::min<int64_t>(h.max_connections, 1 << 20));
+  l.max_connections_per_ip = static_cast<int>(std::min<int64_t>(h.max_connections_per_ip, 1 << 20));
+  l.max_header_bytes = static_cast<size_t>(h.max_header_bytes);
+  l.max_headers = static_cast<int>(std::min<int64_t>(h.max_headers, 1 << 20));
+  l.header_timeout_ms = h.header_timeout_ms;
+  l.read_timeout_ms = h.read_timeout_ms;
+  l.idle_timeout_ms = h.idle_timeout_ms;
+  l.allowed_hosts = h.allowed_hosts;
+  return l;
+}
+
 // The HTTP side: the OTLP receiver feeding the live commit path, and the
 // dashboard reading the store and the live state. Started, or an error
 // naming the section (nothing left running).
@@ -221,6 +252,9 @@ Result<HttpSide> StartHttp(const serve::ServeConfig& c, const serve::ServeDeps& 
     oo.bind = c.otlp.listen.host;
     oo.port = c.otlp.listen.port;
     oo.token = c.dashboard_token;
+    oo.limits = LimitsOf(c.http);
+    oo.max_body_bytes = static_cast<size_t>(c.http.otlp_max_body_bytes);
+    oo.max_bodies_in_flight_bytes = std::max(oo.max_bodies_in_flight_bytes, oo.max_body_bytes);
     oo.default_account = c.otlp.account.empty() ? c.account : c.otlp.account;
     oo.catalog = deps.catalog;
     oo.sink = [svc](std::vector<events::Event> evs) {
@@ -236,6 +270,7 @@ Result<HttpSide> StartHttp(const serve::ServeConfig& c, const serve::ServeDeps& 
     wo.bind = c.dashboard.host;
     wo.port = c.dashboard.port;
     wo.token = c.dashboard_token;
+    wo.limits = LimitsOf(c.http);
     wo.store_path = deps.store_path;
     wo.catalog = deps.catalog;
     const web::OtlpReceiver* otlp_ptr = http.otlp.get();
@@ -336,6 +371,9 @@ void RegisterServeCommands(CLI::App& app, const Globals& g, CommandRegistry& reg
                   "Account ID for sources that carry none (CSM datagrams, probes)");
   cmd->add_option("--csm-listen", a->csm_listen,
                   "UDP address of the CSM listener (default 127.0.0.1:31000)");
+  cmd->add_option("--csm-allow", a->csm_allow,
+                  "Source addresses the CSM listener takes datagrams from, comma-separated "
+                  "(e.g. 127.0.0.1,10.1.2.0/24; default: any; sources.csm.allow_from)");
   cmd->add_flag("--no-csm", a->no_csm, "Do not listen for CSM datagrams");
   cmd->add_option("--otlp-listen", a->otlp_listen,
                   "OTLP/HTTP receiver address (default 127.0.0.1:4318)");

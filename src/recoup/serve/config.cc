@@ -19,7 +19,10 @@ namespace recoup::serve {
 namespace {
 
 bool IsLoopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  uint32_t net = 0, mask = 0;
+  return host == "localhost" || host == "::1" ||
+         (host.find('/') == std::string::npos && ParseIpv4Range(host, &net, &mask) &&
+          (net >> 24) == 127);
 }
 
 bool StartsWithAny(std::string_view s, std::span<const std::string_view> prefixes) {
@@ -360,14 +363,26 @@ constexpr auto Tables(std::string_view name) {
 
 // [sources.*]
 
+Status CheckCsm(const Reader& r, size_t /*index*/, CsmSourceConfig* c) {
+  for (const std::string& a : c->allow_from) {
+    uint32_t net = 0, mask = 0;
+    if (!ParseIpv4Range(a, &net, &mask)) {
+      return InvalidArgument(r.Where("allow_from") + ": '" + a +
+                             "' is not an IPv4 address or range (e.g. 127.0.0.1, 10.1.2.0/24)");
+    }
+  }
+  return Status::Ok();
+}
+
 constexpr Key<CsmSourceConfig> kCsmKeys[] = {
     {"enabled", Type::kBool, &CsmSourceConfig::enabled},
     {"listen", Type::kListen, &CsmSourceConfig::listen},
     {"account", Type::kString, &CsmSourceConfig::account},
     {"access_keys", Type::kStringMap, &CsmSourceConfig::access_key_accounts},
     {"receive_buffer_bytes", Type::kCount, &CsmSourceConfig::receive_buffer_bytes},
+    {"allow_from", Type::kStringList, &CsmSourceConfig::allow_from},
 };
-constexpr Section<CsmSourceConfig> kCsm{kCsmKeys};
+constexpr Section<CsmSourceConfig> kCsm{kCsmKeys, &CheckCsm};
 
 constexpr Key<OtlpSourceConfig> kOtlpKeys[] = {
     {"enabled", Type::kBool, &OtlpSourceConfig::enabled},
@@ -522,6 +537,21 @@ constexpr Key<ServeConfig> kDashboardKeys[] = {
 };
 constexpr Section<ServeConfig> kDashboard{kDashboardKeys};
 
+// [http]
+
+constexpr Key<HttpConfig> kHttpKeys[] = {
+    {"max_connections", Type::kCount, &HttpConfig::max_connections},
+    {"max_connections_per_ip", Type::kCount, &HttpConfig::max_connections_per_ip},
+    {"max_header_bytes", Type::kCount, &HttpConfig::max_header_bytes},
+    {"max_headers", Type::kCount, &HttpConfig::max_headers},
+    {"header_timeout", Type::kDuration, &HttpConfig::header_timeout_ms},
+    {"read_timeout", Type::kDuration, &HttpConfig::read_timeout_ms},
+    {"idle_timeout", Type::kDuration, &HttpConfig::idle_timeout_ms},
+    {"otlp_max_body_bytes", Type::kCount, &HttpConfig::otlp_max_body_bytes},
+    {"allowed_hosts", Type::kStringList, &HttpConfig::allowed_hosts},
+};
+constexpr Section<HttpConfig> kHttpSection{kHttpKeys};
+
 constexpr Key<ServeConfig> kFileKeys[] = {
     SameStruct<kServe>("serve"),
     SameStruct<kAws>("aws"),
@@ -529,10 +559,47 @@ constexpr Key<ServeConfig> kFileKeys[] = {
     Tables<&ServeConfig::probes, kProbe>("probes"),
     Table<&ServeConfig::alerts, kAlerts>("alerts"),
     SameStruct<kDashboard>("dashboard"),
+    Table<&ServeConfig::http, kHttpSection>("http"),
 };
 constexpr Section<ServeConfig> kFile{kFileKeys};
 
 }  // namespace
+
+bool ParseIpv4Range(std::string_view text, uint32_t* net, uint32_t* mask) {
+  std::string_view addr = text;
+  int bits = 32;
+  if (const size_t slash = text.find('/'); slash != std::string_view::npos) {
+    addr = text.substr(0, slash);
+    const std::string_view b = text.substr(slash + 1);
+    auto [ptr, ec] = std::from_chars(b.data(), b.data() + b.size(), bits);
+    if (b.empty() || ec != std::errc() || ptr != b.data() + b.size() || bits < 0 || bits > 32) {
+      return false;
+    }
+  }
+  uint32_t v = 0;
+  int parts = 0;
+  size_t i = 0;
+  bool ended = false;
+  while (parts < 4 && !ended) {
+    const size_t dot = addr.find('.', i);
+    const std::string_view part =
+        addr.substr(i, dot == std::string_view::npos ? addr.size() - i : dot - i);
+    int octet = -1;
+    auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), octet);
+    if (part.empty() || part.size() > 3 || ec != std::errc() || ptr != part.data() + part.size() ||
+        octet < 0 || octet > 255) {
+      return false;
+    }
+    v = (v << 8) | static_cast<uint32_t>(octet);
+    ++parts;
+    ended = dot == std::string_view::npos;
+    i = dot + 1;
+  }
+  if (parts != 4 || !ended) return false;
+  *mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
+  *net = v & *mask;
+  return true;
+}
 
 Result<ListenAddress> ParseListenAddress(std::string_view text, std::string_view where) {
   ListenAddress a;

@@ -31,6 +31,27 @@ struct CsmSourceConfig {
   std::string account;                                     // CSM datagrams carry none
   std::map<std::string, std::string> access_key_accounts;  // AccessKey -> account
   int64_t receive_buffer_bytes = 8 << 20;
+  // Source addresses datagrams are taken from ("127.0.0.1", "10.1.2.0/24");
+  // empty: any. Others are dropped and counted (refused_source).
+  std::vector<std::string> allow_from;
+};
+
+// An IPv4 address or CIDR range ("10.1.2.0/24"), in host byte order; false
+// when `text` is neither.
+bool ParseIpv4Range(std::string_view text, uint32_t* net, uint32_t* mask);
+
+// [http]: the limits of both HTTP listeners (dashboard, OTLP receiver);
+// web::HttpLimits states what each means. docs/SECURITY.md lists them.
+struct HttpConfig {
+  int64_t max_connections = 256;
+  int64_t max_connections_per_ip = 0;
+  int64_t max_header_bytes = 16384;
+  int64_t max_headers = 64;
+  int64_t header_timeout_ms = 10000;
+  int64_t read_timeout_ms = 60000;
+  int64_t idle_timeout_ms = 30000;
+  int64_t otlp_max_body_bytes = 8 << 20;
+  std::vector<std::string> allowed_hosts;
 };
 
 struct OtlpSourceConfig {
@@ -114,7 +135,8 @@ struct ServeConfig {
   bool dashboard_enabled = true;
   ListenAddress dashboard{"127.0.0.1", 8080};
   std::string dashboard_token;  // required when not bound to loopback
-  std::string source_file;      // where it was read from
+  HttpConfig http;
+  std::string source_file;  // where it was read from
 };
 
 // Reads and validates the TOML file; "" gives the defaults.

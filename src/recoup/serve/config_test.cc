@@ -67,6 +67,10 @@ TEST(ServeConfig, ErrorsNameTheKeyPath) {
       {"[alerts]\nchannel = []\n", "alerts.channel: unknown key"},
       {"[[alerts.channels]]\ntype = \"pager\"\n", "alerts.channels[0].type"},
       {"[dashboard]\nlisten = \"0.0.0.0:8080\"\n", "dashboard.token"},
+      {"[dashboard]\nlisten = \"127.attacker.com:8080\"\n", "dashboard.token"},
+      {"[sources.csm]\nallow_from = [\"10.0.0.300\"]\n", "sources.csm.allow_from: '10.0.0.300'"},
+      {"[sources.csm]\nallow_from = [\"10.0.0.0/33\"]\n", "sources.csm.allow_from"},
+      {"[http]\nmax_header = 5\n", "http.max_header: unknown key"},
       {"[serve\n", "t.toml:1:"},
   };
   for (const auto& c : kCases) {
@@ -74,6 +78,36 @@ TEST(ServeConfig, ErrorsNameTheKeyPath) {
     ASSERT_FALSE(config.ok()) << c.toml;
     EXPECT_NE(config.status().message().find(c.want), std::string::npos)
         << config.status().message();
+  }
+}
+
+TEST(ServeConfig, HttpLimitsAndCsmAllowList) {
+  auto c = ParseServeConfig(R"(
+[sources.csm]
+allow_from = ["127.0.0.1", "10.1.2.0/24"]
+[http]
+max_connections = 64
+max_header_bytes = 4096
+header_timeout = "3s"
+allowed_hosts = ["recoup.internal"]
+)",
+                            "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->csm.allow_from, (std::vector<std::string>{"127.0.0.1", "10.1.2.0/24"}));
+  EXPECT_EQ(c->http.max_connections, 64);
+  EXPECT_EQ(c->http.max_header_bytes, 4096);
+  EXPECT_EQ(c->http.header_timeout_ms, 3000);
+  EXPECT_EQ(c->http.read_timeout_ms, 60000);
+  EXPECT_EQ(c->http.allowed_hosts, (std::vector<std::string>{"recoup.internal"}));
+  uint32_t net = 0, mask = 0;
+  ASSERT_TRUE(ParseIpv4Range("10.1.2.77/24", &net, &mask));
+  EXPECT_EQ(net, 0x0a010200u);
+  EXPECT_EQ(mask, 0xffffff00u);
+  ASSERT_TRUE(ParseIpv4Range("127.0.0.1", &net, &mask));
+  EXPECT_EQ(mask, 0xffffffffu);
+  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "1.2.3.256", "1.2.3.4/", "a.b.c.d", "1..2.3",
+                          "1.2.3.4/x", " 1.2.3.4"}) {
+    EXPECT_FALSE(ParseIpv4Range(bad, &net, &mask)) << bad;
   }
 }
 

@@ -55,6 +55,26 @@ Status CsmListener::Start() {
   socklen_t len = sizeof(addr);
   getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
   bound_port_ = ntohs(addr.sin_port);
+  if ((ntohl(addr.sin_addr.s_addr) >> 24) != 127) {
+    // Any host that reaches the port can add events (and series) to the
+    // store: say so, and how to narrow it.
+    std::fprintf(stderr,
+                 "recoup: warning: csm: %s:%d is not a loopback address: any host that can "
+                 "reach it can send datagrams%s\n",
+                 host.c_str(), bound_port_,
+                 config_.allow_from.empty()
+                     ? "; restrict the senders with sources.csm.allow_from (or --csm-allow)"
+                     : "; only the addresses in sources.csm.allow_from are taken");
+  }
+  for (const std::string& a : config_.allow_from) {
+    uint32_t net = 0, mask = 0;
+    if (!ParseIpv4Range(a, &net, &mask)) {
+      close(fd_);
+      fd_ = -1;
+      return InvalidArgument("sources.csm.allow_from: '" + a + "' is not an IPv4 address or range");
+    }
+    allow_.emplace_back(net, mask);
+  }
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -64,6 +84,15 @@ void CsmListener::Stop() {
   if (thread_.joinable()) thread_.join();
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
+}
+
+bool CsmListener::Allowed(const sockaddr_in& from) const {
+  if (allow_.empty()) return true;
+  const uint32_t a = ntohl(from.sin_addr.s_addr);
+  for (const auto& [net, mask] : allow_) {
+    if ((a & mask) == net) return true;
+  }
+  return false;
 }
 
 void CsmListener::Run() {
@@ -76,6 +105,8 @@ void CsmListener::Run() {
   std::vector<char> bufs(kBurst * (kMaxDatagram + kPadding));
   std::vector<mmsghdr> msgs(kBurst);
   std::vector<iovec> iov(kBurst);
+  std::vector<sockaddr_in> from(kBurst);
+  bool named_refused = false;
   for (int i = 0; i < kBurst; ++i) {
     iov[i].iov_base = bufs.data() + static_cast<size_t>(i) * (kMaxDatagram + kPadding);
     iov[i].iov_len = kMaxDatagram;
@@ -100,6 +131,8 @@ void CsmListener::Run() {
       std::memset(&msgs[i].msg_hdr, 0, sizeof(msghdr));
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
     }
     const int n = recvmmsg(fd_, msgs.data(), kBurst, MSG_DONTWAIT, nullptr);
     if (n <= 0) {
@@ -116,6 +149,19 @@ void CsmListener::Run() {
     const int64_t now = sink_->clock().MonotonicNs();
     datagrams_.fetch_add(n, std::memory_order_relaxed);
     for (int i = 0; i < n; ++i) {
+      if (!Allowed(from[i])) {
+        refused_source_.fetch_add(1, std::memory_order_relaxed);
+        if (!named_refused) {  // once: the rest are counted (refused_source)
+          char text[INET_ADDRSTRLEN] = "?";
+          inet_ntop(AF_INET, &from[i].sin_addr, text, sizeof text);
+          std::fprintf(stderr,
+                       "recoup: warning: csm: dropped a datagram from %s (not in "
+                       "sources.csm.allow_from); further ones are only counted\n",
+                       text);
+          named_refused = true;
+        }
+        continue;
+      }
       char* data = static_cast<char*>(iov[i].iov_base);
       const size_t len = msgs[i].msg_len;
       std::memset(data + len, 0, kPadding);

@@ -6,10 +6,14 @@
 // one thread and handed to the LiveSink in batches.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "recoup/core/status.h"
 #include "recoup/ingest/record_parser.h"
@@ -34,10 +38,13 @@ class CsmListener {
   int64_t datagrams() const { return datagrams_.load(std::memory_order_relaxed); }
   int64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
   int64_t skipped() const { return skipped_.load(std::memory_order_relaxed); }
+  // Datagrams dropped because their source is not in allow_from.
+  int64_t refused_source() const { return refused_source_.load(std::memory_order_relaxed); }
   int bound_port() const { return bound_port_; }
 
  private:
   void Run();
+  bool Allowed(const sockaddr_in& from) const;
 
   CsmSourceConfig config_;
   std::string default_account_;
@@ -46,7 +53,8 @@ class CsmListener {
   int fd_ = -1;
   int bound_port_ = 0;
   std::atomic<bool> stop_{false};
-  std::atomic<int64_t> datagrams_{0}, rejected_{0}, skipped_{0};
+  std::atomic<int64_t> datagrams_{0}, rejected_{0}, skipped_{0}, refused_source_{0};
+  std::vector<std::pair<uint32_t, uint32_t>> allow_;  // (network, mask), host order
   std::thread thread_;
 };
 

@@ -116,7 +116,8 @@ std::string Service::StatsJson() const {
     j["csm"] = {{"port", csm_->bound_port()},
                 {"datagrams", csm_->datagrams()},
                 {"rejected", csm_->rejected()},
-                {"skipped", csm_->skipped()}};
+                {"skipped", csm_->skipped()},
+                {"refused_source", csm_->refused_source()}};
   }
   if (evaluator_) {
     const LatencyStats l = evaluator_->Latency();

@@ -362,8 +362,70 @@ Attrs ProtoAttrs(const google::protobuf::RepeatedPtrField<otlp::common::v1::KeyV
 
 }  // namespace
 
+Status CheckJsonShape(std::string_view body, int max_depth, size_t memory_budget_bytes) {
+  // One pass over the bytes, outside strings: the nesting depth and the
+  // number of values (each opening bracket, string and scalar start is one).
+  constexpr size_t kBytesPerValue = 48;  // a json node and its container slot
+  int depth = 0;
+  size_t values = 0, string_bytes = 0;
+  bool in_string = false, escaped = false, in_scalar = false;
+  for (const char c : body) {
+    if (in_string) {
+      ++string_bytes;
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '[':
+      case '{':
+        if (++depth > max_depth) {
+          return InvalidArgument("JSON nesting deeper than " + std::to_string(max_depth) +
+                                 " levels");
+        }
+        ++values;
+        in_scalar = false;
+        break;
+      case ']':
+      case '}':
+        --depth;
+        in_scalar = false;
+        break;
+      case '"':
+        in_string = true;
+        ++values;
+        in_scalar = false;
+        break;
+      case ',':
+      case ':':
+      case ' ':
+      case '\t':
+      case '\n':
+      case '\r':
+        in_scalar = false;
+        break;
+      default:
+        if (!in_scalar) ++values;
+        in_scalar = true;
+    }
+    if (values * kBytesPerValue + string_bytes > memory_budget_bytes) {
+      return InvalidArgument("JSON body would take more than " +
+                             std::to_string(memory_budget_bytes) +
+                             " bytes once parsed (too many values)");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<OtlpDecoded> DecodeOtlpTracesJson(std::string_view body, const OtlpDecodeOptions& options) {
   if (options.catalog == nullptr) return InvalidArgument("OTLP decoding needs a catalog");
+  RECOUP_RETURN_IF_ERROR(
+      CheckJsonShape(body, options.max_json_depth, options.json_memory_budget_bytes));
   json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return InvalidArgument("body is not valid JSON");
   if (!doc.is_object()) return InvalidArgument("body is not a JSON object");

@@ -34,7 +34,16 @@ namespace recoup::web {
 struct OtlpDecodeOptions {
   std::string default_account;            // when a span has no cloud.account.id
   const sla::Catalog* catalog = nullptr;  // required
+  // JSON bodies are measured before they are parsed: nesting deeper than
+  // max_json_depth, or an estimated parsed size above json_memory_budget_bytes
+  // (about 48 bytes per value plus the strings' bytes), is INVALID_ARGUMENT,
+  // so that a small body cannot expand into a large tree.
+  int max_json_depth = 64;
+  size_t json_memory_budget_bytes = 32u << 20;
 };
+
+// The check above, on its own: OK, or INVALID_ARGUMENT saying which limit.
+Status CheckJsonShape(std::string_view body, int max_depth, size_t memory_budget_bytes);
 
 struct OtlpDecoded {
   std::vector<events::Event> events;

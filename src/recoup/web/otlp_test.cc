@@ -217,5 +217,28 @@ TEST(OtlpProtobuf, GarbageIsRejected) {
   EXPECT_FALSE(d.ok());
 }
 
+TEST(CheckJsonShape, BoundsDepthAndParsedSize) {
+  EXPECT_TRUE(CheckJsonShape(R"({"a":[{"b":"[[[["}]})", 3, 1 << 20).ok());
+  EXPECT_FALSE(CheckJsonShape("[[[[", 3, 1 << 20).ok());
+  EXPECT_TRUE(CheckJsonShape(R"("\"[[[[")", 3, 1 << 20).ok());  // brackets in a string
+  const std::string many = "[" + std::string(100000, '1') + "]";
+  std::string values = "[";
+  for (int i = 0; i < 10000; ++i) values += "1,";
+  values += "1]";
+  EXPECT_TRUE(CheckJsonShape(values, 64, 10002 * 48).ok());
+  const Status st = CheckJsonShape(values, 64, 10000 * 48);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("once parsed"), std::string::npos) << st.message();
+  EXPECT_TRUE(CheckJsonShape(many, 64, 1 << 20).ok());  // one long number is one value
+}
+
+TEST(DecodeOtlpTracesJson, RefusesDeepNestingWithoutParsing) {
+  OtlpDecodeOptions o;
+  o.catalog = sla::Catalog::Default().get();
+  auto r = DecodeOtlpTracesJson(std::string(100000, '['), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("nesting deeper than 64"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace recoup::web

@@ -1,11 +1,19 @@
 // The HTTP side of `recoup serve`: the dashboard and JSON API (default
 // 127.0.0.1:8080) and the OTLP/HTTP trace receiver (default 127.0.0.1:4318).
 //
-// Both are embedded HTTP/1.1 servers (cpp-httplib) running on their own
-// threads. They bind the loopback address unless told otherwise; bound to any
-// other address they refuse to start without a bearer token, and then every
-// request must carry "Authorization: Bearer <token>" (compared in constant
-// time). Tokens and Authorization headers are never logged nor echoed.
+// Both are embedded HTTP/1.1 servers (libmicrohttpd, event-driven: a slow or
+// idle connection holds no thread) running on their own threads. They bind
+// the loopback address unless told otherwise; bound to any other address they
+// refuse to start without a bearer token, and then every request must carry
+// "Authorization: Bearer <token>" (compared in constant time). Tokens and
+// Authorization headers are never logged nor echoed.
+//
+// Every connection is bounded before anything is authenticated (HttpLimits):
+// header bytes and lines, body bytes, the time to send the headers and the
+// whole request, idle time, and the number of connections. Every request's
+// Host header must name this machine exactly (localhost, 127.0.0.1, [::1],
+// with or without a port) or one of HttpLimits::allowed_hosts, so that a web
+// page cannot reach either server through DNS rebinding.
 //
 // The serve runtime owns everything live and hands it in through hooks:
 //   * WebOptions::live_state: open alerts and per-source health, called on
@@ -24,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "recoup/core/clock.h"
@@ -76,6 +85,25 @@ using LiveStateProvider = std::function<LiveState()>;
 
 // ---- what both servers share ----
 
+// Per-listener limits (docs/SECURITY.md, "Listeners", states the defaults).
+struct HttpLimits {
+  int max_connections = 256;          // open at once; more are closed on accept
+  int max_connections_per_ip = 0;     // 0: no per-address limit beyond max_connections
+  size_t max_header_bytes = 16384;    // request line + header lines; more: 431
+  int max_headers = 64;               // header lines; more: 431
+  int64_t header_timeout_ms = 10000;  // connect (or last answer) to the end of the headers
+  int64_t read_timeout_ms = 60000;    // connect (or last answer) to the end of the body
+  int64_t idle_timeout_ms = 30000;    // no byte received for this long: closed
+  // Host names answered besides localhost, 127.0.0.1 and [::1] (exact,
+  // case-insensitive, any port), e.g. the name the machine is reached by.
+  std::vector<std::string> allowed_hosts;
+};
+
+// True when `host` (a Host header's value: name or address, an optional
+// port, IPv6 in brackets) names exactly localhost, 127.0.0.1, [::1] or one
+// of `allowed`.
+bool HostHeaderAllowed(std::string_view host, const std::vector<std::string>& allowed);
+
 // An HTTP server answering on its own threads; WebServer and OtlpReceiver
 // are the two kinds.
 class HttpListener {
@@ -115,8 +143,9 @@ struct WebOptions {
   std::string token;
   std::string store_path;                       // the evidence store (SQLite path)
   std::shared_ptr<const sla::Catalog> catalog;  // nullptr: the built-in catalog
-  size_t max_request_bytes = 64 * 1024;         // request body limit (headers: 8 KiB)
+  size_t max_request_bytes = 64 * 1024;         // request body limit
   int threads = 4;
+  HttpLimits limits;
   LiveStateProvider live_state;  // may be empty: no alerts, no sources
   // "Now" for the current month and the days left to claim; nullptr: the
   // system clock. Must outlive the server.
@@ -154,8 +183,16 @@ struct OtlpOptions {
   std::string bind = "127.0.0.1";
   int port = 4318;                          // 0: pick a free port
   std::string token;                        // same rule as WebOptions::token
-  size_t max_body_bytes = 8 * 1024 * 1024;  // larger bodies get 413
+  size_t max_body_bytes = 8 * 1024 * 1024;  // larger bodies get 413 (after gzip decoding too)
+  // All bodies being received at once, together: past it a request gets 503
+  // (Retry-After), so that many connections cannot each hold a full body.
+  size_t max_bodies_in_flight_bytes = 64 * 1024 * 1024;
+  int max_json_depth = 64;  // JSON nesting deeper than this: 400 before parsing
+  // The parsed JSON of one body may take at most this much memory (estimated
+  // from its values before parsing): 400 past it.
+  size_t json_memory_budget_bytes = 32 * 1024 * 1024;
   int threads = 4;
+  HttpLimits limits;
   std::string default_account;                  // when a span has no cloud.account.id
   std::shared_ptr<const sla::Catalog> catalog;  // nullptr: the built-in catalog
   EventsSink sink;                              // one of sink and keyed_sink is required;
@@ -186,7 +223,7 @@ class OtlpReceiver final : public HttpListener {
   explicit OtlpReceiver(std::unique_ptr<Impl> impl);
 };
 
-// True for "127.0.0.1" (any 127.x.y.z), "::1" and "localhost".
+// True for "127.0.0.1" (any IPv4 literal 127.x.y.z), "::1" and "localhost".
 bool IsLoopback(const std::string& bind);
 
 }  // namespace recoup::web

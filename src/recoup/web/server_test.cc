@@ -72,6 +72,9 @@ TEST(WebServer, RefusesNonLoopbackWithoutToken) {
   EXPECT_TRUE(IsLoopback("::1"));
   EXPECT_FALSE(IsLoopback("0.0.0.0"));
   EXPECT_FALSE(IsLoopback("192.168.1.2"));
+  EXPECT_TRUE(IsLoopback("127.0.0.2"));
+  EXPECT_FALSE(IsLoopback("127.attacker.com"));
+  EXPECT_FALSE(IsLoopback("127.0.0.1.nip.io"));
 }
 
 TEST(WebServer, RoutesPageAssetsApiAndMetrics) {
@@ -244,11 +247,62 @@ TEST(WebServer, BearerTokenGuardsDataButNotThePage) {
     EXPECT_EQ(c.Get(p, {{"Authorization", std::string("Bearer ") + kToken + "x"}})->status, 401);
     EXPECT_EQ(c.Get(p, {{"Authorization", std::string("Bearer ") + kToken}})->status, 200) << p;
   }
-  // With a token, any Host name is accepted (the token is the guard).
+  // With a token too, only this machine's names and the configured ones.
   EXPECT_EQ(c.Get("/api/status", {{"Authorization", std::string("Bearer ") + kToken},
                                   {"Host", "recoup.internal:8080"}})
                 ->status,
-            200);
+            421);
+}
+
+TEST(WebServer, ConfiguredHostNamesAreAnswered) {
+  TempDir dir;
+  WebOptions o;
+  o.port = 0;
+  o.store_path = dir.File("recoup.db");
+  o.limits.allowed_hosts = {"recoup.internal"};
+  o.log = [](const std::string&) {};
+  auto web = Started<WebServer>(std::move(o));
+  ASSERT_NE(web, nullptr);
+  httplib::Client c("127.0.0.1", web->port());
+  EXPECT_EQ(c.Get("/api/status", {{"Host", "recoup.internal:8080"}})->status, 200);
+  EXPECT_EQ(c.Get("/api/status", {{"Host", "RECOUP.internal"}})->status, 200);
+  EXPECT_EQ(c.Get("/api/status", {{"Host", "recoup.internal.attacker.com"}})->status, 421);
+  EXPECT_EQ(c.Get("/api/status", {{"Host", "127.attacker.com"}})->status, 421);
+}
+
+TEST(HostHeader, OnlyExactNamesPass) {
+  const std::vector<std::string> none;
+  for (const char* ok : {"localhost", "localhost:8080", "127.0.0.1", "127.0.0.1:1", "[::1]",
+                         "[::1]:4318", "LocalHost"}) {
+    EXPECT_TRUE(HostHeaderAllowed(ok, none)) << ok;
+  }
+  for (const char* bad :
+       {"127.attacker.com", "127.0.0.1.nip.io", "localhost.attacker.com", "attacker.com",
+        "127.0.0.2", "[::1].x", "[::1]x", "localhost:", "localhost:80:80", "localhost:http", "::1",
+        "", "[::1", "[]", "127.0.0.1:123456"}) {
+    EXPECT_FALSE(HostHeaderAllowed(bad, none)) << bad;
+  }
+  const std::vector<std::string> names{"recoup.internal", "fd00::5"};
+  EXPECT_TRUE(HostHeaderAllowed("recoup.internal:8080", names));
+  EXPECT_TRUE(HostHeaderAllowed("[fd00::5]:8080", names));
+  EXPECT_FALSE(HostHeaderAllowed("xrecoup.internal", names));
+  EXPECT_FALSE(HostHeaderAllowed("recoup.internal.", names));
+}
+
+TEST(WebServer, OversizedHeadersAre431) {
+  TempDir dir;
+  auto web = StartWeb(dir.File("recoup.db"));
+  ASSERT_NE(web, nullptr);
+  httplib::Client c("127.0.0.1", web->port());
+  auto r = c.Get("/api/status", {{"X-Big", std::string(20000, 'a')}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+  httplib::Headers many;
+  for (int i = 0; i < 100; ++i) many.emplace("X-H" + std::to_string(i), "1");
+  r = c.Get("/api/status", many);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+  EXPECT_EQ(c.Get("/api/status")->status, 200);
 }
 
 TEST(WebServer, BindFailureNamesTheAddress) {
@@ -368,6 +422,22 @@ TEST(OtlpReceiver, RejectsBadRequestsWithClearMessages) {
   EXPECT_EQ(c.Post("/v1/traces", br, "x", "application/json")->status, 415);
   EXPECT_TRUE(sink.got.empty());
   EXPECT_GE(rx->stats().rejected_requests, 6);
+}
+
+TEST(OtlpReceiver, RefusesNestingBombsAndWrongHostsBeforeParsing) {
+  Sink sink;
+  auto rx = StartOtlp(&sink);
+  ASSERT_NE(rx, nullptr);
+  httplib::Client c("127.0.0.1", rx->port());
+  auto r = c.Post("/v1/traces", std::string(1 << 20, '['), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("nesting deeper than 64"), std::string::npos) << r->body;
+  r = c.Post("/v1/traces", {{"Host", "127.attacker.com"}}, kSpan, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 421);
+  EXPECT_EQ(c.Post("/v1/traces", kSpan, "Application/JSON; charset=utf-8")->status, 200);
+  EXPECT_EQ(sink.got.size(), 1u);
 }
 
 TEST(OtlpReceiver, TokenRequiredWhenSet) {
