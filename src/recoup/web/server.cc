@@ -222,7 +222,8 @@ class WebServer::Impl final : public HttpListener::Impl {
   explicit Impl(WebOptions o)
       : HttpListener::Impl({"dashboard", std::move(o.bind), o.port, std::move(o.token),
                             o.max_request_bytes, o.threads, std::move(o.log)}),
-        api_(std::move(o.store_path), std::move(o.catalog), std::move(o.live_state), o.clock) {
+        api_(std::move(o.store_path), std::move(o.catalog), std::move(o.live_state), o.clock,
+             std::move(o.build_info)) {
     svr_.set_pre_routing_handler(
         [this](const httplib::Request& req, httplib::Response& res) { return Guard(req, res); });
     svr_.Get("/", [](const httplib::Request&, httplib::Response& res) {
