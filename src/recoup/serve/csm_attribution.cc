@@ -53,12 +53,29 @@ std::optional<std::string> CsmAttributor::KnownLocked(const std::string& key) {
 std::optional<std::string> CsmAttributor::AccountOf(const std::string& access_key) {
   MutexLock lock(mu_);
   if (auto known = KnownLocked(access_key)) return known;
-  if (!access_key.empty() && opt_.lookup && wanted_.insert(access_key).second) {
-    wake_ = true;
-    lock.Unlock();
-    cv_.notify_all();
+  if (access_key.empty() || !opt_.lookup || wanted_.count(access_key)) return std::nullopt;
+  if (wanted_.size() >= opt_.max_lookup_keys) {
+    if (!warned_keys_) {
+      std::fprintf(stderr,
+                   "recoup serve: csm: more than %zu distinct access keys: no more "
+                   "GetAccessKeyInfo lookups this run; map keys in sources.csm.access_keys\n",
+                   opt_.max_lookup_keys);
+      warned_keys_ = true;
+    }
+    return std::nullopt;
   }
+  wanted_.insert(access_key);
+  wake_ = true;
+  lock.Unlock();
+  cv_.notify_all();
   return std::nullopt;
+}
+
+bool CsmAttributor::MayKeep() {
+  MutexLock lock(mu_);
+  if (pending_total_ + kept_since_scan_ >= opt_.max_kept) return false;
+  ++kept_since_scan_;
+  return true;
 }
 
 std::map<std::string, int64_t> CsmAttributor::Pending() const {
@@ -68,9 +85,7 @@ std::map<std::string, int64_t> CsmAttributor::Pending() const {
 
 int64_t CsmAttributor::pending_total() const {
   MutexLock lock(mu_);
-  int64_t n = 0;
-  for (const auto& [k, c] : pending_) n += c;
-  return n;
+  return pending_total_;
 }
 
 int64_t CsmAttributor::attributed() const {
@@ -148,12 +163,17 @@ Status CsmAttributor::Scan() {
     for (const auto& [key, n] : counts) {
       if (auto account = KnownLocked(key)) {
         ready.emplace_back(key, *account);
-      } else if (!key.empty() && opt_.lookup && wanted_.insert(key).second) {
+      } else if (!key.empty() && opt_.lookup && !wanted_.count(key) &&
+                 wanted_.size() < opt_.max_lookup_keys) {
+        wanted_.insert(key);
         want_more = true;  // kept by an earlier run
       }
     }
     pending_ = counts;
     for (const auto& [key, account] : ready) pending_.erase(key);
+    pending_total_ = 0;
+    for (const auto& [key, n] : pending_) pending_total_ += n;
+    kept_since_scan_ = 0;
     if (want_more) wake_ = true;
   }
   for (const auto& [key, account] : ready) RECOUP_RETURN_IF_ERROR(Drain(key, account));

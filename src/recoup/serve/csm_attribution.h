@@ -44,6 +44,11 @@ struct AttributionOptions {
   AccessKeyLookup lookup;                      // empty: no AWS access
   int64_t scan_every_ms = 1000;                // how often kept records are looked at
   int64_t retry_lookup_ms = 5 * 60 * 1000;     // a failed lookup is asked again after this
+  // Bounds against a flood of made-up keys on the CSM port: distinct keys
+  // looked up per run, and records kept at once (beyond it a datagram is
+  // rejected, counted and logged, rather than filling the disk).
+  size_t max_lookup_keys = 1000;
+  int64_t max_kept = 1'000'000;
 };
 
 class CsmAttributor {
@@ -63,6 +68,8 @@ class CsmAttributor {
   // The account of `access_key` if known now; otherwise asks for it (once)
   // and returns nullopt.
   std::optional<std::string> AccountOf(const std::string& access_key);
+  // False once max_kept records wait (as of the last scan, plus those kept since).
+  bool MayKeep();
 
   // Kept records waiting for an account, by access key, as of the last scan.
   std::map<std::string, int64_t> Pending() const;
@@ -92,6 +99,9 @@ class CsmAttributor {
   std::map<std::string, int64_t> retry_at_ GUARDED_BY(mu_);      // failed: monotonic ms
   std::set<std::string> warned_ GUARDED_BY(mu_);
   std::map<std::string, int64_t> pending_ GUARDED_BY(mu_);
+  int64_t kept_since_scan_ GUARDED_BY(mu_) = 0;
+  int64_t pending_total_ GUARDED_BY(mu_) = 0;
+  bool warned_keys_ GUARDED_BY(mu_) = false;
   int64_t attributed_ GUARDED_BY(mu_) = 0;
   int64_t lookups_ GUARDED_BY(mu_) = 0;
   std::thread thread_;

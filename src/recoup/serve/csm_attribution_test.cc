@@ -179,6 +179,17 @@ TEST_F(CsmAttributionTest, TheLookupAttributesLiveAndKeptDatagramsOncePerKey) {
   EXPECT_EQ(rt->sink->Stats()["csm"].unattributed, 4);
 }
 
+TEST_F(CsmAttributionTest, KeptRecordsAreBounded) {
+  AttributionOptions ao;  // no lookup: nothing attributes these
+  ao.max_kept = 3;
+  auto rt = Start(ao);
+  Send(rt->listener->bound_port(), Calls(5, kKey));
+  ASSERT_TRUE(WaitFor([&] { return Kept() + rt->listener->rejected() == 5; }));
+  EXPECT_EQ(Kept(), 3);
+  EXPECT_EQ(rt->listener->rejected(), 2);
+  EXPECT_EQ(rt->listener->unattributed(), 3);
+}
+
 TEST(MaskAccessKey, KeepsEnoughToRecogniseTheKey) {
   EXPECT_EQ(MaskAccessKey("AKIAIOSFODNN7EXAMPLE"), "AKIA...MPLE");
   EXPECT_EQ(MaskAccessKey(""), "(none)");

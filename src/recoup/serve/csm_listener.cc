@@ -87,7 +87,7 @@ void CsmListener::Run() {
   batch.source = "csm";
   int64_t batch_rejected = 0;
   std::string error;
-  bool warned = false;
+  bool warned = false, warned_full = false;
 
   auto flush = [&] {
     if (batch.events.empty() && batch.unattributed.empty() && batch_rejected == 0) return;
@@ -141,6 +141,17 @@ void CsmListener::Run() {
             events::Event e = events::Event::From(v);
             e.account = *account;
             batch.events.push_back(std::move(e));
+            break;
+          }
+          if (!attributor_->MayKeep()) {
+            rejected_.fetch_add(1, std::memory_order_relaxed);
+            ++batch_rejected;
+            if (!warned_full) {
+              std::fprintf(stderr,
+                           "recoup serve: csm: too many datagrams wait for an account: "
+                           "rejecting more until they are attributed (sources.csm.access_keys)\n");
+              warned_full = true;
+            }
             break;
           }
           storage::UnattributedRecord kept;
