@@ -77,9 +77,19 @@ class ServeSources(RecoupTestCase):
             return f.read()
 
     def base_config(self):
+        self.web_port = free_port()
         return ('[serve]\naccount = "%s"\n[sources.csm]\nenabled = false\n'
                 '[sources.otlp]\nenabled = false\n[dashboard]\nlisten = "127.0.0.1:%d"\n'
-                % (ACCOUNT, free_port()))
+                % (ACCOUNT, self.web_port))
+
+    def source_status(self, name):
+        """The source `name` as /api/status lists it (None until listed)."""
+        import urllib.request
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/status" % self.web_port,
+                                    timeout=30) as r:
+            status = json.loads(r.read())
+        found = [s for s in status["sources"] if s["name"] == name]
+        return found[0] if found else None
 
     def test_cloudtrail_in_s3_is_polled_like_a_batch_ingest(self):
         demo = self.path("demo")
@@ -125,6 +135,18 @@ class ServeSources(RecoupTestCase):
         for k in late:
             s3.upload_file(os.path.join(root, k), "serve-trail", k)
         self.wait_for("the late objects", lambda: same_as_batch(keys), proc)
+        # The poller is a source like the others: what it stored, and the
+        # objects a later look found already ingested.
+        name = "cloudtrail_s3:s3://serve-trail/AWSLogs"
+        self.wait_for("a poll finding only known objects",
+                      lambda: (self.source_status(name) or {}).get("duplicate", 0) >= len(keys),
+                      proc)
+        src = self.source_status(name)
+        self.assertEqual(src["kind"], "cloudtrail_s3")
+        self.assertGreater(src["accepted"], 0)
+        self.assertEqual(src["rejected"], 0)
+        self.assertEqual(src["unattributed"], 0)
+        self.assertIsNotNone(src["last_event"])
         stop()
         self.assertEqual(proc.returncode, 0)
         self.assertNotIn(self.moto.secret, self.serve_log())
@@ -154,6 +176,12 @@ class ServeSources(RecoupTestCase):
             return r.returncode == 0 and "SERVE_SQS_1" in r.stdout
 
         self.wait_for("the Health event", listed, proc)
+        # The Health source counts the stored event and the refused message.
+        self.wait_for("the Health source's counts",
+                      lambda: (self.source_status("health") or {}).get("rejected") == 1, proc)
+        src = self.source_status("health")
+        self.assertEqual(src["accepted"], 1)
+        self.assertEqual(src["kind"], "health")
         stop()
         self.assertEqual(proc.returncode, 0)
         r = run([BINARY, "--store", store, "health", "list", "--output", "json"],

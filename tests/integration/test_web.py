@@ -394,20 +394,56 @@ class BrowserTest(WebTestCase):
                         "region": worst["region"], "start_ms": failing[0],
                         "end_ms": failing[-1] + 300000,
                         "description": "Increased error rates"}], f)
-        h = self.harness(store, "--alerts", alerts, "--health", health)
+        # CSM records waiting for an account: the Sources section says so.
+        waiting = os.path.join(self.tmp, "unattributed.json")
+        with open(waiting, "w") as f:
+            json.dump([{"source": "csm", "access_key": "AKIA...MPLE", "records": 17,
+                        "last_event_ms": int(time.time() * 1000)}], f)
+        h = self.harness(store, "--alerts", alerts, "--health", health,
+                         "--unattributed", waiting)
         out_dir = ARTIFACTS or self.tmp
         os.makedirs(out_dir, exist_ok=True)
         shot = os.path.join(out_dir, "dashboard.png")
         if os.path.exists(shot):
             os.remove(shot)
+        # A browser far from UTC (UTC+13 in the southern summer, +12 in winter):
+        # every time the page shows must still be UTC, as the SLA month is.
+        env = dict(os.environ, TZ="Pacific/Auckland")
         p = subprocess.run(["node", os.path.join(BROWSER_DIR, "dashboard.cjs"), h.web + "/",
                             shot, self.chromium], capture_output=True, text=True,
-                           timeout=300, cwd=BROWSER_DIR)
+                           timeout=300, cwd=BROWSER_DIR, env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         shown = json.loads(p.stdout)
         self.assertEqual(shown["error"], "")
         self.assertEqual(shown["consoleErrors"], [])
         self.assertEqual(shown["month"], month)
+        self.assertEqual(shown["timeZone"], "Pacific/Auckland")
+
+        # Every time on the page is UTC: each <time> says in UTC the instant
+        # its datetime attribute holds, and the chart's legend names the
+        # hovered interval's start in UTC.
+        def utc_text(ms):
+            return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ms / 1000))
+
+        def iso_ms(iso):
+            head = iso.rstrip("Z").split(".")[0]
+            frac = iso.rstrip("Z").split(".")[1] if "." in iso else "0"
+            return calendar.timegm(time.strptime(head, "%Y-%m-%dT%H:%M:%S")) * 1000 + \
+                int(frac.ljust(3, "0")[:3])
+
+        self.assertGreater(len(shown["times"]), len(breached) + 2, shown["times"])
+        for iso, text in shown["times"]:
+            self.assertEqual(text, utc_text(iso_ms(iso)), (iso, text))
+        self.assertTrue(shown["chart"]["cursorMs"], shown["chart"])
+        self.assertEqual(shown["legendTime"], utc_text(int(shown["chart"]["cursorMs"])))
+
+        # Every table fits the 1280 px viewport: no horizontal scrolling.
+        layout = shown["layout"]
+        self.assertEqual(layout["viewportWidth"], 1280)
+        self.assertLessEqual(layout["scrollWidth"], layout["viewportWidth"], layout)
+        for t in layout["tables"]:
+            self.assertLessEqual(t["right"], t["sectionRight"], t)
+            self.assertLessEqual(t["scrollWidth"], t["clientWidth"] + 1, t)
 
         # The series table: one row per report row, the report's numbers.
         by_key = {(r["account"], r["region"], r["service"]): r for r in rows}
@@ -445,7 +481,15 @@ class BrowserTest(WebTestCase):
             cells = claims["%s-%s-%s-%s" % (r["account"], r["region"], r["service"], month)]
             self.assertEqual(cells[5], r["mup_pct"])
             self.assertEqual(cells[7], r["credit_usd"])
-            self.assertEqual(cells[8], r["claim_deadline"])
+            self.assertEqual(cells[8], utc_text(iso_ms(r["claim_deadline"])))
+
+        self.assertEqual(shown["unattributed"]["pending"], "17")
+        self.assertIn("17 records kept without an account", shown["unattributed"]["text"])
+        self.assertIn("AKIA...MPLE: 17", shown["unattributed"]["text"])
+        self.assertFalse(shown["unattributed"]["hidden"])
+        csm = [tr for tr in shown["sources"] if tr["data"].get("name") == "csm"]
+        self.assertEqual(len(csm), 1, shown["sources"])
+        self.assertEqual(csm[0]["cells"][5], "17")  # Unattributed
 
         self.assertEqual([a["data"]["id"] for a in shown["alerts"]],
                          ["tier/%s/%s/kms/%s" % (breached[0]["account"], breached[0]["region"],

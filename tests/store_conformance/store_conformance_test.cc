@@ -415,6 +415,44 @@ TEST_P(StoreConformanceTest, EverythingSurvivesReopen) {
   EXPECT_EQ(t->failures, 1);
 }
 
+// Records kept without an account land with their live batch and leave in
+// the transaction that commits their events: each counts once.
+TEST_P(StoreConformanceTest, UnattributedRecordsAreKeptUntilTheirEventsCommit) {
+  UnattributedRecord kept;
+  kept.source = "csm";
+  kept.access_key = "AKIAIOSFODNN7EXAMPLE";
+  kept.received_ms = 1000;
+  kept.record = R"({"Type":"ApiCallAttempt"})";
+  LiveBatchItem add;
+  add.unattributed = {kept, kept, kept};
+  add.unattributed[2].access_key = "";
+  std::vector<ItemOutcome> out;
+  ASSERT_TRUE(store_->CommitLive({add}, &out).ok());
+  Reopen();
+  auto counts = store_->CountUnattributed();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(*counts, (std::map<std::string, int64_t>{{"", 1}, {"AKIAIOSFODNN7EXAMPLE", 2}}));
+  auto listed = store_->ListUnattributed("AKIAIOSFODNN7EXAMPLE", 10);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].record, kept.record);
+  EXPECT_EQ((*listed)[0].source, "csm");
+  EXPECT_EQ((*listed)[0].received_ms, 1000);
+  EXPECT_LT((*listed)[0].id, (*listed)[1].id);
+  EXPECT_EQ(store_->ListUnattributed("AKIAIOSFODNN7EXAMPLE", 1)->size(), 1u);
+
+  Aggregator agg;
+  agg.Add(Ev(5, OutcomeClass::kSuccess, "", SourceKind::kCsm));
+  agg.Add(Ev(6, OutcomeClass::kSuccess, "", SourceKind::kCsm));
+  LiveBatchItem attributed;
+  attributed.agg = &agg;
+  attributed.attributed_ids = {(*listed)[0].id, (*listed)[1].id};
+  ASSERT_TRUE(store_->CommitLive({attributed}, &out).ok());
+  EXPECT_EQ(Requests(), 2);
+  EXPECT_EQ(*store_->CountUnattributed(), (std::map<std::string, int64_t>{{"", 1}}));
+  EXPECT_TRUE(store_->ListUnattributed("AKIAIOSFODNN7EXAMPLE", 10)->empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::ValuesIn(kBackends),
                          [](const auto& info) { return std::string(info.param.name); });
 

@@ -5,11 +5,13 @@
 //
 //   recoup_web_harness --store PATH [--web-port N] [--otlp-port N]
 //                      [--default-account ID] [--token T] [--alerts FILE]
-//                      [--health FILE]
+//                      [--health FILE] [--unattributed FILE]
 //
 // --alerts: a JSON array of alerts for the live-state hook; --health: a JSON
 // array of AWS Health events written to the store (Store::PutHealthEvent)
-// before the servers start.
+// before the servers start; --unattributed: a JSON array of
+// {"source","access_key","records","last_event_ms"} shown as records kept
+// without an account (and a "csm" source counting them).
 //
 // OTLP events are committed to the store (Store::CommitLive) before the
 // receiver answers. Prints one JSON line {"web_port":..,"otlp_port":..} once
@@ -45,7 +47,7 @@ int Usage(const std::string& why) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string store_path, token, default_account, alerts_file, health_file;
+  std::string store_path, token, default_account, alerts_file, health_file, unattributed_file;
   int web_port = 0, otlp_port = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
       alerts_file = next();
     } else if (a == "--health") {
       health_file = next();
+    } else if (a == "--unattributed") {
+      unattributed_file = next();
     } else {
       return Usage("unknown argument " + a);
     }
@@ -96,6 +100,19 @@ int main(int argc, char** argv) {
       a.credit_usd = x.value("credit_usd", "");
       a.opened_ms = x.value("opened_ms", int64_t{0});
       alerts.push_back(a);
+    }
+  }
+
+  std::vector<recoup::web::UnattributedKey> unattributed;
+  int64_t csm_last_event_ms = 0;
+  if (!unattributed_file.empty()) {
+    std::ifstream in(unattributed_file);
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_array()) return Usage(unattributed_file + ": not a JSON array");
+    for (const auto& x : j) {
+      unattributed.push_back(
+          {x.value("source", "csm"), x.value("access_key", ""), x.value("records", int64_t{0})});
+      csm_last_event_ms = std::max(csm_last_event_ms, x.value("last_event_ms", int64_t{0}));
     }
   }
 
@@ -150,10 +167,19 @@ int main(int argc, char** argv) {
   wo.port = web_port;
   wo.token = token;
   wo.store_path = store_path;
-  wo.live_state = [rx, alerts, started] {
+  wo.live_state = [rx, alerts, started, unattributed, csm_last_event_ms] {
     recoup::web::LiveState s;
     s.started_ms = started;
     s.alerts = alerts;
+    s.unattributed = unattributed;
+    if (!unattributed.empty()) {
+      recoup::web::SourceHealth csm;
+      csm.name = csm.kind = "csm";
+      csm.state = "running";
+      for (const auto& u : unattributed) csm.unattributed += u.records;
+      csm.last_event_ms = csm_last_event_ms;
+      s.sources.push_back(csm);
+    }
     const recoup::web::OtlpStats st = rx->stats();
     recoup::web::SourceHealth h;
     h.name = "otlp";

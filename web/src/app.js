@@ -37,6 +37,21 @@
   const td = (text, cls) => el('td', cls ? { class: cls } : {}, text);
   const num = (text) => td(text, 'num');
 
+  // Every time on the page is UTC, as the SLA month is: written
+  // "YYYY-MM-DD HH:MM:SS UTC" from epoch ms, whatever the browser's zone.
+  const pad = (n) => String(n).padStart(2, '0');
+  function utcText(ms) {
+    const d = new Date(ms);
+    return d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate()) + ' ' +
+      pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) + ':' + pad(d.getUTCSeconds()) + ' UTC';
+  }
+  // A <time> element (its datetime attribute the ISO instant), or `none`.
+  function utcTime(ms, none) {
+    if (ms == null || !(ms > 0)) return document.createTextNode(none == null ? '-' : none);
+    return el('time', { dateTime: new Date(ms).toISOString() }, utcText(ms));
+  }
+  const tdTime = (ms, none) => el('td', { class: 'time' }, utcTime(ms, none));
+
   function showError(err) {
     const e = document.getElementById('error');
     e.textContent = String(err.message || err);
@@ -112,7 +127,8 @@
     ]);
     drawChart(iv, he.events || []);
     fill('health', (he.events || []).map((e) => el('tr', {},
-      td(e.start), td(e.end || 'open'), td(e.region), td(e.event_type_code), td(e.status))));
+      tdTime(e.start_ms), tdTime(e.end_ms, 'open'), td(e.region), td(e.event_type_code),
+      td(e.status))));
     if (!(he.events || []).length) fill('health', [emptyRow(5, 'None recorded.')]);
     document.getElementById('health-note').textContent = he.available ? '' : (he.note || '');
   }
@@ -147,14 +163,20 @@
     const opts = {
       width: Math.max(600, box.clientWidth || 900),
       height: 280,
+      // The axis and the legend in UTC, not the browser's zone.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
       series: [
-        {},
+        { label: 'interval start (UTC)', value: (u, v) => (v == null ? '-' : utcText(v * 1000)) },
         { label: 'error rate %', stroke: '#b3261e', width: 1, fill: 'rgba(179,38,30,0.12)',
           value: (u, v) => (v == null ? '-' : v.toFixed(4) + '%') },
       ],
-      axes: [{}, { label: 'error rate %', size: 60 }],
+      axes: [{ label: 'UTC' }, { label: 'error rate %', size: 60 }],
       hooks: {
+        setCursor: [(u) => {
+          const i = u.cursor.idx;
+          box.dataset.cursorMs = i == null ? '' : String(u.data[0][i] * 1000);
+        }],
         drawClear: [(u) => {
           const ctx = u.ctx;
           ctx.save();
@@ -178,27 +200,38 @@
   function renderAlerts(alerts) {
     const open = alerts.filter((a) => a.state === 'open');
     fill('alerts', open.length ? open.map((a) => el('tr', { 'data-id': a.id },
-      td(a.opened), td(a.severity, 'sev-' + a.severity), td(a.kind), td(a.account), td(a.region),
-      num(a.mup_pct), num(a.credit_pct ? a.credit_pct + '%' : ''), num(a.credit_usd), td(a.summary)))
+      tdTime(a.opened_ms), td(a.severity, 'sev-' + a.severity), td(a.kind), td(a.account), td(a.region),
+      num(a.mup_pct), num(a.credit_pct ? a.credit_pct + '%' : ''), num(a.credit_usd), td(a.summary, 'wrap')))
       : [emptyRow(9, 'No open alerts.')]);
   }
 
   function renderClaims(claims) {
     fill('claims', claims.length ? claims.map((c) => el('tr', { 'data-id': c.id, 'data-state': c.state },
-      td(c.id), td(c.account), td(c.region), td(c.month), td(c.state), num(c.mup_pct),
-      num(c.credit_pct + '%'), num(c.credit_usd == null ? '-' : c.credit_usd), td(c.deadline),
+      td(c.id, 'wrap'), td(c.account), td(c.region), td(c.month), td(c.state), num(c.mup_pct),
+      num(c.credit_pct + '%'), num(c.credit_usd == null ? '-' : c.credit_usd), tdTime(c.deadline_ms),
       num(c.days_left == null ? '-' : String(c.days_left))))
       : [emptyRow(10, 'No claims.')]);
   }
 
   function renderStatus(st) {
-    document.getElementById('now').textContent = st.now;
+    document.getElementById('now').replaceChildren(utcTime(st.now_ms));
     document.getElementById('store').textContent =
       st.store.files + ' files, ' + st.store.failures + ' failing requests in store';
-    fill('sources', st.sources.length ? st.sources.map((s) => el('tr', {},
-      td(s.name), td(s.kind), td(s.state), num(String(s.events_in)), num(String(s.rejected)),
-      num(s.lag_ms < 0 ? '-' : (s.lag_ms / 1000).toFixed(1)), td(s.last_error)))
-      : [emptyRow(7, 'No live sources.')]);
+    fill('sources', st.sources.length ? st.sources.map((s) => el('tr', { 'data-name': s.name },
+      td(s.name, 'wrap'), td(s.kind), td(s.state), num(String(s.accepted)), num(String(s.rejected)),
+      num(String(s.unattributed)), num(String(s.duplicate)), tdTime(s.last_event_ms),
+      num(s.lag_ms < 0 ? '-' : (s.lag_ms / 1000).toFixed(1)), td(s.last_error, 'wrap')))
+      : [emptyRow(10, 'No live sources.')]);
+    const waiting = st.unattributed || [];
+    const note = document.getElementById('unattributed');
+    note.dataset.pending = String(st.unattributed_pending || 0);
+    note.textContent = waiting.length
+      ? (st.unattributed_pending + ' records kept without an account, waiting for one (access keys ' +
+         waiting.map((u) => u.access_key + ': ' + u.records).join(', ') +
+         '): map the keys in sources.csm.access_keys, or give recoup credentials that may call ' +
+         'sts:GetAccessKeyInfo.')
+      : '';
+    note.hidden = !waiting.length;
   }
 
   async function load() {

@@ -59,6 +59,15 @@ Result<CallerIdentity> StsApi::GetCallerIdentity() {
   return id;
 }
 
+Result<std::string> StsApi::GetAccessKeyInfo(const std::string& access_key_id) {
+  if (access_key_id.empty()) return InvalidArgument("STS GetAccessKeyInfo: no access key ID");
+  RECOUP_ASSIGN_OR_RETURN(std::string xml,
+                          client_->CallQuery("GetAccessKeyInfo", {{"AccessKeyId", access_key_id}}));
+  std::string account = XmlTagText(xml, "Account");
+  if (account.empty()) return DataLoss("STS GetAccessKeyInfo: the response has no Account");
+  return account;
+}
+
 Result<AssumeRoleOutput> StsApi::AssumeRole(const AssumeRoleInput& input) {
   RECOUP_ASSIGN_OR_RETURN(QueryParams params, RoleQueryParams("AssumeRole", input));
   if (!input.external_id.empty()) params.emplace_back("ExternalId", input.external_id);

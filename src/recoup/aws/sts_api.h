@@ -41,6 +41,8 @@ class StsApi {
   explicit StsApi(ApiClient* client) : client_(client) {}
 
   Result<CallerIdentity> GetCallerIdentity();
+  // The account that owns an access key ID (sts:GetAccessKeyInfo).
+  Result<std::string> GetAccessKeyInfo(const std::string& access_key_id);
   Result<AssumeRoleOutput> AssumeRole(const AssumeRoleInput& input);
   // The token is the authentication: `client` should have no credentials
   // provider (unsigned requests), as the SDKs send this call.

@@ -2,6 +2,7 @@
 // evaluation, alerts). Configuration: a TOML file (--config) with flags over
 // it; see docs/SERVE.md and packaging/recoup.toml.
 #include <signal.h>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,6 +24,16 @@
 #include "recoup/serve/service.h"
 #include "recoup/storage/store.h"
 #include "recoup/web/server.h"
+
+#ifndef RECOUP_VERSION
+#define RECOUP_VERSION "0.1.0"
+#endif
+#ifndef RECOUP_COMMIT
+#define RECOUP_COMMIT "unknown"
+#endif
+#ifndef RECOUP_BUILD_TYPE
+#define RECOUP_BUILD_TYPE "unknown"
+#endif
 
 namespace recoup::cli {
 
@@ -97,9 +108,14 @@ web::LiveState LiveStateOf(serve::Service& svc, int64_t started_ms, const web::O
     h.state = "running";
     h.events_in = s.events_in;
     h.rejected = s.rejected;
+    h.unattributed = s.unattributed;
+    h.duplicates = s.duplicates;
     h.last_event_ms = s.last_event_ms;
     h.lag_ms = s.last_event_ms > 0 ? now - s.last_event_ms : -1;
     st.sources.push_back(std::move(h));
+  }
+  for (const auto& [key, n] : svc.UnattributedPending()) {
+    st.unattributed.push_back({"csm", serve::MaskAccessKey(key), n});
   }
   if (otlp != nullptr) {
     const web::OtlpStats os = otlp->stats();
@@ -145,7 +161,12 @@ Status CommitOtlp(serve::LiveSink& sink, std::vector<events::Event> evs) {
 
 // The config file with the command line's overrides, validated.
 Result<serve::ServeConfig> EffectiveConfig(const ServeArgs& a) {
-  RECOUP_ASSIGN_OR_RETURN(serve::ServeConfig c, serve::LoadServeConfig(a.config));
+  std::string path = a.config;
+  if (path.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(path, serve::FindServeConfig([](const char* n) { return getenv(n); }));
+  }
+  if (!path.empty()) std::fprintf(stderr, "recoup serve: configuration %s\n", path.c_str());
+  RECOUP_ASSIGN_OR_RETURN(serve::ServeConfig c, serve::LoadServeConfig(path));
   if (!a.account.empty()) c.account = a.account;
   if (a.no_csm) c.csm.enabled = false;
   if (!a.csm_listen.empty()) {
@@ -181,7 +202,8 @@ Result<serve::ServeConfig> EffectiveConfig(const ServeArgs& a) {
 serve::S3PollFn MakeS3Poll(const std::string& store_path,
                            const std::shared_ptr<const sla::Catalog>& catalog,
                            const std::string& account, const ingest::S3Settings& settings) {
-  return [store_path, catalog, account, settings](const std::string& url) -> Status {
+  return [store_path, catalog, account, settings](const std::string& url,
+                                                  serve::SourceStats* counts) -> Status {
     RECOUP_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(store_path));
     ingest::IngestOptions opt;
     opt.paths = {url};
@@ -191,6 +213,11 @@ serve::S3PollFn MakeS3Poll(const std::string& store_path,
     opt.store_path = store_path;
     opt.max_messages = 0;
     RECOUP_ASSIGN_OR_RETURN(ingest::IngestSummary s, ingest::RunIngest(*store, catalog, opt));
+    counts->events_in += s.accepted;
+    counts->rejected += s.rejected;
+    counts->duplicates += s.files_already + s.duplicates;
+    ++counts->batches;
+    if (s.accepted > 0) counts->last_event_ms = SystemClock().NowMs();
     if (s.files_ingested > 0) {
       std::fprintf(stderr, "recoup serve: %s: %lld new files, %lld records\n", url.c_str(),
                    static_cast<long long>(s.files_ingested), static_cast<long long>(s.accepted));
@@ -275,6 +302,8 @@ Result<HttpSide> StartHttp(const serve::ServeConfig& c, const serve::ServeDeps& 
     wo.catalog = deps.catalog;
     const web::OtlpReceiver* otlp_ptr = http.otlp.get();
     wo.live_state = [svc, started_ms, otlp_ptr] { return LiveStateOf(*svc, started_ms, otlp_ptr); };
+    wo.build_info = {
+        {"version", RECOUP_VERSION}, {"commit", RECOUP_COMMIT}, {"build_type", RECOUP_BUILD_TYPE}};
     auto r = web::WebServer::Create(std::move(wo));
     Status ws = r.ok() ? (*r)->Start() : r.status();
     if (!ws.ok()) {
@@ -366,9 +395,13 @@ void RegisterServeCommands(CLI::App& app, const Globals& g, CommandRegistry& reg
       "serve",
       "Run as a service: live sources (CSM, OTLP, log files, S3, Health, probes), running MUP, "
       "alerts");
-  cmd->add_option("--config", a->config, "TOML configuration file (see packaging/recoup.toml)");
+  cmd->add_option("--config", a->config,
+                  "TOML configuration file (see packaging/recoup.toml); default: $RECOUP_CONFIG, "
+                  "else $XDG_CONFIG_HOME/recoup/recoup.toml, else /etc/recoup/recoup.toml");
   cmd->add_option("--account", a->account,
-                  "Account ID for sources that carry none (CSM datagrams, probes)");
+                  "Account ID for sources that carry none (CSM datagrams, probes); without it, "
+                  "CSM datagrams are attributed by access key (sources.csm.access_keys, else "
+                  "sts:GetAccessKeyInfo) and kept until they can be");
   cmd->add_option("--csm-listen", a->csm_listen,
                   "UDP address of the CSM listener (default 127.0.0.1:31000)");
   cmd->add_option("--csm-allow", a->csm_allow,

@@ -324,6 +324,7 @@ struct RecordParser::Impl {
   std::string service_buf, account_buf, scratch[8];
   const sla::ServiceTerms* last_terms = nullptr;
   std::string last_service;
+  std::string last_access_key;  // of the last CSM record
 
   const sla::ServiceTerms* Terms(std::string_view service) {
     if (last_terms != nullptr && service == last_service) return last_terms;
@@ -403,12 +404,13 @@ struct RecordParser::Impl {
       return Reject(rec, "CSM record without Region", error);
     }
     std::string_view account;
+    last_access_key.assign(f.csm_access_key);
     if (!f.csm_access_key.empty()) {
       auto it = opt.access_key_accounts.find(std::string(f.csm_access_key));
       if (it != opt.access_key_accounts.end()) account = it->second;
     }
     if (account.empty()) account = opt.default_account;
-    if (account.empty()) {
+    if (account.empty() && !opt.keep_unattributed) {
       return Reject(rec, "CSM records carry no account ID: pass --account ID", error);
     }
     out->time_ms = f.csm_timestamp;
@@ -532,6 +534,8 @@ ParseOutcome RecordParser::Parse(const RawRecord& rec, EventView* out, std::stri
   }
   return im.ParseElement(doc, rec, out, error);
 }
+
+std::string_view RecordParser::csm_access_key() const { return impl_->last_access_key; }
 
 bool RecordParser::ParseDocument(const char* data, size_t len, size_t capacity,
                                  const RecordFn& fn) {

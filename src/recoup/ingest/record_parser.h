@@ -51,6 +51,10 @@ struct ParserOptions {
   InputFormat format = InputFormat::kAuto;
   std::string default_account;                             // for sources without an account (CSM)
   std::map<std::string, std::string> access_key_accounts;  // CSM AccessKey -> account
+  // A CSM record with no account (neither mapped nor defaulted) is accepted
+  // with an empty account instead of rejected; the caller attributes it
+  // (csm_access_key() names its key).
+  bool keep_unattributed = false;
   JsonlMapping mapping;
 };
 
@@ -68,6 +72,9 @@ class RecordParser {
   RecordParser& operator=(const RecordParser&) = delete;
 
   ParseOutcome Parse(const RawRecord& rec, events::EventView* out, std::string* error);
+  // The AccessKey of the last CSM record parsed (empty: none); valid until
+  // the next call.
+  std::string_view csm_access_key() const;
 
   // Fast path for a whole document held in memory (a CloudTrail log file, a
   // LookupEvents page, an array or a single record): one parse for all its

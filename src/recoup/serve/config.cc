@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <span>
@@ -679,6 +680,31 @@ Result<ServeConfig> LoadServeConfig(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return ParseServeConfig(text.str(), path);
+}
+
+Result<std::string> FindServeConfig(const EnvLookup& env, const std::string& system_path) {
+  auto var = [&](const char* name) -> std::string {
+    const char* v = env ? env(name) : nullptr;
+    return v != nullptr ? std::string(v) : std::string();
+  };
+  auto exists = [](const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::is_regular_file(path, ec);
+  };
+  if (const std::string named = var("RECOUP_CONFIG"); !named.empty()) {
+    if (!exists(named)) {
+      return InvalidArgument("RECOUP_CONFIG=" + named + ": no such configuration file");
+    }
+    return named;
+  }
+  std::string xdg = var("XDG_CONFIG_HOME");
+  if (xdg.empty() && !var("HOME").empty()) xdg = var("HOME") + "/.config";
+  if (!xdg.empty()) {
+    const std::string user = xdg + "/recoup/recoup.toml";
+    if (exists(user)) return user;
+  }
+  if (!system_path.empty() && exists(system_path)) return system_path;
+  return std::string();
 }
 
 Status ValidateServeConfig(const ServeConfig& c) {

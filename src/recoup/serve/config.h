@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -141,6 +142,16 @@ struct ServeConfig {
 
 // Reads and validates the TOML file; "" gives the defaults.
 Result<ServeConfig> LoadServeConfig(const std::string& path);
+
+// Where `recoup serve` finds its configuration without --config, first
+// match wins: $RECOUP_CONFIG (which must exist), then
+// $XDG_CONFIG_HOME/recoup/recoup.toml ($HOME/.config when XDG_CONFIG_HOME is
+// unset or empty), then `system_path`. "" when none exists: the defaults.
+// `env` reads an environment variable (nullptr: unset).
+using EnvLookup = std::function<const char*(const char*)>;
+inline constexpr const char* kSystemServeConfig = "/etc/recoup/recoup.toml";
+Result<std::string> FindServeConfig(const EnvLookup& env,
+                                    const std::string& system_path = kSystemServeConfig);
 Result<ServeConfig> ParseServeConfig(std::string_view toml_text, const std::string& origin);
 // Checks cross-field rules (unique channel names, tokens off loopback, ...).
 Status ValidateServeConfig(const ServeConfig& config);

@@ -1,8 +1,12 @@
 #include "recoup/serve/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
 
 namespace recoup::serve {
 namespace {
@@ -177,6 +181,67 @@ TEST(ServeConfig, ThePackagedExampleIsValid) {
   EXPECT_EQ(c->grace_ms, 30000);
   ASSERT_EQ(c->alerts.channels.size(), 1u);
   EXPECT_EQ(c->alerts.channels[0].type, "log");
+}
+
+// The config search path of `recoup serve` without --config.
+class ServeConfigSearch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("recoup-config-search-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Write(const std::string& rel) {
+    const auto p = dir_ / rel;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p) << "[serve]\n";
+    return p.string();
+  }
+  Result<std::string> Find(const std::string& system_path) {
+    return FindServeConfig(
+        [this](const char* name) -> const char* {
+          auto it = env_.find(name);
+          return it == env_.end() ? nullptr : it->second.c_str();
+        },
+        system_path);
+  }
+  std::filesystem::path dir_;
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(ServeConfigSearch, RecoupConfigThenXdgThenEtc) {
+  const std::string etc = Write("etc/recoup/recoup.toml");
+  const std::string xdg = Write("xdg/recoup/recoup.toml");
+  const std::string named = Write("named.toml");
+  env_["XDG_CONFIG_HOME"] = (dir_ / "xdg").string();
+  env_["HOME"] = (dir_ / "home").string();
+  env_["RECOUP_CONFIG"] = named;
+  EXPECT_EQ(*Find(etc), named);
+  env_.erase("RECOUP_CONFIG");
+  EXPECT_EQ(*Find(etc), xdg);
+  env_["XDG_CONFIG_HOME"] = (dir_ / "empty").string();
+  EXPECT_EQ(*Find(etc), etc);
+  EXPECT_EQ(*Find((dir_ / "none.toml").string()), "");  // none: the defaults
+}
+
+TEST_F(ServeConfigSearch, HomeConfigWhenXdgIsUnset) {
+  const std::string home = Write("home/.config/recoup/recoup.toml");
+  env_["HOME"] = (dir_ / "home").string();
+  EXPECT_EQ(*Find(""), home);
+  env_["XDG_CONFIG_HOME"] = "";  // empty counts as unset
+  EXPECT_EQ(*Find(""), home);
+}
+
+TEST_F(ServeConfigSearch, AMissingRecoupConfigIsAnError) {
+  Write("xdg/recoup/recoup.toml");
+  env_["XDG_CONFIG_HOME"] = (dir_ / "xdg").string();
+  env_["RECOUP_CONFIG"] = (dir_ / "missing.toml").string();
+  auto r = Find("");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("RECOUP_CONFIG=" + env_["RECOUP_CONFIG"]), std::string::npos)
+      << r.status().message();
 }
 
 }  // namespace

@@ -22,11 +22,13 @@ constexpr int64_t kFlushNs = 20'000'000;  // a partial batch waits at most 20 ms
 }  // namespace
 
 CsmListener::CsmListener(CsmSourceConfig config, std::string default_account,
-                         std::shared_ptr<const sla::Catalog> catalog, LiveSink* sink)
+                         std::shared_ptr<const sla::Catalog> catalog, LiveSink* sink,
+                         CsmAttributor* attributor)
     : config_(std::move(config)),
       default_account_(std::move(default_account)),
       catalog_(std::move(catalog)),
-      sink_(sink) {}
+      sink_(sink),
+      attributor_(attributor) {}
 
 CsmListener::~CsmListener() { Stop(); }
 
@@ -100,6 +102,7 @@ void CsmListener::Run() {
   po.format = ingest::InputFormat::kCsm;
   po.default_account = config_.account.empty() ? default_account_ : config_.account;
   po.access_key_accounts = config_.access_key_accounts;
+  po.keep_unattributed = attributor_ != nullptr && po.default_account.empty();
   ingest::RecordParser parser(catalog_, po);
 
   std::vector<char> bufs(kBurst * (kMaxDatagram + kPadding));
@@ -115,10 +118,10 @@ void CsmListener::Run() {
   batch.source = "csm";
   int64_t batch_rejected = 0;
   std::string error;
-  bool warned = false;
+  bool warned = false, warned_full = false;
 
   auto flush = [&] {
-    if (batch.events.empty() && batch_rejected == 0) return;
+    if (batch.events.empty() && batch.unattributed.empty() && batch_rejected == 0) return;
     batch.rejected = batch_rejected;
     (void)sink_->Submit(std::move(batch));
     batch = LiveBatch{};
@@ -140,10 +143,10 @@ void CsmListener::Run() {
         std::fprintf(stderr, "recoup serve: csm: recvmmsg: %s\n", std::strerror(errno));
       }
       // Idle: hand over what is waiting, then sleep until data or 20 ms.
-      if (!batch.events.empty() && sink_->clock().MonotonicNs() - batch.arrival_ns >= kFlushNs)
-        flush();
+      const bool waiting = !batch.events.empty() || !batch.unattributed.empty();
+      if (waiting && sink_->clock().MonotonicNs() - batch.arrival_ns >= kFlushNs) flush();
       pollfd p{fd_, POLLIN, 0};
-      (void)poll(&p, 1, batch.events.empty() ? 100 : 5);
+      (void)poll(&p, 1, waiting ? 5 : 100);
       continue;
     }
     const int64_t now = sink_->clock().MonotonicNs();
@@ -172,10 +175,40 @@ void CsmListener::Run() {
       rec.index = datagrams_.load(std::memory_order_relaxed);
       events::EventView v;
       switch (parser.Parse(rec, &v, &error)) {
-        case ingest::ParseOutcome::kAccepted:
-          if (batch.events.empty()) batch.arrival_ns = now;
-          batch.events.push_back(events::Event::From(v));
+        case ingest::ParseOutcome::kAccepted: {
+          if (batch.events.empty() && batch.unattributed.empty()) batch.arrival_ns = now;
+          if (!v.account.empty() || attributor_ == nullptr) {
+            batch.events.push_back(events::Event::From(v));
+            break;
+          }
+          // No account from the mapping or the default: the attributor's.
+          const std::string key(parser.csm_access_key());
+          if (std::optional<std::string> account = attributor_->AccountOf(key)) {
+            events::Event e = events::Event::From(v);
+            e.account = *account;
+            batch.events.push_back(std::move(e));
+            break;
+          }
+          if (!attributor_->MayKeep()) {
+            rejected_.fetch_add(1, std::memory_order_relaxed);
+            ++batch_rejected;
+            if (!warned_full) {
+              std::fprintf(stderr,
+                           "recoup serve: csm: too many datagrams wait for an account: "
+                           "rejecting more until they are attributed (sources.csm.access_keys)\n");
+              warned_full = true;
+            }
+            break;
+          }
+          storage::UnattributedRecord kept;
+          kept.source = "csm";
+          kept.access_key = key;
+          kept.received_ms = sink_->clock().NowMs();
+          kept.record.assign(data, len);
+          batch.unattributed.push_back(std::move(kept));
+          unattributed_.fetch_add(1, std::memory_order_relaxed);
           break;
+        }
         case ingest::ParseOutcome::kSkipped:
           skipped_.fetch_add(1, std::memory_order_relaxed);
           break;
@@ -189,8 +222,8 @@ void CsmListener::Run() {
           break;
       }
     }
-    if (batch.events.size() >= kFlushEvents ||
-        (!batch.events.empty() && now - batch.arrival_ns >= kFlushNs)) {
+    const size_t held = batch.events.size() + batch.unattributed.size();
+    if (held >= kFlushEvents || (held > 0 && now - batch.arrival_ns >= kFlushNs)) {
       flush();
     }
   }

@@ -18,6 +18,7 @@
 #include "recoup/core/status.h"
 #include "recoup/ingest/record_parser.h"
 #include "recoup/serve/config.h"
+#include "recoup/serve/csm_attribution.h"
 #include "recoup/serve/live_sink.h"
 #include "recoup/sla/catalog.h"
 
@@ -25,8 +26,11 @@ namespace recoup::serve {
 
 class CsmListener {
  public:
+  // `attributor` (may be null) attributes datagrams the mapping and the
+  // default account do not; what it cannot yet is kept in the store.
   CsmListener(CsmSourceConfig config, std::string default_account,
-              std::shared_ptr<const sla::Catalog> catalog, LiveSink* sink);
+              std::shared_ptr<const sla::Catalog> catalog, LiveSink* sink,
+              CsmAttributor* attributor = nullptr);
   ~CsmListener();
   CsmListener(const CsmListener&) = delete;
   CsmListener& operator=(const CsmListener&) = delete;
@@ -40,6 +44,7 @@ class CsmListener {
   int64_t skipped() const { return skipped_.load(std::memory_order_relaxed); }
   // Datagrams dropped because their source is not in allow_from.
   int64_t refused_source() const { return refused_source_.load(std::memory_order_relaxed); }
+  int64_t unattributed() const { return unattributed_.load(std::memory_order_relaxed); }
   int bound_port() const { return bound_port_; }
 
  private:
@@ -50,10 +55,12 @@ class CsmListener {
   std::string default_account_;
   std::shared_ptr<const sla::Catalog> catalog_;
   LiveSink* sink_;
+  CsmAttributor* attributor_;
   int fd_ = -1;
   int bound_port_ = 0;
   std::atomic<bool> stop_{false};
-  std::atomic<int64_t> datagrams_{0}, rejected_{0}, skipped_{0}, refused_source_{0};
+  std::atomic<int64_t> datagrams_{0}, rejected_{0}, skipped_{0}, refused_source_{0},
+      unattributed_{0};
   std::vector<std::pair<uint32_t, uint32_t>> allow_;  // (network, mask), host order
   std::thread thread_;
 };

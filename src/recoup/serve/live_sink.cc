@@ -59,6 +59,23 @@ std::map<std::string, SourceStats> LiveSink::Stats() const {
   return stats_;
 }
 
+void LiveSink::RegisterSource(const std::string& name) {
+  MutexLock lock(mu_);
+  stats_.try_emplace(name);
+}
+
+void LiveSink::AddStats(const std::string& name, const SourceStats& d) {
+  MutexLock lock(mu_);
+  SourceStats& s = stats_[name];
+  s.events_in += d.events_in;
+  s.rejected += d.rejected;
+  s.unattributed += d.unattributed;
+  s.duplicates += d.duplicates;
+  s.batches += d.batches;
+  s.last_event_ms = std::max(s.last_event_ms, d.last_event_ms);
+  if (d.last_commit_ms > 0) s.last_commit_ms = d.last_commit_ms;
+}
+
 int64_t LiveSink::commit_failures() const {
   MutexLock lock(mu_);
   return commit_failures_;
@@ -133,19 +150,25 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
     if (b.batch_key.empty()) {
       if (shared < 0) {
         aggs.push_back(std::make_unique<aggregation::Aggregator>(cell_ms_));
-        items.push_back({aggs.back().get(), {}, ""});
+        items.emplace_back().agg = aggs.back().get();
         shared = static_cast<int>(items.size()) - 1;
       }
       idx = shared;
     } else {
       aggs.push_back(std::make_unique<aggregation::Aggregator>(cell_ms_));
-      items.push_back({aggs.back().get(), {}, b.batch_key});
+      storage::LiveBatchItem& item = items.emplace_back();
+      item.agg = aggs.back().get();
+      item.batch_key = b.batch_key;
       idx = static_cast<int>(items.size()) - 1;
     }
     item_of[i] = idx;
     aggregation::Aggregator& agg = *aggs[static_cast<size_t>(idx)];
     for (const events::Event& e : b.events) agg.Add(e.View());
-    for (auto& cp : b.checkpoints) items[static_cast<size_t>(idx)].checkpoints.push_back(cp);
+    storage::LiveBatchItem& item = items[static_cast<size_t>(idx)];
+    for (auto& cp : b.checkpoints) item.checkpoints.push_back(cp);
+    for (auto& u : b.unattributed) item.unattributed.push_back(std::move(u));
+    item.attributed_ids.insert(item.attributed_ids.end(), b.attributed_ids.begin(),
+                               b.attributed_ids.end());
   }
   std::vector<storage::ItemOutcome> outcomes;
   RECOUP_RETURN_IF_ERROR(store_->CommitLive(items, &outcomes));
@@ -166,6 +189,7 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
         ++s.duplicates;
         continue;
       }
+      s.unattributed += static_cast<int64_t>(b.unattributed.size());
       s.events_in += static_cast<int64_t>(b.events.size());
       for (const events::Event& e : b.events) {
         if (e.time_ms > s.last_event_ms) s.last_event_ms = e.time_ms;

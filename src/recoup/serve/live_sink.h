@@ -36,15 +36,20 @@ struct LiveBatch {
   std::vector<events::Event> events;
   int64_t rejected = 0;  // records the source could not use (counted, not stored)
   std::vector<std::pair<std::string, std::string>> checkpoints;
+  // Records kept for later attribution (counted as unattributed), and kept
+  // records whose events this batch carries (removed with its commit).
+  std::vector<storage::UnattributedRecord> unattributed;
+  std::vector<int64_t> attributed_ids;
   std::string batch_key;                    // idempotency key; empty: none
   int64_t arrival_ns = 0;                   // the sink clock's MonotonicNs() at the earliest event
   std::function<void(const Status&)> done;  // after the commit (or its final failure)
 };
 
 struct SourceStats {
-  int64_t events_in = 0;  // committed
+  int64_t events_in = 0;  // committed (accepted)
   int64_t rejected = 0;
-  int64_t duplicates = 0;  // batches or failing requests already stored
+  int64_t unattributed = 0;  // records kept without an account (attributed later)
+  int64_t duplicates = 0;    // batches or failing requests already stored
   int64_t batches = 0;
   int64_t last_event_ms = 0;   // wall time of the newest committed event
   int64_t last_commit_ms = 0;  // wall time of the last commit
@@ -105,6 +110,11 @@ class LiveSink {
   bool Submit(LiveBatch batch);
 
   std::map<std::string, SourceStats> Stats() const;
+  // Lists a source before its first batch (every configured source is shown).
+  void RegisterSource(const std::string& name);
+  // Counts for sources that do not commit through the sink (S3 polls, Health):
+  // `delta`'s counters are added, its last_event_ms kept if newer.
+  void AddStats(const std::string& name, const SourceStats& delta);
   int64_t commit_failures() const;
   const Clock& clock() const { return *clock_; }
 

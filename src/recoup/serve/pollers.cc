@@ -164,9 +164,16 @@ Status HealthPoller::RunOnce() {
   if (session_ == nullptr) {
     RECOUP_ASSIGN_OR_RETURN(session_, sessions_());
   }
+  counts_ = SourceStats{};
   Status api = config_.api ? PollApi() : Status::Ok();
   Status queue = config_.sqs_queue_url.empty() ? Status::Ok() : PollQueue();
+  if (counter_) counter_(counts_);
   return api.ok() ? queue : api;
+}
+
+void HealthPoller::Count(const health::HealthEvent& h, bool changed) {
+  ++(changed ? counts_.events_in : counts_.duplicates);
+  counts_.last_event_ms = std::max(counts_.last_event_ms, h.last_updated_ms);
 }
 
 Status HealthPoller::PollApi() {
@@ -178,7 +185,8 @@ Status HealthPoller::PollApi() {
   auto fetched = health::FetchFromApi(api, f, config_.organization);
   if (!fetched.ok()) return fetched.status().WithPrefix("health api");
   for (const health::HealthEvent& h : fetched->events) {
-    RECOUP_RETURN_IF_ERROR(store_->PutHealthEvent(h).status());
+    RECOUP_ASSIGN_OR_RETURN(bool changed, store_->PutHealthEvent(h));
+    Count(h, changed);
   }
   return Status::Ok();
 }
@@ -202,8 +210,10 @@ Status HealthPoller::PollQueue() {
       if (h.ok()) {
         h->source = "sqs";
         // Stored before deleted: a crash in between re-reads it (PutHealthEvent is idempotent).
-        RECOUP_RETURN_IF_ERROR(store_->PutHealthEvent(*h).status());
+        RECOUP_ASSIGN_OR_RETURN(bool changed, store_->PutHealthEvent(*h));
+        Count(*h, changed);
       } else {
+        ++counts_.rejected;
         std::fprintf(stderr, "recoup serve: health queue: message %s skipped: %s\n",
                      m.message_id.c_str(), h.status().message().c_str());
       }

@@ -38,7 +38,8 @@ using AwsSessionFactory = std::function<Result<std::unique_ptr<AwsSession>>()>;
 
 // Ingests new objects under an s3:// prefix into the store (the batch ingest
 // path: its file ledger makes a second look at the same object a no-op).
-using S3PollFn = std::function<Status(const std::string& url)>;
+// `counts` receives what the poll read (accepted, rejected, duplicates).
+using S3PollFn = std::function<Status(const std::string& url, SourceStats* counts)>;
 
 // Runs `fn` every `every_ms` on its own thread until stopped; the first run
 // is immediate. Errors are logged with `name` and counted.
@@ -100,12 +101,21 @@ class HealthPoller {
   HealthPoller(HealthConfig config, AwsSessionFactory sessions, storage::Store* store,
                const Clock* clock = nullptr);
   Status RunOnce();
+  // Receives each poll's counts: events stored (accepted), already stored
+  // unchanged (duplicates), queue messages that are not Health events
+  // (rejected), the newest lastUpdatedTime.
+  void SetCounter(std::function<void(const SourceStats&)> counter) {
+    counter_ = std::move(counter);
+  }
 
  private:
   Status PollApi();
   Status PollQueue();
+  void Count(const health::HealthEvent& h, bool changed);
 
   HealthConfig config_;
+  std::function<void(const SourceStats&)> counter_;
+  SourceStats counts_;  // of the poll in progress
   AwsSessionFactory sessions_;
   storage::Store* store_;
   const Clock* clock_;

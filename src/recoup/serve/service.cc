@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "recoup/aws/sts_api.h"
 #include "recoup/storage/store.h"
 
 namespace recoup::serve {
@@ -49,8 +50,33 @@ Status Service::Start() {
   notifier_->Start();
   started_ = true;
 
+  // Every configured source is listed from the start, events or not.
+  for (const std::string& name : watch) sink_->RegisterSource(name);
+  if (config_.otlp.enabled) sink_->RegisterSource("otlp");
+  for (const auto& s3 : config_.cloudtrail_s3) sink_->RegisterSource("cloudtrail_s3:" + s3.url);
+  if (config_.health.api || !config_.health.sqs_queue_url.empty()) sink_->RegisterSource("health");
+
   if (config_.csm.enabled) {
-    csm_ = std::make_unique<CsmListener>(config_.csm, config_.account, deps_.catalog, sink);
+    AttributionOptions ao;
+    ao.mapping = config_.csm.access_key_accounts;
+    ao.default_account = config_.csm.account.empty() ? config_.account : config_.csm.account;
+    if (deps_.aws) {
+      // sts:GetAccessKeyInfo with recoup's own credentials ([aws]).
+      const std::string region = config_.aws_region.empty() ? "us-east-1" : config_.aws_region;
+      AwsSessionFactory sessions = deps_.aws;
+      ao.lookup = [sessions, region](const std::string& key) -> Result<std::string> {
+        RECOUP_ASSIGN_OR_RETURN(auto session, sessions());
+        RECOUP_ASSIGN_OR_RETURN(auto client, session->Client(aws::services::kSts, region));
+        aws::StsApi sts(client.get());
+        return sts.GetAccessKeyInfo(key);
+      };
+    }
+    RECOUP_ASSIGN_OR_RETURN(auto attribution_store, open());
+    attributor_ = std::make_unique<CsmAttributor>(std::move(ao), std::move(attribution_store),
+                                                  deps_.catalog, sink);
+    attributor_->Start();
+    csm_ = std::make_unique<CsmListener>(config_.csm, config_.account, deps_.catalog, sink,
+                                         attributor_.get());
     RECOUP_RETURN_IF_ERROR(csm_->Start());
   }
   for (const auto& j : config_.jsonl) {
@@ -73,13 +99,19 @@ Status Service::Start() {
   for (const auto& s3 : config_.cloudtrail_s3) {
     S3PollFn poll = deps_.s3_poll;
     const std::string url = s3.url;
-    periodic_.push_back(std::make_unique<Periodic>("cloudtrail_s3:" + url, s3.every_ms,
-                                                   [poll, url] { return poll(url); }));
+    const std::string name = "cloudtrail_s3:" + url;
+    periodic_.push_back(std::make_unique<Periodic>(name, s3.every_ms, [poll, url, name, sink] {
+      SourceStats counts;
+      Status st = poll(url, &counts);
+      sink->AddStats(name, counts);
+      return st;
+    }));
   }
   if (config_.health.api || !config_.health.sqs_queue_url.empty()) {
     RECOUP_ASSIGN_OR_RETURN(health_store_, open());
     health_ = std::make_unique<HealthPoller>(config_.health, deps_.aws, health_store_.get(), clock);
     HealthPoller* hp = health_.get();
+    hp->SetCounter([sink](const SourceStats& counts) { sink->AddStats("health", counts); });
     periodic_.push_back(std::make_unique<Periodic>("health", config_.health.every_ms,
                                                    [hp] { return hp->RunOnce(); }));
   }
@@ -92,11 +124,17 @@ void Service::Stop() {
   stopped_ = true;
   // Sources first, so that everything they handed over is committed.
   if (csm_) csm_->Stop();
+  if (attributor_) attributor_->Stop();  // its last attribution commits
   for (auto& t : tails_) t->Stop();
   for (auto& p : periodic_) p->Stop();
   sink_->Stop();
   evaluator_->Stop();
   notifier_->Stop();
+}
+
+std::map<std::string, int64_t> Service::UnattributedPending() const {
+  if (!attributor_) return {};
+  return attributor_->Pending();
 }
 
 std::string Service::StatsJson() const {
@@ -105,9 +143,13 @@ std::string Service::StatsJson() const {
   nlohmann::ordered_json sources = nlohmann::json::object();
   if (sink_) {
     for (const auto& [name, s] : sink_->Stats()) {
-      sources[name] = {{"events_in", s.events_in},   {"rejected", s.rejected},
-                       {"duplicates", s.duplicates}, {"batches", s.batches},
-                       {"lag_ms", s.lag_ms},         {"last_event_ms", s.last_event_ms}};
+      sources[name] = {{"events_in", s.events_in},
+                       {"rejected", s.rejected},
+                       {"unattributed", s.unattributed},
+                       {"duplicates", s.duplicates},
+                       {"batches", s.batches},
+                       {"lag_ms", s.lag_ms},
+                       {"last_event_ms", s.last_event_ms}};
     }
     j["commit_failures"] = sink_->commit_failures();
   }
@@ -117,7 +159,13 @@ std::string Service::StatsJson() const {
                 {"datagrams", csm_->datagrams()},
                 {"rejected", csm_->rejected()},
                 {"skipped", csm_->skipped()},
-                {"refused_source", csm_->refused_source()}};
+                {"refused_source", csm_->refused_source()},
+                {"unattributed", csm_->unattributed()}};
+  }
+  if (attributor_) {
+    j["unattributed"] = {{"pending", attributor_->pending_total()},
+                         {"attributed", attributor_->attributed()},
+                         {"lookups", attributor_->lookups()}};
   }
   if (evaluator_) {
     const LatencyStats l = evaluator_->Latency();

@@ -4,12 +4,14 @@
 // then evaluation and the outbox) so a graceful stop loses nothing.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "recoup/core/status.h"
 #include "recoup/serve/config.h"
+#include "recoup/serve/csm_attribution.h"
 #include "recoup/serve/csm_listener.h"
 #include "recoup/serve/live_evaluator.h"
 #include "recoup/serve/live_sink.h"
@@ -45,6 +47,8 @@ class Service {
   LiveEvaluator& evaluator() { return *evaluator_; }
   const ServeConfig& config() const { return config_; }
   int csm_port() const { return csm_ ? csm_->bound_port() : 0; }
+  // CSM records kept without an account, by access key (empty without CSM).
+  std::map<std::string, int64_t> UnattributedPending() const;
   // One JSON object: per-source counters, latency, alerts, notifications.
   std::string StatsJson() const;
 
@@ -57,6 +61,7 @@ class Service {
   std::unique_ptr<LiveSink> sink_;
   std::unique_ptr<LiveEvaluator> evaluator_;
   std::unique_ptr<Notifier> notifier_;
+  std::unique_ptr<CsmAttributor> attributor_;
   std::unique_ptr<CsmListener> csm_;
   std::vector<std::unique_ptr<TailSource>> tails_;
   std::vector<std::unique_ptr<KmsProber>> probers_;

@@ -85,6 +85,16 @@ struct HealthEventFilter {
 // A live batch: events a source acknowledged, folded into `agg`. The batch,
 // its checkpoints and its key land in one transaction, so a source resuming
 // from its checkpoint after a crash never counts an event twice.
+// A record a live source could not attribute to an account yet (a CSM
+// datagram whose access key is not mapped), kept whole until it can be.
+struct UnattributedRecord {
+  int64_t id = 0;           // assigned by the store
+  std::string source;       // "csm"
+  std::string access_key;   // the datagram's AccessKey; empty: none
+  int64_t received_ms = 0;  // wall time it arrived
+  std::string record;       // the raw record (JSON)
+};
+
 struct LiveBatchItem {
   const aggregation::Aggregator* agg = nullptr;
   // Source positions written with the batch: key -> value (e.g. a tailed
@@ -93,6 +103,10 @@ struct LiveBatchItem {
   // Idempotency key (e.g. the digest of a re-sendable request body): a batch
   // whose key is already stored contributes nothing. Empty: no key.
   std::string batch_key;
+  // Records kept for later attribution, and ids of kept records whose events
+  // are in `agg` now (removed in the same transaction, so each counts once).
+  std::vector<UnattributedRecord> unattributed;
+  std::vector<int64_t> attributed_ids;
 };
 // Alerts and notifications: serve/alert.h.
 // ---- end of types of section "serve" ----
@@ -206,6 +220,11 @@ class Store {
                             std::vector<ItemOutcome>* outcomes) = 0;
   // Checkpoints whose key starts with `prefix` (empty: all).
   virtual Result<std::map<std::string, std::string>> LoadCheckpoints(const std::string& prefix) = 0;
+  // Unattributed records kept, by access key: key -> count.
+  virtual Result<std::map<std::string, int64_t>> CountUnattributed() = 0;
+  // Kept records of one access key, oldest first, at most `limit`.
+  virtual Result<std::vector<UnattributedRecord>> ListUnattributed(const std::string& access_key,
+                                                                   int64_t limit) = 0;
   // Alerts by key; `firing_only` leaves resolved ones out. Ordered by opened_ms, key.
   virtual Result<std::vector<serve::AlertRecord>> ListAlerts(bool firing_only) = 0;
   // Upserts `alerts` (by key) and queues `notifications`, in one transaction.

@@ -19,8 +19,8 @@ namespace recoup::web {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AlertView, id, kind, severity, state, account, region, service,
                                    month, source, summary, mup_pct, credit_pct, credit_usd,
                                    opened_ms, updated_ms)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SourceHealth, name, kind, state, events_in, rejected, lag_ms,
-                                   last_event_ms, last_error)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SourceHealth, name, kind, state, events_in, rejected,
+                                   unattributed, duplicates, lag_ms, last_event_ms, last_error)
 
 namespace {
 
@@ -133,6 +133,16 @@ json RowsJson(const std::vector<report::ReportRow>& rows) {
   json arr = json::array();
   for (const auto& r : rows) arr.push_back(RowJson(r));
   return arr;
+}
+
+// One live source: its counters under the names /metrics uses (accepted,
+// rejected, unattributed, duplicate) and the time of its last event.
+json SourceJson(const SourceHealth& s) {
+  json j = s;
+  j["accepted"] = s.events_in;
+  j["duplicate"] = s.duplicates;
+  j["last_event"] = s.last_event_ms > 0 ? json(FormatTimestamp(s.last_event_ms)) : json(nullptr);
+  return j;
 }
 
 json AlertJson(const AlertView& a) {
@@ -359,14 +369,49 @@ const Family<Row> kRowFamilies[] = {
     {"recoup_month_failed_requests", "gauge",
      "Server errors (distinct request IDs) in the month so far.",
      [](const Row& r) -> Value { return std::to_string(r.verdict.failed_requests); }},
+    // The month's totals as counters: within one month label they only grow,
+    // so rate() and increase() apply.
+    {"recoup_requests_total", "counter",
+     "Requests the SLA counts (successes and server errors) in the series' month.",
+     [](const Row& r) -> Value { return std::to_string(r.verdict.requests); }},
+    {"recoup_failed_requests_total", "counter",
+     "Server errors (distinct request IDs) in the series' month.",
+     [](const Row& r) -> Value { return std::to_string(r.verdict.failed_requests); }},
+    {"recoup_throttled_requests_total", "counter",
+     "Throttled requests (excluded from the SLA) in the series' month.",
+     [](const Row& r) -> Value {
+       return std::to_string(
+           r.verdict.excluded[static_cast<int>(events::OutcomeClass::kThrottled)]);
+     }},
+    {"recoup_client_error_requests_total", "counter",
+     "Client errors (excluded from the SLA) in the series' month.",
+     [](const Row& r) -> Value {
+       return std::to_string(
+           r.verdict.excluded[static_cast<int>(events::OutcomeClass::kClientError)]);
+     }},
 };
 
 const Family<SourceHealth> kSourceFamilies[] = {
     {"recoup_source_events_in_total", "counter",
      "Events a live source accepted and stored since start.",
      [](const SourceHealth& s) -> Value { return std::to_string(s.events_in); }},
+    {"recoup_source_accepted_total", "counter",
+     "Events a live source accepted and stored since start.",
+     [](const SourceHealth& s) -> Value { return std::to_string(s.events_in); }},
     {"recoup_source_rejected_total", "counter", "Inputs a live source refused since start.",
      [](const SourceHealth& s) -> Value { return std::to_string(s.rejected); }},
+    {"recoup_source_unattributed_total", "counter",
+     "Records a live source kept without an account since start (attributed once known).",
+     [](const SourceHealth& s) -> Value { return std::to_string(s.unattributed); }},
+    {"recoup_source_duplicate_total", "counter",
+     "Inputs a live source found already stored since start.",
+     [](const SourceHealth& s) -> Value { return std::to_string(s.duplicates); }},
+    {"recoup_source_last_event_timestamp_seconds", "gauge",
+     "Time of the newest event a live source delivered (Unix seconds).",
+     [](const SourceHealth& s) -> Value {
+       if (s.last_event_ms <= 0) return std::nullopt;
+       return FormatDecimal(Ratio(s.last_event_ms, 1000), 0, 3);
+     }},
     {"recoup_source_lag_seconds", "gauge",
      "Now minus the newest event time a live source has seen.",
      [](const SourceHealth& s) -> Value {
@@ -393,11 +438,13 @@ const Api::Route Api::kRoutes[] = {
 };
 
 Api::Api(std::string store_path, std::shared_ptr<const sla::Catalog> catalog,
-         LiveStateProvider live_state, const Clock* clock)
+         LiveStateProvider live_state, const Clock* clock,
+         std::vector<std::pair<std::string, std::string>> build_info)
     : store_path_(std::move(store_path)),
       catalog_(catalog ? std::move(catalog) : sla::Catalog::Default()),
       live_state_(std::move(live_state)),
-      clock_(clock != nullptr ? clock : &SystemClock()) {}
+      clock_(clock != nullptr ? clock : &SystemClock()),
+      build_info_(std::move(build_info)) {}
 
 ApiResponse Api::Handle(std::string_view path, const Query& query) {
   const int64_t now = clock_->NowMs();
@@ -561,7 +608,14 @@ ApiResponse Api::StatusSummary(const Request& req) {
   if (!totals.ok()) return FromStatus(totals.status());
   const LiveState live = Live();
   json sources = json::array();
-  for (const SourceHealth& s : live.sources) sources.push_back(json(s));
+  for (const SourceHealth& s : live.sources) sources.push_back(SourceJson(s));
+  json waiting = json::array();
+  int64_t waiting_total = 0;
+  for (const UnattributedKey& u : live.unattributed) {
+    waiting.push_back(
+        json{{"source", u.source}, {"access_key", u.access_key}, {"records", u.records}});
+    waiting_total += u.records;
+  }
   return JsonOk(json{{"now_ms", req.now_ms},
                      {"now", FormatTimestamp(req.now_ms)},
                      {"current_month", req.this_month.ToString()},
@@ -569,7 +623,9 @@ ApiResponse Api::StatusSummary(const Request& req) {
                      {"catalog_version", catalog_->version()},
                      {"store", StoreTotalsJson(*totals)},
                      {"alerts_open", OpenAlerts(live)},
-                     {"sources", sources}});
+                     {"sources", sources},
+                     {"unattributed_pending", waiting_total},
+                     {"unattributed", waiting}});
 }
 
 // Series of the current month and of every month whose claim can still be
@@ -590,6 +646,18 @@ ApiResponse Api::Prometheus(const Request& req) {
   PromText out;
   WriteFamilies(out, kRowFamilies, rows, RowLabels);
   WriteFamilies(out, kSourceFamilies, sources, SourceLabels);
+  out.Family("recoup_unattributed_pending", "gauge",
+             "Records kept without an account, waiting for one (by source).");
+  std::map<std::string, int64_t> waiting;
+  for (const SourceHealth& s : live.sources) {
+    if (s.kind == "csm") waiting.try_emplace(s.name, 0);
+  }
+  for (const UnattributedKey& u : live.unattributed) waiting[u.source] += u.records;
+  for (const auto& [source, n] : waiting) out.Sample({{"source", source}}, std::to_string(n));
+  out.Family("recoup_build_info", "gauge", "Always 1; the labels name the build.");
+  Labels build = build_info_;
+  build.emplace_back("catalog_version", catalog_->version());
+  out.Sample(build, "1");
   out.Family("recoup_alerts_open", "gauge", "Alerts currently open.");
   out.Sample({}, std::to_string(OpenAlerts(live)));
   if (auto totals = req.store->Totals(); totals.ok()) {

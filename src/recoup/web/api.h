@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "recoup/core/clock.h"
 #include "recoup/core/mutex.h"
@@ -37,8 +39,10 @@ class Api {
  public:
   // `clock` gives "now" (the current month, days left to claim); nullptr:
   // the system clock. It must outlive the Api.
+  // `build_info`: the labels of recoup_build_info (the catalog version is added).
   Api(std::string store_path, std::shared_ptr<const sla::Catalog> catalog,
-      LiveStateProvider live_state, const Clock* clock = nullptr);
+      LiveStateProvider live_state, const Clock* clock = nullptr,
+      std::vector<std::pair<std::string, std::string>> build_info = {});
 
   // `path` is "/api/..." or "/metrics"; `query` the decoded query parameters.
   // Unknown paths answer 404; bad parameters 400; an unreachable store 503.
@@ -86,6 +90,7 @@ class Api {
   std::shared_ptr<const sla::Catalog> catalog_;
   LiveStateProvider live_state_;
   const Clock* clock_;
+  std::vector<std::pair<std::string, std::string>> build_info_;
   Mutex mu_;
   std::unique_ptr<storage::Store> store_ GUARDED_BY(mu_);
   struct RowsCache {

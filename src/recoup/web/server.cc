@@ -606,7 +606,8 @@ class WebServer::Impl final : public HttpListener::Impl {
       : HttpListener::Impl({"dashboard", std::move(o.bind), o.port, std::move(o.token),
                             o.max_request_bytes, 4 * o.max_request_bytes, o.threads,
                             std::move(o.limits), std::move(o.log)}),
-        api_(std::move(o.store_path), std::move(o.catalog), std::move(o.live_state), o.clock) {}
+        api_(std::move(o.store_path), std::move(o.catalog), std::move(o.live_state), o.clock,
+             std::move(o.build_info)) {}
 
  private:
   void Decorate(HttpResponse& res) const override { SecurityHeaders(res); }

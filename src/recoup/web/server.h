@@ -33,6 +33,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "recoup/core/clock.h"
@@ -70,15 +71,26 @@ struct SourceHealth {
   std::string state;      // "running", "stopped", "error", "silent"
   int64_t events_in = 0;  // events accepted and stored, since start
   int64_t rejected = 0;   // inputs refused (malformed, unknown service, ...)
-  int64_t lag_ms = -1;    // now minus the newest event time seen; -1 unknown
+  int64_t unattributed = 0;   // kept without an account (attributed later), since start
+  int64_t duplicates = 0;     // inputs already stored (re-sent batches, known items)
+  int64_t lag_ms = -1;        // now minus the newest event time seen; -1 unknown
   int64_t last_event_ms = 0;  // time of the newest event; 0 none yet
   std::string last_error;     // empty when healthy (never holds secrets)
+};
+
+// Records a source keeps until it knows their account (CSM datagrams of an
+// unmapped access key).
+struct UnattributedKey {
+  std::string source;      // "csm"
+  std::string access_key;  // masked: "AKIA...MPLE"
+  int64_t records = 0;
 };
 
 struct LiveState {
   std::vector<AlertView> alerts;  // open (and recently resolved) alerts
   std::vector<SourceHealth> sources;
-  int64_t started_ms = 0;  // when serve started; 0 unknown
+  std::vector<UnattributedKey> unattributed;  // waiting for an account now
+  int64_t started_ms = 0;                     // when serve started; 0 unknown
 };
 
 using LiveStateProvider = std::function<LiveState()>;
@@ -147,6 +159,9 @@ struct WebOptions {
   int threads = 4;
   HttpLimits limits;
   LiveStateProvider live_state;  // may be empty: no alerts, no sources
+  // Labels of recoup_build_info (version, commit, build_type, ...); the
+  // catalog version is added.
+  std::vector<std::pair<std::string, std::string>> build_info;
   // "Now" for the current month and the days left to claim; nullptr: the
   // system clock. Must outlive the server.
   const Clock* clock = nullptr;

@@ -112,6 +112,13 @@ CREATE TABLE serve_outbox(
 CREATE INDEX serve_outbox_due ON serve_outbox(state, next_attempt_ms);
 CREATE INDEX serve_outbox_by_alert ON serve_outbox(alert_key, id);
 )SQL",
+    // 5: live records not attributed to an account yet (section "serve").
+    R"SQL(
+CREATE TABLE serve_unattributed(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, access_key TEXT NOT NULL,
+  received_ms INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE INDEX serve_unattributed_by_key ON serve_unattributed(access_key, id);
+)SQL",
 };
 
 class Stmt {
@@ -922,6 +929,36 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::map<std::string, int64_t>> CountUnattributed() override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT access_key, COUNT(*) FROM serve_unattributed GROUP BY access_key", &s));
+    std::map<std::string, int64_t> out;
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "CountUnattributed", [&] { out[s.Text(0)] = s.Int(1); }));
+    return out;
+  }
+
+  Result<std::vector<UnattributedRecord>> ListUnattributed(const std::string& access_key,
+                                                           int64_t limit) override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT id, source, access_key, received_ms, record FROM serve_unattributed"
+                " WHERE access_key=?1 ORDER BY id LIMIT ?2",
+                &s));
+    s.BindAll(access_key, limit);
+    std::vector<UnattributedRecord> out;
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "ListUnattributed", [&] {
+      UnattributedRecord r;
+      r.id = s.Int(0);
+      r.source = s.Text(1);
+      r.access_key = s.Text(2);
+      r.received_ms = s.Int(3);
+      r.record = s.Text(4);
+      out.push_back(std::move(r));
+    }));
+    return out;
+  }
+
   Result<std::vector<serve::AlertRecord>> ListAlerts(bool firing_only) override {
     Stmt s;
     RECOUP_RETURN_IF_ERROR(
@@ -980,7 +1017,11 @@ class SqliteStore final : public Store {
  private:
   Status CommitLiveLocked(const std::vector<LiveBatchItem>& items,
                           std::vector<ItemOutcome>* outcomes) {
-    Stmt has_key, put_key, put_cp, drop_ledger;
+    Stmt has_key, put_key, put_cp, drop_ledger, put_un, drop_un;
+    RECOUP_RETURN_IF_ERROR(Prepare(
+        "INSERT INTO serve_unattributed(source, access_key, received_ms, record) VALUES(?,?,?,?)",
+        &put_un));
+    RECOUP_RETURN_IF_ERROR(Prepare("DELETE FROM serve_unattributed WHERE id=?", &drop_un));
     RECOUP_RETURN_IF_ERROR(Prepare("SELECT 1 FROM serve_batches WHERE key=?", &has_key));
     RECOUP_RETURN_IF_ERROR(
         Prepare("INSERT INTO serve_batches(key, committed_ms) VALUES(?,?)", &put_key));
@@ -1011,6 +1052,16 @@ class SqliteStore final : public Store {
         put_cp.Reset();
         put_cp.BindAll(k, v, now);
         if (sqlite3_step(put_cp.get()) != SQLITE_DONE) return Error("checkpoint upsert");
+      }
+      for (const UnattributedRecord& r : it.unattributed) {
+        put_un.Reset();
+        put_un.BindAll(r.source, r.access_key, r.received_ms, r.record);
+        if (sqlite3_step(put_un.get()) != SQLITE_DONE) return Error("unattributed insert");
+      }
+      for (int64_t id : it.attributed_ids) {
+        drop_un.Reset();
+        drop_un.Bind(1, id);
+        if (sqlite3_step(drop_un.get()) != SQLITE_DONE) return Error("unattributed delete");
       }
       if (it.agg == nullptr) continue;
       FileBatchItem f;
