@@ -254,13 +254,16 @@ int RunIngestCommand(const Globals& g, const IngestArgs& a) {
         static_cast<long long>(sum->message_count - static_cast<int64_t>(sum->messages.size())));
   }
   PrintIngestSummary(*sum, a.output);
-  // Files were read but none gave evidence (nothing ingested now or
-  // before): a failure, not a quiet success. An empty folder is not one.
-  if (sum->files > 0 && sum->files_ingested == 0 && sum->files_already == 0) {
+  // Files were read but none gave a record of evidence (and none was
+  // ingested before): a failure, not a quiet success. An empty folder is not
+  // one; a trail file whose records are all of other services is.
+  if (sum->files > 0 && sum->files_already == 0 &&
+      (sum->files_ingested == 0 || sum->records == 0)) {
     std::fprintf(stderr,
-                 "recoup: nothing usable in the input: %lld file(s) read, no record accepted "
-                 "(see the warnings above; --format and --map choose how files are read)\n",
-                 static_cast<long long>(sum->files));
+                 "recoup: nothing usable in the input: %lld file(s) read, %lld record(s), none "
+                 "accepted (see the warnings above; --format and --map choose how files are "
+                 "read)\n",
+                 static_cast<long long>(sum->files), static_cast<long long>(sum->records));
     return kExitRuntime;
   }
   return kExitOk;
