@@ -166,7 +166,8 @@ class StoreAccess(RecoupTestCase):
 
     def test_missing_store_folder_is_an_error_and_not_created(self):
         missing = self.path("no", "such", "dir", "recoup.db")
-        for args in (["report"], ["claims", "list"], ["report", "--output", "json"]):
+        for args in (["report"], ["claims", "list"], ["report", "--output", "json"],
+                     ["health", "list"], ["billing", "list"]):
             r = self.run_recoup(*args, store=missing)
             self.assertEqual(r.returncode, 1, r)
             self.assertIn(os.path.dirname(missing), r.stderr)
