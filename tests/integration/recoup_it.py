@@ -97,7 +97,7 @@ class RecoupTestCase(unittest.TestCase):
         return r
 
     def report_json(self, *args, store=None, intervals=True):
-        extra = ["--intervals"] if intervals else []
+        extra = ["--all-intervals"] if intervals else []  # every interval with traffic
         r = self.run_recoup("report", "--output", "json", *extra, *args, store=store)
         self.assertEqual(r.returncode, 0, r)
         return r.stdout

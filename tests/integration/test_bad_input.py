@@ -80,11 +80,13 @@ class Truncation(RecoupTestCase):
         p = self.path("corrupt.json.gz")
         with open(p, "wb") as f:
             f.write(bad)
-        r = self.ingest(p)
+        r = self.ingest(p, check=False)
         self.assert_no_crash(r)
         self.assertTrue(any(p in w for w in r.warnings()), r)
         s = r.json()
         self.assertLessEqual(s["accepted"], 50)
+        # exit 1 exactly when nothing usable came out of the damaged file
+        self.assertEqual(r.returncode, 0 if s["accepted"] > 0 else 1, r)
 
 
 class RecordErrors(RecoupTestCase):
@@ -169,8 +171,9 @@ class RecordErrors(RecoupTestCase):
         p = self.path("garbage.bin")
         with open(p, "wb") as f:
             f.write(bytes(rnd.getrandbits(8) for _ in range(512 * 1024)))
-        r = self.ingest(p)
+        r = self.ingest(p, check=False)
         self.assert_no_crash(r)
+        self.assertEqual(r.returncode, 1, r)  # nothing usable came out
         s = r.json()
         self.assertEqual(s["accepted"], 0)
         self.assertTrue(r.warnings())
@@ -193,8 +196,9 @@ class RecordErrors(RecoupTestCase):
         p = self.path("fake.json.gz")
         with open(p, "wb") as f:
             f.write(b"\x1f\x8b" + bytes(random.Random(3).getrandbits(8) for _ in range(4096)))
-        r = self.ingest(p)
+        r = self.ingest(p, check=False)
         self.assert_no_crash(r)
+        self.assertEqual(r.returncode, 1, r)  # nothing usable came out
         self.assertEqual(r.json()["accepted"], 0)
         self.assertTrue(any(p in w for w in r.warnings()), r)
 
@@ -202,8 +206,9 @@ class RecordErrors(RecoupTestCase):
         p = self.path("deep.json")
         with open(p, "w") as f:
             f.write('{"a":' * 200000 + "1" + "}" * 200000 + "\n")
-        r = self.ingest(p)
+        r = self.ingest(p, check=False)
         self.assert_no_crash(r)
+        self.assertEqual(r.returncode, 1, r)  # nothing usable came out
         self.assertEqual(r.json()["accepted"], 0)
         self.assertTrue(any(p in w for w in r.warnings()), r)
 
@@ -212,8 +217,9 @@ class RecordErrors(RecoupTestCase):
             p = self.path(name)
             with open(p, "w") as f:
                 f.write(body)
-            r = self.ingest(p, store=self.path(name + ".db"))
+            r = self.ingest(p, store=self.path(name + ".db"), check=False)
             self.assert_no_crash(r)
+            self.assertEqual(r.returncode, 1, r)  # nothing usable came out
             self.assertEqual(r.json()["accepted"], 0)
             self.assertTrue(any(p in w for w in r.warnings()), r)
 
@@ -221,8 +227,9 @@ class RecordErrors(RecoupTestCase):
         for name in ("empty.json", "empty.json.gz"):
             p = self.path(name)
             open(p, "wb").close()
-            r = self.ingest(p, store=self.path(name + ".db"))
+            r = self.ingest(p, store=self.path(name + ".db"), check=False)
             self.assert_no_crash(r)
+            self.assertEqual(r.returncode, 1, r)  # nothing usable came out
             s = r.json()
             self.assertEqual((s["files"], s["records"], s["accepted"]), (1, 0, 0), s)
 
@@ -230,8 +237,9 @@ class RecordErrors(RecoupTestCase):
         p = self.path("empty-member.json.gz")
         with open(p, "wb") as f:
             f.write(gzip.compress(b"", mtime=0))
-        r = self.ingest(p)
+        r = self.ingest(p, check=False)
         self.assert_no_crash(r)
+        self.assertEqual(r.returncode, 1, r)  # nothing usable came out
         self.assertEqual(r.json()["records"], 0)
 
     def test_concatenated_gzip_members(self):
@@ -265,8 +273,9 @@ class RecordErrors(RecoupTestCase):
 
     def test_not_evidence(self):
         p = jsonl(self.path("other.json"), [{"hello": "world"}, [1, 2, 3], "just a string"])
-        r = self.ingest(p)
+        r = self.ingest(p, check=False)
         self.assert_no_crash(r)
+        self.assertEqual(r.returncode, 1, r)  # nothing usable came out
         self.assertEqual(r.json()["accepted"], 0)
         self.assertTrue(any(p in w for w in r.warnings()), r)
 

@@ -4,6 +4,8 @@ server that answers as AWS does for accounts without a Support plan."""
 import http.server
 import json
 import os
+import socket
+import socketserver
 import threading
 import unittest
 
@@ -35,6 +37,87 @@ class NoSubscriptionHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+class NotTlsHandler(socketserver.BaseRequestHandler):
+    """Answers a TLS ClientHello with plain HTTP: the handshake fails."""
+
+    def handle(self):
+        try:
+            self.request.recv(4096)
+            self.request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            pass
+
+
+class SilentHandler(socketserver.BaseRequestHandler):
+    """Accepts the connection and never answers."""
+
+    def handle(self):
+        self.server.accepted.set()
+        self.server.release.wait(120)
+
+
+class DoctorUnreachable(RecoupTestCase):
+    """An endpoint that cannot be reached is not a credentials problem."""
+
+    def doctor(self, endpoint, *extra):
+        env = self.clean_env(AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE",
+                             AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                             AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
+                             AWS_CONFIG_FILE=self.path("none"),
+                             AWS_SHARED_CREDENTIALS_FILE=self.path("none"),
+                             AWS_ENDPOINT_URL=endpoint)
+        for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            env.pop(k, None)
+        r = run([BINARY, "--store", self.store, "doctor", "--output", "json"] + list(extra),
+                env=env)
+        self.assertEqual(r.returncode, 1, r)
+        identity = {c["name"]: c for c in r.json()["checks"]}["identity"]
+        self.assertEqual(identity["status"], "fail", r)
+        self.assertNotIn("refused these credentials", identity["summary"])
+        self.assertIn("not checked", identity["summary"])
+        self.assertNotIn("wJalrXUtnFEMI", r.stdout + r.stderr)
+        return identity
+
+    def test_connection_refused(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()  # nothing listens there now
+        c = self.doctor("http://127.0.0.1:%d" % port)
+        self.assertEqual(c["details"]["cause"], "connection_refused")
+        self.assertIn("connection refused", c["summary"])
+        self.assertIn("127.0.0.1:%d" % port, c["summary"])
+
+    def test_name_that_does_not_resolve(self):
+        c = self.doctor("https://sts.recoup-test.invalid")
+        self.assertEqual(c["details"]["cause"], "dns")
+        self.assertIn("sts.recoup-test.invalid", c["summary"])
+        self.assertIn("DNS", c["summary"])
+
+    def test_tls_failure(self):
+        srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), NotTlsHandler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        c = self.doctor("https://127.0.0.1:%d" % srv.server_address[1])
+        self.assertEqual(c["details"]["cause"], "tls")
+        self.assertIn("TLS", c["summary"])
+
+    def test_timeout(self):
+        srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SilentHandler)
+        srv.daemon_threads = True
+        srv.accepted = threading.Event()
+        srv.release = threading.Event()
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.addCleanup(srv.release.set)
+        c = self.doctor("http://127.0.0.1:%d" % srv.server_address[1], "--timeout", "1")
+        self.assertTrue(srv.accepted.is_set())
+        self.assertEqual(c["details"]["cause"], "timeout")
+        self.assertIn("timeout", c["summary"])
 
 
 class Doctor(RecoupTestCase):
@@ -126,6 +209,8 @@ class Doctor(RecoupTestCase):
         c = self.checks(r)
         self.assertEqual(c["identity"]["status"], "fail")
         self.assertIn("SignatureDoesNotMatch", c["identity"]["summary"])
+        self.assertEqual(c["identity"]["details"]["cause"], "credentials_refused")
+        self.assertIn("refused these credentials", c["identity"]["summary"])
         self.assertNotIn("wrong" + "x" * 35, r.stdout + r.stderr)
 
     def test_missing_credentials_fail_in_plain_words(self):

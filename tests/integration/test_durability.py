@@ -3,7 +3,7 @@
 The corpus is `recoup demo`'s month of evidence (about 4,500 gzipped
 CloudTrail objects plus an SDK CSM file). The reference is a clean run into a
 fresh store; every killed-and-resumed store must end with a byte-identical
-`report --output json --intervals`.
+`report --output json --all-intervals`.
 """
 
 import json
@@ -57,7 +57,7 @@ class _Corpus:
         r = run([BINARY, "--store", store, "ingest", cls.csm, "--format", "csm", "--account",
                  DEMO_ACCOUNT, "--output", "json"], env=env)
         assert r.returncode == 0, r
-        r = run([BINARY, "--store", store, "report", "--output", "json", "--intervals"], env=env)
+        r = run([BINARY, "--store", store, "report", "--output", "json", "--all-intervals"], env=env)
         assert r.returncode == 0, r
         cls.reference = r.stdout
         cls.reference_rows = {(x["account"], x["region"], x["month"]): x

@@ -51,13 +51,54 @@ StatusCode CodeFor(const AwsError& e) {
 // The Status for error response `err` of call `what` ("KMS Decrypt"): the
 // message names the code, message, HTTP status and request ID, and the
 // payloads carry them (see AwsErrorOf).
-Status ErrorStatus(const std::string& what, AwsError err) {
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
+  }
+}
+
+// `host` is the endpoint's host (and port): named when the answer carries no
+// error code or message of its own (a proxy's or load balancer's page, an
+// empty body), so the user can tell which endpoint answered.
+Status ErrorStatus(const std::string& what, const std::string& host, AwsError err) {
   std::string text = what + ": ";
-  text += err.code.empty() ? "error" : err.code;
-  if (!err.message.empty()) text += ": " + err.message;
-  text += " (HTTP " + std::to_string(err.http_status);
-  if (!err.request_id.empty()) text += ", request ID " + err.request_id;
-  text += ")";
+  if (err.code.empty() && err.message.empty()) {
+    const std::string reason = ReasonPhrase(err.http_status);
+    text += "HTTP " + std::to_string(err.http_status) + (reason.empty() ? "" : " " + reason) +
+            " from " + host + " with no AWS error in the response";
+    if (!err.request_id.empty()) text += " (request ID " + err.request_id + ")";
+  } else {
+    text += err.code.empty() ? "error" : err.code;
+    if (!err.message.empty()) text += ": " + err.message;
+    text += " (HTTP " + std::to_string(err.http_status);
+    if (!err.request_id.empty()) text += ", request ID " + err.request_id;
+    text += ")";
+  }
   Status st(CodeFor(err), text);
   if (err.code.empty()) err.code = "HTTP" + std::to_string(err.http_status);
   for (const auto& payload : kTextPayloads) st.SetPayload(payload.key, err.*payload.field);
@@ -221,7 +262,7 @@ Result<net::HttpResponse> ApiClient::Send(std::string_view operation, std::strin
   err.operation = std::string(operation);
   MaskSecrets(err.message, creds);
   if (err.message.size() > 1000) err.message.resize(1000);
-  return ErrorStatus(what, std::move(err));
+  return ErrorStatus(what, authority_, std::move(err));
 }
 
 Result<nlohmann::json> ApiClient::CallJson(std::string_view operation, const nlohmann::json& input,

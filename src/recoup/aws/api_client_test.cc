@@ -151,6 +151,22 @@ TEST_F(ApiClientTest, ErrorTypeHeaderIsUsedWhenBodyHasNone) {
   EXPECT_TRUE(IsAwsError(s, "ThrottlingException")) << s.ToString();
 }
 
+TEST_F(ApiClientTest, ErrorWithoutBodyNamesOperationHostAndStatus) {
+  auto c = Make(services::kKms, "https://kms.proxy.test:8443");
+  http_.Reply(502, "");
+  http_.Reply(503, "<html><body>Service Unavailable</body></html>");
+  for (const char* want : {"HTTP 502 Bad Gateway", "HTTP 503 Service Unavailable"}) {
+    const Status s = c->CallJson("Decrypt", json::object()).status();
+    EXPECT_NE(s.message().find("KMS Decrypt"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find(want), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("kms.proxy.test:8443"), std::string::npos) << s.message();
+  }
+  // A body with an AWS error keeps the usual form.
+  http_.Reply(400, R"({"__type":"ValidationException","message":"bad"})");
+  const Status v = c->CallJson("Decrypt", json::object()).status();
+  EXPECT_EQ(v.message(), "KMS Decrypt: ValidationException: bad (HTTP 400)");
+}
+
 TEST_F(ApiClientTest, NonJsonSuccessIsDataLoss) {
   auto c = Make(services::kKms);
   http_.Reply(200, "<html>");

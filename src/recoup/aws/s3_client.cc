@@ -144,11 +144,20 @@ Result<net::HttpResponse> S3Client::Send(const std::string& what, const std::str
   if (response->status / 100 == 2) return std::move(*response);
   const S3ErrorInfo err = ParseS3Error(response->body);
   std::string text = what + ": ";
-  text += err.code.empty() ? "error" : err.code;
-  if (!err.message.empty()) text += ": " + err.message.substr(0, 500);
-  text += " (HTTP " + std::to_string(response->status);
-  if (!err.request_id.empty()) text += ", request id " + err.request_id;
-  text += ")";
+  if (err.code.empty() && err.message.empty()) {
+    // No S3 error document (a HEAD answer, a proxy's page): name who answered.
+    const size_t start = wire->url.find("://") + 3;
+    const std::string host = wire->url.substr(start, wire->url.find('/', start) - start);
+    text += "HTTP " + std::to_string(response->status) + " from " + host +
+            " with no S3 error in the response";
+    if (!err.request_id.empty()) text += " (request id " + err.request_id + ")";
+  } else {
+    text += err.code.empty() ? "error" : err.code;
+    if (!err.message.empty()) text += ": " + err.message.substr(0, 500);
+    text += " (HTTP " + std::to_string(response->status);
+    if (!err.request_id.empty()) text += ", request id " + err.request_id;
+    text += ")";
+  }
   MaskSecrets(text, creds);
   StatusCode code = StatusCode::kUnavailable;
   if (response->status == 403) code = StatusCode::kPermissionDenied;

@@ -15,6 +15,7 @@ Result<std::unique_ptr<AwsContext>> AwsContext::Create(const AwsContextOptions& 
   if (!options.profile.empty()) co.profile = options.profile;
   RECOUP_ASSIGN_OR_RETURN(ctx->config_, aws::AwsConfig::Load(co));
   ctx->region_ = options.region;
+  ctx->timeout_ms_ = options.timeout_ms;
   if (ctx->region_.empty()) {
     auto r = ctx->config_.Region();
     if (r.ok()) ctx->region_ = *r;
@@ -50,6 +51,7 @@ Result<std::unique_ptr<aws::ApiClient>> AwsContext::Client(const aws::ServiceSpe
     RECOUP_ASSIGN_OR_RETURN(r, Region());
   }
   aws::ApiClientOptions o;
+  if (timeout_ms_ > 0) o.timeout_ms = timeout_ms_;
   RECOUP_ASSIGN_OR_RETURN(o.endpoint, config_.ResolveEndpoint(spec.service_id, r));
   return std::make_unique<aws::ApiClient>(spec, retrying_.get(), credentials_.get(), std::move(o));
 }

@@ -11,6 +11,7 @@
 // may be shared with other threads.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -23,9 +24,10 @@
 namespace recoup::cli {
 
 struct AwsContextOptions {
-  std::string profile;  // empty: AWS_PROFILE, else "default"
-  std::string region;   // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
-  bool debug = false;   // also on when $RECOUP_DEBUG is set
+  std::string profile;     // empty: AWS_PROFILE, else "default"
+  std::string region;      // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
+  bool debug = false;      // also on when $RECOUP_DEBUG is set
+  int64_t timeout_ms = 0;  // per HTTP attempt of API calls; 0: ApiClientOptions' default
 };
 
 class AwsContext {
@@ -46,6 +48,7 @@ class AwsContext {
   AwsContext() = default;
   aws::AwsConfig config_;
   std::string region_;
+  int64_t timeout_ms_ = 0;
   std::shared_ptr<net::HttpClient> credentials_http_, raw_http_, retrying_;
   std::shared_ptr<aws::CredentialsProvider> credentials_;
 };

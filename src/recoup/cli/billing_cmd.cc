@@ -38,7 +38,7 @@ int RunBillingSet(const Globals& g, const BillingSetArgs& a) {
 }
 
 int RunBillingList(const Globals& g) {
-  auto store = storage::OpenSqliteStore(g.store_path);
+  auto store = OpenStoreForReading(g);
   if (!store.ok()) return Fail(store.status());
   auto all = (*store)->ListCharges({});
   if (!all.ok()) return Fail(all.status());

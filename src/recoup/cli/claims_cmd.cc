@@ -53,15 +53,19 @@ struct Session {
 Result<Session> Open(const Globals& g, bool refresh) {
   Session s;
   RECOUP_ASSIGN_OR_RETURN(s.catalog, LoadCatalog(g));
-  if (!std::filesystem::exists(g.store_path)) {
-    return NotFound(g.store_path + ": no store here yet (run recoup ingest first)");
-  }
-  RECOUP_ASSIGN_OR_RETURN(s.store, storage::OpenSqliteStore(g.store_path));
+  // Read-only when this user may not write the store: listing still works.
+  RECOUP_ASSIGN_OR_RETURN(s.store, OpenStoreForReading(g));
   RECOUP_ASSIGN_OR_RETURN(s.now_ms, NowMs());
   if (refresh) {
-    RECOUP_ASSIGN_OR_RETURN(claims::RefreshResult r,
-                            claims::RefreshClaims(*s.store, *s.catalog, {}, s.now_ms));
-    for (const std::string& n : r.notes) std::fprintf(stderr, "recoup: note: %s\n", n.c_str());
+    auto r = claims::RefreshClaims(*s.store, *s.catalog, {}, s.now_ms);
+    if (!r.ok() && r.status().code() == StatusCode::kPermissionDenied) {
+      std::fprintf(stderr, "recoup: note: %s: claims are shown as last saved\n",
+                   r.status().message().c_str());
+    } else if (!r.ok()) {
+      return r.status();
+    } else {
+      for (const std::string& n : r->notes) std::fprintf(stderr, "recoup: note: %s\n", n.c_str());
+    }
   }
   return s;
 }
@@ -507,7 +511,8 @@ void RegisterClaimsCommands(CLI::App& app, const Globals& g, CommandRegistry& re
   auto la = std::make_shared<ListArgs>();
   auto* list =
       claims_cmd->add_subcommand("list", "Every claim, nearest deadline first, with totals");
-  list->add_option("--output", la->output, "table|json|csv");
+  list->add_option("--output", la->output, "table|json|csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
   list->add_option("--remind-days", la->remind_days,
                    "Flag unfiled claims this many days before their deadline (default 14)");
   reg.Add(list, [&g, la] { return RunList(g, *la); });
@@ -537,7 +542,8 @@ void RegisterClaimsCommands(CLI::App& app, const Globals& g, CommandRegistry& re
   file->add_option("--service-code", fa->service_code,
                    "Support service code if DescribeServices offers no billing service");
   file->add_option("--category-code", fa->category_code, "Category code for that fallback");
-  file->add_option("--severity", fa->severity, "Severity code (default low)");
+  file->add_option("--severity", fa->severity, "Severity code of the case (default low)")
+      ->check(CLI::IsMember({"low", "normal", "high", "urgent", "critical"}));
   file->add_option("--mask", fa->mask, "As for claims build");
   file->add_option("--max-requests", fa->max_requests, "As for claims build");
   reg.Add(file, [&g, fa] { return RunFile(g, *fa); });
@@ -562,14 +568,17 @@ void RegisterClaimsCommands(CLI::App& app, const Globals& g, CommandRegistry& re
   auto sh = std::make_shared<ShowArgs>();
   auto* show = claims_cmd->add_subcommand("show", "A claim with its history and messages");
   show->add_option("id", sh->id, "Claim ID")->required();
-  show->add_option("--output", sh->output, "text|json");
+  show->add_option("--output", sh->output, "text|json")->check(CLI::IsMember({"text", "json"}));
   reg.Add(show, [&g, sh] { return RunShow(g, *sh); });
 
   auto ss = std::make_shared<SetStateArgs>();
   auto* set = claims_cmd->add_subcommand(
       "set-state", "Move a claim by hand (e.g. approved or denied as AWS answered)");
   set->add_option("id", ss->id, "Claim ID")->required();
-  set->add_option("state", ss->state, "New state")->required();
+  {
+    std::vector<std::string> states(claims::AllStates().begin(), claims::AllStates().end());
+    set->add_option("state", ss->state, "New state")->required()->check(CLI::IsMember(states));
+  }
   set->add_option("--reason", ss->reason, "Why (kept in the claim's history)");
   reg.Add(set, [&g, ss] { return RunSetState(g, *ss); });
 }

@@ -6,6 +6,7 @@
 #include "recoup/cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -18,12 +19,35 @@
 #ifndef RECOUP_VERSION
 #define RECOUP_VERSION "0.1.0"
 #endif
+#ifndef RECOUP_COMMIT
+#define RECOUP_COMMIT "unknown"
+#endif
+#ifndef RECOUP_BUILD_TYPE
+#define RECOUP_BUILD_TYPE "unknown"
+#endif
 
 namespace recoup::cli {
 
+namespace {
+std::string current_command;  // "claims list": the command running, for usage errors
+}  // namespace
+
+std::string CommandPath(const CLI::App* app) {
+  std::string out;
+  for (const CLI::App* a = app; a != nullptr && a->get_parent() != nullptr; a = a->get_parent()) {
+    out = out.empty() ? a->get_name() : a->get_name() + " " + out;
+  }
+  return out;
+}
+
 int Fail(const Status& st) {
+  if (st.code() == StatusCode::kInvalidArgument) {
+    std::fprintf(stderr, "recoup: %s (see recoup %s--help)\n", st.message().c_str(),
+                 current_command.empty() ? "" : (current_command + " ").c_str());
+    return kExitUsage;
+  }
   std::fprintf(stderr, "recoup: %s\n", st.message().c_str());
-  return st.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitRuntime;
+  return kExitRuntime;
 }
 
 std::string DefaultStorePath() {
@@ -56,6 +80,40 @@ Result<std::shared_ptr<const sla::Catalog>> LoadCatalog(const Globals& g) {
   return sla::Catalog::Parse(ss.str(), path);
 }
 
+Result<std::unique_ptr<storage::Store>> OpenStoreForReading(const Globals& g) {
+  return storage::OpenSqliteStoreForReading(g.store_path);
+}
+
+Status CheckRegionFlag(const std::string& region) {
+  std::string lower = region;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower != region) {
+    return InvalidArgument("--region: '" + region + "': Region names are lower case: " + lower);
+  }
+  // "us-east-1", "ap-southeast-4", "us-gov-west-1", "global": letters and
+  // digits in dash-separated words.
+  bool ok = !region.empty() && region.front() != '-' && region.back() != '-';
+  for (char c : region)
+    ok = ok && (std::islower(static_cast<unsigned char>(c)) ||
+                std::isdigit(static_cast<unsigned char>(c)) || c == '-');
+  if (!ok)
+    return InvalidArgument("--region: '" + region + "' is not a Region name (e.g. us-east-1)");
+  return Status::Ok();
+}
+
+Status CheckServiceFlag(const sla::Catalog& catalog, const std::string& service) {
+  if (catalog.Find(service) != nullptr) return Status::Ok();
+  std::string known;
+  for (const auto& s : catalog.services()) known += (known.empty() ? "" : ", ") + s.key;
+  std::string lower = service;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower != service && catalog.Find(lower) != nullptr) {
+    return InvalidArgument("--service: '" + service + "': service keys are lower case: " + lower);
+  }
+  return InvalidArgument("--service: unknown service '" + service +
+                         "' (the SLA catalog knows: " + known + ")");
+}
+
 const std::function<int()>* CommandRegistry::Chosen() const {
   const std::function<int()>* best = nullptr;
   size_t best_depth = 0;
@@ -71,11 +129,55 @@ const std::function<int()>* CommandRegistry::Chosen() const {
   return best;
 }
 
+namespace {
+
+// The words of the command line that name a command ("claims", "list"),
+// found without CLI11 (used when parsing failed): option values are
+// skipped, and the walk stops at a command that takes positional arguments.
+// `*unknown`/`*suggestion` are set when a word where a command belongs is
+// not one.
+const CLI::App* CommandOf(const CLI::App& root, int argc, char** argv, std::string* unknown,
+                          std::string* suggestion) {
+  const CLI::App* at = &root;
+  std::vector<std::string> words;
+  for (int i = 1; i < argc; ++i) {
+    const std::string w = argv[i];
+    if (w == "--") break;
+    if (w.size() > 1 && w[0] == '-') {
+      if (w.find('=') != std::string::npos) continue;
+      const CLI::Option* o = at->get_option_no_throw(w);
+      if (o == nullptr) o = root.get_option_no_throw(w);
+      if (o != nullptr && o->get_type_size() != 0) ++i;  // its value
+      continue;
+    }
+    bool positional = false;
+    for (const CLI::Option* o : at->get_options({})) positional = positional || o->get_positional();
+    if (positional || at->get_subcommands([](const CLI::App*) { return true; }).empty()) break;
+    words.push_back(w);
+    const CLI::App* next = FindCommand(root, words, unknown, suggestion);
+    if (next == nullptr) return nullptr;
+    at = next;
+  }
+  return at;
+}
+
+std::string VersionText() {
+  std::string out = std::string("recoup ") + RECOUP_VERSION + "\n";
+  out += std::string("commit: ") + RECOUP_COMMIT + "\n";
+  const auto catalog = sla::Catalog::Default();
+  out += "catalog: " + catalog->version() + " (built in, sha256 " + catalog->sha256() + ")\n";
+  out += std::string("build: ") + RECOUP_BUILD_TYPE;
+  return out;
+}
+
+}  // namespace
+
 int Run(int argc, char** argv) {
   CLI::App app{"recoup: recover the SLA credits AWS owes you, starting with AWS KMS", "recoup"};
-  app.set_version_flag("--version", RECOUP_VERSION);
+  app.set_version_flag("--version", VersionText, "Print the version, commit, catalog and build");
   app.require_subcommand(1);
   app.fallthrough();  // global options may also follow the subcommand
+  app.footer("Run 'recoup help COMMAND' (or recoup COMMAND --help) for a command's options.\n");
   Globals g;
   app.add_option("--store", g.store_path,
                  "Evidence store (SQLite). Default: $RECOUP_STORE, else "
@@ -93,6 +195,7 @@ int Run(int argc, char** argv) {
   RegisterDoctorCommands(app, g, reg);
   RegisterServeCommands(app, g, reg);
   RegisterSlaCommands(app, g, reg);
+  RegisterHelpCommands(app, RECOUP_VERSION, reg);
 
   try {
     app.parse(argc, argv);
@@ -103,13 +206,20 @@ int Run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "recoup: %s (see recoup --help)\n", e.what());
+    std::string unknown, suggestion;
+    const CLI::App* at = CommandOf(app, argc, argv, &unknown, &suggestion);
+    if (at == nullptr) return UnknownCommand(unknown, suggestion);
+    const std::string path = at == &app ? "recoup" : "recoup " + CommandPath(at);
+    std::fprintf(stderr, "recoup: %s (see %s --help)\n", e.what(), path.c_str());
     return kExitUsage;
   }
   g.store_given = !g.store_path.empty() || std::getenv("RECOUP_STORE") != nullptr;
   if (g.store_path.empty()) g.store_path = DefaultStorePath();
   const std::function<int()>* run = reg.Chosen();
   if (run == nullptr) return kExitUsage;
+  for (const auto& [command, r] : reg.entries()) {
+    if (&r == run) current_command = CommandPath(command);
+  }
   return (*run)();
 }
 

@@ -13,6 +13,7 @@
 
 #include "recoup/core/status.h"
 #include "recoup/sla/catalog.h"
+#include "recoup/storage/store.h"
 
 namespace recoup::cli {
 
@@ -31,8 +32,20 @@ struct Globals {
 };
 
 std::string DefaultStorePath();
+// "claims list": the words that name `app` below the root.
+std::string CommandPath(const CLI::App* app);
 std::string WithCommas(int64_t v);
 Result<std::shared_ptr<const sla::Catalog>> LoadCatalog(const Globals& g);
+
+// The store for commands that only read it (report, claims list, ...): an
+// error if there is none (nothing is created), read-only when this user may
+// not write it.
+Result<std::unique_ptr<storage::Store>> OpenStoreForReading(const Globals& g);
+
+// --region and --service values checked against what exists: a Region in
+// the wrong case or an unknown service is named as such (INVALID_ARGUMENT).
+Status CheckRegionFlag(const std::string& region);
+Status CheckServiceFlag(const sla::Catalog& catalog, const std::string& service);
 
 // Each command group registers its subcommands (on `app`, or under an
 // existing one found with app.get_subcommand) and a runner for each; after
@@ -45,6 +58,9 @@ class CommandRegistry {
   }
   // The runner of the deepest parsed command, or nullptr.
   const std::function<int()>* Chosen() const;
+  const std::vector<std::pair<CLI::App*, std::function<int()>>>& entries() const {
+    return entries_;
+  }
 
  private:
   std::vector<std::pair<CLI::App*, std::function<int()>>> entries_;
@@ -61,5 +77,15 @@ void RegisterClaimsCommands(CLI::App& app, const Globals& g, CommandRegistry& re
 void RegisterDoctorCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
 void RegisterServeCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
 void RegisterSlaCommands(CLI::App& app, const Globals& g, CommandRegistry& reg);
+// help_cmd.cc: `recoup help`, `recoup completion`, `recoup man`.
+void RegisterHelpCommands(CLI::App& app, const std::string& version, CommandRegistry& reg);
+
+// The command `words` name below `root` ({"claims", "list"}), or nullptr with
+// `*unknown` set to the words up to the first unknown one and `*suggestion`
+// to the nearest existing command ("" if none is near).
+const CLI::App* FindCommand(const CLI::App& root, const std::vector<std::string>& words,
+                            std::string* unknown, std::string* suggestion);
+// Prints "unknown command 'X'; did you mean 'recoup Y'?" and returns 2.
+int UnknownCommand(const std::string& unknown, const std::string& suggestion);
 
 }  // namespace recoup::cli

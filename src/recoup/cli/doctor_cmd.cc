@@ -18,6 +18,7 @@
 #include "recoup/cli/common.h"
 #include "recoup/core/clock.h"
 #include "recoup/core/time.h"
+#include "recoup/net/http_client.h"
 #include "recoup/storage/store.h"
 
 namespace recoup::cli {
@@ -28,6 +29,7 @@ struct DoctorArgs {
   std::string profile, region, output = "text", bucket;
   bool policy = false;
   bool check_billing = false;
+  int timeout_s = 10;
 };
 
 enum class Verdict { kOk, kWarn, kFail, kInfo };
@@ -60,14 +62,51 @@ std::string MaskKeyId(const std::string& id) {
   return id.substr(0, 4) + std::string(id.size() - 8, '*') + id.substr(id.size() - 4);
 }
 
+// Why no answer came, for a failure the network gave (not AWS): "" if the
+// transport did not say.
+std::string CauseName(net::TransportCause c) {
+  switch (c) {
+    case net::TransportCause::kDns:
+      return "dns";
+    case net::TransportCause::kConnectionRefused:
+      return "connection_refused";
+    case net::TransportCause::kUnreachable:
+      return "unreachable";
+    case net::TransportCause::kTls:
+      return "tls";
+    case net::TransportCause::kTimeout:
+      return "timeout";
+    case net::TransportCause::kNone:
+      break;
+  }
+  return "";
+}
+
 // What a failed call means, in plain words.
 std::string Explain(const Status& st) {
   auto e = aws::AwsErrorOf(st);
-  if (!e) return st.message();
+  if (!e) {
+    const net::TransportCause cause = net::TransportCauseOf(st);
+    if (cause == net::TransportCause::kNone) return st.message();
+    return "cannot reach " + net::TransportHostOf(st) + ": " + net::TransportCauseText(cause);
+  }
   std::string out = e->code;
   if (!e->message.empty()) out += ": " + e->message;
   if (!e->request_id.empty()) out += " (request ID " + e->request_id + ")";
   return out;
+}
+
+// AWS answered and said no to the credentials themselves (not to one action).
+bool IsCredentialsRefused(const Status& st) {
+  auto e = aws::AwsErrorOf(st);
+  if (!e) return false;
+  for (const char* code :
+       {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",
+        "IncompleteSignature", "ExpiredToken", "ExpiredTokenException", "InvalidAccessKeyId",
+        "AuthFailure", "AccessDenied", "AccessDeniedException", "MissingAuthenticationToken"}) {
+    if (e->code == code) return true;
+  }
+  return e->http_status == 403;
 }
 
 bool IsAccessDenied(const Status& st) {
@@ -193,7 +232,10 @@ struct Doctor {
 
   void CheckConfig() {
     Check& c = Add("configuration");
-    auto made = AwsContext::Create({.profile = a.profile, .region = a.region, .debug = false});
+    auto made = AwsContext::Create({.profile = a.profile,
+                                    .region = a.region,
+                                    .debug = false,
+                                    .timeout_ms = int64_t{a.timeout_s} * 1000});
     if (!made.ok()) {
       c.verdict = Verdict::kFail;
       c.summary = "cannot read the AWS configuration: " + made.status().message();
@@ -249,10 +291,41 @@ struct Doctor {
     auto xml = (*sts)->CallQuery("GetCallerIdentity", {});
     if (!xml.ok()) {
       id.verdict = Verdict::kFail;
-      id.summary = "AWS refused these credentials: " + Explain(xml.status());
-      id.advice.push_back(
-          "check that the keys are current (aws sts get-caller-identity with the same profile "
-          "should work)");
+      const Status& st = xml.status();
+      const net::TransportCause cause = net::TransportCauseOf(st);
+      id.details["endpoint"] = (*sts)->endpoint().url;
+      if (!aws::AwsErrorOf(st)) {
+        // No answer from AWS at all: the credentials were never judged.
+        const std::string host = net::TransportHostOf(st);
+        id.details["cause"] = cause == net::TransportCause::kNone ? "network" : CauseName(cause);
+        id.summary =
+            "cannot reach the STS endpoint " + (host.empty() ? (*sts)->endpoint().url : host) +
+            ": " +
+            (cause == net::TransportCause::kNone ? st.message() : net::TransportCauseText(cause)) +
+            "; the credentials were not checked";
+        id.advice.push_back(
+            "check the network, proxy and any endpoint override (AWS_ENDPOINT_URL, "
+            "AWS_ENDPOINT_URL_STS, endpoint_url in the profile; now " +
+            (*sts)->endpoint().source + ")");
+        if (cause == net::TransportCause::kTls) {
+          id.advice.push_back(
+              "the endpoint's certificate is not trusted here: check the CA bundle "
+              "(AWS_CA_BUNDLE) or a TLS-intercepting proxy");
+        }
+        return;
+      }
+      if (IsCredentialsRefused(st)) {
+        id.details["cause"] = "credentials_refused";
+        id.summary = "AWS refused these credentials: " + Explain(st);
+        id.advice.push_back(
+            "check that the keys are current (aws sts get-caller-identity with the same "
+            "profile should work)");
+      } else {
+        id.details["cause"] = "aws_error";
+        id.summary =
+            "AWS STS answered with an error (the credentials were not judged): " + Explain(st);
+        id.advice.push_back("try again later; if it persists, check the AWS Health Dashboard");
+      }
       return;
     }
     account = aws::XmlTagText(*xml, "Account");
@@ -615,6 +688,8 @@ void RegisterDoctorCommands(CLI::App& app, const Globals& g, CommandRegistry& re
                      "With --policy: scope S3 read access to this CloudTrail bucket");
   doctor->add_flag("--check-billing", a->check_billing,
                    "Also call Cost Explorer once (AWS charges $0.01 per request)");
+  doctor->add_option("--timeout", a->timeout_s, "Seconds to wait for each AWS answer (default 10)")
+      ->check(CLI::Range(1, 600));
   reg.Add(doctor, [&g, a] { return RunDoctor(g, *a); });
 }
 

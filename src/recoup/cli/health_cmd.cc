@@ -77,7 +77,7 @@ int RunHealthList(const Globals& g, const HealthListArgs& a) {
     f.end_ms = m->EndMs();
   }
   if (!a.region.empty()) f.region = a.region;
-  auto store = storage::OpenSqliteStore(g.store_path);
+  auto store = OpenStoreForReading(g);
   if (!store.ok()) return Fail(store.status());
   auto events = (*store)->ListHealthEvents(f);
   if (!events.ok()) return Fail(events.status());

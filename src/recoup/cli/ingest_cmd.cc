@@ -4,11 +4,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include "recoup/aws/cloudtrail_api.h"
 #include "recoup/aws/s3_client.h"
@@ -53,6 +57,30 @@ Result<std::map<std::string, std::string>> LoadAccessKeyMap(const std::string& p
     return InvalidArgument(path + ": " + e.what());
   }
   return out;
+}
+
+// True if `path` is a local file whose first line is the header of an AWS
+// Cost and Usage Report (legacy or CUR 2.0), plain or gzip: a bill, which
+// `billing import` reads, not evidence.
+bool LooksLikeCur(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  auto src = io::OpenMaybeGzip(path);
+  if (!src.ok()) return false;
+  std::string head(4096, '\0');
+  size_t got = 0;
+  while (got < head.size()) {
+    auto n = (*src)->Read(head.data() + got, head.size() - got);
+    if (!n.ok() || *n == 0) break;
+    got += *n;
+  }
+  head.resize(got);
+  head = head.substr(0, head.find_first_of("\r\n"));
+  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return head.find("lineitem/usageaccountid") != std::string::npos ||
+         head.find("line_item_usage_account_id") != std::string::npos ||
+         head.find("identity/lineitemid") != std::string::npos ||
+         head.find("identity_line_item_id") != std::string::npos;
 }
 
 // This process's peak resident memory (VmHWM: unlike getrusage, not
@@ -164,7 +192,30 @@ int RunIngestCommand(const Globals& g, const IngestArgs& a) {
   auto format = ingest::ParseInputFormat(a.format);
   if (!format.ok()) return Fail(format.status());
   ingest::IngestOptions opt;
-  opt.paths = a.paths;
+  // A Cost and Usage Report is a bill, not evidence: say where it belongs
+  // and read the other inputs.
+  std::vector<std::string> curs;
+  for (const std::string& p : a.paths) {
+    if (!aws::IsS3Url(p) && LooksLikeCur(p)) {
+      curs.push_back(p);
+    } else {
+      opt.paths.push_back(p);
+    }
+  }
+  if (!curs.empty() && opt.paths.empty()) {
+    std::string all;
+    for (const auto& c : curs) all += " " + c;
+    return Fail(FailedPrecondition(
+        (curs.size() == 1 ? curs[0] + " is an AWS Cost and Usage Report"
+                          : std::to_string(curs.size()) + " files are AWS Cost and Usage Reports") +
+        ", not evidence of API calls: import it with recoup billing import" + all));
+  }
+  for (const std::string& c : curs) {
+    std::fprintf(stderr,
+                 "recoup: warning: %s is an AWS Cost and Usage Report, not evidence: left out "
+                 "(import it with recoup billing import %s)\n",
+                 c.c_str(), c.c_str());
+  }
   opt.parser.format = *format;
   opt.parser.default_account = a.account;
   if (!a.account.empty() &&
@@ -203,6 +254,18 @@ int RunIngestCommand(const Globals& g, const IngestArgs& a) {
         static_cast<long long>(sum->message_count - static_cast<int64_t>(sum->messages.size())));
   }
   PrintIngestSummary(*sum, a.output);
+  // Files were read but none gave a record of evidence (and none was
+  // ingested before): a failure, not a quiet success. An empty folder is not
+  // one; a trail file whose records are all of other services is.
+  if (sum->files > 0 && sum->files_already == 0 &&
+      (sum->files_ingested == 0 || sum->records == 0)) {
+    std::fprintf(stderr,
+                 "recoup: nothing usable in the input: %lld file(s) read, %lld record(s), none "
+                 "accepted (see the warnings above; --format and --map choose how files are "
+                 "read)\n",
+                 static_cast<long long>(sum->files), static_cast<long long>(sum->records));
+    return kExitRuntime;
+  }
   return kExitOk;
 }
 

@@ -24,16 +24,26 @@ int RunReportCommand(const Globals& g, const ReportArgs& a) {
     f.month = *m;
   }
   if (!a.account.empty()) f.account = a.account;
-  if (!a.region.empty()) f.region = a.region;
-  if (!a.service.empty()) f.service = a.service;
-  if (!std::filesystem::exists(g.store_path)) {
-    return Fail(NotFound(g.store_path + ": no store here yet (run recoup ingest first)"));
+  if (!a.region.empty()) {
+    if (Status st = CheckRegionFlag(a.region); !st.ok()) return Fail(st);
+    f.region = a.region;
   }
-  auto store = storage::OpenSqliteStore(g.store_path);
+  if (!a.service.empty()) {
+    if (Status st = CheckServiceFlag(**catalog, a.service); !st.ok()) return Fail(st);
+    f.service = a.service;
+  }
+  auto store = OpenStoreForReading(g);
   if (!store.ok()) return Fail(store.status());
   std::vector<std::string> notes;
   auto rows = report::BuildReport(**store, **catalog, f, &notes);
   if (!rows.ok()) return Fail(rows.status());
+  // --intervals: the failing intervals only (those with server errors), in
+  // every format; --all-intervals: every interval with traffic.
+  if (a.intervals && !a.all_intervals) {
+    for (report::ReportRow& r : *rows) {
+      std::erase_if(r.intervals, [](const sla::IntervalCounts& c) { return c.failed == 0; });
+    }
+  }
   for (const std::string& n : notes) std::fprintf(stderr, "recoup: note: %s\n", n.c_str());
   const bool detail = a.intervals || a.all_intervals;
   if (a.output == "json") {
@@ -64,13 +74,14 @@ void RegisterReportCommands(CLI::App& app, const Globals& g, CommandRegistry& re
   rep->add_option("--month", ra->month, "YYYY-MM");
   rep->add_option("--account", ra->account, "Account ID");
   rep->add_option("--region", ra->region, "Region, e.g. us-east-1");
-  rep->add_option("--service", ra->service, "Service (kms)");
+  rep->add_option("--service", ra->service, "Service key of the SLA catalog (kms)");
   rep->add_option("--output", ra->output, "table|json|csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   rep->add_flag("--intervals", ra->intervals,
-                "Also show the per-interval numbers behind each MUP (failing intervals)");
+                "Also show the per-interval numbers behind each MUP: the failing intervals "
+                "(with server errors) only, in the table, JSON and CSV alike");
   rep->add_flag("--all-intervals", ra->all_intervals,
-                "Like --intervals, every interval with traffic");
+                "Like --intervals, with every interval that had traffic");
   reg.Add(rep, [&g, ra] { return RunReportCommand(g, *ra); });
 }
 

@@ -2,6 +2,7 @@
 #include <curl/curl.h>
 #include <strings.h>
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 
@@ -159,17 +160,36 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request,
     if (transfer.sink_aborted) return Internal(request.method + " " + host + ": body sink aborted");
     curl_off_t connect_us = 0;
     curl_easy_getinfo(curl_, CURLINFO_CONNECT_TIME_T, &connect_us);
+    long os_errno = 0;
+    curl_easy_getinfo(curl_, CURLINFO_OS_ERRNO, &os_errno);
     switch (code) {
       case CURLE_COULDNT_RESOLVE_HOST:
       case CURLE_COULDNT_RESOLVE_PROXY:
+        return WithTransportCause(RequestNotSentError(what), TransportCause::kDns, host);
       case CURLE_COULDNT_CONNECT:
-        return RequestNotSentError(what);
+        return WithTransportCause(RequestNotSentError(what),
+                                  os_errno == ECONNREFUSED ? TransportCause::kConnectionRefused
+                                                           : TransportCause::kUnreachable,
+                                  host);
       case CURLE_OPERATION_TIMEDOUT:
         if (connect_us == 0) {
           // Timed out while connecting: nothing was sent. Still a deadline.
-          return Status(StatusCode::kDeadlineExceeded, what + std::string(kRequestNotSentMarker));
+          return WithTransportCause(
+              Status(StatusCode::kDeadlineExceeded, what + std::string(kRequestNotSentMarker)),
+              TransportCause::kTimeout, host);
         }
-        return Status(StatusCode::kDeadlineExceeded, what);
+        return WithTransportCause(Status(StatusCode::kDeadlineExceeded, what),
+                                  TransportCause::kTimeout, host);
+      case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CERTPROBLEM:
+      case CURLE_SSL_CIPHER:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_ISSUER_ERROR:
+      case CURLE_SSL_INVALIDCERTSTATUS:
+      case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      case CURLE_USE_SSL_FAILED:
+        return WithTransportCause(Unavailable(what), TransportCause::kTls, host);
       default:
         return Unavailable(what);
     }

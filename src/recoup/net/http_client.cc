@@ -36,6 +36,45 @@ Status RequestNotSentError(std::string message) {
   return Unavailable(std::move(message));
 }
 
+namespace {
+constexpr char kCausePayload[] = "net.cause";
+constexpr char kHostPayload[] = "net.host";
+}  // namespace
+
+Status WithTransportCause(Status status, TransportCause cause, const std::string& host) {
+  status.SetPayload(kCausePayload, std::to_string(static_cast<int>(cause)));
+  status.SetPayload(kHostPayload, host);
+  return status;
+}
+
+TransportCause TransportCauseOf(const Status& status) {
+  auto c = status.GetPayload(kCausePayload);
+  if (!c || c->size() != 1 || (*c)[0] < '0' || (*c)[0] > '5') return TransportCause::kNone;
+  return static_cast<TransportCause>((*c)[0] - '0');
+}
+
+std::string TransportHostOf(const Status& status) {
+  return status.GetPayload(kHostPayload).value_or("");
+}
+
+const char* TransportCauseText(TransportCause cause) {
+  switch (cause) {
+    case TransportCause::kDns:
+      return "the host name does not resolve (DNS)";
+    case TransportCause::kConnectionRefused:
+      return "connection refused (nothing listens there)";
+    case TransportCause::kUnreachable:
+      return "host or network unreachable";
+    case TransportCause::kTls:
+      return "the TLS handshake or certificate check failed";
+    case TransportCause::kTimeout:
+      return "no answer before the timeout";
+    case TransportCause::kNone:
+      break;
+  }
+  return "no answer";
+}
+
 bool IsRequestNotSentError(const Status& status) {
   return (status.code() == StatusCode::kUnavailable ||
           status.code() == StatusCode::kDeadlineExceeded) &&

@@ -67,6 +67,20 @@ Status RequestNotSentError(std::string message);
 // True if `status` was made by RequestNotSentError.
 bool IsRequestNotSentError(const Status& status);
 
+// Why a request got no HTTP answer, where the transport can tell: the
+// endpoint's name does not resolve, nothing listens (connection refused), the
+// host or network is unreachable, the TLS handshake or certificate check
+// failed, or the deadline passed. An HttpClient sets it with
+// WithTransportCause; `recoup doctor` tells these apart from AWS refusing
+// the credentials.
+enum class TransportCause { kNone, kDns, kConnectionRefused, kUnreachable, kTls, kTimeout };
+Status WithTransportCause(Status status, TransportCause cause, const std::string& host);
+TransportCause TransportCauseOf(const Status& status);
+// The host (and port) the failed request was for, "" if not recorded.
+std::string TransportHostOf(const Status& status);
+// "connection refused", "DNS name does not resolve", ...
+const char* TransportCauseText(TransportCause cause);
+
 // "host[:port]" of an absolute URL, without scheme, userinfo, path or query.
 std::string_view UrlHost(std::string_view url);
 // Path of an absolute URL without query or fragment ("/" if empty). Used for

@@ -252,10 +252,21 @@ struct StoreOptions {
   // The times the store stamps itself (checkpoint updates); not owned.
   // nullptr: the system clock.
   const Clock* clock = nullptr;
+  // Open without writing anything: no file or folder is created, nothing is
+  // migrated, and every write fails. A store in a folder this process may
+  // not write is read as it stands (SQLite's immutable mode).
+  bool read_only = false;
 };
 
-// Opens (creating and migrating) the store at `path`.
+// Opens (creating and migrating) the store at `path`. A folder or file this
+// process may not write is PERMISSION_DENIED, said as such.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                const StoreOptions& options = {});
+
+// Opens an existing store for the commands that only read: NOT_FOUND if
+// there is none (its folder is not created), PERMISSION_DENIED if it cannot
+// be read; read-only (options.read_only) when this process may not write it.
+Result<std::unique_ptr<Store>> OpenSqliteStoreForReading(const std::string& path,
+                                                         StoreOptions options = {});
 
 }  // namespace recoup::storage

@@ -469,7 +469,9 @@ ApiResponse Api::Handle(std::string_view path, const Query& query) {
 Result<storage::Store*> Api::OpenStore() {
   if (store_ == nullptr) {
     if (store_path_.empty()) return Unavailable("no evidence store configured");
-    auto s = storage::OpenSqliteStore(store_path_);
+    // The dashboard only reads: a store this process may not write is opened
+    // read-only, and none is created.
+    auto s = storage::OpenSqliteStoreForReading(store_path_);
     if (!s.ok()) return Unavailable("evidence store: " + s.status().message());
     store_ = std::move(s).value();
   }

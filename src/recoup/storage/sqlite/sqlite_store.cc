@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
 #include <set>
+#include <system_error>
 #include <unordered_map>
 
 #include "recoup/core/time.h"
@@ -231,6 +233,17 @@ class SqliteStore final : public Store {
       if (sqlite3_get_autocommit(db_) == 0) (void)Exec("ROLLBACK");
       return st;
     };
+    if (opt_.read_only) {
+      // Nothing may be written: no journal mode change, no migration.
+      auto v = SchemaVersion();
+      if (!v.ok()) return failed(v.status());
+      if (*v != static_cast<int64_t>(std::size(kMigrations))) {
+        return FailedPrecondition(path_ +
+                                  ": the store is read-only and its schema is not this "
+                                  "recoup's: open it once with write access to upgrade it");
+      }
+      return Status::Ok();
+    }
     if (Status st = Exec("PRAGMA journal_mode=WAL"); !st.ok()) return failed(st);
     if (Status st = Exec(opt_.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         !st.ok()) {
@@ -1154,6 +1167,10 @@ class SqliteStore final : public Store {
 
  private:
   Status Error(const std::string& what) {
+    if ((sqlite3_errcode(db_) & 0xff) == SQLITE_READONLY) {
+      return Status(StatusCode::kPermissionDenied,
+                    path_ + ": " + what + ": permission denied: the store is read-only");
+    }
     return Unavailable(path_ + ": " + what + ": " + sqlite3_errmsg(db_));
   }
 
@@ -1162,6 +1179,10 @@ class SqliteStore final : public Store {
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       std::string msg = err != nullptr ? err : "unknown error";
       sqlite3_free(err);
+      if ((sqlite3_errcode(db_) & 0xff) == SQLITE_READONLY) {
+        return Status(StatusCode::kPermissionDenied,
+                      path_ + ": permission denied: the store is read-only (" + msg + ")");
+      }
       return Unavailable(path_ + ": " + msg);
     }
     return Status::Ok();
@@ -1377,22 +1398,110 @@ std::string LedgerName(const std::string& path) {
   return name;
 }
 
-Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const StoreOptions& opt) {
-  std::error_code ec;
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+namespace {
+
+// "file:" URI of `path` with its reserved characters escaped.
+std::string FileUri(const std::string& path, const char* query) {
+  std::string out = "file:";
+  for (const char c : std::filesystem::absolute(path).string()) {
+    if (c == '?' || c == '#' || c == '%') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + query;
+}
+
+Status PermissionDenied(const std::string& what) {
+  return Status(StatusCode::kPermissionDenied, what + ": permission denied");
+}
+
+Result<std::unique_ptr<Store>> OpenWith(const std::string& path, const std::string& name, int flags,
+                                        const StoreOptions& opt) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
+    if (::access(path.c_str(), F_OK) == 0 &&
+        ::access(path.c_str(), (flags & SQLITE_OPEN_READWRITE) != 0 ? R_OK | W_OK : R_OK) != 0) {
+      return PermissionDenied(path + ": cannot open store");
+    }
     return Unavailable(path + ": cannot open store: " + msg);
   }
   auto store = std::make_unique<SqliteStore>(db, path, opt);
   Status st = store->Init();
   if (!st.ok()) return st;
   return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const StoreOptions& opt) {
+  if (opt.read_only) return OpenSqliteStoreForReading(path, opt);
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec == std::errc::permission_denied) {
+      return PermissionDenied(path + ": cannot create the store's folder " + parent.string());
+    }
+  }
+  const std::string dir = parent.empty() ? "." : parent.string();
+  if (::access(path.c_str(), F_OK) == 0) {
+    if (::access(path.c_str(), R_OK | W_OK) != 0) {
+      return PermissionDenied(path + ": cannot write the store");
+    }
+  } else if (std::filesystem::is_directory(dir, ec) && ::access(dir.c_str(), W_OK) != 0) {
+    return PermissionDenied(path + ": cannot create the store in " + dir);
+  }
+  return OpenWith(path, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, opt);
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStoreForReading(const std::string& path,
+                                                         StoreOptions opt) {
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!std::filesystem::exists(path, ec)) {
+    if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+      if (ec == std::errc::permission_denied) {
+        return PermissionDenied(path + ": cannot look into the store's folder");
+      }
+      return NotFound(path + ": no store here: the folder " + parent.string() +
+                      " does not exist (run recoup ingest first, or pass --store)");
+    }
+    if (ec == std::errc::permission_denied) {
+      return PermissionDenied(path + ": cannot look into the store's folder");
+    }
+    return NotFound(path + ": no store here yet (run recoup ingest first)");
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    return FailedPrecondition(path + ": is a folder, not a store file");
+  }
+  if (::access(path.c_str(), R_OK) != 0) return PermissionDenied(path + ": cannot read the store");
+  const std::string dir = parent.empty() ? "." : parent.string();
+  auto writable = [](const std::string& p) { return ::access(p.c_str(), W_OK) == 0; };
+  auto present = [](const std::string& p) { return ::access(p.c_str(), F_OK) == 0; };
+  const bool sidecars_writable = present(path + "-wal") && writable(path + "-wal") &&
+                                 present(path + "-shm") && writable(path + "-shm");
+  if (!opt.read_only && writable(path) && (writable(dir) || sidecars_writable)) {
+    return OpenSqliteStore(path, opt);
+  }
+  opt.read_only = true;
+  // A write-ahead-log store needs its -shm file even to read; where it is
+  // missing and cannot be created (a read-only folder), nobody can be
+  // writing the store either, so it is read as immutable.
+  const bool can_share = sidecars_writable || (writable(dir) && !present(path + "-shm")) ||
+                         (present(path + "-shm") && writable(path + "-shm"));
+  if (can_share) {
+    auto s = OpenWith(path, FileUri(path, "?mode=ro"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, opt);
+    if (s.ok()) return s;
+  }
+  return OpenWith(path, FileUri(path, "?mode=ro&immutable=1"),
+                  SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, opt);
 }
 
 }  // namespace recoup::storage
