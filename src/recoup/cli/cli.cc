@@ -13,6 +13,7 @@
 #include <string>
 
 #include "recoup/cli/common.h"
+#include "recoup/core/safe_text.h"
 #include "recoup/sla/catalog.h"
 
 #ifndef RECOUP_VERSION
@@ -22,7 +23,9 @@
 namespace recoup::cli {
 
 int Fail(const Status& st) {
-  std::fprintf(stderr, "recoup: %s\n", st.message().c_str());
+  // Messages quote input (file names, field values): no control character
+  // reaches the terminal.
+  std::fprintf(stderr, "recoup: %s\n", EscapeControls(st.message(), true).c_str());
   return st.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitRuntime;
 }
 
