@@ -58,7 +58,7 @@ class SafeOutputsTest(RecoupTestCase):
             res = HOSTILE_RESOURCES[i % len(HOSTILE_RESOURCES)]
             r = ct_record(t0 + i * 1000, "ct-%02d" % i, event_name=op,
                           error="KMSInternalException" if i < 12 else None)
-            r["requestParameters"] = {"keyId": res}
+            r["resources"] = [{"accountId": ACCOUNT_A, "type": "AWS::KMS::Key", "ARN": res}]
             recs.append(r)
         write_trail_file(self.path("trail", "a.json.gz"), recs)
         self.ingest(self.path("trail"))
