@@ -169,6 +169,15 @@ class SafeOutputsTest(RecoupTestCase):
         self.assertIsNone(c["credit_received_usd"])
         self.assertEqual((c["credit_asked_usd"], c["credit_asked_usd_exact"]), ("12.35", "12.3456"))
         self.assertIsInstance(c["reminder"], bool)
+        r = self.run_recoup("claims", "show", CLAIM, "--output", "json")
+        self.assertEqual(r.returncode, 0, r)
+        shown = r.json()
+        self.assertEqual((shown["credit_asked_usd"], shown["credit_asked_usd_exact"]),
+                         ("12.35", "12.3456"))
+        self.assertIsNone(shown["credit_received_usd"])
+        self.assertIsNone(shown["case_id"])
+        r = self.run_recoup("claims", "show", CLAIM)
+        self.assertIn("asked $12.35,", r.stdout)
 
     def test_money_and_times_in_report_json(self):
         self.seed()
