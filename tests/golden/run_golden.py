@@ -24,10 +24,12 @@ Comparison rules:
     ignored;
   * strings (mup_pct, claim_deadline, sla_version, ...) and numbers and booleans
     must be identical, type included;
-  * money and percentage fields (DECIMAL_FIELDS) are exact decimal strings whose
-    number of digits the contract does not fix: they are compared as exact
-    decimals (Decimal equality, no floats), and null must be null. A credit at
-    or below the minimum must also be written with a leading "0".
+  * money and percentage fields (DECIMAL_FIELDS) are decimal strings compared
+    as exact decimals (Decimal equality, no floats), and null must be null.
+    Money is written twice: `X_usd` in dollars and cents (exactly two decimals,
+    rounded half up; checked) and `X_usd_exact`, the exact value, whose number
+    of digits the contract does not fix. A credit at or below the minimum must
+    also be written with a leading "0".
 
 Usage: run_golden.py [--binary PATH] [--case NAME]... [--keep]
   The binary comes from --binary, else $RECOUP_BINARY. Without --case, every
@@ -38,14 +40,16 @@ import argparse
 import decimal
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DECIMAL_FIELDS = {"commitment_pct", "credit_pct", "charges_usd", "credit_usd",
-                  "credit_before_minimum_usd", "minimum_credit_usd"}
+USD_FIELDS = {"charges_usd", "credit_usd", "credit_before_minimum_usd", "minimum_credit_usd"}
+DECIMAL_FIELDS = ({"commitment_pct", "credit_pct"} | USD_FIELDS
+                  | {f + "_exact" for f in USD_FIELDS})
 KEY_FIELDS = ("account", "region", "service", "month")
 TIMEOUT_S = 600
 
@@ -112,7 +116,9 @@ def compare_field(name, want, got, path):
             return ["%s: %s is not a decimal number (expected %s)" % (where, show(got), show(want))]
         if dw != dg:
             return ["%s: expected %s, got %s (difference %s)" % (where, show(want), show(got), dg - dw)]
-        if name == "credit_usd" and dw == 0 and not got.startswith("0"):
+        if name in USD_FIELDS and not re.fullmatch(r"-?[0-9]+\.[0-9]{2}", got):
+            return ["%s: %s is not dollars and cents (two decimals)" % (where, show(got))]
+        if name in ("credit_usd", "credit_usd_exact") and dw == 0 and not got.startswith("0"):
             return ["%s: a credit at or below the minimum must read \"0...\", got %s" % (where, show(got))]
         return []
     if type(want) is not type(got) or want != got:

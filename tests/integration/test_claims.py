@@ -336,7 +336,7 @@ class ClaimsFilingTest(ClaimsTestBase):
         r = self.claims(store, "file", CLAIM_A, "--yes", env=crash)
         self.assertEqual(r.returncode, 86, r)  # died after AWS created the case
         self.assertEqual(len(self.cases()), 1)
-        self.assertEqual(self.ledger(store)[CLAIM_A]["case_id"], "")
+        self.assertIsNone(self.ledger(store)[CLAIM_A]["case_id"])
 
         r = self.claims(store, "file", CLAIM_A, "--yes", env=self.aws_env)
         self.assertEqual(r.returncode, 0, r)

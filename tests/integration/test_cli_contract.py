@@ -244,7 +244,8 @@ class ReportFormats(RecoupTestCase):
             "minimum_credit_usd": str, "claim_deadline": str, "customer_view": dict,
         }
         nullable = {"charges_usd": str, "charges_source": str, "credit_usd": str,
-                    "credit_before_minimum_usd": str}
+                    "credit_before_minimum_usd": str, "charges_usd_exact": str,
+                    "credit_usd_exact": str, "credit_before_minimum_usd_exact": str}
         for row in rows:
             for k, t in types.items():
                 self.assertIn(k, row)
@@ -319,7 +320,8 @@ class ReportFormats(RecoupTestCase):
             for k in ("intervals", "requests", "failed_requests"):
                 self.assertEqual(int(c[k]), j[k], k)
             self.assertEqual(c["breached"], "true" if j["breached"] else "false")
-            self.assertEqual(c["credit_usd"], j["credit_usd"] or "")
+            for k in ("charges_usd", "charges_usd_exact", "credit_usd", "credit_usd_exact"):
+                self.assertEqual(c[k], j[k] or "", k)
 
     def test_intervals_json(self):
         r = self.run_recoup("report", "--output", "json", "--intervals")

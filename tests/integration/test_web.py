@@ -188,7 +188,7 @@ class PrometheusTest(WebTestCase):
             self.assertEqual(decimal.Decimal(samples[("recoup_mup_percent", labels)]),
                              decimal.Decimal(row["mup_pct"]), row)
             self.assertEqual(decimal.Decimal(samples[("recoup_credit_usd", labels)]),
-                             decimal.Decimal(row["credit_usd"]), row)
+                             decimal.Decimal(row["credit_usd_exact"]), row)
             self.assertEqual(decimal.Decimal(samples[("recoup_credit_percent", labels)]),
                              decimal.Decimal(row["credit_pct"]), row)
             self.assertEqual(samples[("recoup_sla_breached", labels)],

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "recoup/claims/claim.h"
+#include "recoup/core/safe_text.h"
 
 namespace recoup::claims {
 
@@ -21,6 +22,25 @@ int Rank(const std::string& state) {
 }
 
 std::string Money(const Rational& r) { return FormatCents(r); }
+
+// Money in JSON: `*_usd` in dollars and cents (Cents) with `*_usd_exact`
+// (Exact) beside it; null when unknown. `credit_asked`/`credit_received`
+// stay as they were (exact), for scripts that read them.
+nlohmann::json Cents(const std::optional<Rational>& usd) {
+  return usd ? nlohmann::json(FormatCents(*usd)) : nlohmann::json();
+}
+nlohmann::json Exact(const std::optional<Rational>& usd) {
+  return usd ? nlohmann::json(FormatUsd(*usd)) : nlohmann::json();
+}
+
+// Money in CSV: the cents cell and the exact cell, empty when unknown.
+std::string CsvUsd(const std::optional<Rational>& usd) {
+  return usd ? FormatCents(*usd) + ',' + FormatUsd(*usd) : std::string(",");
+}
+
+nlohmann::json OrNull(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
 
 // The totals of the text table: a heading row (`key_title`: "MONTH",
 // "SERVICE"), then one row per total.
@@ -94,10 +114,11 @@ std::string RenderLedgerTable(const Ledger& l) {
     const claims::ClaimRecord& c = r.claim;
     std::snprintf(
         line, sizeof line, "%-40s  %-17s  %-16s  %3s%%  %12s  %12s  %-20s  %9lld  %s%s\n",
-        c.id.c_str(), c.state.c_str(), c.mup_pct.substr(0, 16).c_str(), c.credit_pct.c_str(),
+        EscapeControls(c.id).c_str(), EscapeControls(c.state).c_str(),
+        EscapeControls(c.mup_pct.substr(0, 16)).c_str(), EscapeControls(c.credit_pct).c_str(),
         Money(c.credit_asked).c_str(), c.credit_received ? Money(*c.credit_received).c_str() : "-",
         FormatTimestamp(c.deadline_ms).c_str(), static_cast<long long>(r.days_left),
-        c.case_id.empty() ? "-" : c.case_id.c_str(),
+        c.case_id.empty() ? "-" : EscapeControls(c.case_id).c_str(),
         r.remind
             ? (r.days_left < 0 ? "  (deadline passed)" : "  REMINDER: file before the deadline")
             : "");
@@ -130,11 +151,15 @@ std::string RenderLedgerJson(const Ledger& l) {
          {"credit_asked", FormatUsd(c.credit_asked)},
          {"credit_received", c.credit_received ? nlohmann::json(FormatUsd(*c.credit_received))
                                                : nlohmann::json(nullptr)},
+         {"credit_asked_usd", Cents(c.credit_asked)},
+         {"credit_asked_usd_exact", Exact(c.credit_asked)},
+         {"credit_received_usd", Cents(c.credit_received)},
+         {"credit_received_usd_exact", Exact(c.credit_received)},
          {"deadline", FormatTimestamp(c.deadline_ms)},
          {"days_left", r.days_left},
          {"reminder", r.remind},
-         {"case_id", c.case_id},
-         {"case_status", c.case_status},
+         {"case_id", OrNull(c.case_id)},
+         {"case_status", OrNull(c.case_status)},
          {"sla_version", c.sla_version}});
   }
   auto totals = [](const std::vector<LedgerTotal>& v, const char* key) {
@@ -143,29 +168,34 @@ std::string RenderLedgerJson(const Ledger& l) {
       a.push_back({{key, t.key},
                    {"claims", t.claims},
                    {"credit_asked", FormatUsd(t.asked)},
-                   {"credit_received", FormatUsd(t.received)}});
+                   {"credit_received", FormatUsd(t.received)},
+                   {"credit_asked_usd", Cents(t.asked)},
+                   {"credit_asked_usd_exact", Exact(t.asked)},
+                   {"credit_received_usd", Cents(t.received)},
+                   {"credit_received_usd_exact", Exact(t.received)}});
     }
     return a;
   };
-  j["totals"] = {{"credit_asked", FormatUsd(l.asked)},
-                 {"credit_received", FormatUsd(l.received)},
-                 {"by_month", totals(l.by_month, "month")},
-                 {"by_service", totals(l.by_service, "service")}};
+  j["totals"] = {
+      {"credit_asked", FormatUsd(l.asked)},       {"credit_received", FormatUsd(l.received)},
+      {"credit_asked_usd", Cents(l.asked)},       {"credit_asked_usd_exact", Exact(l.asked)},
+      {"credit_received_usd", Cents(l.received)}, {"credit_received_usd_exact", Exact(l.received)},
+      {"by_month", totals(l.by_month, "month")},  {"by_service", totals(l.by_service, "service")}};
   return j.dump(2) + "\n";
 }
 
 std::string RenderLedgerCsv(const Ledger& l) {
   std::ostringstream out;
-  out << "id,account,region,service,month,state,mup_pct,credit_pct,credit_asked,credit_received,"
-         "deadline,days_left,reminder,case_id\n";
+  out << "id,account,region,service,month,state,mup_pct,credit_pct,credit_asked_usd,"
+         "credit_asked_usd_exact,credit_received_usd,credit_received_usd_exact,deadline,days_left,"
+         "reminder,case_id\n";
   for (const LedgerRow& r : l.rows) {
     const claims::ClaimRecord& c = r.claim;
-    out << c.id << ',' << c.account << ',' << c.region << ',' << c.service << ','
-        << c.month.ToString() << ',' << c.state << ',' << c.mup_pct << ',' << c.credit_pct << ','
-        << FormatUsd(c.credit_asked) << ','
-        << (c.credit_received ? FormatUsd(*c.credit_received) : std::string()) << ','
-        << FormatTimestamp(c.deadline_ms) << ',' << r.days_left << ',' << (r.remind ? "yes" : "no")
-        << ',' << c.case_id << '\n';
+    out << CsvText(c.id) << ',' << CsvText(c.account) << ',' << CsvText(c.region) << ','
+        << CsvText(c.service) << ',' << c.month.ToString() << ',' << CsvText(c.state) << ','
+        << CsvText(c.mup_pct) << ',' << CsvText(c.credit_pct) << ',' << CsvUsd(c.credit_asked)
+        << ',' << CsvUsd(c.credit_received) << ',' << FormatTimestamp(c.deadline_ms) << ','
+        << r.days_left << ',' << (r.remind ? "true" : "false") << ',' << CsvText(c.case_id) << '\n';
   }
   return out.str();
 }

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <utility>
 
+#include "recoup/core/safe_text.h"
 #include "recoup/core/sha256.h"
 
 namespace recoup::claims {
@@ -35,17 +36,20 @@ std::string Upper(std::string s) {
   return s;
 }
 
-std::string CsvField(std::string_view v) {
-  if (v.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(v);
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
+// A CSV cell for a value from the evidence: never a formula, no control
+// character (docs/SECURITY.md, "Safe outputs").
+std::string CsvField(std::string_view v) { return CsvText(v); }
+
+// Money for people: "$12.35", and the exact value beside it when the cents
+// are a rounding ("$12.35 (exactly $12.345)").
+std::string UsdText(const Rational& usd) {
+  const std::string cents = FormatCents(usd);
+  const std::string exact = FormatUsd(usd);
+  return "$" + cents + (exact == cents ? std::string() : " (exactly $" + exact + ")");
 }
 
-std::string Html(std::string_view v) {
+std::string Html(std::string_view text) {
+  const std::string v = EscapeControls(text, true);
   std::string out;
   for (char c : v) {
     switch (c) {
@@ -596,15 +600,15 @@ Result<NamedFile> IntervalsAttachment(const Sources& s, const std::string& inter
 // The case subject: service, Region, month and the reconciliation marker.
 std::string CaseSubject(const Sources& s) {
   const claims::ClaimRecord& c = s.claim;
-  return "SLA Credit Request: " + s.service_label + ", " + c.region + ", " + MonthName(c.month) +
-         " " + ClaimMarker(c.id);
+  return EscapeControls("SLA Credit Request: " + s.service_label + ", " + c.region + ", " +
+                        MonthName(c.month) + " " + ClaimMarker(c.id));
 }
 
-// The credit asked, in cents and exactly; "unknown" without charges.
+// The credit asked: the cent figure (AWS credits cents); "unknown" without
+// charges. report.html shows the exact value beside it.
 std::string CreditText(const sla::Verdict& v) {
-  return v.credit_usd
-             ? "$" + FormatCents(*v.credit_usd) + " (exactly $" + FormatUsd(*v.credit_usd) + ")"
-             : std::string("unknown (no charges recorded)");
+  return v.credit_usd ? "$" + FormatCents(*v.credit_usd)
+                      : std::string("unknown (no charges recorded)");
 }
 
 // What the case text and report.html are written from.
@@ -651,7 +655,7 @@ void WriteBodyCredit(std::ostream& b, const CaseFacts& f) {
   b << "\nCredit requested: " << FormatDecimal(v.credit_pct, 0, 4) << "% of our "
     << Upper(s.claim.service) << " charges in " << s.claim.region << " for "
     << s.claim.month.ToString();
-  if (v.charges_usd) b << " ($" << FormatUsd(*v.charges_usd) << ")";
+  if (v.charges_usd) b << " (" << UsdText(*v.charges_usd) << ")";
   b << " = " << f.credit_text << ".\n"
     << "Throttling (ThrottlingException), client errors and custom key store failures are "
        "excluded from these figures, as the SLA excludes them.\n\n"
@@ -694,7 +698,9 @@ std::string CaseBody(const CaseFacts& f, size_t max_windows) {
   WriteBodyIncidents(b, f, max_windows);
   WriteBodyCredit(b, f);
   WriteBodyAttachments(b, f);
-  return b.str();
+  // Values from the evidence (Regions, ARNs, event codes) reach the case
+  // text: no control character may (docs/SECURITY.md, "Safe outputs").
+  return EscapeControls(b.str(), true);
 }
 
 // case-body.txt: the case text with as many incident windows as fit in
@@ -758,9 +764,9 @@ void WriteHtmlSummary(std::ostream& h, const CaseFacts& f, const std::string& su
   kv("SLA", s.version.title + " (" + v.sla_version + ")");
   kv("Monthly Uptime Percentage", FormatPct(v.mup_pct) + "%");
   kv("Credit tier", FormatDecimal(v.credit_pct, 0, 4) + "%");
-  kv("Charges", v.charges_usd ? "$" + FormatUsd(*v.charges_usd) + " (" + s.in.charges_note + ")"
+  kv("Charges", v.charges_usd ? UsdText(*v.charges_usd) + " (" + s.in.charges_note + ")"
                               : std::string("unknown"));
-  kv("Credit requested", f.credit_text);
+  kv("Credit requested", v.credit_usd ? UsdText(*v.credit_usd) : f.credit_text);
   kv("Claim deadline (UTC)", FormatTimestamp(c.deadline_ms));
   h << "</table>\n";
 }
@@ -891,8 +897,12 @@ std::string ManifestJson(const Sources& s, const Package& pkg, const RequestExtr
   m["sum_error_rates"] = v.sum_error_rates.get_str();
   m["intervals_in_month"] = v.intervals;
   m["credit_pct"] = FormatDecimal(v.credit_pct, 0, 4);
-  m["credit_usd"] = v.credit_usd ? FormatUsd(*v.credit_usd) : std::string();
-  m["charges_usd"] = v.charges_usd ? FormatUsd(*v.charges_usd) : std::string();
+  m["credit_usd"] = v.credit_usd ? nlohmann::json(FormatCents(*v.credit_usd)) : nlohmann::json();
+  m["credit_usd_exact"] =
+      v.credit_usd ? nlohmann::json(FormatUsd(*v.credit_usd)) : nlohmann::json();
+  m["charges_usd"] = v.charges_usd ? nlohmann::json(FormatCents(*v.charges_usd)) : nlohmann::json();
+  m["charges_usd_exact"] =
+      v.charges_usd ? nlohmann::json(FormatUsd(*v.charges_usd)) : nlohmann::json();
   m["deadline"] = FormatTimestamp(c.deadline_ms);
   m["masked_fields"] = s.in.mask.ToString();
   m["request_rows"] = requests.rows;
@@ -952,6 +962,13 @@ Result<Package> BuildPackage(const PackageInput& in) {
       ConsoleFilingSteps(s.claim, pkg.subject, pkg.body.size());
   RECOUP_RETURN_IF_ERROR(AddAttachments(s, intervals_att, requests.gz, html, &pkg));
 
+  // Every text file of the package, whatever wrote it: control characters
+  // escaped (idempotent: the case text already is).
+  for (auto& [path, bytes] : pkg.files) {
+    if (path.size() > 4 && path.compare(path.size() - 4, 4, ".txt") == 0) {
+      bytes = EscapeControls(bytes, true);
+    }
+  }
   const std::string manifest = ManifestJson(s, pkg, requests, health_json);
   pkg.manifest_sha256 = Sha(manifest);
   pkg.files["manifest.json"] = manifest;

@@ -178,6 +178,47 @@ TEST(PackageTest, ProbeCallsAndEverySourceOfAFailureAreListed) {
             std::string::npos);
 }
 
+TEST(PackageTest, HostileValuesAreNeitherFormulasNorControlCharacters) {
+  PackageInput in = SampleInput(2);
+  in.claim.region = "us-east-1\x1b]0;x\x07";
+  in.failures[0].operation = "=HYPERLINK(\"http://evil.example/\",\"x\")";
+  in.failures[0].resource = "@SUM(1+1)\x1b[2J";
+  in.failures[1].operation = "-2+3";
+  in.failures[1].error_code = "+KMSInternalException\x07";
+  auto pkg = BuildPackage(in);
+  ASSERT_TRUE(pkg.ok()) << pkg.status().message();
+  const std::string& csv = pkg->files.at("requests.csv");
+  EXPECT_NE(csv.find(",\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"x\"\")\","),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",'@SUM(1+1)\\x1b[2J,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'-2+3,'+KMSInternalException\\x07,500,"), std::string::npos) << csv;
+  for (const auto& [path, bytes] : pkg->files) {
+    if (path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0) continue;
+    for (char c : bytes) {
+      const auto u = static_cast<unsigned char>(c);
+      EXPECT_FALSE((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f)
+          << path << " holds control byte " << static_cast<int>(u);
+    }
+  }
+  EXPECT_NE(pkg->body.find("us-east-1\\x1b]0;x\\x07"), std::string::npos) << pkg->body;
+  EXPECT_EQ(pkg->subject.find('\x1b'), std::string::npos);
+  EXPECT_EQ(pkg->files.at("case-body.txt"), pkg->body);
+}
+
+TEST(PackageTest, MoneyIsAskedInCentsWithTheExactValueBeside) {
+  PackageInput in = SampleInput(1);  // charges $412.37, 10%: $41.237
+  auto pkg = BuildPackage(in);
+  ASSERT_TRUE(pkg.ok()) << pkg.status().message();
+  EXPECT_NE(pkg->body.find("($412.37) = $41.24.\n"), std::string::npos) << pkg->body;
+  EXPECT_EQ(pkg->body.find("41.237"), std::string::npos);
+  EXPECT_NE(pkg->files.at("report.html").find("$41.24 (exactly $41.237)"), std::string::npos);
+  const std::string& m = pkg->files.at("manifest.json");
+  EXPECT_NE(m.find("\"credit_usd\": \"41.24\""), std::string::npos) << m;
+  EXPECT_NE(m.find("\"credit_usd_exact\": \"41.237\""), std::string::npos) << m;
+  EXPECT_NE(m.find("\"charges_usd\": \"412.37\""), std::string::npos) << m;
+}
+
 TEST(PackageTest, BodyStaysWithinTheLimit) {
   auto p = BuildPackage(SampleInput(400));
   ASSERT_TRUE(p.ok()) << p.status().message();

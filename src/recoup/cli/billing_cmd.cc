@@ -11,6 +11,7 @@
 #include "recoup/cli/commands.h"
 #include "recoup/cli/common.h"
 #include "recoup/core/exact.h"
+#include "recoup/core/safe_text.h"
 #include "recoup/core/time.h"
 #include "recoup/io/byte_source.h"
 #include "recoup/storage/store.h"
@@ -101,14 +102,18 @@ int RunBillingImport(const Globals& g, const std::vector<std::string>& paths,
   if (!catalog.ok()) return Fail(catalog.status());
   auto service = billing::ServiceForProductCode(**catalog, product_code);
   if (!service.ok()) return Fail(service.status());
-  auto files = io::ListInputFiles(paths);
+  std::vector<io::SkippedEntry> skipped;
+  auto files = io::ListInputFiles(paths, &skipped);
   if (!files.ok()) return Fail(files.status());
+  for (const io::SkippedEntry& e : skipped) {
+    std::fprintf(stderr, "recoup: warning: %s\n", EscapeControls(e.Message()).c_str());
+  }
   auto store = storage::OpenSqliteStore(g.store_path);
   if (!store.ok()) return Fail(store.status());
   auto imported = billing::ImportCurFiles(**store, *files, product_code, *service);
   if (!imported.ok()) return Fail(imported.status());
   for (const std::string& e : imported->warnings) {
-    std::fprintf(stderr, "recoup: warning: %s\n", e.c_str());
+    std::fprintf(stderr, "recoup: warning: %s\n", EscapeControls(e).c_str());
   }
   for (const billing::ChargeRecord& c : imported->stored) {
     std::printf("%s  %-15s  %s  %s  $%s\n", c.account.c_str(), c.region.c_str(), c.service.c_str(),

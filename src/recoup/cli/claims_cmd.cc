@@ -21,6 +21,7 @@
 #include "recoup/cli/aws_context.h"
 #include "recoup/cli/common.h"
 #include "recoup/core/clock.h"
+#include "recoup/core/safe_text.h"
 #include "recoup/core/sha256.h"
 #include "recoup/report/report.h"
 #include "recoup/storage/store.h"
@@ -438,10 +439,16 @@ int RunShow(const Globals& g, const ShowArgs& a) {
   j["credit_asked"] = FormatUsd(c->credit_asked);
   j["credit_received"] =
       c->credit_received ? nlohmann::json(FormatUsd(*c->credit_received)) : nlohmann::json(nullptr);
+  j["credit_asked_usd"] = FormatCents(c->credit_asked);
+  j["credit_asked_usd_exact"] = FormatUsd(c->credit_asked);
+  j["credit_received_usd"] = c->credit_received ? nlohmann::json(FormatCents(*c->credit_received))
+                                                : nlohmann::json(nullptr);
+  j["credit_received_usd_exact"] = j["credit_received"];
   j["deadline"] = FormatTimestamp(c->deadline_ms);
   j["days_left"] = claims::DaysLeft(c->deadline_ms, s->now_ms);
-  j["case_id"] = c->case_id;
-  j["case_status"] = c->case_status;
+  j["case_id"] = c->case_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(c->case_id);
+  j["case_status"] =
+      c->case_status.empty() ? nlohmann::json(nullptr) : nlohmann::json(c->case_status);
   j["package_sha256"] = c->package_sha256;
   j["transitions"] = nlohmann::json::array();
   for (const claims::ClaimTransition& t : *log) {
@@ -467,8 +474,8 @@ int RunShow(const Globals& g, const ShowArgs& a) {
   }
   std::printf("claim %s: %s\n", c->id.c_str(), c->state.c_str());
   std::printf("  MUP %s%%, tier %s%%, asked $%s, received %s, deadline %s (%lld days left)\n",
-              c->mup_pct.c_str(), c->credit_pct.c_str(), FormatUsd(c->credit_asked).c_str(),
-              c->credit_received ? ("$" + FormatUsd(*c->credit_received)).c_str() : "-",
+              c->mup_pct.c_str(), c->credit_pct.c_str(), FormatCents(c->credit_asked).c_str(),
+              c->credit_received ? ("$" + FormatCents(*c->credit_received)).c_str() : "-",
               FormatTimestamp(c->deadline_ms).c_str(),
               static_cast<long long>(claims::DaysLeft(c->deadline_ms, s->now_ms)));
   if (!c->case_id.empty()) {
@@ -483,8 +490,10 @@ int RunShow(const Globals& g, const ShowArgs& a) {
   }
   if (!comms->empty()) std::printf("Messages:\n");
   for (const claims::ClaimCommunication& m : *comms) {
-    std::printf("  %s  %s:\n    %s\n", m.time_created.c_str(), m.submitted_by.c_str(),
-                m.body.c_str());
+    // AWS's messages quote what anyone wrote to the case: no control
+    // character reaches the terminal.
+    std::printf("  %s  %s:\n    %s\n", EscapeControls(m.time_created).c_str(),
+                EscapeControls(m.submitted_by).c_str(), EscapeControls(m.body, true).c_str());
   }
   return kExitOk;
 }

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "recoup/cli/common.h"
+#include "recoup/core/safe_text.h"
 #include "recoup/sla/catalog.h"
 
 #ifndef RECOUP_VERSION
@@ -41,12 +42,15 @@ std::string CommandPath(const CLI::App* app) {
 }
 
 int Fail(const Status& st) {
+  // Messages quote input (file names, field values): no control character
+  // reaches the terminal.
+  const std::string message = EscapeControls(st.message(), true);
   if (st.code() == StatusCode::kInvalidArgument) {
-    std::fprintf(stderr, "recoup: %s (see recoup %s--help)\n", st.message().c_str(),
+    std::fprintf(stderr, "recoup: %s (see recoup %s--help)\n", message.c_str(),
                  current_command.empty() ? "" : (current_command + " ").c_str());
     return kExitUsage;
   }
-  std::fprintf(stderr, "recoup: %s\n", st.message().c_str());
+  std::fprintf(stderr, "recoup: %s\n", message.c_str());
   return kExitRuntime;
 }
 

@@ -9,8 +9,10 @@
 #include "recoup/aws/health_api.h"
 #include "recoup/cli/aws_context.h"
 #include "recoup/cli/common.h"
+#include "recoup/core/safe_text.h"
 #include "recoup/core/time.h"
 #include "recoup/health/service.h"
+#include "recoup/io/byte_source.h"
 #include "recoup/storage/store.h"
 
 namespace recoup::cli {
@@ -49,12 +51,21 @@ int RunHealthSync(const Globals& g, const HealthSyncArgs& a) {
   return kExitOk;
 }
 
-int RunHealthImport(const Globals& g, const std::vector<std::string>& files) {
+int RunHealthImport(const Globals& g, const std::vector<std::string>& paths) {
+  // Folders are walked; what is not a regular file is named and skipped.
+  std::vector<io::SkippedEntry> skipped;
+  auto files = io::ListInputFiles(paths, &skipped);
+  if (!files.ok()) return Fail(files.status());
+  for (const io::SkippedEntry& e : skipped) {
+    std::fprintf(stderr, "recoup: warning: %s\n", EscapeControls(e.Message()).c_str());
+  }
   auto store = storage::OpenSqliteStore(g.store_path);
   if (!store.ok()) return Fail(store.status());
-  auto imported = health::ImportFiles(**store, files);
+  auto imported = health::ImportFiles(**store, *files);
   if (!imported.ok()) return Fail(imported.status());
-  for (const std::string& e : imported->errors) std::fprintf(stderr, "recoup: %s\n", e.c_str());
+  for (const std::string& e : imported->errors) {
+    std::fprintf(stderr, "recoup: %s\n", EscapeControls(e).c_str());
+  }
   std::printf(
       "health import: %lld events read, %lld new or updated, %lld bad records, %lld "
       "unreadable files\n",
@@ -104,8 +115,10 @@ int RunHealthList(const Globals& g, const HealthListArgs& a) {
               "SERVICE", "STATUS", "EVENT TYPE", "ARN");
   for (const auto& e : *events) {
     std::printf("%-20s  %-20s  %-14s  %-8s  %-9s  %-40s  %s\n", FormatTimestamp(e.start_ms).c_str(),
-                e.end_ms != 0 ? FormatTimestamp(e.end_ms).c_str() : "(open)", e.region.c_str(),
-                e.service.c_str(), e.status.c_str(), e.event_type_code.c_str(), e.arn.c_str());
+                e.end_ms != 0 ? FormatTimestamp(e.end_ms).c_str() : "(open)",
+                EscapeControls(e.region).c_str(), EscapeControls(e.service).c_str(),
+                EscapeControls(e.status).c_str(), EscapeControls(e.event_type_code).c_str(),
+                EscapeControls(e.arn).c_str());
   }
   std::printf("%zu events\n", events->size());
   return kExitOk;
@@ -127,7 +140,7 @@ void RegisterHealthCommands(CLI::App& app, const Globals& g, CommandRegistry& re
   auto files = std::make_shared<std::vector<std::string>>();
   auto* himport = health_cmd->add_subcommand(
       "import", "Import aws.health EventBridge events (JSON, arrays or JSON lines)");
-  himport->add_option("files", *files, "Event files")->required();
+  himport->add_option("files", *files, "Event files or folders (walked recursively)")->required();
   reg.Add(himport, [&g, files] { return RunHealthImport(g, *files); });
 
   auto hl = std::make_shared<HealthListArgs>();

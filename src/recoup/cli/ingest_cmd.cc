@@ -19,6 +19,7 @@
 #include "recoup/cli/aws_context.h"
 #include "recoup/cli/commands.h"
 #include "recoup/cli/common.h"
+#include "recoup/core/safe_text.h"
 #include "recoup/core/time.h"
 #include "recoup/ingest/lookup.h"
 #include "recoup/ingest/pipeline.h"
@@ -106,6 +107,7 @@ void PrintIngestSummary(const ingest::IngestSummary& s, const std::string& outpu
     j["files_damaged"] = s.files_damaged;
     j["files_rejected"] = s.files_not_recorded;
     j["files_failed"] = s.files_failed;
+    j["files_skipped"] = s.files_skipped;
     j["records"] = s.records;
     j["accepted"] = s.accepted;
     j["skipped"] = s.skipped;
@@ -123,6 +125,9 @@ void PrintIngestSummary(const ingest::IngestSummary& s, const std::string& outpu
               WithCommas(s.files_ingested).c_str(), WithCommas(s.files_already).c_str());
   if (s.files_damaged > 0) std::printf(", %s damaged", WithCommas(s.files_damaged).c_str());
   if (s.files_failed > 0) std::printf(", %s unreadable", WithCommas(s.files_failed).c_str());
+  if (s.files_skipped > 0) {
+    std::printf(", %s skipped (not regular files)", WithCommas(s.files_skipped).c_str());
+  }
   if (s.files_not_recorded > 0) {
     std::printf(", %s with no usable record", WithCommas(s.files_not_recorded).c_str());
   }
@@ -246,8 +251,16 @@ int RunIngestCommand(const Globals& g, const IngestArgs& a) {
   if (!store.ok()) return Fail(store.status());
   auto sum = ingest::RunIngest(**store, *catalog, opt);
   if (!sum.ok()) return Fail(sum.status());
+  for (const std::string& m : sum->skipped_messages) {
+    std::fprintf(stderr, "recoup: warning: %s\n", EscapeControls(m).c_str());
+  }
+  if (sum->files_skipped > static_cast<int64_t>(sum->skipped_messages.size())) {
+    std::fprintf(stderr, "recoup: warning: ... and %lld more entries skipped\n",
+                 static_cast<long long>(sum->files_skipped -
+                                        static_cast<int64_t>(sum->skipped_messages.size())));
+  }
   for (const std::string& m : sum->messages)
-    std::fprintf(stderr, "recoup: warning: %s\n", m.c_str());
+    std::fprintf(stderr, "recoup: warning: %s\n", EscapeControls(m).c_str());
   if (sum->message_count > static_cast<int64_t>(sum->messages.size())) {
     std::fprintf(
         stderr, "recoup: warning: ... and %lld more\n",

@@ -90,11 +90,15 @@ web::LiveState LiveStateOf(serve::Service& svc, int64_t started_ms, const web::O
     v.summary = a.summary;
     auto d = nlohmann::json::parse(a.detail_json, nullptr, false);
     if (d.is_object()) {
-      v.month = d.value("month", "");
-      v.source = d.value("source", "");
-      v.mup_pct = d.value("mup_pct", "");
-      v.credit_pct = d.value("credit_pct", "");
-      v.credit_usd = d.value("credit_usd", "");
+      // Unknown values are null in the alert's JSON.
+      auto text = [&d](const char* k) {
+        return d.contains(k) && d[k].is_string() ? d[k].get<std::string>() : std::string();
+      };
+      v.month = text("month");
+      v.source = text("source");
+      v.mup_pct = text("mup_pct");
+      v.credit_pct = text("credit_pct");
+      v.credit_usd = text("credit_usd");
     }
     v.opened_ms = a.opened_ms;
     v.updated_ms = a.updated_ms;

@@ -47,7 +47,8 @@ ordered_json VersionJson(const sla::SlaVersion& v) {
           {"tiers", tiers},
           {"excluded", excluded},
           {"credit_base", v.charges_scope},
-          {"minimum_credit_usd", FormatUsd(v.minimum_credit_usd)},
+          {"minimum_credit_usd", FormatCents(v.minimum_credit_usd)},
+          {"minimum_credit_usd_exact", FormatUsd(v.minimum_credit_usd)},
           {"claim_window_billing_cycles", v.claim_window_billing_cycles}};
 }
 
@@ -86,7 +87,7 @@ void PrintService(const sla::ServiceTerms& s) {
     std::printf(
         "\n    credit base: %s charges; minimum credit $%s; claim within %d billing "
         "cycles\n",
-        v.charges_scope.c_str(), FormatUsd(v.minimum_credit_usd).c_str(),
+        v.charges_scope.c_str(), FormatCents(v.minimum_credit_usd).c_str(),
         v.claim_window_billing_cycles);
   }
 }

@@ -233,7 +233,14 @@ Status Pipeline::ListWork() {
     return InvalidArgument(s3_urls.front().ToString() + ": S3 access is not configured");
   }
   if (!local_paths.empty()) {
-    RECOUP_ASSIGN_OR_RETURN(std::vector<std::string> local, io::ListInputFiles(local_paths));
+    std::vector<io::SkippedEntry> skipped;
+    RECOUP_ASSIGN_OR_RETURN(std::vector<std::string> local,
+                            io::ListInputFiles(local_paths, &skipped));
+    sum_.files_skipped = static_cast<int64_t>(skipped.size());
+    for (const io::SkippedEntry& e : skipped) {
+      if (sum_.skipped_messages.size() >= 100) break;
+      sum_.skipped_messages.push_back(e.Message());
+    }
     for (auto& f : local) files_.push_back(Work{.local = std::move(f), .bucket = {}, .object = {}});
   }
   if (!s3_urls.empty()) {

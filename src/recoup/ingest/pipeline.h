@@ -62,6 +62,10 @@ struct IngestSummary {
   int64_t files_damaged = 0;       // truncated/corrupt streams (records before the damage kept)
   int64_t files_not_recorded = 0;  // every record rejected: left out of the ledger
   int64_t files_failed = 0;        // could not be read at all
+  // Entries of walked folders that are not regular files (devices, FIFOs,
+  // sockets, dangling links, link loops, links to folders): never opened.
+  int64_t files_skipped = 0;
+  std::vector<std::string> skipped_messages;  // "PATH: skipped: WHY", the first 100
   int64_t records = 0, accepted = 0, skipped = 0, rejected = 0;
   int64_t duplicates = 0;    // failing requests a source had already given
   int64_t cross_source = 0;  // failing requests matched across sources

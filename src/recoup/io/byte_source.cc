@@ -12,6 +12,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include "recoup/core/mutex.h"
 
@@ -322,7 +323,52 @@ Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) 
   return out;
 }
 
-Result<std::vector<std::string>> ListInputFiles(const std::vector<std::string>& paths) {
+namespace {
+
+const char* KindName(std::filesystem::file_type t) {
+  namespace fs = std::filesystem;
+  switch (t) {
+    case fs::file_type::fifo:
+      return "a FIFO (named pipe)";
+    case fs::file_type::socket:
+      return "a socket";
+    case fs::file_type::character:
+      return "a character device";
+    case fs::file_type::block:
+      return "a block device";
+    case fs::file_type::directory:
+      return "a folder";
+    default:
+      return "not a regular file";
+  }
+}
+
+// Why a walked entry is not read, or nullopt when it is a regular file or a
+// link to one.
+std::optional<std::string> SkipReason(const std::filesystem::directory_entry& e) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status own = e.symlink_status(ec);
+  if (ec) return "cannot stat: " + ec.message();
+  if (fs::is_regular_file(own)) return std::nullopt;
+  if (!fs::is_symlink(own)) return std::string(KindName(own.type()));
+  const fs::file_status target = fs::status(e.path(), ec);
+  if (ec == std::errc::too_many_symbolic_link_levels) return std::string("a symbolic link loop");
+  if (ec == std::errc::no_such_file_or_directory || (!ec && !fs::exists(target))) {
+    std::error_code rec;
+    const fs::path to = fs::read_symlink(e.path(), rec);
+    return "a dangling symbolic link" + (rec ? std::string() : " (to " + to.string() + ")");
+  }
+  if (ec) return "cannot follow symbolic link: " + ec.message();
+  if (fs::is_regular_file(target)) return std::nullopt;
+  if (fs::is_directory(target)) return std::string("a symbolic link to a folder (not followed)");
+  return std::string("a symbolic link to ") + KindName(target.type());
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ListInputFiles(const std::vector<std::string>& paths,
+                                                std::vector<SkippedEntry>* skipped) {
   namespace fs = std::filesystem;
   std::vector<std::string> out;
   for (const std::string& p : paths) {
@@ -335,23 +381,37 @@ Result<std::vector<std::string>> ListInputFiles(const std::vector<std::string>& 
     }
     if (!fs::is_directory(st)) return InvalidArgument(p + ": not a file or folder");
     std::vector<std::string> found;
+    std::vector<SkippedEntry> passed;
     for (auto it =
              fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       const std::string name = it->path().filename().string();
+      // A real folder (never a link to one: is_directory() here would follow
+      // it, and would throw on a link loop).
+      std::error_code sec;
+      const bool folder = fs::is_directory(it->symlink_status(sec)) && !sec;
       if (!name.empty() && name[0] == '.') {
-        if (it->is_directory()) it.disable_recursion_pending();
+        if (folder) it.disable_recursion_pending();
         continue;
       }
-      if (it->is_directory() && name == "CloudTrail-Digest") {
-        it.disable_recursion_pending();
+      if (folder) {
+        if (name == "CloudTrail-Digest") it.disable_recursion_pending();
         continue;
       }
-      if (it->is_regular_file()) found.push_back(it->path().string());
+      if (std::optional<std::string> why = SkipReason(*it)) {
+        passed.push_back(SkippedEntry{it->path().string(), std::move(*why)});
+        continue;
+      }
+      found.push_back(it->path().string());
     }
     if (ec) return Unavailable(p + ": cannot list folder: " + ec.message());
     std::sort(found.begin(), found.end());
     out.insert(out.end(), found.begin(), found.end());
+    if (skipped != nullptr) {
+      std::sort(passed.begin(), passed.end(),
+                [](const SkippedEntry& a, const SkippedEntry& b) { return a.path < b.path; });
+      skipped->insert(skipped->end(), passed.begin(), passed.end());
+    }
   }
   return out;
 }

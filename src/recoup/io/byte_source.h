@@ -80,9 +80,22 @@ Result<std::unique_ptr<ByteSource>> OpenMaybeGzip(const std::string& path, Sha25
 // Whole-file helpers for small files (config, catalog): never for evidence.
 Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes = 64 << 20);
 
+// An entry of a walked folder that is not read, and why ("a FIFO (named
+// pipe)", "a dangling symbolic link", "a symbolic link loop", "a symbolic link
+// to a character device", ...).
+struct SkippedEntry {
+  std::string path;
+  std::string reason;
+  std::string Message() const { return path + ": skipped: " + reason; }
+};
+
 // Files under each path (a file is returned as is; folders are walked
 // recursively, following no symlinked folders), sorted, skipping hidden
 // files and CloudTrail digest files. NOT_FOUND names a path that does not exist.
-Result<std::vector<std::string>> ListInputFiles(const std::vector<std::string>& paths);
+// Inside a walked folder, anything that is not a regular file or a link to
+// one (devices, FIFOs, sockets, dangling links, link loops, links to folders)
+// is never opened: it is appended to `skipped`, when given, in path order.
+Result<std::vector<std::string>> ListInputFiles(const std::vector<std::string>& paths,
+                                                std::vector<SkippedEntry>* skipped = nullptr);
 
 }  // namespace recoup::io

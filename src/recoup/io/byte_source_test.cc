@@ -1,6 +1,7 @@
 #include "recoup/io/byte_source.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <atomic>
@@ -127,6 +128,40 @@ TEST(ByteSourceTest, ListsFilesRecursivelySortedSkippingDigestsAndHidden) {
   EXPECT_NE((*files)[0].find("/01/a.json.gz"), std::string::npos);
   EXPECT_NE((*files)[1].find("/02/b.json.gz"), std::string::npos);
   EXPECT_EQ(ListInputFiles({dir.path() + "/missing"}).status().code(), StatusCode::kNotFound);
+}
+
+TEST(ByteSourceTest, NamesAndSkipsDevicesFifosDanglingLinksAndLoops) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  dir.Write("in/a.json", "x");
+  dir.Write("in/sub/b.json", "x");
+  const std::string in = dir.path() + "/in";
+  ASSERT_EQ(::mkfifo((in + "/fifo").c_str(), 0600), 0);
+  fs::create_symlink(in + "/a.json", in + "/link-to-a.json");
+  fs::create_symlink(in + "/nowhere.json", in + "/dangling.json");
+  fs::create_symlink(in + "/loop2", in + "/loop1");
+  fs::create_symlink(in + "/loop1", in + "/loop2");
+  fs::create_symlink("/dev/zero", in + "/zero.json");
+  fs::create_symlink(in + "/sub", in + "/link-to-sub");
+  std::vector<SkippedEntry> skipped;
+  auto files = ListInputFiles({in}, &skipped);
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  EXPECT_EQ(*files,
+            (std::vector<std::string>{in + "/a.json", in + "/link-to-a.json", in + "/sub/b.json"}));
+  std::vector<std::string> got;
+  for (const SkippedEntry& e : skipped) got.push_back(e.Message());
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     in + "/dangling.json: skipped: a dangling symbolic link (to " + in +
+                         "/nowhere.json)",
+                     in + "/fifo: skipped: a FIFO (named pipe)",
+                     in + "/link-to-sub: skipped: a symbolic link to a folder (not followed)",
+                     in + "/loop1: skipped: a symbolic link loop",
+                     in + "/loop2: skipped: a symbolic link loop",
+                     in + "/zero.json: skipped: a symbolic link to a character device"}));
+  // Without a list to fill, the same files and no throw.
+  auto again = ListInputFiles({in});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->size(), 3u);
 }
 
 TEST(PipeTest, CarriesBytesAcrossThreadsWithBoundedBuffer) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "recoup/aggregation/combine.h"
+#include "recoup/core/safe_text.h"
 
 namespace recoup::report {
 
@@ -133,6 +134,31 @@ Result<ReportRow> RowFromIntervals(storage::Store& store, const sla::SlaVersion&
 
 namespace {
 
+// Money in JSON: `name` in dollars and cents (rounded half up) and
+// `name`_exact, the exact value; both null when unknown.
+void PutUsd(nlohmann::ordered_json& j, const std::string& name,
+            const std::optional<Rational>& usd) {
+  j[name] = usd ? nlohmann::ordered_json(FormatCents(*usd)) : nlohmann::ordered_json(nullptr);
+  j[name + "_exact"] =
+      usd ? nlohmann::ordered_json(FormatUsd(*usd)) : nlohmann::ordered_json(nullptr);
+}
+
+// Money in CSV: the cents cell and the exact cell; both empty when unknown.
+std::string CsvUsd(const std::optional<Rational>& usd) {
+  return usd ? FormatCents(*usd) + ',' + FormatUsd(*usd) : std::string(",");
+}
+
+// Money for people: "$12.35", with the exact value beside it when the cents
+// are a rounding ("$12.35 (exactly $12.345)").
+std::string UsdText(const Rational& usd) {
+  const std::string cents = FormatCents(usd);
+  const std::string exact = FormatUsd(usd);
+  return "$" + cents + (exact == cents ? std::string() : " (exactly $" + exact + ")");
+}
+
+// A value from input, shown in a table or text: control characters escaped.
+std::string Shown(const std::string& s) { return EscapeControls(s); }
+
 nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
   const sla::Verdict& v = r.verdict;
   nlohmann::ordered_json j;
@@ -155,17 +181,13 @@ nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
   j["error_rate_sum"] = v.sum_error_rates.get_str();
   j["breached"] = v.breached;
   j["credit_pct"] = FormatDecimal(v.credit_pct, 0, 12);
-  j["charges_usd"] = v.charges_usd ? nlohmann::ordered_json(FormatUsd(*v.charges_usd))
-                                   : nlohmann::ordered_json(nullptr);
+  PutUsd(j, "charges_usd", v.charges_usd);
   j["charges_source"] =
       r.charge ? nlohmann::ordered_json(r.charges_note) : nlohmann::ordered_json(nullptr);
-  j["credit_usd"] = v.credit_usd ? nlohmann::ordered_json(FormatUsd(*v.credit_usd))
-                                 : nlohmann::ordered_json(nullptr);
-  j["credit_before_minimum_usd"] =
-      v.credit_before_minimum_usd ? nlohmann::ordered_json(FormatUsd(*v.credit_before_minimum_usd))
-                                  : nlohmann::ordered_json(nullptr);
+  PutUsd(j, "credit_usd", v.credit_usd);
+  PutUsd(j, "credit_before_minimum_usd", v.credit_before_minimum_usd);
   j["below_minimum"] = v.below_minimum;
-  j["minimum_credit_usd"] = FormatUsd(r.version->minimum_credit_usd);
+  PutUsd(j, "minimum_credit_usd", r.version->minimum_credit_usd);
   j["claim_deadline"] = FormatTimestamp(v.claim_deadline_ms);
   j["customer_view"] = {{"mup_pct", FormatPct(v.customer_mup_pct)},
                         {"no_response_requests", v.no_response}};
@@ -204,18 +226,6 @@ nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
   return j;
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"')
-      out += "\"\"";
-    else
-      out.push_back(c);
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 std::string RenderJson(const std::vector<ReportRow>& rows, bool with_intervals) {
@@ -228,20 +238,21 @@ std::string RenderCsv(const std::vector<ReportRow>& rows) {
   std::ostringstream out;
   out << "account,region,service,month,sla_version,commitment_pct,mup_pct,intervals,requests,"
          "failed_requests,excluded_throttling,excluded_client_error,excluded_custom_key_store,"
-         "breached,credit_pct,charges_usd,credit_usd,below_minimum,claim_deadline,"
+         "breached,credit_pct,charges_usd,charges_usd_exact,credit_usd,credit_usd_exact,below_"
+         "minimum,"
+         "claim_deadline,"
          "customer_mup_pct,no_response_requests\n";
   for (const ReportRow& r : rows) {
     const sla::Verdict& v = r.verdict;
-    out << CsvField(r.key.account) << ',' << CsvField(r.key.region) << ',' << r.key.service << ','
-        << r.key.month.ToString() << ',' << v.sla_version << ','
+    out << CsvText(r.key.account) << ',' << CsvText(r.key.region) << ',' << CsvText(r.key.service)
+        << ',' << r.key.month.ToString() << ',' << CsvText(v.sla_version) << ','
         << FormatDecimal(v.commitment_pct, 0, 12) << ',' << FormatPct(v.mup_pct) << ','
         << v.intervals << ',' << v.requests << ',' << v.failed_requests << ','
         << v.excluded[static_cast<int>(OutcomeClass::kThrottled)] << ','
         << v.excluded[static_cast<int>(OutcomeClass::kClientError)] << ','
         << v.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)] << ','
         << (v.breached ? "true" : "false") << ',' << FormatDecimal(v.credit_pct, 0, 12) << ','
-        << (v.charges_usd ? FormatUsd(*v.charges_usd) : "") << ','
-        << (v.credit_usd ? FormatUsd(*v.credit_usd) : "") << ','
+        << CsvUsd(v.charges_usd) << ',' << CsvUsd(v.credit_usd) << ','
         << (v.below_minimum ? "true" : "false") << ',' << FormatTimestamp(v.claim_deadline_ms)
         << ',' << FormatPct(v.customer_mup_pct) << ',' << v.no_response << '\n';
   }
@@ -259,13 +270,14 @@ std::string RenderTable(const std::vector<ReportRow>& rows) {
   for (const ReportRow& r : rows) {
     const sla::Verdict& v = r.verdict;
     std::string credit = v.credit_usd ? FormatCents(*v.credit_usd) : "unknown";
-    if (v.below_minimum) credit += " (below $" + FormatUsd(r.version->minimum_credit_usd) + ")";
+    if (v.below_minimum) credit += " (below $" + FormatCents(r.version->minimum_credit_usd) + ")";
     std::snprintf(line, sizeof line,
                   "%-12s  %-15s  %-7s  %-7s  %-18s  %10lld  %7lld  %-8s  %5s%%  %12s  %12s  %s\n",
-                  r.key.account.c_str(), r.key.region.c_str(), r.key.service.c_str(),
-                  r.key.month.ToString().c_str(), FormatFixed(v.mup_pct, 12).c_str(),
-                  static_cast<long long>(v.requests), static_cast<long long>(v.failed_requests),
-                  v.breached ? "YES" : "no", FormatDecimal(v.credit_pct, 0, 4).c_str(),
+                  Shown(r.key.account).c_str(), Shown(r.key.region).c_str(),
+                  Shown(r.key.service).c_str(), r.key.month.ToString().c_str(),
+                  FormatFixed(v.mup_pct, 12).c_str(), static_cast<long long>(v.requests),
+                  static_cast<long long>(v.failed_requests), v.breached ? "YES" : "no",
+                  FormatDecimal(v.credit_pct, 0, 4).c_str(),
                   v.charges_usd ? FormatCents(*v.charges_usd).c_str() : "unknown", credit.c_str(),
                   v.breached ? FormatTimestamp(v.claim_deadline_ms).c_str() : "-");
     out << line;
@@ -277,17 +289,17 @@ std::string RenderTable(const std::vector<ReportRow>& rows) {
       out << "\nAWS Health events overlapping failing intervals:\n";
       header = true;
     }
-    const std::string series =
-        r.key.account + " " + r.key.region + " " + r.key.service + " " + r.key.month.ToString();
+    const std::string series = Shown(r.key.account) + " " + Shown(r.key.region) + " " +
+                               Shown(r.key.service) + " " + r.key.month.ToString();
     if (r.health_events.empty()) {
       out << "  " << series << ": none (AWS posted no Health event, or none was synced)\n";
       continue;
     }
     for (const health::HealthEvent& e : r.health_events) {
-      out << "  " << series << ": " << e.event_type_code << " " << e.status << " "
+      out << "  " << series << ": " << Shown(e.event_type_code) << " " << Shown(e.status) << " "
           << FormatTimestamp(e.start_ms) << " - "
-          << (e.end_ms != 0 ? FormatTimestamp(e.end_ms) : std::string("(open)")) << "  " << e.arn
-          << "\n";
+          << (e.end_ms != 0 ? FormatTimestamp(e.end_ms) : std::string("(open)")) << "  "
+          << Shown(e.arn) << "\n";
     }
   }
   return out.str();
@@ -296,9 +308,9 @@ std::string RenderTable(const std::vector<ReportRow>& rows) {
 std::string RenderIntervalsTable(const ReportRow& r, bool all_intervals) {
   std::ostringstream out;
   const sla::Verdict& v = r.verdict;
-  out << "Series: account " << r.key.account << ", " << r.key.region << ", " << r.key.service
-      << ", " << r.key.month.ToString() << " (SLA " << v.sla_version << ", commitment "
-      << FormatDecimal(v.commitment_pct, 0, 12) << "%)\n";
+  out << "Series: account " << Shown(r.key.account) << ", " << Shown(r.key.region) << ", "
+      << Shown(r.key.service) << ", " << r.key.month.ToString() << " (SLA " << v.sla_version
+      << ", commitment " << FormatDecimal(v.commitment_pct, 0, 12) << "%)\n";
   out << "Intervals in the month: " << v.intervals << " (" << r.key.month.Days() << " days x "
       << 86400 / r.version->interval_seconds << " intervals of " << r.version->interval_seconds / 60
       << " minutes); intervals without requests count as "
@@ -330,10 +342,10 @@ std::string RenderIntervalsTable(const ReportRow& r, bool all_intervals) {
   out << "Breached: " << (v.breached ? "yes" : "no") << "; credit tier "
       << FormatDecimal(v.credit_pct, 0, 4) << "%";
   if (v.charges_usd) {
-    out << "; charges $" << FormatUsd(*v.charges_usd) << " (" << r.charges_note << ")"
-        << "; credit $" << FormatUsd(*v.credit_before_minimum_usd);
+    out << "; charges " << UsdText(*v.charges_usd) << " (" << Shown(r.charges_note) << ")"
+        << "; credit " << UsdText(*v.credit_before_minimum_usd);
     if (v.below_minimum) {
-      out << " is not more than the $" << FormatUsd(r.version->minimum_credit_usd)
+      out << " is not more than the " << UsdText(r.version->minimum_credit_usd)
           << " minimum: no credit";
     }
   } else {
@@ -351,10 +363,10 @@ std::string RenderIntervalsCsv(const std::vector<ReportRow>& rows) {
   for (const ReportRow& r : rows) {
     for (const sla::IntervalCounts& c : r.intervals) {
       const Rational rate = sla::IntervalErrorRate(*r.version, c);
-      out << CsvField(r.key.account) << ',' << CsvField(r.key.region) << ',' << r.key.service << ','
-          << r.key.month.ToString() << ',' << FormatTimestamp(c.start_ms) << ',' << c.requests
-          << ',' << c.failed << ',' << rate.get_str() << ',' << FormatPct(rate * 100) << ','
-          << c.excluded[static_cast<int>(OutcomeClass::kThrottled)] << ','
+      out << CsvText(r.key.account) << ',' << CsvText(r.key.region) << ',' << CsvText(r.key.service)
+          << ',' << r.key.month.ToString() << ',' << FormatTimestamp(c.start_ms) << ','
+          << c.requests << ',' << c.failed << ',' << rate.get_str() << ',' << FormatPct(rate * 100)
+          << ',' << c.excluded[static_cast<int>(OutcomeClass::kThrottled)] << ','
           << c.excluded[static_cast<int>(OutcomeClass::kClientError)] << ','
           << c.excluded[static_cast<int>(OutcomeClass::kCustomKeyStore)] << ',' << c.no_response
           << '\n';

@@ -9,7 +9,16 @@ namespace recoup::serve {
 namespace {
 
 std::string Pct(const Rational& r) { return FormatFixed(r, 6, Rounding::kTruncate); }
-std::string Usd(const Rational& r) { return FormatFixed(r, 2, Rounding::kHalfUp); }
+std::string Usd(const Rational& r) { return FormatCents(r); }
+
+// Money in an alert's JSON: `name` in dollars and cents, `name`_exact exact;
+// null when unknown.
+void PutUsd(nlohmann::ordered_json& j, const std::string& name,
+            const std::optional<Rational>& usd) {
+  j[name] = usd ? nlohmann::ordered_json(Usd(*usd)) : nlohmann::ordered_json(nullptr);
+  j[name + "_exact"] =
+      usd ? nlohmann::ordered_json(FormatUsd(*usd)) : nlohmann::ordered_json(nullptr);
+}
 
 std::string SeriesKeyText(const events::SeriesMonth& k) {
   return k.account + "/" + k.region + "/" + k.service + "/" + k.month.ToString();
@@ -31,12 +40,12 @@ nlohmann::ordered_json Figures(const SeriesSnapshot& s) {
   j["mup_pct"] = FormatFixed(v.mup_pct, 12, Rounding::kTruncate);
   j["commitment_pct"] = FormatDecimal(v.commitment_pct, 0, 12);
   j["credit_pct"] = FormatDecimal(v.credit_pct, 0, 6);
-  j["credit_usd"] = v.credit_usd ? Usd(*v.credit_usd) : "";
-  j["charges_usd"] = v.charges_usd ? Usd(*v.charges_usd) : "";
+  PutUsd(j, "credit_usd", v.credit_usd);
+  PutUsd(j, "charges_usd", v.charges_usd);
   j["requests"] = v.requests;
   j["failed_requests"] = v.failed_requests;
   j["failing_intervals"] = v.failing_intervals;
-  j["judged_until"] = FormatTimestamp(s.judged_until_ms);
+  j["judged_until"] = FormatTimestamp(s.judged_until_ms, true);
   j["claim_deadline"] = FormatTimestamp(v.claim_deadline_ms);
   return j;
 }
@@ -166,12 +175,13 @@ serve::AlertRecord SilentAlert(const std::string& source, int64_t last_event_ms,
   a.kind = "silent";
   a.severity = "ticket";
   a.summary = "source " + source + " silent: " +
-              (last_event_ms > 0 ? "no event since " + FormatTimestamp(last_event_ms)
+              (last_event_ms > 0 ? "no event since " + FormatTimestamp(last_event_ms, true)
                                  : std::string("no event since recoup started"));
   nlohmann::ordered_json j;
   j["source"] = source;
-  j["last_event"] = last_event_ms > 0 ? FormatTimestamp(last_event_ms) : "";
-  j["checked_at"] = FormatTimestamp(now_ms);
+  j["last_event"] = last_event_ms > 0 ? nlohmann::ordered_json(FormatTimestamp(last_event_ms, true))
+                                      : nlohmann::ordered_json(nullptr);
+  j["checked_at"] = FormatTimestamp(now_ms, true);
   a.detail_json = j.dump();
   a.fingerprint = "silent";
   return a;
@@ -195,9 +205,9 @@ AlertChanges Reconcile(const std::map<std::string, serve::AlertRecord>& current,
     p["service"] = a.service;
     p["summary"] = a.summary;
     p["details"] = nlohmann::json::parse(a.detail_json, nullptr, false);
-    p["opened"] = FormatTimestamp(a.opened_ms);
-    p["updated"] = FormatTimestamp(a.updated_ms);
-    if (a.resolved_ms > 0) p["resolved"] = FormatTimestamp(a.resolved_ms);
+    p["opened"] = FormatTimestamp(a.opened_ms, true);
+    p["updated"] = FormatTimestamp(a.updated_ms, true);
+    if (a.resolved_ms > 0) p["resolved"] = FormatTimestamp(a.resolved_ms, true);
     for (const ChannelConfig& ch : channels) {
       serve::OutboxItem o;
       o.alert_key = a.key;

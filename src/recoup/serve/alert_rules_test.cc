@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 namespace recoup::serve {
 namespace {
 
@@ -137,6 +139,41 @@ TEST(SeriesAlerts, TierAlertSaysMupTierAndCredit) {
   EXPECT_EQ(alerts[0].fingerprint, "10|100.00");
   cfg.min_requests = 1;
   EXPECT_EQ(SeriesAlerts(s, cfg).size(), 2u);
+}
+
+TEST(SeriesAlerts, MoneyInCentsWithTheExactValueAndNullWhenUnknown) {
+  const YearMonth m{2026, 11};
+  SeriesSnapshot s;
+  s.key = {"111122223333", "us-east-1", "kms", m};
+  s.version = &Kms(m);
+  sla::MonthInput in;
+  in.account = s.key.account;
+  in.region = s.key.region;
+  in.service = "kms";
+  in.month = m;
+  in.intervals = {Interval(m.StartMs(), 10, 5)};
+  in.charges_usd = Ratio(1000055, 1000);  // $1000.055: 10% is $100.0055
+  s.intervals = in.intervals;
+  s.verdict = *sla::Evaluate(*s.version, in);
+  s.judged_until_ms = m.StartMs() + 300123;
+  AlertsConfig cfg;
+  cfg.min_requests = 1000;
+  auto alerts = SeriesAlerts(s, cfg);
+  ASSERT_EQ(alerts.size(), 1u);
+  auto d = nlohmann::json::parse(alerts[0].detail_json);
+  EXPECT_EQ(d["credit_usd"], "100.01");
+  EXPECT_EQ(d["credit_usd_exact"], "100.0055");
+  EXPECT_EQ(d["charges_usd"], "1000.06");
+  EXPECT_EQ(d["charges_usd_exact"], "1000.055");
+  EXPECT_EQ(d["judged_until"], "2026-11-01T00:05:00.123Z");
+  in.charges_usd.reset();
+  s.verdict = *sla::Evaluate(*s.version, in);
+  d = nlohmann::json::parse(SeriesAlerts(s, cfg).at(0).detail_json);
+  EXPECT_TRUE(d["credit_usd"].is_null());
+  EXPECT_TRUE(d["credit_usd_exact"].is_null());
+  EXPECT_TRUE(d["charges_usd"].is_null());
+  auto silent = nlohmann::json::parse(SilentAlert("csm", 0, 5000).detail_json);
+  EXPECT_TRUE(silent["last_event"].is_null());
 }
 
 }  // namespace

@@ -145,9 +145,25 @@ json SourceJson(const SourceHealth& s) {
   return j;
 }
 
+// Empty values are null in JSON.
+json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+// Money in JSON: `*_usd` in dollars and cents (Cents) with `*_usd_exact`
+// (Exact) beside it; null when unknown.
+json Cents(const std::optional<Rational>& usd) {
+  return usd ? json(FormatCents(*usd)) : json(nullptr);
+}
+json Exact(const std::optional<Rational>& usd) {
+  return usd ? json(FormatUsd(*usd)) : json(nullptr);
+}
+
 json AlertJson(const AlertView& a) {
   json j = a;
-  j["opened"] = a.opened_ms > 0 ? FormatTimestamp(a.opened_ms) : "";
+  for (const char* k :
+       {"month", "source", "mup_pct", "credit_pct", "credit_usd", "account", "region", "service"}) {
+    if (j[k].is_string() && j[k].get<std::string>().empty()) j[k] = nullptr;
+  }
+  j["opened"] = a.opened_ms > 0 ? json(FormatTimestamp(a.opened_ms, true)) : json(nullptr);
   return j;
 }
 
@@ -196,7 +212,7 @@ json HealthEventJson(const health::HealthEvent& e) {
               {"start_ms", e.start_ms},
               {"end_ms", e.end_ms},
               {"start", FormatTimestamp(e.start_ms)},
-              {"end", e.end_ms > 0 ? FormatTimestamp(e.end_ms) : ""},
+              {"end", e.end_ms > 0 ? json(FormatTimestamp(e.end_ms)) : json(nullptr)},
               {"description", e.description},
               {"source", e.source}};
 }
@@ -217,10 +233,11 @@ json StoredClaimJson(const claims::ClaimRecord& c, int64_t now) {
               {"origin", "store"},
               {"mup_pct", c.mup_pct},
               {"credit_pct", c.credit_pct},
-              {"credit_usd", FormatUsd(c.credit_asked)},
-              {"credit_received_usd",
-               c.credit_received ? json(FormatUsd(*c.credit_received)) : json(nullptr)},
-              {"case_id", c.case_id},
+              {"credit_usd", Cents(c.credit_asked)},
+              {"credit_usd_exact", Exact(c.credit_asked)},
+              {"credit_received_usd", Cents(c.credit_received)},
+              {"credit_received_usd_exact", Exact(c.credit_received)},
+              {"case_id", OrNull(c.case_id)},
               {"deadline_ms", c.deadline_ms},
               {"deadline", FormatTimestamp(c.deadline_ms)},
               {"days_left", DaysLeft(now, c.deadline_ms, c.month)},
@@ -247,9 +264,11 @@ json VerdictClaimJson(const report::ReportRow& r, const std::string& id, int64_t
               {"origin", "verdict"},
               {"mup_pct", FormatPct(v.mup_pct)},
               {"credit_pct", FormatDecimal(v.credit_pct)},
-              {"credit_usd", v.credit_usd ? json(FormatUsd(*v.credit_usd)) : json(nullptr)},
+              {"credit_usd", Cents(v.credit_usd)},
+              {"credit_usd_exact", Exact(v.credit_usd)},
               {"credit_received_usd", nullptr},
-              {"case_id", ""},
+              {"credit_received_usd_exact", nullptr},
+              {"case_id", nullptr},
               {"deadline_ms", v.claim_deadline_ms},
               {"deadline", FormatTimestamp(v.claim_deadline_ms)},
               {"days_left", DaysLeft(now, v.claim_deadline_ms, r.key.month)},
@@ -619,7 +638,7 @@ ApiResponse Api::StatusSummary(const Request& req) {
     waiting_total += u.records;
   }
   return JsonOk(json{{"now_ms", req.now_ms},
-                     {"now", FormatTimestamp(req.now_ms)},
+                     {"now", FormatTimestamp(req.now_ms, true)},
                      {"current_month", req.this_month.ToString()},
                      {"started_ms", live.started_ms},
                      {"catalog_version", catalog_->version()},
