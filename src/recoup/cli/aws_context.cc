@@ -43,6 +43,17 @@ Result<std::string> AwsContext::Region() const {
   return region_;
 }
 
+Status AwsContext::AssumeRole(const std::string& role_arn, const std::string& external_id) {
+  aws::AssumeRoleParams p;
+  p.role_arn = role_arn;
+  p.external_id = external_id;
+  RECOUP_ASSIGN_OR_RETURN(p.sts_endpoint,
+                          config_.ResolveEndpoint("STS", region_.empty() ? "us-east-1" : region_));
+  credentials_ = std::shared_ptr<aws::CredentialsProvider>(aws::MakeAssumeRoleCredentialsProvider(
+      std::move(p), credentials_, aws::ProviderDeps{.http = credentials_http_.get(), .clock = {}}));
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<aws::ApiClient>> AwsContext::Client(const aws::ServiceSpec& spec,
                                                            const std::string& region) const {
   std::string r = region;

@@ -36,6 +36,9 @@ class AwsContext {
   // The Region in effect; INVALID_ARGUMENT naming how to set one if none.
   Result<std::string> Region() const;
   std::shared_ptr<aws::CredentialsProvider> credentials() const { return credentials_; }
+  // From now on, signs with the credentials of `role_arn`, assumed (STS
+  // AssumeRole) with the credentials in effect so far.
+  Status AssumeRole(const std::string& role_arn, const std::string& external_id);
   // HTTP with standard-mode retries (not thread-safe: one per thread).
   net::HttpClient* http() const { return retrying_.get(); }
   // A client for `spec` in `region` (empty: Region()).
