@@ -584,7 +584,7 @@ class ClaimsTrustTest(AwsPeersTestBase):
         iam = self.moto.client("iam")
         iam.create_role(RoleName="RecoupClaims", AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT_A},
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:user/recoup" % ACCOUNT_A},
                 "Action": "sts:AssumeRole"}]}))
         iam.put_role_policy(RoleName="RecoupClaims", PolicyName="all", PolicyDocument=json.dumps({
             "Version": "2012-10-17",
@@ -596,9 +596,19 @@ class ClaimsTrustTest(AwsPeersTestBase):
         r = self.claims(store, "file", CLAIM_A, env=self.aws_env)
         self.assertIn("would file as arn:aws:sts::%s:assumed-role/RecoupClaims/" % ACCOUNT_A,
                       r.stdout)
-        r = self.claims(store, "file", CLAIM_A, "--yes", env=self.aws_env)
+        # A profile per account: its own credentials, even where the environment
+        # holds others (here: keys AWS refuses).
+        creds = os.path.join(self.tmp, "credentials")
+        with open(creds, "w") as f:
+            f.write("[claims-a]\naws_access_key_id = %s\naws_secret_access_key = %s\n" %
+                    (self.moto.key_id, self.moto.secret))
+        with open(cfg, "w") as f:
+            f.write('[accounts."%s"]\nprofile = "claims-a"\n' % ACCOUNT_A)
+        env = dict(self.aws_env, AWS_SHARED_CREDENTIALS_FILE=creds,
+                   AWS_SECRET_ACCESS_KEY="x" + self.moto.secret[1:])
+        r = self.claims(store, "file", CLAIM_A, "--yes", env=env)
         self.assertEqual(r.returncode, 0, r)
-        self.assertIn("(as arn:aws:sts::%s:assumed-role/RecoupClaims/" % ACCOUNT_A, r.stdout)
+        self.assertIn("(as arn:aws:iam::%s:user/recoup)" % ACCOUNT_A, r.stdout)
         self.assertEqual(len(self.cases()), 1)
         # A bad accounts file is named with its line.
         with open(cfg, "w") as f:

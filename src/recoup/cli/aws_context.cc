@@ -20,8 +20,16 @@ Result<std::unique_ptr<AwsContext>> AwsContext::Create(const AwsContextOptions& 
     if (r.ok()) ctx->region_ = *r;
   }
   ctx->credentials_http_ = net::MakeCurlHttpClient();
-  ctx->credentials_ = aws::MakeDefaultCredentialsProvider(
-      ctx->config_, aws::ProviderDeps{.http = ctx->credentials_http_.get(), .clock = {}});
+  if (options.profile_credentials_only && !options.profile.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(
+        auto profile, aws::MakeProfileCredentialsProvider(
+                          ctx->config_, options.profile,
+                          aws::ProviderDeps{.http = ctx->credentials_http_.get(), .clock = {}}));
+    ctx->credentials_ = std::move(profile);
+  } else {
+    ctx->credentials_ = aws::MakeDefaultCredentialsProvider(
+        ctx->config_, aws::ProviderDeps{.http = ctx->credentials_http_.get(), .clock = {}});
+  }
   ctx->raw_http_ = net::MakeCurlHttpClient();
   net::RetryHooks hooks;
   const char* env = std::getenv("RECOUP_DEBUG");

@@ -26,6 +26,9 @@ struct AwsContextOptions {
   std::string profile;  // empty: AWS_PROFILE, else "default"
   std::string region;   // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
   bool debug = false;   // also on when $RECOUP_DEBUG is set
+  // Sign with the profile's own credentials only (not the environment's,
+  // which the default chain would prefer): a profile chosen per account.
+  bool profile_credentials_only = false;
 };
 
 class AwsContext {

@@ -81,6 +81,7 @@ Result<AccountsConfig> ParseAccountsConfig(const std::string& text, const std::s
       access.profile = a["profile"];
       access.role_arn = a["role_arn"];
       access.external_id = a["external_id"];
+      access.profile_from_file = !access.profile.empty();
       cfg.accounts[account] = std::move(access);
     }
   }
@@ -160,6 +161,7 @@ Result<AccountIdentity> OpenAccount(const AccountAccess& access) {
   AwsContextOptions o;
   o.profile = access.profile;
   o.region = "us-east-1";
+  o.profile_credentials_only = access.profile_from_file;
   RECOUP_ASSIGN_OR_RETURN(id.ctx, AwsContext::Create(o));
   if (!access.role_arn.empty()) {
     RECOUP_RETURN_IF_ERROR(id.ctx->AssumeRole(access.role_arn, access.external_id));

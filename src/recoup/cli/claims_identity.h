@@ -31,6 +31,7 @@ struct AccountAccess {
   std::string profile;   // empty: the default profile (--profile, AWS_PROFILE)
   std::string role_arn;  // "{account}" replaced; empty: no role assumed
   std::string external_id;
+  bool profile_from_file = false;  // the accounts file names the profile: its credentials only
   // "profile payments-prod", "role arn:aws:iam::...", "the default credentials"
   std::string Describe() const;
 };
