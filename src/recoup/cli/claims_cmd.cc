@@ -368,6 +368,20 @@ int RunFile(const Globals& g, const FileArgs& a) {
       PrintDryRun(c, *pkg, a, identity);
       continue;
     }
+    // What would be denied is refused before anything reaches AWS.
+    std::vector<std::string> refusals;
+    if (c.state == claims::kExpired) {
+      refusals.push_back("the deadline passed at " + FormatTimestamp(c.deadline_ms) +
+                         " before the claim was filed; AWS denies late claims");
+    } else if (claims::IsUnfiled(c.state) && version != nullptr) {
+      refusals = claims::RefusalReasons(c, *version, s->now_ms);
+    }
+    if (!refusals.empty()) {
+      std::printf("claim %s: not filed:\n", c.id.c_str());
+      for (const std::string& r : refusals) std::printf("  - %s\n", r.c_str());
+      if (!a.all) rc = kExitRuntime;
+      continue;
+    }
     // Only the claim's own account files it: GetCallerIdentity first.
     auto session = accounts->For(c.account);
     if (!session.ok()) return FailAws(session.status());
