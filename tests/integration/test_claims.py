@@ -18,12 +18,14 @@ import http.client
 import http.server
 import json
 import os
+import shlex
 import sys
 import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
 from recorded_server import RecordedServer  # noqa: E402
+from billing_credits_server import BillingCreditsServer, epoch  # noqa: E402
 
 from aws_peers import MotoServer
 from recoup_it import ACCOUNT_A, ACCOUNT_B, RecoupTestCase
@@ -312,10 +314,14 @@ class ClaimsPackageTest(ClaimsTestBase):
         self.assertEqual(self.ledger(store)[CLAIM_A]["state"], "detected")
 
 
-class ClaimsFilingTest(ClaimsTestBase):
+class AwsPeersTestBase(ClaimsTestBase):
+    """moto, the recorded-response servers and SupportPeer, as AWS."""
+
     def setUp(self):
         super().setUp()
-        self.moto = MotoServer()
+        # moto's credentials are account A's: claims of account B must not be
+        # filed with them.
+        self.moto = MotoServer(extra_env={"MOTO_ACCOUNT_ID": ACCOUNT_A})
         self.addCleanup(self.moto.stop)
         self.recorded = RecordedServer(os.environ.get("RECOUP_TESTDATA") or None,
                                        key_id=self.moto.key_id, secret=self.moto.secret).start()
@@ -324,11 +330,19 @@ class ClaimsFilingTest(ClaimsTestBase):
         self.addCleanup(self.peer.stop)
         self.aws_env = self.moto.env(self.env)
         self.aws_env["AWS_ENDPOINT_URL_SUPPORT"] = self.peer.endpoint
+        self.billing = BillingCreditsServer({self.moto.key_id: self.moto.secret}).start()
+        self.addCleanup(self.billing.stop)
+        self.aws_env["AWS_ENDPOINT_URL_BILLING"] = self.billing.endpoint
+        self.aws_env["RECOUP_ACCOUNTS_CONFIG"] = ""
+        self.aws_env["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "xdg")  # no accounts file
         self.support = self.moto.client("support")
 
     def cases(self):
         return self.support.describe_cases(includeResolvedCases=True,
                                            includeCommunications=False)["cases"]
+
+
+class ClaimsFilingTest(AwsPeersTestBase):
 
     def test_kill_between_create_case_and_store_never_files_twice(self):
         store = self.demo()
@@ -350,12 +364,14 @@ class ClaimsFilingTest(ClaimsTestBase):
         self.assertEqual(entry["case_id"], cases[0]["caseId"])
 
         r = self.claims(store, "file", "--all", "--yes", env=self.aws_env)
-        self.assertEqual(r.returncode, 0, r)
-        # --all files the other account's claim; CLAIM_A is not filed again.
+        # --all: CLAIM_A is not filed again; the other account's claim is not
+        # filed with account A's credentials.
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("claim %s: not filed" % CLAIM_B, r.stdout)
         subjects = sorted(c["subject"] for c in self.cases())
-        self.assertEqual(len(subjects), 2)
+        self.assertEqual(len(subjects), 1)
         self.assertEqual(sum(CLAIM_A in s for s in subjects), 1)
-        self.assertEqual(sum(CLAIM_B in s for s in subjects), 1)
+        self.assertEqual(self.peer.calls.count("CreateCase"), 1)
 
     def test_file_sync_note_and_credit(self):
         store = self.demo()
@@ -442,6 +458,209 @@ class ClaimsFilingTest(ClaimsTestBase):
                         "case-manual-1")
         self.assertEqual(r.returncode, 0, r)
         self.assertEqual(self.ledger(store)[CLAIM_A]["state"], "filed")
+
+
+class ClaimsTrustTest(AwsPeersTestBase):
+    """What recoup says and does for a claim holds: console filing, AWS Health,
+    closed months only, the filing account, credits on the bill."""
+
+    def test_console_instructions_run_verbatim(self):
+        store = self.demo()
+        self.peer.subscription_required = True
+        out = os.path.join(self.tmp, "manual")
+        r = self.claims(store, "file", CLAIM_A, "--yes", "--out", out, env=self.aws_env)
+        self.assertEqual(r.returncode, 0, r)
+        steps = read(os.path.join(out, CLAIM_A, "how-to-file-in-console.txt"))
+        commands = [ln.strip() for ln in steps.splitlines() if ln.strip().startswith("recoup ")]
+        self.assertTrue(commands, steps)
+        soon = dict(self.env, RECOUP_NOW="2026-12-20T00:00:00Z", RECOUP_STORE=store)
+        r = self.recoup("claims", "list", "--output", "json", env=soon)
+        self.assertIn("recoup: reminder: claim " + CLAIM_A, r.stderr)
+        case_id = "case-111122223333-muen-2026-7c1e2b9d"
+        for cmd in commands:
+            self.assertIn("CASE_ID", cmd)
+            argv = shlex.split(cmd.replace("CASE_ID", case_id))
+            self.assertEqual(argv[0], "recoup")
+            r = self.recoup(*argv[1:], env=soon)
+            self.assertEqual(r.returncode, 0, (cmd, r))
+        entry = self.ledger(store)[CLAIM_A]
+        self.assertEqual(entry["state"], "filed")
+        self.assertEqual(entry["case_id"], case_id)
+        r = self.recoup("claims", "list", "--output", "json", env=soon)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertNotIn("reminder: claim " + CLAIM_A, r.stderr)
+        self.assertFalse([c for c in r.json()["claims"] if c["id"] == CLAIM_A][0]["reminder"])
+
+    def health_of(self, store, claim=CLAIM_A):
+        out = os.path.join(self.tmp, "pkg-" + str(len(os.listdir(self.tmp))))
+        r = self.claims(store, "build", claim, "--out", out)
+        self.assertEqual(r.returncode, 0, r)
+        pkg = os.path.join(out, claim)
+        return (json.loads(read(os.path.join(pkg, "health-events.json"))),
+                read(os.path.join(pkg, "case-body.txt")), read(os.path.join(pkg, "report.html")))
+
+    def test_aws_health_is_stated_only_when_checked(self):
+        store = self.demo()
+        health, body, html = self.health_of(store)
+        self.assertEqual((health["checked"], health["checked_through"], health["sources"],
+                          health["events"]), (False, None, [], []))
+        for text in (body, html, json.dumps(health)):
+            self.assertNotIn("shows no", text)
+            self.assertIn("recoup did not check AWS Health", text)
+        # An EventBridge file whose events span only part of the month is no check
+        # of the incident windows outside it.
+        def event(n, start, end):
+            return {"version": "0", "id": "e%d" % n, "detail-type": "AWS Health Event",
+                    "source": "aws.health", "account": ACCOUNT_A, "time": start,
+                    "region": "us-east-1", "resources": [],
+                    "detail": {"eventArn": "arn:aws:health:us-east-1::event/EC2/X/%d" % n,
+                               "service": "EC2", "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE",
+                               "eventTypeCategory": "issue", "startTime": start,
+                               "endTime": end, "statusCode": "closed"}}
+        part = os.path.join(self.tmp, "part.jsonl")
+        with open(part, "w") as f:
+            f.write(json.dumps(event(1, "2026-10-20T00:00:00Z", "2026-10-21T00:00:00Z")) + "\n")
+        r = self.recoup("--store", store, "health", "import", part)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertFalse(self.health_of(store)[0]["checked"])
+        # The Health API read with account A's credentials covers the last 90 days.
+        recorded = RecordedServer(os.environ.get("RECOUP_TESTDATA") or None,
+                                  key_id=self.moto.key_id, secret=self.moto.secret).start()
+        self.addCleanup(recorded.stop)
+        env = dict(self.aws_env, AWS_ENDPOINT_URL_HEALTH=recorded.endpoint)
+        r = self.recoup("--store", store, "health", "sync", env=env)
+        self.assertEqual(r.returncode, 0, r)
+        health, body, html = self.health_of(store)
+        self.assertTrue(health["checked"])
+        self.assertEqual(health["checked_through"], NOW)
+        self.assertEqual(health["sources"], ["health-api"])
+        for text in (body, html):
+            self.assertIn("AWS Health shows no KMS event in us-east-1", text)
+            self.assertNotIn("did not check", text)
+        # Account B was not covered by account A's read.
+        self.assertFalse(self.health_of(store, CLAIM_B)[0]["checked"])
+
+    def test_a_month_that_is_not_over_stays_forming(self):
+        during = dict(self.env, RECOUP_NOW="2026-10-25T00:00:00Z")
+        store = self.demo()
+        ledger = self.claims(store, "list", "--output", "json", env=during).json()
+        states = {c["id"]: c["state"] for c in ledger["claims"]}
+        self.assertEqual(states[CLAIM_A], "forming")
+        out = os.path.join(self.tmp, "p")
+        r = self.claims(store, "build", CLAIM_A, "--out", out, env=during)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("is not over", r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(out, CLAIM_A)))
+        aws_during = dict(self.aws_env, RECOUP_NOW=during["RECOUP_NOW"])
+        r = self.claims(store, "file", CLAIM_A, "--yes", env=aws_during)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("is not over", r.stdout)
+        r = self.claims(store, "file", "--all", "--yes", env=aws_during)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(self.cases(), [])
+        self.assertEqual(self.peer.calls.count("CreateCase"), 0)
+        # Once the month is over the claims can be filed; --all files closed months only.
+        r = self.claims(store, "file", "--all", "--yes", env=self.aws_env)
+        self.assertIn("claim %s: filed as AWS Support case" % CLAIM_A, r.stdout)
+        self.assertEqual(self.ledger(store)[CLAIM_A]["state"], "filed")
+
+    def test_files_only_with_the_claims_own_account(self):
+        store = self.demo()
+        r = self.claims(store, "file", "--all", env=self.aws_env)  # dry run
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("would file as arn:aws:iam::%s:user/recoup" % ACCOUNT_A, r.stdout)
+        b = r.stdout[r.stdout.index("claim %s would be refused" % CLAIM_B):]
+        self.assertIn(ACCOUNT_B, b.splitlines()[1])
+        self.assertIn(ACCOUNT_A, b.splitlines()[1])
+        self.assertEqual(self.peer.calls.count("CreateCase"), 0)
+        r = self.claims(store, "file", CLAIM_B, "--yes", env=self.aws_env)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("account %s" % ACCOUNT_B, r.stdout)
+        self.assertIn("account %s's" % ACCOUNT_A, r.stdout)
+        self.assertEqual(self.peer.calls.count("CreateCase"), 0)
+        self.assertEqual(self.ledger(store)[CLAIM_B]["case_id"], "")
+
+        # A role per account, assumed from one set of credentials.
+        iam = self.moto.client("iam")
+        iam.create_role(RoleName="RecoupClaims", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:user/recoup" % ACCOUNT_A},
+                "Action": "sts:AssumeRole"}]}))
+        iam.put_role_policy(RoleName="RecoupClaims", PolicyName="all", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        cfg = os.path.join(self.tmp, "xdg", "recoup", "accounts.toml")
+        os.makedirs(os.path.dirname(cfg))
+        with open(cfg, "w") as f:
+            f.write('role_arn = "arn:aws:iam::{account}:role/RecoupClaims"\n')
+        r = self.claims(store, "file", CLAIM_A, env=self.aws_env)
+        self.assertIn("would file as arn:aws:sts::%s:assumed-role/RecoupClaims/" % ACCOUNT_A,
+                      r.stdout)
+        # A profile per account: its own credentials, even where the environment
+        # holds others (here: keys AWS refuses).
+        creds = os.path.join(self.tmp, "credentials")
+        with open(creds, "w") as f:
+            f.write("[claims-a]\naws_access_key_id = %s\naws_secret_access_key = %s\n" %
+                    (self.moto.key_id, self.moto.secret))
+        with open(cfg, "w") as f:
+            f.write('[accounts."%s"]\nprofile = "claims-a"\n' % ACCOUNT_A)
+        env = dict(self.aws_env, AWS_SHARED_CREDENTIALS_FILE=creds,
+                   AWS_SECRET_ACCESS_KEY="x" + self.moto.secret[1:])
+        r = self.claims(store, "file", CLAIM_A, "--yes", env=env)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("(as arn:aws:iam::%s:user/recoup)" % ACCOUNT_A, r.stdout)
+        self.assertEqual(len(self.cases()), 1)
+        # A bad accounts file is named with its line.
+        with open(cfg, "w") as f:
+            f.write('[accounts."%s"]\nprofle = "x"\n' % ACCOUNT_A)
+        r = self.claims(store, "file", CLAIM_A, env=self.aws_env)
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn(cfg + ":2: accounts.%s.profle: unknown key" % ACCOUNT_A, r.stderr)
+
+    def test_sync_finds_the_credit_with_the_billing_api(self):
+        store = self.demo()
+        r = self.claims(store, "file", CLAIM_A, "--yes", env=self.aws_env)
+        self.assertEqual(r.returncode, 0, r)
+        asked = self.ledger(store)[CLAIM_A]["credit_asked"]
+        amount = lambda v: {"currencyAmount": v, "currencyCode": "USD"}  # noqa: E731
+        self.billing.credits = [
+            {"accountId": ACCOUNT_A, "creditId": "1001", "creditType": "Promotion",
+             "description": "AWS Activate", "initialAmount": amount("1000.00"),
+             "remainingAmount": amount("900.00"), "startDate": epoch("2026-03-01T00:00:00Z"),
+             "applicableProductNames": []},
+            {"accountId": ACCOUNT_A, "creditId": "2002", "creditType": "Refund",
+             "description": "SLA credit", "initialAmount": amount("41.24"),
+             "remainingAmount": amount("0.00"), "startDate": epoch("2026-12-04T00:00:00Z"),
+             "applicableProductNames": ["AWS Key Management Service"]}]
+        alloc = lambda cid, svc, month, v, est: {  # noqa: E731
+            "accountId": ACCOUNT_A, "creditId": cid, "appliedServiceName": svc,
+            "billingMonth": month, "creditAmount": amount(v), "isEstimatedBill": est}
+        self.billing.allocations = [
+            alloc("1001", "AWS Key Management Service", "2026-12", "-50.00", False),
+            alloc("2002", "AWS Key Management Service", "2026-12", "-30.00", False),
+            alloc("2002", "Amazon Simple Storage Service", "2026-12", "-1.00", False),
+            alloc("2002", "AWS Key Management Service", "2027-01", "-11.24", True)]
+        later = dict(self.aws_env, RECOUP_NOW="2027-01-20T00:00:00Z")
+        r = self.claims(store, "sync", env=later)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("%s: asked $%s, granted $41.24 (credit 2002), applied $41.24" %
+                      (CLAIM_A, asked), r.stdout)
+        self.assertIn("2026-12: applied $30.00", r.stdout)
+        self.assertIn("2027-01: applied $11.24", r.stdout)
+        entry = self.ledger(store)[CLAIM_A]
+        self.assertEqual(entry["state"], "credited")
+        self.assertEqual(entry["credit_received"], "41.24")
+        calls = [c for c in self.billing.calls() if c["status"] == 200]
+        self.assertEqual({c["operation"] for c in calls},
+                         {"GetCredits", "GetCreditAllocationHistory"})
+        self.assertTrue(all(c["input"]["accountId"] == ACCOUNT_A for c in calls))
+        self.assertGreaterEqual(sum(c["operation"] == "GetCreditAllocationHistory"
+                                    for c in calls), 2)  # paginated
+        # An account whose policy refuses the credits API: a note, not a failure.
+        self.billing.denied.add(ACCOUNT_A)
+        r = self.claims(store, "sync", env=later)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("AccessDeniedException", r.stderr)
 
 
 if __name__ == "__main__":

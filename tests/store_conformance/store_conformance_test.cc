@@ -250,6 +250,42 @@ TEST_P(StoreConformanceTest, ChangeStampMovesOnEveryCommitFromAnyHandle) {
   EXPECT_EQ(stamp(), s2);
 }
 
+TEST_P(StoreConformanceTest, HealthCoverageMergesAndAppliesWildcards) {
+  auto put = [&](std::string source, std::string account, std::string region, int64_t a,
+                 int64_t b) {
+    return store_->PutHealthCoverage(
+        {std::move(source), std::move(account), std::move(region), a, b});
+  };
+  EXPECT_TRUE(store_->ListHealthCoverage("111122223333", "us-east-1")->empty());
+  ASSERT_TRUE(put("sqs", "111122223333", "us-east-1", 1000, 2000).ok());
+  ASSERT_TRUE(put("sqs", "111122223333", "us-east-1", 2000, 3000).ok());  // touches: merged
+  ASSERT_TRUE(put("sqs", "111122223333", "us-east-1", 1500, 2500).ok());  // inside: merged
+  ASSERT_TRUE(put("sqs", "111122223333", "us-east-1", 5000, 6000).ok());  // apart: its own row
+  ASSERT_TRUE(put("sqs", "111122223333", "eu-west-1", 0, 9000).ok());     // other Region
+  ASSERT_TRUE(put("health-org-api", "*", "*", 4000, 4500).ok());          // every account
+  ASSERT_TRUE(put("eventbridge", "444455556666", "us-east-1", 0, 9000).ok());
+  auto got = store_->ListHealthCoverage("111122223333", "us-east-1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), 3u);
+  EXPECT_EQ((*got)[0].source, "sqs");
+  EXPECT_EQ((*got)[0].start_ms, 1000);
+  EXPECT_EQ((*got)[0].end_ms, 3000);
+  EXPECT_EQ((*got)[1].source, "health-org-api");
+  EXPECT_EQ((*got)[1].account, "*");
+  EXPECT_EQ((*got)[1].region, "*");
+  EXPECT_EQ((*got)[2].start_ms, 5000);
+  // Merging spans rows: one put bridging two rows leaves one.
+  ASSERT_TRUE(put("sqs", "111122223333", "us-east-1", 2500, 5500).ok());
+  got = store_->ListHealthCoverage("111122223333", "us-east-1");
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].start_ms, 1000);
+  EXPECT_EQ((*got)[0].end_ms, 6000);
+  Reopen();
+  EXPECT_EQ(store_->ListHealthCoverage("111122223333", "us-east-1")->size(), 2u);
+  EXPECT_FALSE(put("", "111122223333", "us-east-1", 0, 1).ok());
+  EXPECT_FALSE(put("sqs", "111122223333", "us-east-1", 10, 1).ok());
+}
+
 TEST_P(StoreConformanceTest, HealthEventsUpsertByArnAndNeverGoBack) {
   health::HealthEvent e;
   e.arn = "arn:aws:health:us-east-1::event/KMS/AWS_KMS_OPERATIONAL_ISSUE/1";

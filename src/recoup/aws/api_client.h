@@ -61,6 +61,8 @@ inline constexpr ServiceSpec kCloudTrail{"CloudTrail", "cloudtrail", Protocol::k
                                          "2013-11-01"};
 inline constexpr ServiceSpec kSqs{"SQS", "sqs", Protocol::kJson10, "AmazonSQS", "2012-11-05"};
 inline constexpr ServiceSpec kSts{"STS", "sts", Protocol::kQuery, "", "2011-06-15"};
+inline constexpr ServiceSpec kBilling{"Billing", "billing", Protocol::kJson10, "AWSBilling",
+                                      "2023-09-07"};
 }  // namespace services
 
 // An AWS error response, typed.

@@ -300,6 +300,14 @@ Result<Endpoint> DefaultEndpoint(std::string_view service_id, std::string_view r
     global("us-east-1", "cn-north-1", "us-gov-west-1");
   } else if (key == "cost_explorer" || key == "organizations") {
     global("us-east-1", "cn-northwest-1", "us-gov-west-1");
+  } else if (key == "billing") {
+    // AWS Billing answers in us-east-1 only, under api.aws (its endpoint rule set).
+    global("us-east-1", "cn-northwest-1", "us-gov-west-1");
+    if (partition == Partition::kAws) {
+      return Endpoint{.url = "https://billing.us-east-1.api.aws",
+                      .signing_region = signing_region,
+                      .source = "default"};
+    }
   } else if (key == "health") {
     global("us-east-1", "cn-northwest-1", "us-gov-west-1");
     if (partition == Partition::kAws) {

@@ -13,6 +13,10 @@ struct Edge {
 
 // The life cycle. Anything not listed is refused.
 constexpr Edge kEdges[] = {
+    {kForming, kDetected},
+    {kForming, kWithdrawn},
+    {kDetected, kForming},
+    {kReady, kForming},
     {kDetected, kReady},
     {kDetected, kExpired},
     {kDetected, kWithdrawn},
@@ -37,9 +41,9 @@ constexpr Edge kEdges[] = {
 }  // namespace
 
 const std::vector<std::string_view>& AllStates() {
-  static const std::vector<std::string_view> kAll = {kDetected,         kReady,    kFiled,
-                                                     kAwaitingCustomer, kApproved, kDenied,
-                                                     kCredited,         kExpired,  kWithdrawn};
+  static const std::vector<std::string_view> kAll = {
+      kForming,  kDetected, kReady,    kFiled,   kAwaitingCustomer,
+      kApproved, kDenied,   kCredited, kExpired, kWithdrawn};
   return kAll;
 }
 
@@ -59,7 +63,16 @@ bool IsTerminal(std::string_view state) {
   return state == kCredited || state == kExpired || state == kWithdrawn;
 }
 
-bool IsUnfiled(std::string_view state) { return state == kDetected || state == kReady; }
+bool IsUnfiled(std::string_view state) {
+  return state == kForming || state == kDetected || state == kReady;
+}
+
+std::optional<std::string> MonthNotOverReason(const claims::ClaimRecord& c, int64_t now_ms) {
+  if (now_ms >= c.month.EndMs()) return std::nullopt;
+  return "the month " + c.month.ToString() + " is not over (it ends at " +
+         FormatTimestamp(c.month.EndMs()) +
+         " UTC): AWS credits a whole month's uptime, so the claim stays forming until then";
+}
 
 std::string ClaimId(const std::string& account, const std::string& region,
                     const std::string& service, YearMonth month) {
@@ -73,6 +86,7 @@ int64_t DaysLeft(int64_t deadline_ms, int64_t now_ms) {
 std::vector<std::string> RefusalReasons(const claims::ClaimRecord& c,
                                         const sla::SlaVersion& version, int64_t now_ms) {
   std::vector<std::string> out;
+  if (auto not_over = MonthNotOverReason(c, now_ms)) out.push_back(*not_over);
   if (now_ms > c.deadline_ms) {
     out.push_back("the deadline passed at " + FormatTimestamp(c.deadline_ms) +
                   " (AWS must receive the claim by the end of the second billing cycle after " +
@@ -116,7 +130,7 @@ claims::ClaimRecord ClaimFromVerdict(const events::SeriesMonth& key, const sla::
   c.region = key.region;
   c.service = key.service;
   c.month = key.month;
-  c.state = std::string(kDetected);
+  c.state = std::string(now_ms < key.month.EndMs() ? kForming : kDetected);
   TakeVerdictFigures(v, &c);
   c.created_ms = now_ms;
   c.updated_ms = now_ms;

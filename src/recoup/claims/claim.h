@@ -19,7 +19,10 @@
 namespace recoup::claims {
 
 // The states a claim moves through (ClaimRecord::state holds the name).
-//   detected          a breach was found; no package built yet
+//   forming           a breach in a month that is not over yet: nothing can be
+//                     built or filed until the month ends (AWS credits a whole
+//                     month's uptime); then it becomes detected
+//   detected          a breach was found in a closed month; no package built yet
 //   ready             the package is built and the claim can be filed
 //   filed             a Support case exists
 //   awaiting-customer AWS asked the customer something
@@ -28,6 +31,7 @@ namespace recoup::claims {
 //   credited          the credit appeared on a bill
 //   expired           the deadline passed before it was filed
 //   withdrawn         the breach no longer holds, or the user gave it up
+inline constexpr std::string_view kForming = "forming";
 inline constexpr std::string_view kDetected = "detected";
 inline constexpr std::string_view kReady = "ready";
 inline constexpr std::string_view kFiled = "filed";
@@ -44,8 +48,12 @@ bool IsKnownState(std::string_view state);
 bool CanTransition(std::string_view from, std::string_view to);
 // States in which nothing more happens.
 bool IsTerminal(std::string_view state);
-// States before a case exists (the claim may still be filed).
+// States before a case exists (forming, detected, ready).
 bool IsUnfiled(std::string_view state);
+
+// Why the claim's month does not allow a claim yet ("the month 2026-11 is
+// not over ..."); nullopt once the month has ended at `now_ms`.
+std::optional<std::string> MonthNotOverReason(const claims::ClaimRecord& claim, int64_t now_ms);
 
 // "111122223333-us-east-1-kms-2026-10".
 std::string ClaimId(const std::string& account, const std::string& region,
@@ -56,9 +64,9 @@ std::string ClaimId(const std::string& account, const std::string& region,
 int64_t DaysLeft(int64_t deadline_ms, int64_t now_ms);
 
 // Why a claim must not be filed (each reason one sentence); empty: it can be.
-// A claim is refused when it is past its deadline, when its credit is at or
-// below the catalog's minimum or unknown (no charges), or when its breach has
-// no server error that counts (only excluded errors).
+// A claim is refused when its month is not over yet, when it is past its deadline, when its credit
+// is at or below the catalog's minimum or unknown (no charges), or when its breach has no server
+// error that counts (only excluded errors).
 std::vector<std::string> RefusalReasons(const claims::ClaimRecord& claim,
                                         const sla::SlaVersion& version, int64_t now_ms);
 
@@ -68,8 +76,9 @@ std::vector<std::string> RefusalReasons(const claims::ClaimRecord& claim,
 // times are left alone.
 void TakeVerdictFigures(const sla::Verdict& verdict, claims::ClaimRecord* claim);
 
-// A claim record for a breached verdict (state "detected"); `now_ms` sets
-// created/updated times.
+// A claim record for a breached verdict (state "detected", or "forming"
+// while its month is not over at `now_ms`); `now_ms` sets created/updated
+// times.
 claims::ClaimRecord ClaimFromVerdict(const events::SeriesMonth& key, const sla::Verdict& verdict,
                                      int64_t now_ms);
 

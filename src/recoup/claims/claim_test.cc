@@ -53,6 +53,28 @@ TEST(ClaimTest, LifeCycle) {
   EXPECT_FALSE(IsKnownState("pending"));
 }
 
+TEST(ClaimTest, AMonthThatIsNotOverStaysForming) {
+  const sla::SlaVersion& v = Kms2022();
+  claims::ClaimRecord c = Sample();
+  const int64_t during = *ParseTimestampMs("2026-10-20T00:00:00Z");
+  ASSERT_TRUE(MonthNotOverReason(c, during).has_value());
+  EXPECT_NE(MonthNotOverReason(c, during)->find("2026-11-01T00:00:00Z"), std::string::npos);
+  EXPECT_FALSE(MonthNotOverReason(c, c.month.EndMs()).has_value());
+  const auto reasons = RefusalReasons(c, v, during);
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_NE(reasons[0].find("is not over"), std::string::npos);
+  EXPECT_TRUE(RefusalReasons(c, v, c.month.EndMs()).empty());
+  EXPECT_TRUE(IsUnfiled(kForming));
+  EXPECT_TRUE(CanTransition(kForming, kDetected));
+  EXPECT_FALSE(CanTransition(kForming, kReady));
+  EXPECT_FALSE(CanTransition(kForming, kFiled));
+  sla::Verdict verdict;
+  verdict.sla_version = "kms-2022-11-29";
+  events::SeriesMonth key{"111122223333", "us-east-1", "kms", YearMonth{2026, 10}};
+  EXPECT_EQ(ClaimFromVerdict(key, verdict, during).state, kForming);
+  EXPECT_EQ(ClaimFromVerdict(key, verdict, key.month.EndMs()).state, kDetected);
+}
+
 TEST(ClaimTest, Refusals) {
   const sla::SlaVersion& v = Kms2022();
   claims::ClaimRecord c = Sample();

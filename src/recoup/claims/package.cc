@@ -342,6 +342,11 @@ std::string MaskText(std::string_view text, const MaskPolicy& p) {
 
 std::string ClaimMarker(const std::string& claim_id) { return "[recoup claim " + claim_id + "]"; }
 
+std::string RecordCaseCommand(const std::string& claim_id) {
+  return "recoup claims note " + claim_id + " \"filed in the AWS Support Center console\" " +
+         "--case-id CASE_ID";
+}
+
 Result<std::string> GzipDeterministic(std::string_view data) {
   z_stream z{};
   if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -430,9 +435,19 @@ Sources SortedSources(const PackageInput& in) {
   std::sort(s.health.begin(), s.health.end(), [](const auto& a, const auto& b) {
     return std::tie(a.start_ms, a.arn) < std::tie(b.start_ms, b.arn);
   });
-  if (s.health.empty() && s.health_note.empty()) {
+  const HealthCheck& hc = in.health_check;
+  if (s.health_note.empty() && !hc.checked) {
+    s.health_note = "recoup did not check AWS Health for account " + c.account + " in " + c.region +
+                    " over the incident windows (no Health API sync, EventBridge import or SQS "
+                    "queue covered them)" +
+                    (s.health.empty() ? "; this claim makes no statement about AWS Health events."
+                                      : "; other events may exist.");
+  } else if (s.health_note.empty() && s.health.empty()) {
+    std::string sources;
+    for (const std::string& src : hc.sources) sources += (sources.empty() ? "" : ", ") + src;
     s.health_note = "AWS Health shows no " + Upper(c.service) + " event in " + c.region +
-                    " overlapping the incident windows.";
+                    " overlapping the incident windows (checked through " +
+                    FormatTimestamp(hc.checked_through_ms) + " with " + sources + ").";
   }
   s.windows = IncidentWindows(s.intervals, s.failures, s.version.interval_seconds);
   return s;
@@ -557,7 +572,12 @@ std::string ProbesCsv(const PackageInput& in) {
 // incident windows they were matched against.
 std::string HealthEventsJson(const Sources& s) {
   nlohmann::json hj;
+  const HealthCheck& hc = s.in.health_check;
   hj["claim_id"] = s.claim.id;
+  hj["checked"] = hc.checked;
+  hj["checked_through"] =
+      hc.checked ? nlohmann::json(FormatTimestamp(hc.checked_through_ms)) : nlohmann::json(nullptr);
+  hj["sources"] = hc.sources;
   hj["events"] = nlohmann::json::array();
   for (const health::HealthEvent& e : s.health) {
     hj["events"].push_back({{"arn", e.arn},
@@ -669,6 +689,7 @@ void WriteBodyCredit(std::ostream& b, const CaseFacts& f) {
       b << "  - " << e.arn << " (" << e.event_type_code << ", from " << TimeOrOpen(e.start_ms)
         << ")\n";
     }
+    if (!s.in.health_check.checked) b << "  " << s.health_note << "\n";
   }
 }
 
@@ -736,8 +757,13 @@ std::string ConsoleFilingSteps(const claims::ClaimRecord& c, const std::string& 
          << "7. Submit before " << FormatTimestamp(c.deadline_ms)
          << " (UTC): AWS must receive the claim by the end of the second billing cycle after "
          << c.month.ToString() << ".\n"
-         << "8. Record the case: recoup claims note " << c.id
-         << " \"filed in the console as case NNNNNNNNNN\"\n";
+         << "8. Record the case, with the Case ID the console shows after you submit, in place "
+            "of CASE_ID\n"
+         << "   (run it where recoup finds this claim's store: the same --store or "
+            "$RECOUP_STORE as when the package was built):\n"
+         << "   " << RecordCaseCommand(c.id) << "\n"
+         << "   The claim is then filed with that case: reminders stop, and recoup claims sync "
+            "follows the case and the credit.\n";
   return manual.str();
 }
 
@@ -797,10 +823,10 @@ void WriteHtmlIntervals(std::ostream& h, const CaseFacts& f) {
 // report.html's AWS Health section: the events cited, or the note.
 void WriteHtmlHealth(std::ostream& h, const Sources& s) {
   h << "<h2>AWS Health</h2>\n";
-  if (s.health.empty()) {
+  if (s.health.empty() || !s.in.health_check.checked) {
     h << "<p>" << Html(s.health_note) << "</p>\n";
-    return;
   }
+  if (s.health.empty()) return;
   h << "<ul>\n";
   for (const health::HealthEvent& e : s.health) {
     h << "<li><code>" << Html(e.arn) << "</code> " << Html(e.event_type_code) << ", "

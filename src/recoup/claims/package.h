@@ -10,7 +10,9 @@
 //   intervals.csv      every interval with a server error, step by step to the MUP
 //   mup-calculation.txt the MUP computed from the table, in words
 //   requests.csv       the failing requests, sensitive values masked
-//   health-events.json AWS Health events overlapping the incident windows, or a note
+//   health-events.json {"checked", "checked_through", "sources", "events", ...}: the
+//                      AWS Health events overlapping the incident windows and
+//                      whether AWS Health was checked for them at all
 //   report.html        the whole package for people (forwardable)
 //   how-to-file-in-console.txt  steps for filing without the Support API
 //   attachments/       what is sent (<= 3 files, <= 5 MB each)
@@ -58,6 +60,16 @@ struct MaskPolicy {
 // a KMS key ARN (key_id). Asterisks keep nothing of the value's length.
 std::string MaskText(std::string_view text, const MaskPolicy& policy);
 
+// Whether AWS Health was checked for a claim: a Health source (API sync,
+// EventBridge import, SQS queue) covered its account and Region over every
+// incident window. Only then may the package say that AWS Health shows no
+// event; otherwise it says that recoup did not check AWS Health.
+struct HealthCheck {
+  bool checked = false;
+  int64_t checked_through_ms = 0;    // where the coverage of the last window ends (0: unchecked)
+  std::vector<std::string> sources;  // the sources whose coverage meets the windows, sorted
+};
+
 struct PackageInput {
   claims::ClaimRecord claim;
   const sla::SlaVersion* version = nullptr;  // required
@@ -72,6 +84,7 @@ struct PackageInput {
   std::vector<events::Event> probe_calls;
   std::vector<health::HealthEvent> health_events;  // overlapping the incident windows
   std::string health_note;                         // why there are none, or where they come from
+  HealthCheck health_check;                        // unchecked unless a Health source covered it
   std::string catalog_version, catalog_sha256;
   std::string recoup_version;
   MaskPolicy mask;
@@ -111,5 +124,9 @@ Result<std::string> GzipDeterministic(std::string_view data);
 
 // The reconciliation marker every case recoup files carries in its subject.
 std::string ClaimMarker(const std::string& claim_id);
+
+// The command how-to-file-in-console.txt gives for recording a case filed
+// in the console (CASE_ID is the placeholder for the case's ID).
+std::string RecordCaseCommand(const std::string& claim_id);
 
 }  // namespace recoup::claims

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <nlohmann/json.hpp>
+
 #include "recoup/core/sha256.h"
 
 namespace recoup::claims {
@@ -146,6 +148,47 @@ TEST(PackageTest, ReproducibleAndComplete) {
     EXPECT_NE(m.find(Sha256::Hex(bytes)), std::string::npos) << path;
   }
   EXPECT_EQ(Sha256::Hex(m), a->manifest_sha256);
+}
+
+TEST(PackageTest, AwsHealthIsStatedOnlyWhenChecked) {
+  // Unchecked: nowhere does the package say that AWS Health shows no event.
+  auto unchecked = BuildPackage(SampleInput(2));
+  ASSERT_TRUE(unchecked.ok()) << unchecked.status().message();
+  auto j = nlohmann::json::parse(unchecked->files.at("health-events.json"));
+  EXPECT_EQ(j["checked"], false);
+  EXPECT_TRUE(j["checked_through"].is_null());
+  EXPECT_EQ(j["sources"], nlohmann::json::array());
+  EXPECT_EQ(j["events"], nlohmann::json::array());
+  for (const char* f : {"case-body.txt", "report.html", "health-events.json"}) {
+    const std::string& text = unchecked->files.at(f);
+    EXPECT_EQ(text.find("shows no"), std::string::npos) << f;
+    EXPECT_NE(text.find("recoup did not check AWS Health"), std::string::npos) << f;
+  }
+  // Checked: the statement names how far and with what.
+  PackageInput in = SampleInput(2);
+  in.health_check.checked = true;
+  in.health_check.checked_through_ms = *ParseTimestampMs("2026-11-20T00:00:00Z");
+  in.health_check.sources = {"health-api"};
+  auto checked = BuildPackage(in);
+  ASSERT_TRUE(checked.ok());
+  j = nlohmann::json::parse(checked->files.at("health-events.json"));
+  EXPECT_EQ(j["checked"], true);
+  EXPECT_EQ(j["checked_through"], "2026-11-20T00:00:00Z");
+  EXPECT_EQ(j["sources"], nlohmann::json::array({"health-api"}));
+  for (const char* f : {"case-body.txt", "report.html"}) {
+    const std::string& text = checked->files.at(f);
+    EXPECT_NE(text.find("AWS Health shows no KMS event in us-east-1"), std::string::npos) << f;
+    EXPECT_EQ(text.find("did not check"), std::string::npos) << f;
+  }
+  EXPECT_NE(checked->manifest_sha256, unchecked->manifest_sha256);
+}
+
+TEST(PackageTest, ConsoleStepsNameTheCommandThatRecordsTheCase) {
+  auto p = BuildPackage(SampleInput(1));
+  ASSERT_TRUE(p.ok());
+  const std::string& steps = p->files.at("how-to-file-in-console.txt");
+  EXPECT_NE(steps.find("   " + RecordCaseCommand(p->claim_id) + "\n"), std::string::npos) << steps;
+  EXPECT_NE(RecordCaseCommand(p->claim_id).find("--case-id CASE_ID"), std::string::npos);
 }
 
 TEST(PackageTest, ProbeCallsAndEverySourceOfAFailureAreListed) {

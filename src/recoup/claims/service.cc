@@ -52,6 +52,23 @@ Status MoveUnfiledToFiled(storage::Store& store, claims::ClaimRecord* claim,
   return Status::Ok();
 }
 
+// An unfiled claim's state follows its month: forming while the month is
+// not over, detected once it has ended.
+Status FollowMonthEnd(storage::Store& store, claims::ClaimRecord* claim, int64_t now_ms) {
+  const std::optional<std::string> not_over = MonthNotOverReason(*claim, now_ms);
+  if (claim->state == kForming && !not_over) {
+    RECOUP_RETURN_IF_ERROR(
+        Move(store, *claim, kDetected,
+             "the month " + claim->month.ToString() + " is over: the claim can be built and filed",
+             now_ms));
+    claim->state = std::string(kDetected);
+  } else if (claim->state != kForming && not_over) {
+    RECOUP_RETURN_IF_ERROR(Move(store, *claim, kForming, *not_over, now_ms));
+    claim->state = std::string(kForming);
+  }
+  return Status::Ok();
+}
+
 // A message on the claim's case, as the store keeps it.
 claims::ClaimCommunication CommunicationOf(const claims::ClaimRecord& c, std::string time_created,
                                            std::string submitted_by, std::string body) {
@@ -62,6 +79,13 @@ claims::ClaimCommunication CommunicationOf(const claims::ClaimRecord& c, std::st
   m.submitted_by = std::move(submitted_by);
   m.body = std::move(body);
   return m;
+}
+
+// True for a case number as the Support Center console shows it (digits
+// only); the API's case IDs look like "case-111122223333-muen-2026-...".
+bool IsDisplayId(const std::string& case_id) {
+  return !case_id.empty() && std::all_of(case_id.begin(), case_id.end(),
+                                         [](char ch) { return ch >= '0' && ch <= '9'; });
 }
 
 bool IsSubscriptionError(const Status& st) {
@@ -178,6 +202,9 @@ Result<RefreshResult> RefreshClaims(storage::Store& store, const sla::Catalog& c
       }
       existing = upd;
     }
+    if (IsUnfiled(existing->state)) {
+      RECOUP_RETURN_IF_ERROR(FollowMonthEnd(store, &*existing, now_ms));
+    }
     if (IsUnfiled(existing->state) && now_ms > existing->deadline_ms) {
       RECOUP_RETURN_IF_ERROR(Move(store, *existing, kExpired,
                                   "deadline " + FormatTimestamp(existing->deadline_ms) +
@@ -252,6 +279,48 @@ bool HealthEventCited(const health::HealthEvent& e, const claims::ClaimRecord& c
   return false;
 }
 
+// Whether the Health coverage the store holds for the claim's account and
+// Region spans every incident window (windows sorted, non-empty).
+HealthCheck HealthCheckOf(const std::vector<health::HealthCoverage>& coverage,
+                          const std::vector<IncidentWindow>& windows) {
+  // The union of the coverage, as disjoint intervals by start.
+  std::vector<std::pair<int64_t, int64_t>> merged;
+  std::vector<health::HealthCoverage> sorted = coverage;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.start_ms < b.start_ms; });
+  for (const health::HealthCoverage& c : sorted) {
+    if (!merged.empty() && c.start_ms <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, c.end_ms);
+    } else {
+      merged.emplace_back(c.start_ms, c.end_ms);
+    }
+  }
+  HealthCheck out;
+  out.checked = true;
+  for (const IncidentWindow& w : windows) {
+    bool inside = false;
+    for (const auto& [a, b] : merged) {
+      if (a <= w.start_ms && w.end_ms <= b) {
+        inside = true;
+        out.checked_through_ms = b;
+      }
+    }
+    if (!inside) out.checked = false;
+  }
+  if (!out.checked) {
+    out.checked_through_ms = 0;
+    return out;
+  }
+  std::set<std::string> sources;
+  for (const health::HealthCoverage& c : coverage) {
+    for (const IncidentWindow& w : windows) {
+      if (c.start_ms < w.end_ms && c.end_ms > w.start_ms) sources.insert(c.source);
+    }
+  }
+  out.sources.assign(sources.begin(), sources.end());
+  return out;
+}
+
 // The AWS Health events the package cites, into `in`; a store that keeps
 // none gives a note instead (also added to `notes`).
 Status AddHealthEvents(storage::Store& store, const claims::ClaimRecord& claim,
@@ -265,6 +334,15 @@ Status AddHealthEvents(storage::Store& store, const claims::ClaimRecord& claim,
   if (events.ok()) {
     for (const health::HealthEvent& e : *events) {
       if (HealthEventCited(e, claim, windows)) in->health_events.push_back(e);
+    }
+    RECOUP_ASSIGN_OR_RETURN(std::vector<health::HealthCoverage> coverage,
+                            store.ListHealthCoverage(claim.account, claim.region));
+    in->health_check = HealthCheckOf(coverage, windows);
+    if (!in->health_check.checked && notes != nullptr) {
+      notes->push_back("claim " + claim.id + ": AWS Health was not checked for account " +
+                       claim.account + " in " + claim.region +
+                       " over the incident windows; the package says so (recoup health sync, "
+                       "recoup health import, or serve's Health poller record what they cover)");
     }
     return Status::Ok();
   }
@@ -723,7 +801,14 @@ std::optional<std::string> VerdictOfLastAnswer(const std::vector<aws::SupportCom
 Status FollowCase(storage::Store& store, SupportPort& support, claims::ClaimRecord* c,
                   int64_t now_ms, SyncResult* out) {
   aws::DescribeCasesInput in;
-  in.case_ids = {c->case_id};
+  // A case recorded by hand may carry the number the console shows (its
+  // display ID) rather than the API's case ID: looked up by display ID.
+  const bool display_id_only = IsDisplayId(c->case_id);
+  if (display_id_only) {
+    in.display_id = c->case_id;
+  } else {
+    in.case_ids = {c->case_id};
+  }
   in.include_resolved_cases = true;
   in.include_communications = true;
   auto cases = support.DescribeCases(in);
@@ -734,6 +819,10 @@ Status FollowCase(storage::Store& store, SupportPort& support, claims::ClaimReco
   if (cases->empty()) return Status::Ok();
   ++out->cases_checked;
   const aws::SupportCase& kase = cases->front();
+  if (display_id_only && !kase.case_id.empty()) {
+    c->display_id = c->case_id;
+    c->case_id = kase.case_id;
+  }
   const std::vector<aws::SupportCommunication> comms = CaseCommunications(support, *c, kase, out);
   RECOUP_RETURN_IF_ERROR(StoreCommunications(store, *c, comms, out));
   c->case_status = kase.status;
@@ -779,14 +868,141 @@ Status CheckCredits(storage::Store& store, claims::ClaimRecord* c, int64_t now_m
   return Status::Ok();
 }
 
+// True if `applied` (AWS Billing's service name) is the claim's service.
+bool ServiceMatches(const std::string& applied, const claims::ClaimRecord& c,
+                    const sla::Catalog* catalog) {
+  const std::string a = AsciiLower(applied);
+  const std::string code = AsciiLower(c.service);
+  if (a == code || a.find("(" + code + ")") != std::string::npos) return true;
+  const sla::ServiceTerms* terms = catalog != nullptr ? catalog->Find(c.service) : nullptr;
+  if (terms == nullptr || terms->name.empty()) return false;
+  const std::string name = AsciiLower(terms->name);
+  return a == name || a.find(name) != std::string::npos;
+}
+
+// -amount: the credit AWS Billing shows as a negative amount; 0 if unreadable.
+Rational CreditOf(const aws::BillingAmount& a) {
+  auto v = ParseDecimal(a.amount);
+  return v.ok() ? Rational(-*v) : Rational(0);
+}
+
+// AWS Billing's credits for filed claim `c`: the credits that started after
+// it was filed (credits already matched to an earlier claim in `taken` are
+// skipped) and were applied to its account and service on a bill after its
+// month, or apply to that service and have not been applied yet. A match is
+// added to `out->credits`; an applied credit moves `c` to "credited".
+Status CheckBillingCredits(storage::Store& store, CreditsPort& port, const sla::Catalog* catalog,
+                           claims::ClaimRecord* c, std::set<std::string>* taken, int64_t now_ms,
+                           SyncResult* out) {
+  const int64_t from = c->month.EndMs();
+  // GetCredits looks back at most a year.
+  const int64_t credits_from = std::max(from, now_ms - 365 * kMsPerDay + kMsPerDay);
+  auto credits = port.GetCredits(c->account, credits_from, now_ms);
+  if (!credits.ok()) {
+    out->notes.push_back("claim " + c->id + ": AWS Billing GetCredits: " +
+                         credits.status().message() + " (only the Cost and Usage Report is read)");
+    return Status::Ok();
+  }
+  // The allocation history covers at most 24 billing months.
+  const int64_t allocations_from = std::max(from, now_ms - 730 * kMsPerDay);
+  auto allocations = port.GetCreditAllocationHistory(c->account, allocations_from, now_ms);
+  if (!allocations.ok()) {
+    out->notes.push_back("claim " + c->id + ": AWS Billing GetCreditAllocationHistory: " +
+                         allocations.status().message() +
+                         " (only the Cost and Usage Report is read)");
+    return Status::Ok();
+  }
+  CreditMatch m;
+  m.claim_id = c->id;
+  m.asked = c->credit_asked;
+  std::map<YearMonth, Rational> by_month;
+  for (const aws::BillingCredit& credit : *credits) {
+    if (taken->count(credit.credit_id)) continue;
+    // A credit that started before the claim was filed does not answer it.
+    if (c->filed_ms > 0 && credit.start_ms + kMsPerDay < c->filed_ms) continue;
+    bool applied_here = false;
+    for (const aws::CreditAllocation& a : *allocations) {
+      if (a.credit_id != credit.credit_id || a.account_id != c->account) continue;
+      if (!ServiceMatches(a.applied_service_name, *c, catalog)) continue;
+      auto month = YearMonth::Parse(a.billing_month);
+      if (!month.ok() || !(c->month < *month)) continue;
+      const Rational amount = CreditOf(a.credit_amount);
+      m.applied += amount;
+      by_month[*month] += amount;
+      m.estimated = m.estimated || a.estimated;
+      applied_here = true;
+    }
+    bool applies = false;
+    for (const std::string& p : credit.applicable_products) {
+      applies = applies || ServiceMatches(p, *c, catalog);
+    }
+    if (!applied_here && !(applies && credit.account_id == c->account)) continue;
+    taken->insert(credit.credit_id);
+    m.credit_ids.push_back(credit.credit_id);
+    auto initial = ParseDecimal(credit.initial_amount.amount);
+    if (initial.ok()) m.granted += *initial < 0 ? Rational(-*initial) : *initial;
+  }
+  if (m.credit_ids.empty()) return Status::Ok();
+  std::string months;
+  for (const auto& [month, amount] : by_month) {
+    m.applied_by_month.emplace_back(month, amount);
+    months += (months.empty() ? "" : ", ") + month.ToString() + " $" + FormatUsd(amount);
+  }
+  out->credits.push_back(m);
+  if (m.applied <= 0) return Status::Ok();
+  std::string ids;
+  for (const std::string& id : m.credit_ids) ids += (ids.empty() ? "" : ", ") + id;
+  if (c->state == kCredited) {
+    if (c->credit_received && *c->credit_received >= m.applied) return Status::Ok();
+    c->credit_received = m.applied;
+    c->updated_ms = now_ms;
+    return store.PutClaim(*c, "");
+  }
+  c->credit_received = m.applied;
+  c->credited_ms = now_ms;
+  RECOUP_RETURN_IF_ERROR(Move(store, *c, kCredited,
+                              "credit of $" + FormatUsd(m.applied) + " applied on the bills of " +
+                                  months + " (AWS Billing credit " + ids + ", granted $" +
+                                  FormatUsd(m.granted) + ")",
+                              now_ms));
+  c->state = std::string(kCredited);
+  ++out->credited;
+  ++out->transitions;
+  return Status::Ok();
+}
+
 }  // namespace
 
-Result<SyncResult> SyncClaims(storage::Store& store, SupportPort* support, int64_t now_ms) {
+// ---- AwsCreditsPort ----
+
+Result<std::vector<aws::BillingCredit>> AwsCreditsPort::GetCredits(const std::string& account_id,
+                                                                   int64_t start_ms,
+                                                                   int64_t end_ms) {
+  return api_->GetCredits(account_id, start_ms, end_ms);
+}
+Result<std::vector<aws::CreditAllocation>> AwsCreditsPort::GetCreditAllocationHistory(
+    const std::string& account_id, int64_t start_ms, int64_t end_ms) {
+  return api_->GetCreditAllocationHistory(account_id, start_ms, end_ms);
+}
+
+Result<SyncResult> SyncClaims(storage::Store& store, const SyncPorts& ports, int64_t now_ms) {
   SyncResult out;
   RECOUP_ASSIGN_OR_RETURN(std::vector<claims::ClaimRecord> claims, store.ListClaims());
+  // Oldest filing first, so that each credit goes to the earliest claim it answers.
+  std::stable_sort(claims.begin(), claims.end(),
+                   [](const auto& a, const auto& b) { return a.filed_ms < b.filed_ms; });
+  std::set<std::string> taken;
   for (claims::ClaimRecord c : claims) {
     const bool open_case =
         c.state == kFiled || c.state == kAwaitingCustomer || c.state == kApproved;
+    // AWS Support is asked only about claims it knows: an unfinished filing
+    // attempt to reconcile, or a case to follow.
+    bool ask_support = !c.case_id.empty() && (c.state == kFiled || c.state == kAwaitingCustomer);
+    if (IsUnfiled(c.state)) {
+      RECOUP_ASSIGN_OR_RETURN(std::optional<claims::ClaimFiling> f, store.GetClaimFiling(c.id));
+      ask_support = f && f->status == "intent";
+    }
+    SupportPort* support = ask_support && ports.support ? ports.support(c.account) : nullptr;
     if (support != nullptr && IsUnfiled(c.state)) {
       RECOUP_RETURN_IF_ERROR(ReconcileIntent(store, *support, &c, now_ms, &out));
     }
@@ -794,11 +1010,25 @@ Result<SyncResult> SyncClaims(storage::Store& store, SupportPort* support, int64
         (c.state == kFiled || c.state == kAwaitingCustomer)) {
       RECOUP_RETURN_IF_ERROR(FollowCase(store, *support, &c, now_ms, &out));
     }
-    if (open_case || c.state == kFiled || c.state == kAwaitingCustomer) {
+    const bool followed = open_case || c.state == kFiled || c.state == kAwaitingCustomer;
+    CreditsPort* credits = ports.credits && (followed || c.state == kCredited) && !c.case_id.empty()
+                               ? ports.credits(c.account)
+                               : nullptr;
+    if (credits != nullptr) {
+      RECOUP_RETURN_IF_ERROR(
+          CheckBillingCredits(store, *credits, ports.catalog, &c, &taken, now_ms, &out));
+    }
+    if (c.state != kCredited && (open_case || c.state == kFiled || c.state == kAwaitingCustomer)) {
       RECOUP_RETURN_IF_ERROR(CheckCredits(store, &c, now_ms, &out));
     }
   }
   return out;
+}
+
+Result<SyncResult> SyncClaims(storage::Store& store, SupportPort* support, int64_t now_ms) {
+  SyncPorts ports;
+  if (support != nullptr) ports.support = [support](const std::string&) { return support; };
+  return SyncClaims(store, ports, now_ms);
 }
 
 Status AddNote(storage::Store& store, SupportPort* support, const std::string& claim_id,
@@ -807,6 +1037,10 @@ Status AddNote(storage::Store& store, SupportPort* support, const std::string& c
   if (!found) return NotFound("claim " + claim_id + ": no such claim (recoup claims list)");
   claims::ClaimRecord c = *found;
   if (!case_id.empty()) {
+    if (c.state == kForming) {
+      return FailedPrecondition("claim " + claim_id + " cannot be recorded as filed: " +
+                                MonthNotOverReason(c, now_ms).value_or("it is forming"));
+    }
     if (!c.case_id.empty() && c.case_id != case_id) {
       return FailedPrecondition("claim " + claim_id + " is already case " + c.case_id);
     }
@@ -823,6 +1057,7 @@ Status AddNote(storage::Store& store, SupportPort* support, const std::string& c
     }
     RECOUP_RETURN_IF_ERROR(store.PutClaimFiling(f));
     c.case_id = case_id;
+    if (IsDisplayId(case_id)) c.display_id = case_id;
     c.filed_ms = now_ms;
     if (IsUnfiled(c.state)) {
       RECOUP_RETURN_IF_ERROR(

@@ -8,8 +8,10 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "recoup/aws/billing_api.h"
 #include "recoup/aws/support_api.h"
 #include "recoup/claims/claim.h"
 #include "recoup/claims/package.h"
@@ -124,14 +126,65 @@ Result<std::optional<aws::SupportCase>> FindFiledCase(SupportPort& support,
                                                       const std::string& claim_id,
                                                       int64_t since_ms);
 
+// The AWS Billing credits API calls sync needs (aws::BillingApi in
+// production).
+class CreditsPort {
+ public:
+  virtual ~CreditsPort() = default;
+  virtual Result<std::vector<aws::BillingCredit>> GetCredits(const std::string& account_id,
+                                                             int64_t start_ms, int64_t end_ms) = 0;
+  virtual Result<std::vector<aws::CreditAllocation>> GetCreditAllocationHistory(
+      const std::string& account_id, int64_t start_ms, int64_t end_ms) = 0;
+};
+
+// CreditsPort over aws::BillingApi.
+class AwsCreditsPort final : public CreditsPort {
+ public:
+  explicit AwsCreditsPort(aws::BillingApi* api) : api_(api) {}
+  Result<std::vector<aws::BillingCredit>> GetCredits(const std::string& account_id,
+                                                     int64_t start_ms, int64_t end_ms) override;
+  Result<std::vector<aws::CreditAllocation>> GetCreditAllocationHistory(
+      const std::string& account_id, int64_t start_ms, int64_t end_ms) override;
+
+ private:
+  aws::BillingApi* api_;
+};
+
+// A credit AWS Billing shows for a claim: what was asked, what AWS granted
+// (the matched credits' initial amounts) and what was applied to each
+// month's bill.
+struct CreditMatch {
+  std::string claim_id;
+  Rational asked = 0, granted = 0, applied = 0;
+  std::vector<std::string> credit_ids;
+  std::vector<std::pair<YearMonth, Rational>> applied_by_month;  // by month
+  bool estimated = false;  // some of it is on a bill not final yet
+};
+
 struct SyncResult {
   int64_t cases_checked = 0, transitions = 0, new_communications = 0, credited = 0;
+  std::vector<CreditMatch> credits;  // from AWS Billing's credits API
   std::vector<std::string> notes;
 };
 
-// Follows filed claims: case status and communications from AWS Support
-// (when `support` is given), and credits on later bills (Credit/Refund line
-// items of the same account, Region and service in a later month's CUR).
+// What sync talks to, per claim account; a null function or a null result
+// leaves that part out for the account.
+struct SyncPorts {
+  std::function<SupportPort*(const std::string& account)> support;
+  std::function<CreditsPort*(const std::string& account)> credits;
+  // The service names AWS Billing uses ("AWS Key Management Service"),
+  // from the SLA catalog; nullptr: the claim's service code only.
+  const sla::Catalog* catalog = nullptr;
+};
+
+// Follows filed claims: case status and communications from AWS Support,
+// credits from AWS Billing's credits API (GetCredits and
+// GetCreditAllocationHistory: allocations to the claim's account and service
+// on bills after its month, of credits that started after the claim was
+// filed), and credits on later bills (Credit/Refund line items of the same
+// account, Region and service in a later month's CUR).
+Result<SyncResult> SyncClaims(storage::Store& store, const SyncPorts& ports, int64_t now_ms);
+// The same with one Support port for every account and no credits API.
 Result<SyncResult> SyncClaims(storage::Store& store, SupportPort* support, int64_t now_ms);
 
 // Adds a note to a claim: sent to the case with AddCommunicationToCase when

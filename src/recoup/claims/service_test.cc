@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "recoup/aggregation/aggregator.h"
 #include "recoup/aws/api_client.h"
@@ -362,6 +363,127 @@ TEST_F(ServiceTest, SyncFollowsTheCaseAndTheBill) {
   auto comms = store_->ListClaimCommunications(Claim().id);
   ASSERT_TRUE(comms.ok());
   EXPECT_GE(comms->size(), 3u);
+}
+
+TEST_F(ServiceTest, AClaimOfAMonthNotOverStaysFormingThenBecomesDetected) {
+  AddEvidence(3);
+  AddCharge(kMonth, "412.37");
+  const int64_t during = *ParseTimestampMs("2026-10-20T00:00:00Z");
+  ASSERT_TRUE(RefreshClaims(*store_, *catalog_, {}, during).ok());
+  EXPECT_EQ(Claim().state, "forming");
+  FakeSupport aws(store_.get());
+  auto out = FileClaim(*store_, *catalog_, aws, Build(), FileOptions{}, during);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->kind, FileOutcome::Kind::kRefused);
+  ASSERT_FALSE(out->reasons.empty());
+  EXPECT_NE(out->reasons[0].find("is not over"), std::string::npos);
+  EXPECT_EQ(aws.create_calls, 0);
+  EXPECT_FALSE(AddNote(*store_, nullptr, Claim().id, "filed", "12345", during).ok());
+  EXPECT_EQ(Claim().state, "forming");
+  // The month ends: the claim can be built and filed.
+  ASSERT_TRUE(RefreshClaims(*store_, *catalog_, {}, now_).ok());
+  EXPECT_EQ(Claim().state, "detected");
+  auto log = store_->ListClaimTransitions(Claim().id);
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->back().from_state, "forming");
+  EXPECT_NE(log->back().reason.find("is over"), std::string::npos);
+}
+
+TEST_F(ServiceTest, HealthIsCheckedOnlyWhereCoverageSpansTheWindows) {
+  AddEvidence(3);
+  AddCharge(kMonth, "412.37");
+  ASSERT_TRUE(RefreshClaims(*store_, *catalog_, {}, now_).ok());
+  auto health = [&](const Package& p) {
+    return nlohmann::json::parse(p.files.at("health-events.json"));
+  };
+  EXPECT_EQ(health(Build())["checked"], false);
+  const int64_t day14 = kMonth.StartMs() + 13 * kMsPerDay + 9 * 3600 * 1000;
+  // Coverage of another Region, or ending inside the windows, is no check.
+  ASSERT_TRUE(store_->PutHealthCoverage({"sqs", kAccount, "eu-west-1", 0, now_}).ok());
+  ASSERT_TRUE(
+      store_->PutHealthCoverage({"eventbridge", kAccount, "us-east-1", 0, day14 + 300000}).ok());
+  EXPECT_EQ(health(Build())["checked"], false);
+  ASSERT_TRUE(store_->PutHealthCoverage({"health-org-api", "*", "*", day14, now_}).ok());
+  const auto j = health(Build());
+  EXPECT_EQ(j["checked"], true);
+  EXPECT_EQ(j["checked_through"], FormatTimestamp(now_));
+  EXPECT_EQ(j["sources"], nlohmann::json::array({"eventbridge", "health-org-api"}));
+}
+
+class FakeCredits final : public CreditsPort {
+ public:
+  Result<std::vector<aws::BillingCredit>> GetCredits(const std::string& account, int64_t,
+                                                     int64_t) override {
+    ++calls;
+    if (!error.ok()) return error;
+    std::vector<aws::BillingCredit> out;
+    for (const auto& c : credits) {
+      if (c.account_id == account) out.push_back(c);
+    }
+    return out;
+  }
+  Result<std::vector<aws::CreditAllocation>> GetCreditAllocationHistory(const std::string& account,
+                                                                        int64_t, int64_t) override {
+    if (!error.ok()) return error;
+    std::vector<aws::CreditAllocation> out;
+    for (const auto& a : allocations) {
+      if (a.account_id == account) out.push_back(a);
+    }
+    return out;
+  }
+  std::vector<aws::BillingCredit> credits;
+  std::vector<aws::CreditAllocation> allocations;
+  Status error;
+  int calls = 0;
+};
+
+TEST_F(ServiceTest, SyncMatchesBillingCreditsToTheClaim) {
+  AddEvidence(3);
+  AddCharge(kMonth, "412.37");
+  ASSERT_TRUE(RefreshClaims(*store_, *catalog_, {}, now_).ok());
+  FakeSupport aws(store_.get());
+  ASSERT_TRUE(FileClaim(*store_, *catalog_, aws, Build(), FileOptions{}, now_).ok());
+  FakeCredits billing;
+  // A promotion from before the claim was filed, and the SLA credit after it.
+  billing.credits = {
+      {"111", kAccount, "Promotion", "Activate", {"100.00", "USD"}, {"80.00", "USD"}, 0, {}},
+      {"222",
+       kAccount,
+       "Refund",
+       "SLA credit",
+       {"41.24", "USD"},
+       {"0.00", "USD"},
+       now_ + kMsPerDay,
+       {"AWS Key Management Service"}}};
+  billing.allocations = {
+      {"111", kAccount, "AWS Key Management Service", "2026-12", "", {"-20.00", "USD"}, false},
+      {"222", kAccount, "AWS Key Management Service", "2026-12", "", {"-30.00", "USD"}, false},
+      {"222", kAccount, "AWS Key Management Service", "2027-01", "", {"-11.24", "USD"}, true},
+      {"222", kAccount, "Amazon S3", "2027-01", "", {"-5.00", "USD"}, true}};
+  SyncPorts ports;
+  ports.catalog = catalog_.get();
+  ports.credits = [&](const std::string&) -> CreditsPort* { return &billing; };
+  auto s = SyncClaims(*store_, ports, now_ + 40 * kMsPerDay);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->credits.size(), 1u);
+  const CreditMatch& m = s->credits[0];
+  EXPECT_EQ(m.credit_ids, std::vector<std::string>{"222"});
+  EXPECT_EQ(m.asked, Claim().credit_asked);
+  EXPECT_EQ(m.granted, *ParseDecimal("41.24"));
+  EXPECT_EQ(m.applied, *ParseDecimal("41.24"));
+  ASSERT_EQ(m.applied_by_month.size(), 2u);
+  EXPECT_EQ(m.applied_by_month[0].first, (YearMonth{2026, 12}));
+  EXPECT_EQ(m.applied_by_month[0].second, *ParseDecimal("30"));
+  EXPECT_EQ(m.applied_by_month[1].second, *ParseDecimal("11.24"));
+  EXPECT_TRUE(m.estimated);
+  EXPECT_EQ(Claim().state, "credited");
+  EXPECT_EQ(*Claim().credit_received, *ParseDecimal("41.24"));
+  // An account that may not read the credits API leaves a note, not an error.
+  billing.error = Unavailable("Billing GetCredits: AccessDeniedException: not allowed");
+  s = SyncClaims(*store_, ports, now_ + 41 * kMsPerDay);
+  ASSERT_TRUE(s.ok());
+  ASSERT_FALSE(s->notes.empty());
+  EXPECT_NE(s->notes.back().find("AccessDeniedException"), std::string::npos);
 }
 
 }  // namespace

@@ -21,8 +21,16 @@ Result<std::unique_ptr<AwsContext>> AwsContext::Create(const AwsContextOptions& 
     if (r.ok()) ctx->region_ = *r;
   }
   ctx->credentials_http_ = net::MakeCurlHttpClient();
-  ctx->credentials_ = aws::MakeDefaultCredentialsProvider(
-      ctx->config_, aws::ProviderDeps{.http = ctx->credentials_http_.get(), .clock = {}});
+  if (options.profile_credentials_only && !options.profile.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(
+        auto profile, aws::MakeProfileCredentialsProvider(
+                          ctx->config_, options.profile,
+                          aws::ProviderDeps{.http = ctx->credentials_http_.get(), .clock = {}}));
+    ctx->credentials_ = std::move(profile);
+  } else {
+    ctx->credentials_ = aws::MakeDefaultCredentialsProvider(
+        ctx->config_, aws::ProviderDeps{.http = ctx->credentials_http_.get(), .clock = {}});
+  }
   ctx->raw_http_ = net::MakeCurlHttpClient();
   net::RetryHooks hooks;
   const char* env = std::getenv("RECOUP_DEBUG");
@@ -42,6 +50,17 @@ Result<std::string> AwsContext::Region() const {
         "no AWS Region: pass --region, or set AWS_REGION, or region in the profile");
   }
   return region_;
+}
+
+Status AwsContext::AssumeRole(const std::string& role_arn, const std::string& external_id) {
+  aws::AssumeRoleParams p;
+  p.role_arn = role_arn;
+  p.external_id = external_id;
+  RECOUP_ASSIGN_OR_RETURN(p.sts_endpoint,
+                          config_.ResolveEndpoint("STS", region_.empty() ? "us-east-1" : region_));
+  credentials_ = std::shared_ptr<aws::CredentialsProvider>(aws::MakeAssumeRoleCredentialsProvider(
+      std::move(p), credentials_, aws::ProviderDeps{.http = credentials_http_.get(), .clock = {}}));
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<aws::ApiClient>> AwsContext::Client(const aws::ServiceSpec& spec,

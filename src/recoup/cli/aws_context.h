@@ -28,6 +28,9 @@ struct AwsContextOptions {
   std::string region;      // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
   bool debug = false;      // also on when $RECOUP_DEBUG is set
   int64_t timeout_ms = 0;  // per HTTP attempt of API calls; 0: ApiClientOptions' default
+  // Sign with the profile's own credentials only (not the environment's,
+  // which the default chain would prefer): a profile chosen per account.
+  bool profile_credentials_only = false;
 };
 
 class AwsContext {
@@ -38,6 +41,9 @@ class AwsContext {
   // The Region in effect; INVALID_ARGUMENT naming how to set one if none.
   Result<std::string> Region() const;
   std::shared_ptr<aws::CredentialsProvider> credentials() const { return credentials_; }
+  // From now on, signs with the credentials of `role_arn`, assumed (STS
+  // AssumeRole) with the credentials in effect so far.
+  Status AssumeRole(const std::string& role_arn, const std::string& external_id);
   // HTTP with standard-mode retries (not thread-safe: one per thread).
   net::HttpClient* http() const { return retrying_.get(); }
   // A client for `spec` in `region` (empty: Region()).

@@ -7,18 +7,21 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "recoup/aws/billing_api.h"
 #include "recoup/aws/support_api.h"
 #include "recoup/claims/claim.h"
 #include "recoup/claims/ledger.h"
 #include "recoup/claims/package.h"
 #include "recoup/claims/service.h"
 #include "recoup/cli/aws_context.h"
+#include "recoup/cli/claims_identity.h"
 #include "recoup/cli/common.h"
 #include "recoup/core/clock.h"
 #include "recoup/core/safe_text.h"
@@ -101,24 +104,73 @@ Result<std::vector<claims::ClaimRecord>> Select(storage::Store& store, const std
   return out;
 }
 
-// AWS Support through the shared AWS context (Support's endpoint is us-east-1).
-struct SupportSession {
-  std::unique_ptr<AwsContext> ctx;
-  std::unique_ptr<aws::ApiClient> client;
-  std::unique_ptr<aws::SupportApi> api;
-  std::unique_ptr<claims::AwsSupportPort> port;
+// One account's AWS access for claims: its checked identity, and AWS
+// Support and AWS Billing signed as it (both answer in us-east-1).
+struct AccountSession {
+  AccountIdentity id;
+  std::unique_ptr<aws::ApiClient> support_client, billing_client;
+  std::unique_ptr<aws::SupportApi> support_api;
+  std::unique_ptr<aws::BillingApi> billing_api;
+  std::unique_ptr<claims::AwsSupportPort> support;
+  std::unique_ptr<claims::AwsCreditsPort> credits;
 };
 
-Result<SupportSession> OpenSupport(const std::string& profile) {
-  SupportSession s;
-  AwsContextOptions o;
-  o.profile = profile;
-  o.region = "us-east-1";
-  RECOUP_ASSIGN_OR_RETURN(s.ctx, AwsContext::Create(o));
-  RECOUP_ASSIGN_OR_RETURN(s.client, s.ctx->Client(aws::services::kSupport, "us-east-1"));
-  s.api = std::make_unique<aws::SupportApi>(s.client.get());
-  s.port = std::make_unique<claims::AwsSupportPort>(s.api.get());
-  return s;
+// The sessions of the claims' accounts, opened once each, with the access
+// the accounts file gives them (claims_identity.h).
+class Accounts {
+ public:
+  Accounts(AccountsConfig config, std::string profile)
+      : config_(std::move(config)), profile_(std::move(profile)) {}
+
+  const AccountsConfig& config() const { return config_; }
+  AccountAccess AccessFor(const std::string& account) const {
+    return config_.AccessFor(account, profile_);
+  }
+
+  // The session of `account` (its credentials opened and identified).
+  Result<AccountSession*> For(const std::string& account) {
+    if (auto it = sessions_.find(account); it != sessions_.end()) return it->second.get();
+    if (auto it = failed_.find(account); it != failed_.end()) return it->second;
+    auto id = OpenAccount(AccessFor(account));
+    if (!id.ok()) {
+      failed_.emplace(account, id.status());
+      return id.status();
+    }
+    auto s = std::make_unique<AccountSession>();
+    s->id = std::move(id).value();
+    RECOUP_ASSIGN_OR_RETURN(s->support_client,
+                            s->id.ctx->Client(aws::services::kSupport, "us-east-1"));
+    RECOUP_ASSIGN_OR_RETURN(s->billing_client,
+                            s->id.ctx->Client(aws::services::kBilling, "us-east-1"));
+    s->support_api = std::make_unique<aws::SupportApi>(s->support_client.get());
+    s->billing_api = std::make_unique<aws::BillingApi>(s->billing_client.get());
+    s->support = std::make_unique<claims::AwsSupportPort>(s->support_api.get());
+    s->credits = std::make_unique<claims::AwsCreditsPort>(s->billing_api.get());
+    AccountSession* out = s.get();
+    sessions_.emplace(account, std::move(s));
+    return out;
+  }
+
+  // The session of `account` if its credentials are that account's; else
+  // the reason (the identity could not be checked, or it is another
+  // account's).
+  Result<AccountSession*> Checked(const std::string& account) {
+    RECOUP_ASSIGN_OR_RETURN(AccountSession * s, For(account));
+    const std::string mismatch = MismatchReason(account, s->id, config_);
+    if (!mismatch.empty()) return FailedPrecondition(mismatch);
+    return s;
+  }
+
+ private:
+  AccountsConfig config_;
+  std::string profile_;
+  std::map<std::string, std::unique_ptr<AccountSession>> sessions_;
+  std::map<std::string, Status> failed_;
+};
+
+Result<Accounts> OpenAccounts(const std::string& accounts_config, const std::string& profile) {
+  RECOUP_ASSIGN_OR_RETURN(AccountsConfig cfg, LoadAccountsConfig(accounts_config));
+  return Accounts(std::move(cfg), profile);
 }
 
 claims::BuildOptions MakeBuildOptions(const claims::MaskPolicy& mask, int64_t max_rows) {
@@ -187,7 +239,14 @@ int RunBuild(const Globals& g, const BuildArgs& a) {
     std::printf("no claims to build (a claim appears when recoup report shows a breach)\n");
     return kExitOk;
   }
+  int rc = kExitOk;
   for (const claims::ClaimRecord& c : *chosen) {
+    if (auto not_over = claims::MonthNotOverReason(c, s->now_ms)) {
+      // No package for a month that is not over: its numbers are not final.
+      std::printf("claim %s is forming: not built: %s\n", c.id.c_str(), not_over->c_str());
+      if (!a.id.empty()) rc = kExitRuntime;
+      continue;
+    }
     std::vector<std::string> notes;
     auto pkg = claims::BuildClaimPackage(*s->store, *s->catalog, c,
                                          MakeBuildOptions(*mask, a.max_requests), &notes);
@@ -207,7 +266,7 @@ int RunBuild(const Globals& g, const BuildArgs& a) {
     }
     std::printf("\n");
   }
-  return kExitOk;
+  return rc;
 }
 
 // ---- file ----
@@ -215,7 +274,7 @@ int RunBuild(const Globals& g, const BuildArgs& a) {
 struct FileArgs {
   std::string id;
   bool all = false, dry_run = false, yes = false;
-  std::string profile, out;
+  std::string profile, out, accounts_config;
   std::string service_code = "customer-account";
   std::string category_code = "other-account-issues";
   std::string severity = "low";
@@ -223,8 +282,10 @@ struct FileArgs {
   int64_t max_requests = 200000;
 };
 
-void PrintDryRun(const claims::ClaimRecord& c, const claims::Package& p, const FileArgs& a) {
+void PrintDryRun(const claims::ClaimRecord& c, const claims::Package& p, const FileArgs& a,
+                 const std::string& identity) {
   std::printf("DRY RUN (nothing is sent; add --yes to file): claim %s\n\n", c.id.c_str());
+  std::printf("0. GetCallerIdentity: %s\n\n", identity.c_str());
   std::printf("1. AddAttachmentsToSet with %zu attachments:\n", p.attachments.size());
   for (const claims::Attachment& att : p.attachments) {
     const std::string& bytes = p.files.at(att.path);
@@ -257,9 +318,15 @@ int RunFile(const Globals& g, const FileArgs& a) {
     std::printf("no claim waits to be filed\n");
     return kExitOk;
   }
-  std::optional<SupportSession> support;
+  auto accounts = OpenAccounts(a.accounts_config, a.profile);
+  if (!accounts.ok()) return Fail(accounts.status());
   int rc = kExitOk;
   for (const claims::ClaimRecord& c : *chosen) {
+    if (auto not_over = claims::MonthNotOverReason(c, s->now_ms)) {
+      std::printf("claim %s is forming: not filed:\n  - %s\n", c.id.c_str(), not_over->c_str());
+      if (!a.all) rc = kExitRuntime;
+      continue;
+    }
     std::vector<std::string> notes;
     auto pkg = claims::BuildClaimPackage(*s->store, *s->catalog, c,
                                          MakeBuildOptions(*mask, a.max_requests), &notes);
@@ -287,13 +354,47 @@ int RunFile(const Globals& g, const FileArgs& a) {
                     c.case_id.empty() ? "" : (" (case " + c.case_id + ")").c_str());
         continue;
       }
-      PrintDryRun(c, *pkg, a);
+      // Which identity would file: asked of STS (a read; nothing is filed).
+      std::string identity;
+      auto session = accounts->For(c.account);
+      if (!session.ok()) {
+        identity = "not checked (" + session.status().message() + "); filing would need " +
+                   accounts->AccessFor(c.account).Describe() + " to be account " + c.account;
+      } else {
+        const std::string mismatch = MismatchReason(c.account, (*session)->id, accounts->config());
+        identity = "would file as " + (*session)->id.who.arn + " (account " +
+                   (*session)->id.who.account + ", " + (*session)->id.access.Describe() + ")";
+        if (!mismatch.empty()) {
+          std::printf("claim %s would be refused:\n  - %s\n", c.id.c_str(), mismatch.c_str());
+          if (!a.all) rc = kExitRuntime;
+          continue;
+        }
+      }
+      PrintDryRun(c, *pkg, a, identity);
       continue;
     }
-    if (!support) {
-      auto ss = OpenSupport(a.profile);
-      if (!ss.ok()) return Fail(ss.status());
-      support = std::move(*ss);
+    // What would be denied is refused before anything reaches AWS.
+    std::vector<std::string> refusals;
+    if (c.state == claims::kExpired) {
+      refusals.push_back("the deadline passed at " + FormatTimestamp(c.deadline_ms) +
+                         " before the claim was filed; AWS denies late claims");
+    } else if (claims::IsUnfiled(c.state) && version != nullptr) {
+      refusals = claims::RefusalReasons(c, *version, s->now_ms);
+    }
+    if (!refusals.empty()) {
+      std::printf("claim %s: not filed:\n", c.id.c_str());
+      for (const std::string& r : refusals) std::printf("  - %s\n", r.c_str());
+      if (!a.all) rc = kExitRuntime;
+      continue;
+    }
+    // Only the claim's own account files it: GetCallerIdentity first.
+    auto session = accounts->For(c.account);
+    if (!session.ok()) return FailAws(session.status());
+    if (const std::string mismatch = MismatchReason(c.account, (*session)->id, accounts->config());
+        !mismatch.empty()) {
+      std::printf("claim %s: not filed:\n  - %s\n", c.id.c_str(), mismatch.c_str());
+      rc = kExitRuntime;
+      continue;
     }
     claims::FileOptions fo;
     fo.fallback_service_code = a.service_code;
@@ -308,12 +409,13 @@ int RunFile(const Globals& g, const FileArgs& a) {
         _exit(86);
       };
     }
-    auto out = claims::FileClaim(*s->store, *s->catalog, *support->port, *pkg, fo, s->now_ms);
+    auto out = claims::FileClaim(*s->store, *s->catalog, *(*session)->support, *pkg, fo, s->now_ms);
     if (!out.ok()) return Fail(out.status());
     using Kind = claims::FileOutcome::Kind;
     switch (out->kind) {
       case Kind::kFiled:
-        std::printf("claim %s: filed as AWS Support case %s\n", c.id.c_str(), out->case_id.c_str());
+        std::printf("claim %s: filed as AWS Support case %s (as %s)\n", c.id.c_str(),
+                    out->case_id.c_str(), (*session)->id.who.arn.c_str());
         break;
       case Kind::kAlreadyFiled:
         std::printf("claim %s: already filed as case %s (not filed again)\n", c.id.c_str(),
@@ -351,7 +453,7 @@ int RunFile(const Globals& g, const FileArgs& a) {
 // ---- sync ----
 
 struct SyncArgs {
-  std::string profile;
+  std::string profile, accounts_config;
   bool offline = false;
 };
 
@@ -364,26 +466,60 @@ int RunSync(const Globals& g, const SyncArgs& a) {
   for (const claims::ClaimRecord& c : *all) {
     if (!c.case_id.empty() || claims::IsUnfiled(c.state)) need_aws = true;
   }
-  std::optional<SupportSession> support;
+  auto accounts = OpenAccounts(a.accounts_config, a.profile);
+  if (!accounts.ok()) return Fail(accounts.status());
+  // Each account is asked with its own credentials; one that cannot be
+  // opened, or is another account's, is named and left out.
+  std::map<std::string, std::string> unusable;
+  auto session_of = [&](const std::string& account) -> AccountSession* {
+    auto session = accounts->Checked(account);
+    if (session.ok()) return *session;
+    unusable.emplace(account, session.status().message());
+    return nullptr;
+  };
+  claims::SyncPorts ports;
+  ports.catalog = s->catalog.get();
   if (need_aws && !a.offline) {
-    auto ss = OpenSupport(a.profile);
-    if (!ss.ok()) return Fail(ss.status());
-    support = std::move(*ss);
+    ports.support = [&](const std::string& account) -> claims::SupportPort* {
+      AccountSession* session = session_of(account);
+      return session != nullptr ? session->support.get() : nullptr;
+    };
+    ports.credits = [&](const std::string& account) -> claims::CreditsPort* {
+      AccountSession* session = session_of(account);
+      return session != nullptr ? session->credits.get() : nullptr;
+    };
   }
-  auto r = claims::SyncClaims(*s->store, support ? support->port.get() : nullptr, s->now_ms);
+  auto r = claims::SyncClaims(*s->store, ports, s->now_ms);
   if (!r.ok()) return Fail(r.status());
   for (const std::string& n : r->notes) std::fprintf(stderr, "recoup: note: %s\n", n.c_str());
+  for (const auto& [account, why] : unusable) {
+    std::fprintf(stderr, "recoup: account %s not followed on AWS: %s\n", account.c_str(),
+                 why.c_str());
+  }
   std::printf("%lld cases checked, %lld new messages, %lld state changes, %lld claims credited\n",
               static_cast<long long>(r->cases_checked),
               static_cast<long long>(r->new_communications), static_cast<long long>(r->transitions),
               static_cast<long long>(r->credited));
-  return kExitOk;
+  if (!r->credits.empty()) {
+    std::printf("Credits on the bill (AWS Billing):\n");
+    for (const claims::CreditMatch& m : r->credits) {
+      std::string ids;
+      for (const std::string& id : m.credit_ids) ids += (ids.empty() ? "" : ", ") + id;
+      std::printf("  %s: asked $%s, granted $%s (credit %s), applied $%s%s\n", m.claim_id.c_str(),
+                  FormatUsd(m.asked).c_str(), FormatUsd(m.granted).c_str(), ids.c_str(),
+                  FormatUsd(m.applied).c_str(), m.estimated ? " (a bill not final yet)" : "");
+      for (const auto& [month, amount] : m.applied_by_month) {
+        std::printf("    %s: applied $%s\n", month.ToString().c_str(), FormatUsd(amount).c_str());
+      }
+    }
+  }
+  return unusable.empty() ? kExitOk : kExitRuntime;
 }
 
 // ---- note ----
 
 struct NoteArgs {
-  std::string id, text, case_id, profile;
+  std::string id, text, case_id, profile, accounts_config;
 };
 
 int RunNote(const Globals& g, const NoteArgs& a) {
@@ -391,14 +527,17 @@ int RunNote(const Globals& g, const NoteArgs& a) {
   if (!s.ok()) return Fail(s.status());
   auto c = GetClaim(*s->store, a.id);
   if (!c.ok()) return Fail(c.status());
-  std::optional<SupportSession> support;
+  claims::SupportPort* support = nullptr;
+  std::optional<Accounts> accounts;
   if (a.case_id.empty() && !c->case_id.empty()) {
-    auto ss = OpenSupport(a.profile);
-    if (!ss.ok()) return Fail(ss.status());
-    support = std::move(*ss);
+    auto opened = OpenAccounts(a.accounts_config, a.profile);
+    if (!opened.ok()) return Fail(opened.status());
+    accounts.emplace(std::move(opened).value());
+    auto session = accounts->Checked(c->account);
+    if (!session.ok()) return FailAws(session.status());
+    support = (*session)->support.get();
   }
-  Status st = claims::AddNote(*s->store, support ? support->port.get() : nullptr, a.id, a.text,
-                              a.case_id, s->now_ms);
+  Status st = claims::AddNote(*s->store, support, a.id, a.text, a.case_id, s->now_ms);
   if (!st.ok()) return Fail(st);
   if (!a.case_id.empty()) {
     std::printf("claim %s: recorded as filed (case %s)\n", a.id.c_str(), a.case_id.c_str());
@@ -542,10 +681,17 @@ void RegisterClaimsCommands(CLI::App& app, const Globals& g, CommandRegistry& re
   auto* file =
       claims_cmd->add_subcommand("file", "File claims with AWS Support (dry run by default)");
   file->add_option("id", fa->id, "Claim ID");
-  file->add_flag("--all", fa->all, "Every claim that is detected or ready");
+  file->add_flag("--all", fa->all,
+                 "Every claim that is detected or ready (closed months only; forming claims "
+                 "wait for their month to end)");
   file->add_flag("--dry-run", fa->dry_run, "Show what would be sent (the default)");
   file->add_flag("--yes", fa->yes, "Really file: AddAttachmentsToSet, then CreateCase");
-  file->add_option("--profile", fa->profile, "AWS profile");
+  file->add_option("--profile", fa->profile,
+                   "AWS profile for accounts the accounts file does not give one");
+  file->add_option("--accounts-config", fa->accounts_config,
+                   "Accounts file: a profile or role_arn per account (default: "
+                   "$RECOUP_ACCOUNTS_CONFIG, $XDG_CONFIG_HOME/recoup/accounts.toml, "
+                   "/etc/recoup/accounts.toml)");
   file->add_option("--out", fa->out,
                    "Where to put packages for filing by hand (default: next to the store)");
   file->add_option("--service-code", fa->service_code,
@@ -559,8 +705,12 @@ void RegisterClaimsCommands(CLI::App& app, const Globals& g, CommandRegistry& re
 
   auto sa = std::make_shared<SyncArgs>();
   auto* sync = claims_cmd->add_subcommand(
-      "sync", "Follow filed claims: case status, AWS's replies, credits on later bills");
-  sync->add_option("--profile", sa->profile, "AWS profile");
+      "sync",
+      "Follow filed claims: case status, AWS's replies, credits on later bills (AWS Billing's "
+      "credits API and the Cost and Usage Report)");
+  sync->add_option("--profile", sa->profile,
+                   "AWS profile for accounts the accounts file does not give one");
+  sync->add_option("--accounts-config", sa->accounts_config, "As for claims file");
   sync->add_flag("--offline", sa->offline, "Only look at the bills in the store (no AWS calls)");
   reg.Add(sync, [&g, sa] { return RunSync(g, *sa); });
 
@@ -571,7 +721,9 @@ void RegisterClaimsCommands(CLI::App& app, const Globals& g, CommandRegistry& re
   note->add_option("text", na->text, "The text")->required();
   note->add_option("--case-id", na->case_id,
                    "Record that the claim was filed by hand as this Support case");
-  note->add_option("--profile", na->profile, "AWS profile");
+  note->add_option("--profile", na->profile,
+                   "AWS profile for accounts the accounts file does not give one");
+  note->add_option("--accounts-config", na->accounts_config, "As for claims file");
   reg.Add(note, [&g, na] { return RunNote(g, *na); });
 
   auto sh = std::make_shared<ShowArgs>();

@@ -2,13 +2,16 @@
 // service (health/service.h).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "recoup/aws/health_api.h"
+#include "recoup/aws/sts_api.h"
 #include "recoup/cli/aws_context.h"
 #include "recoup/cli/common.h"
+#include "recoup/core/clock.h"
 #include "recoup/core/safe_text.h"
 #include "recoup/core/time.h"
 #include "recoup/health/service.h"
@@ -41,6 +44,33 @@ int RunHealthSync(const Globals& g, const HealthSyncArgs& a) {
   filter.regions = a.regions;
   auto sync = health::SyncFromApi(**store, api, filter, a.organization);
   if (!sync.ok()) return FailAws(sync.status());
+  // What this read covered: the caller's account (every account in the
+  // organization view), so that claims may say what AWS Health showed.
+  std::string account = "*";
+  if (!a.organization) {
+    auto sts_client = (*ctx)->Client(aws::services::kSts, "us-east-1");
+    auto who = sts_client.ok() ? aws::StsApi(sts_client->get()).GetCallerIdentity()
+                               : Result<aws::CallerIdentity>(sts_client.status());
+    if (who.ok()) {
+      account = who->account;
+    } else {
+      account.clear();
+      std::fprintf(stderr,
+                   "recoup: note: the account could not be identified (GetCallerIdentity: %s); "
+                   "claims will not count this sync as a check of AWS Health\n",
+                   who.status().message().c_str());
+    }
+  }
+  if (!account.empty()) {
+    int64_t now_ms = SystemClock().NowMs();
+    if (const char* n = std::getenv("RECOUP_NOW"); n != nullptr && *n != 0) {
+      if (auto t = ParseTimestampMs(n); t.ok()) now_ms = *t;
+    }
+    if (Status st = health::RecordApiCoverage(**store, account, a.organization, a.regions, now_ms);
+        !st.ok()) {
+      return Fail(st);
+    }
+  }
   std::printf(
       "health sync (%s view): %lld KMS events, %lld new or updated, %lld affected entities%s\n",
       a.organization ? "organization" : "account", static_cast<long long>(sync->events),

@@ -26,4 +26,15 @@ struct HealthEvent {
   std::string source;                 // "health-api", "health-org-api", "eventbridge", "sqs"
 };
 
+// What one AWS Health source looked at: every event of `account` in
+// `region` from start_ms to end_ms. A claim may say that AWS Health shows no
+// event only where coverage like this spans its incident windows; otherwise
+// it says that recoup did not check AWS Health.
+struct HealthCoverage {
+  std::string source;                // "health-api", "health-org-api", "eventbridge", "sqs"
+  std::string account;               // 12 digits, or "*": every account (organization view)
+  std::string region;                // "us-east-1", or "*": every Region
+  int64_t start_ms = 0, end_ms = 0;  // [start, end)
+};
+
 }  // namespace recoup::health

@@ -9,7 +9,9 @@
 
 #include "recoup/aws/health_api.h"
 #include "recoup/aws/sqs_api.h"
+#include "recoup/aws/sts_api.h"
 #include "recoup/core/time.h"
+#include "recoup/health/service.h"
 #include "recoup/health/sync.h"
 
 namespace recoup::serve {
@@ -188,18 +190,55 @@ Status HealthPoller::PollApi() {
     RECOUP_ASSIGN_OR_RETURN(bool changed, store_->PutHealthEvent(h));
     Count(h, changed);
   }
-  return Status::Ok();
+  // What the read covered: the caller's account (every account in the
+  // organization view); without an identity it counts as no check.
+  std::string account = "*";
+  if (!config_.organization) {
+    RECOUP_ASSIGN_OR_RETURN(auto sts_client, session_->Client(aws::services::kSts, config_.region));
+    auto who = aws::StsApi(sts_client.get()).GetCallerIdentity();
+    if (!who.ok()) {
+      std::fprintf(stderr,
+                   "recoup serve: health api: GetCallerIdentity: %s (this read is not counted as "
+                   "a check of AWS Health)\n",
+                   who.status().message().c_str());
+      return Status::Ok();
+    }
+    account = who->account;
+  }
+  return health::RecordApiCoverage(*store_, account, config_.organization, {}, clock_->NowMs());
 }
+
+namespace {
+// The account in a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME);
+// empty when it has none.
+std::string QueueAccount(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path == std::string::npos) return std::string();
+  const size_t end = url.find('/', path + 1);
+  const std::string account =
+      url.substr(path + 1, end == std::string::npos ? std::string::npos : end - path - 1);
+  if (account.size() != 12 ||
+      !std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::string();
+  }
+  return account;
+}
+}  // namespace
 
 Status HealthPoller::PollQueue() {
   RECOUP_ASSIGN_OR_RETURN(auto client, session_->Client(aws::services::kSqs, config_.region));
   aws::SqsApi sqs(client.get());
+  bool drained = false;
   for (int round = 0; round < 10; ++round) {
     aws::ReceiveMessageInput in;
     in.queue_url = config_.sqs_queue_url;
     in.max_messages = 10;
     RECOUP_ASSIGN_OR_RETURN(auto msgs, sqs.ReceiveMessage(in));
-    if (msgs.empty()) break;
+    if (msgs.empty()) {
+      drained = true;
+      break;
+    }
     for (const aws::SqsMessage& m : msgs) {
       auto j = nlohmann::json::parse(m.body, nullptr, /*allow_exceptions=*/false);
       // SNS-wrapped deliveries carry the event in "Message".
@@ -219,6 +258,14 @@ Status HealthPoller::PollQueue() {
       }
       RECOUP_RETURN_IF_ERROR(sqs.DeleteMessage(config_.sqs_queue_url, m.receipt_handle));
     }
+  }
+  // A drained queue holds nothing more that was delivered to it since the
+  // last poll: the interval up to now is covered (queue retention is longer).
+  const std::string account = QueueAccount(config_.sqs_queue_url);
+  if (drained && !account.empty()) {
+    const int64_t now = clock_->NowMs();
+    RECOUP_RETURN_IF_ERROR(store_->PutHealthCoverage(
+        {"sqs", account, config_.region, now - config_.every_ms - 60 * kMsPerSecond, now}));
   }
   return Status::Ok();
 }

@@ -182,6 +182,15 @@ class Store {
   // Ordered by start time, then ARN.
   virtual Result<std::vector<health::HealthEvent>> ListHealthEvents(
       const HealthEventFilter& filter) = 0;
+  // Health coverage (migration 5): what a Health source looked at. Coverage
+  // of the same source, account and Region that overlaps or touches stored
+  // coverage is merged with it into one row. INVALID_ARGUMENT for an empty
+  // source, account or Region, or end_ms < start_ms.
+  virtual Status PutHealthCoverage(const health::HealthCoverage& coverage) = 0;
+  // The coverage that applies to `account` in `region`: rows of that account
+  // or "*", and of that Region or "*"; ordered by start, then source.
+  virtual Result<std::vector<health::HealthCoverage>> ListHealthCoverage(
+      const std::string& account, const std::string& region) = 0;
   // ---- end of section "health" ----
 
   // ---- section "claims" (migration 3) ----

@@ -121,6 +121,13 @@ CREATE TABLE serve_unattributed(
   received_ms INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE INDEX serve_unattributed_by_key ON serve_unattributed(access_key, id);
 )SQL",
+    // 6: what each AWS Health source covered (section "health").
+    R"SQL(
+CREATE TABLE health_coverage(
+  source TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
+  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
+  PRIMARY KEY(source, account, region, start_ms)) WITHOUT ROWID;
+)SQL",
 };
 
 class Stmt {
@@ -669,6 +676,57 @@ class SqliteStore final : public Store {
       }
       e.source = s.Text(11);
       out.push_back(std::move(e));
+    }));
+    return out;
+  }
+
+  Status PutHealthCoverage(const health::HealthCoverage& c) override {
+    if (c.source.empty() || c.account.empty() || c.region.empty()) {
+      return InvalidArgument("PutHealthCoverage: source, account and Region are required");
+    }
+    if (c.end_ms < c.start_ms) return InvalidArgument("PutHealthCoverage: end before start");
+    return InTransaction([&]() -> Status {
+      int64_t start = c.start_ms, end = c.end_ms;
+      Stmt find;
+      RECOUP_RETURN_IF_ERROR(Prepare(
+          "SELECT MIN(start_ms), MAX(end_ms), COUNT(*) FROM health_coverage"
+          " WHERE source=?1 AND account=?2 AND region=?3 AND start_ms <= ?5 AND end_ms >= ?4",
+          &find));
+      find.BindAll(c.source, c.account, c.region, start, end);
+      if (sqlite3_step(find.get()) != SQLITE_ROW) return Error("PutHealthCoverage");
+      if (find.Int(2) > 0) {
+        start = std::min(start, find.Int(0));
+        end = std::max(end, find.Int(1));
+      }
+      Stmt del;
+      RECOUP_RETURN_IF_ERROR(
+          Prepare("DELETE FROM health_coverage WHERE source=?1 AND account=?2 AND region=?3"
+                  " AND start_ms <= ?5 AND end_ms >= ?4",
+                  &del));
+      del.BindAll(c.source, c.account, c.region, c.start_ms, c.end_ms);
+      if (sqlite3_step(del.get()) != SQLITE_DONE) return Error("PutHealthCoverage");
+      Stmt ins;
+      RECOUP_RETURN_IF_ERROR(
+          Prepare("INSERT INTO health_coverage(source, account, region, start_ms, end_ms)"
+                  " VALUES(?1,?2,?3,?4,?5)",
+                  &ins));
+      ins.BindAll(c.source, c.account, c.region, start, end);
+      if (sqlite3_step(ins.get()) != SQLITE_DONE) return Error("PutHealthCoverage");
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<health::HealthCoverage>> ListHealthCoverage(
+      const std::string& account, const std::string& region) override {
+    Stmt s;
+    RECOUP_RETURN_IF_ERROR(
+        Prepare("SELECT source, account, region, start_ms, end_ms FROM health_coverage"
+                " WHERE account IN (?1, '*') AND region IN (?2, '*') ORDER BY start_ms, source",
+                &s));
+    s.BindAll(account, region);
+    std::vector<health::HealthCoverage> out;
+    RECOUP_RETURN_IF_ERROR(EachRow(s, "ListHealthCoverage", [&] {
+      out.push_back({s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4)});
     }));
     return out;
   }
