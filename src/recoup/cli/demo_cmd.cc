@@ -65,7 +65,7 @@ int RunDemoCmd(Globals g, const DemoArgs& a, bool store_given) {
   ic.account = std::string(demo::kPaymentsAccount);
   if (int rc = RunIngestCommand(g, ic); rc != kExitOk) return rc;
   std::printf("\n$ recoup billing import %s\n", manifest->cur_file.c_str());
-  if (int rc = RunBillingImport(g, {manifest->cur_file}, "awskms"); rc != kExitOk) return rc;
+  if (int rc = RunBillingImport(g, {manifest->cur_file}, ""); rc != kExitOk) return rc;
 
   std::printf("\n$ recoup report --month %s\n", month->ToString().c_str());
   ReportArgs ra;

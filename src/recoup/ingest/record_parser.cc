@@ -327,7 +327,7 @@ struct RecordParser::Impl {
 
   const sla::ServiceTerms* Terms(std::string_view service) {
     if (last_terms != nullptr && service == last_service) return last_terms;
-    const sla::ServiceTerms* t = catalog->Find(service);
+    const sla::ServiceTerms* t = catalog->FindByName(service);
     if (t != nullptr) {
       last_terms = t;
       last_service.assign(service);

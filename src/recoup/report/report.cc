@@ -141,6 +141,8 @@ nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
   j["service"] = r.key.service;
   j["month"] = r.key.month.ToString();
   j["sla_version"] = v.sla_version;
+  j["sla_confidence"] = sla::ConfidenceName(r.version->confidence);
+  j["unverified_facts"] = r.version->FactsAtLeast(sla::Confidence::kUnverified);
   j["commitment_pct"] = FormatDecimal(v.commitment_pct, 0, 12);
   j["mup_pct"] = FormatPct(v.mup_pct);
   j["intervals"] = v.intervals;
