@@ -115,12 +115,21 @@ TEST(CatalogServicesTest, SecretsManagerRoseTo9999InDecember2023) {
   EXPECT_EQ(t->VersionFor(*YearMonth::Parse("2023-12"))->CreditPct(Pct("99.95")), Pct("10"));
 }
 
+const SubScope& ScopeOf(const ServiceTerms* t, const std::string& key) {
+  for (const SubScope& s : t->sub_scopes) {
+    if (s.key == key) return s;
+  }
+  static const SubScope kNone;
+  ADD_FAILURE() << t->key << " has no sub-scope " << key;
+  return kNone;
+}
+
 TEST(CatalogServicesTest, SubScopesCarryTheirOwnCommitments) {
   auto cat = Catalog::Default();
   const ServiceTerms* s3 = cat->Find("s3");
   ASSERT_EQ(s3->sub_scopes.size(), 2u);
   EXPECT_EQ(s3->default_sub_scope, "standard");
-  const SubScope& ia = s3->sub_scopes[1];
+  const SubScope& ia = ScopeOf(s3, "infrequent_access");
   EXPECT_EQ(ia.key, "infrequent_access");
   EXPECT_EQ(ia.commitment_pct, Pct("99.0"));
   ASSERT_EQ(ia.tiers.size(), 3u);
@@ -130,9 +139,10 @@ TEST(CatalogServicesTest, SubScopesCarryTheirOwnCommitments) {
   const ServiceTerms* ddb = cat->Find("dynamodb");
   ASSERT_EQ(ddb->sub_scopes.size(), 2u);
   EXPECT_EQ(ddb->default_sub_scope, "standard");
-  EXPECT_EQ(ddb->sub_scopes[1].key, "global_tables");
-  EXPECT_EQ(ddb->sub_scopes[1].commitment_pct, Pct("99.999"));
-  EXPECT_EQ(ddb->sub_scopes[1].condition, "failover_attempted");
+  EXPECT_EQ(ScopeOf(ddb, "global_tables").commitment_pct, Pct("99.999"));
+  EXPECT_EQ(ScopeOf(ddb, "global_tables").condition, "failover_attempted");
+  EXPECT_EQ(ScopeOf(ddb, "standard").commitment_pct, Pct("99.99"));
+  EXPECT_EQ(ScopeOf(s3, "standard").commitment_pct, Pct("99.9"));
 }
 
 TEST(CatalogServicesTest, S3CountsOnlyInternalErrorAndServiceUnavailable) {
