@@ -152,6 +152,101 @@ class Services(RecoupTestCase):
         self.assertEqual(row["requests"], 1, row)
 
 
+S3_OWNER = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+
+
+def s3_log_line(t_ms, rid, status, code="-", op="REST.GET.OBJECT",
+                host="bkt.s3.us-east-1.amazonaws.com"):
+    import datetime
+    d = datetime.datetime.fromtimestamp(t_ms / 1000, datetime.timezone.utc)
+    when = d.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return ('%s bkt [%s] 192.0.2.3 arn:aws:iam::%s:user/app %s %s k "GET /bkt/k HTTP/1.1" '
+            '%s %s 10 10 5 4 "-" "aws-sdk-go/1.44" - HOSTID SigV4 ECDHE-RSA-AES128-GCM-SHA256 '
+            'AuthHeader %s TLSv1.2 - -' % (S3_OWNER, when, ACCOUNT_A, rid, op, status, code, host))
+
+
+class AccessLogs(RecoupTestCase):
+    """S3 server access logs, API Gateway access logs, CloudFront logs
+    through `recoup ingest`: classified by each SLA's rule, bad lines named
+    by file and line, good lines around them kept."""
+
+    def rows(self):
+        rows = json.loads(self.report_json("--month", "2025-10", intervals=False))
+        return {(r["service"], r["region"]): r for r in rows}
+
+    def test_s3_access_log_auto_detected_with_a_bad_line(self):
+        lines = []
+        # 9 intervals of InternalError: 100 - 900/8928 < 99.9: breached.
+        for i in range(9):
+            for k in range(2):
+                lines.append(s3_log_line(OCT + (50 + i) * INTERVAL + k, "E%d-%d" % (i, k), 500,
+                                         "InternalError"))
+        lines.append(s3_log_line(OCT + 10 * INTERVAL, "T1", 503, "SlowDown"))
+        lines.append(s3_log_line(OCT + 11 * INTERVAL, "L1", 200, op="S3.EXPIRE.OBJECT"))
+        lines.append("this is not an access log line")
+        lines.append(s3_log_line(OCT + 12 * INTERVAL, "OK1", 200))
+        path = self.path("s3logs", "2025-10-20-07-00-00-ABCDEF")
+        os = __import__("os")
+        os.makedirs(os.path.dirname(path))
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = self.ingest(self.path("s3logs"), "--account", ACCOUNT_A)
+        s = r.json()
+        self.assertEqual(s["accepted"], 20, s)
+        self.assertEqual(s["rejected"], 1, s)
+        self.assertEqual(s["skipped"], 1, s)
+        self.assertTrue(any(path + ":21:" in w for w in r.warnings()), r.warnings())
+        row = self.rows()[("s3", "us-east-1")]
+        self.assertEqual(row["failed_requests"], 18, row)
+        self.assertEqual(row["excluded_requests"]["throttling"], 1, row)
+        self.assertTrue(row["breached"], row)
+        self.assertEqual(Fraction(100) - Fraction(100) * Fraction(row["error_rate_sum"]) / N_OCT,
+                         Fraction(100) - Fraction(900, N_OCT))
+
+    def test_apigateway_access_log_needs_its_format(self):
+        lines = [json.dumps({"requestId": "g%d" % i, "requestTimeEpoch": OCT + i * INTERVAL,
+                             "status": "500", "integrationStatus": "-",
+                             "error": {"responseType": "DEFAULT_5XX"}, "apiId": "a1b2c3d4e5",
+                             "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+                             "accountId": ACCOUNT_A}) for i in range(3)]
+        lines += [json.dumps({"requestId": "i%d" % i, "requestTimeEpoch": OCT + i * INTERVAL,
+                              "status": "502", "integrationStatus": "500", "apiId": "a1b2c3d4e5",
+                              "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+                              "accountId": ACCOUNT_A}) for i in range(3)]
+        path = self.path("apigw.log")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = self.ingest(path, "--format", "apigateway-access-log")
+        self.assertEqual(r.json()["accepted"], 6, r)
+        row = self.rows()[("apigateway", "us-east-1")]
+        self.assertEqual(row["failed_requests"], 3, row)
+        self.assertEqual(row["excluded_requests"]["client_error"], 3, row)
+        self.assertEqual(row["requests"], 3, row)
+
+    def test_cloudfront_standard_log(self):
+        fields = ("date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem "
+                  "sc-status x-edge-result-type x-edge-request-id x-host-header "
+                  "x-edge-detailed-result-type").split()
+        def line(i, status, result, detail):
+            import datetime
+            d = datetime.datetime.fromtimestamp((OCT + i * INTERVAL) / 1000,
+                                                datetime.timezone.utc)
+            return "\t".join([d.strftime("%Y-%m-%d"), d.strftime("%H:%M:%S"), "IAD89-C1", "100",
+                              "192.0.2.1", "GET", "d1.cloudfront.net", "/", str(status), result,
+                              "cf-%d-%s" % (i, detail), "www.example.com", detail])
+        body = ["#Version: 1.0", "#Fields: " + " ".join(fields),
+                line(1, 200, "Hit", "Hit"), line(2, 503, "CapacityExceeded", "CapacityExceeded"),
+                line(3, 502, "Error", "OriginConnectError")]
+        path = self.path("cf.log")
+        with open(path, "w") as f:
+            f.write("\n".join(body) + "\n")
+        r = self.ingest(path, "--account", ACCOUNT_A)
+        self.assertEqual(r.json()["accepted"], 3, r)
+        row = self.rows()[("cloudfront", "us-east-1")]
+        self.assertEqual(row["failed_requests"], 1, row)
+        self.assertEqual(row["excluded_requests"]["client_error"], 1, row)
+
+
 class Catalog(RecoupTestCase):
 
     def test_sla_list_json_names_every_service_with_confidence(self):

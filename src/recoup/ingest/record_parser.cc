@@ -21,8 +21,12 @@ Result<InputFormat> ParseInputFormat(std::string_view name) {
   if (name == "cloudtrail") return InputFormat::kCloudTrail;
   if (name == "csm") return InputFormat::kCsm;
   if (name == "jsonl") return InputFormat::kJsonl;
+  if (name == "s3-access-log") return InputFormat::kS3AccessLog;
+  if (name == "apigateway-access-log") return InputFormat::kApiGatewayAccessLog;
+  if (name == "cloudfront-log") return InputFormat::kCloudFrontLog;
   return InvalidArgument("--format: unknown format '" + std::string(name) +
-                         "' (want auto, cloudtrail, csm or jsonl)");
+                         "' (want auto, cloudtrail, csm, jsonl, s3-access-log, "
+                         "apigateway-access-log or cloudfront-log)");
 }
 
 namespace {
