@@ -1,9 +1,8 @@
 #include "recoup/billing/cur_reader.h"
 
-#include <algorithm>
-
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -335,8 +334,7 @@ class Aggregator {
   // rejects the row; its message names the field.
   Result<bool> Add(const CsvRecord& rec) {
     const std::string_view product = TrimBlanks(rec[cols_.product]);
-    if (std::find(product_codes_.begin(), product_codes_.end(), product) ==
-        product_codes_.end()) {
+    if (std::find(product_codes_.begin(), product_codes_.end(), product) == product_codes_.end()) {
       return false;
     }
     const std::string_view account = TrimBlanks(rec[cols_.account]);
@@ -369,9 +367,8 @@ class Aggregator {
       return FieldError(cols_.currency, "currency " + Quote(currency) + " differs from " +
                                             Quote(it->second.currency) +
                                             " already seen for product " + std::string(product) +
-                                            ", account " + std::string(account) +
-                                            ", region " + Quote(region) + ", month " +
-                                            month.ToString());
+                                            ", account " + std::string(account) + ", region " +
+                                            Quote(region) + ", month " + month.ToString());
     }
     if (it == groups_.end()) {
       it = groups_.emplace(std::move(key), Group{}).first;

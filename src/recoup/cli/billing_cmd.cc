@@ -137,9 +137,10 @@ int RunBillingImport(const Globals& g, const std::vector<std::string>& paths,
     std::printf("%s  %-15s  %-14s  %s  $%s\n", c.account.c_str(), c.region.c_str(),
                 c.service.c_str(), c.month.ToString().c_str(), FormatUsd(c.amount).c_str());
   }
-  std::printf("%s CUR rows read, %s rejected; %s (service, account, Region, month) charges stored\n",
-              WithCommas(imported->rows).c_str(), WithCommas(imported->rejected_rows).c_str(),
-              WithCommas(static_cast<int64_t>(imported->stored.size())).c_str());
+  std::printf(
+      "%s CUR rows read, %s rejected; %s (service, account, Region, month) charges stored\n",
+      WithCommas(imported->rows).c_str(), WithCommas(imported->rejected_rows).c_str(),
+      WithCommas(static_cast<int64_t>(imported->stored.size())).c_str());
   return kExitOk;
 }
 

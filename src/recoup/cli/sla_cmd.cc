@@ -212,8 +212,8 @@ int RunSlaList(const Globals& g, const std::string& output) {
     std::printf("%s\n", j.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("%-14s  %-36s  %-22s  %-10s  %-10s  %-8s  %-11s  %s\n", "SERVICE", "NAME",
-              "VERSION", "FROM", "COMMITMENT", "INTERVAL", "CREDIT BASE", "CONFIDENCE");
+  std::printf("%-14s  %-36s  %-22s  %-10s  %-10s  %-8s  %-11s  %s\n", "SERVICE", "NAME", "VERSION",
+              "FROM", "COMMITMENT", "INTERVAL", "CREDIT BASE", "CONFIDENCE");
   for (const auto& s : (*catalog)->services()) {
     for (const sla::SlaVersion& v : s.versions) {
       const std::string commitment = FormatDecimal(v.commitment_pct, 0, 12) + "%";

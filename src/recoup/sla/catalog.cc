@@ -156,7 +156,8 @@ Result<std::vector<Tier>> ParseTiers(const nlohmann::json& j, const Rational& co
   for (size_t i = 1; i < tiers.size(); ++i) {
     if (tiers[i].below_pct == tiers[i - 1].below_pct ||
         tiers[i].credit_pct <= tiers[i - 1].credit_pct) {
-      return InvalidArgument(where + ".tiers: thresholds must differ and credits rise as they fall");
+      return InvalidArgument(where +
+                             ".tiers: thresholds must differ and credits rise as they fall");
     }
   }
   return tiers;
@@ -285,7 +286,8 @@ Result<std::shared_ptr<const Catalog>> Catalog::Parse(std::string_view json,
       t.health_service = s.value("health_service", "");
       if (t.health_service.empty()) {
         for (char ch : key) {
-          t.health_service.push_back(ch >= 'a' && ch <= 'z' ? static_cast<char>(ch - 'a' + 'A') : ch);
+          t.health_service.push_back(ch >= 'a' && ch <= 'z' ? static_cast<char>(ch - 'a' + 'A')
+                                                            : ch);
         }
       }
       RECOUP_ASSIGN_OR_RETURN(t.sdk_service_names, StringList(s, "sdk_service_names", where));

@@ -77,8 +77,8 @@ struct SlaVersion {
   int claim_window_billing_cycles = 2;
   std::string sla_url;
   std::string note;
-  std::vector<std::string> sources;     // where each fact was read
-  std::vector<FactConfidence> facts;    // in catalog order
+  std::vector<std::string> sources;                 // where each fact was read
+  std::vector<FactConfidence> facts;                // in catalog order
   Confidence confidence = Confidence::kUnverified;  // the weakest fact's
   // The facts at `c` or weaker, by name: what a claim must flag.
   std::vector<std::string> FactsAtLeast(Confidence c) const;
@@ -103,10 +103,10 @@ class ServiceTerms {
   // only the listed codes count, as S3's Error Rate defines it).
   bool all_5xx_are_server_errors = true;
   std::vector<int> server_error_statuses;
-  std::string claim_subject;                 // "SLA Credit Request - Amazon S3"
-  std::vector<std::string> claim_fields;     // what the SLA asks a claim to carry
+  std::string claim_subject;              // "SLA Credit Request - Amazon S3"
+  std::vector<std::string> claim_fields;  // what the SLA asks a claim to carry
   std::vector<std::string> exclusions;
-  std::vector<SubScope> sub_scopes;          // empty: one scope
+  std::vector<SubScope> sub_scopes;  // empty: one scope
   std::string default_sub_scope;
   std::vector<SlaVersion> versions;  // ascending by effective date
 

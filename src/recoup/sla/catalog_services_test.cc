@@ -32,30 +32,78 @@ struct Expected {
 // From reference/aws-slas.md section 2 and aws-facts.md sections 0 and 2.
 const std::vector<Expected>& Table() {
   static const std::vector<Expected> kTable = {
-      {"kms", "kms-2019-01-16", "2020-06", "99.9", {{"99.0", "10"}, {"0", "25"}},
+      {"kms",
+       "kms-2019-01-16",
+       "2020-06",
+       "99.9",
+       {{"99.0", "10"}, {"0", "25"}},
        "account_all_regions"},
-      {"kms", "kms-2022-11-29", "2025-10", "99.999",
-       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}}, "region"},
-      {"s3", "s3-2023-11-28", "2025-10", "99.9", {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+      {"kms",
+       "kms-2022-11-29",
+       "2025-10",
+       "99.999",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
        "region"},
-      {"dynamodb", "dynamodb-2019", "2025-10", "99.99",
-       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}}, "region"},
-      {"lambda", "lambda-2018", "2025-10", "99.95",
-       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}}, "region"},
-      {"apigateway", "apigateway-2022-05-05", "2025-10", "99.95",
-       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}}, "region"},
-      {"sqs", "sqs-messaging", "2025-10", "99.9", {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+      {"s3",
+       "s3-2023-11-28",
+       "2025-10",
+       "99.9",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
        "region"},
-      {"sns", "sns-messaging", "2025-10", "99.9", {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+      {"dynamodb",
+       "dynamodb-2019",
+       "2025-10",
+       "99.99",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
        "region"},
-      {"secretsmanager", "secretsmanager-2019", "2023-11", "99.9",
-       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}}, "region"},
-      {"secretsmanager", "secretsmanager-2023-12", "2023-12", "99.99",
-       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}}, "region"},
-      {"kinesis", "kinesis-2019", "2025-10", "99.9",
-       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}}, "region"},
-      {"cloudfront", "cloudfront-2022-05-05", "2025-10", "99.9",
-       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}}, "account_all_regions"},
+      {"lambda",
+       "lambda-2018",
+       "2025-10",
+       "99.95",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+       "region"},
+      {"apigateway",
+       "apigateway-2022-05-05",
+       "2025-10",
+       "99.95",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+       "region"},
+      {"sqs",
+       "sqs-messaging",
+       "2025-10",
+       "99.9",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+       "region"},
+      {"sns",
+       "sns-messaging",
+       "2025-10",
+       "99.9",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+       "region"},
+      {"secretsmanager",
+       "secretsmanager-2019",
+       "2023-11",
+       "99.9",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+       "region"},
+      {"secretsmanager",
+       "secretsmanager-2023-12",
+       "2023-12",
+       "99.99",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+       "region"},
+      {"kinesis",
+       "kinesis-2019",
+       "2025-10",
+       "99.9",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+       "region"},
+      {"cloudfront",
+       "cloudfront-2022-05-05",
+       "2025-10",
+       "99.9",
+       {{"99.0", "10"}, {"95.0", "25"}, {"0", "100"}},
+       "account_all_regions"},
   };
   return kTable;
 }
@@ -186,14 +234,22 @@ TEST(CatalogServicesTest, DynamoDbServerErrorsAndThrottling) {
 TEST(CatalogServicesTest, FindsServicesByTheNamesSdksAndLogsUse) {
   auto cat = Catalog::Default();
   const std::vector<std::pair<const char*, const char*>> names = {
-      {"DynamoDB", "dynamodb"},          {"DynamoDb", "dynamodb"},
-      {"dynamodb.amazonaws.com", "dynamodb"}, {"S3", "s3"},
-      {"Lambda", "lambda"},              {"SQS", "sqs"},
-      {"Sqs", "sqs"},                    {"SNS", "sns"},
-      {"Secrets Manager", "secretsmanager"}, {"SecretsManager", "secretsmanager"},
-      {"API Gateway", "apigateway"},     {"ApiGatewayV2", "apigateway"},
-      {"Kinesis", "kinesis"},            {"CloudFront", "cloudfront"},
-      {"KMS", "kms"},                    {"kms", "kms"},
+      {"DynamoDB", "dynamodb"},
+      {"DynamoDb", "dynamodb"},
+      {"dynamodb.amazonaws.com", "dynamodb"},
+      {"S3", "s3"},
+      {"Lambda", "lambda"},
+      {"SQS", "sqs"},
+      {"Sqs", "sqs"},
+      {"SNS", "sns"},
+      {"Secrets Manager", "secretsmanager"},
+      {"SecretsManager", "secretsmanager"},
+      {"API Gateway", "apigateway"},
+      {"ApiGatewayV2", "apigateway"},
+      {"Kinesis", "kinesis"},
+      {"CloudFront", "cloudfront"},
+      {"KMS", "kms"},
+      {"kms", "kms"},
   };
   for (const auto& [name, key] : names) {
     const ServiceTerms* t = cat->FindByName(name);
@@ -237,21 +293,21 @@ TEST(CatalogServicesTest, RejectsBadConfidenceAndNameClashes) {
   ASSERT_FALSE(bad_mark.ok());
   EXPECT_NE(bad_mark.status().message().find("confidence.tiers"), std::string::npos)
       << bad_mark.status().message();
-  auto clash = Catalog::Parse(R"({"services":{"x":{"sdk_service_names":["Same"],"versions":[)" +
-                                  version + R"(}]},"y":{"sdk_service_names":["same"],"versions":[)" +
-                                  version + "}]}}}",
-                              "c.json");
+  auto clash = Catalog::Parse(
+      R"({"services":{"x":{"sdk_service_names":["Same"],"versions":[)" + version +
+          R"(}]},"y":{"sdk_service_names":["same"],"versions":[)" + version + "}]}}}",
+      "c.json");
   ASSERT_FALSE(clash.ok());
   EXPECT_NE(clash.status().message().find("also names services.x"), std::string::npos)
       << clash.status().message();
   auto unmarked = Catalog::Parse(R"({"services":{"x":{"versions":[)" + version + "}]}}}", "c.json");
   ASSERT_TRUE(unmarked.ok()) << unmarked.status().message();
   EXPECT_EQ((*unmarked)->Find("x")->versions[0].confidence, Confidence::kUnverified);
-  auto rising = Catalog::Parse(
-      R"({"services":{"x":{"versions":[{"id":"a","effective_from":"2022-01-01",)"
-      R"("commitment_pct":"99.9","tiers":[{"below_pct":"99.9","credit_pct":"25"},)"
-      R"({"below_pct":"99.0","credit_pct":"10"}],"minimum_credit_usd":"1"}]}}})",
-      "c.json");
+  auto rising =
+      Catalog::Parse(R"({"services":{"x":{"versions":[{"id":"a","effective_from":"2022-01-01",)"
+                     R"("commitment_pct":"99.9","tiers":[{"below_pct":"99.9","credit_pct":"25"},)"
+                     R"({"below_pct":"99.0","credit_pct":"10"}],"minimum_credit_usd":"1"}]}}})",
+                     "c.json");
   EXPECT_FALSE(rising.ok());
 }
 
