@@ -46,10 +46,10 @@ int RunBillingList(const Globals& g) {
   if (!store.ok()) return Fail(store.status());
   auto all = (*store)->ListCharges({});
   if (!all.ok()) return Fail(all.status());
-  std::printf("%-12s  %-15s  %-7s  %-7s  %-7s  %14s  %s\n", "ACCOUNT", "REGION", "SERVICE", "MONTH",
-              "ORIGIN", "CHARGES $", "SOURCE");
+  std::printf("%-12s  %-15s  %-14s  %-7s  %-13s  %14s  %s\n", "ACCOUNT", "REGION", "SERVICE",
+              "MONTH", "ORIGIN", "CHARGES $", "SOURCE");
   for (const auto& c : *all) {
-    std::printf("%-12s  %-15s  %-7s  %-7s  %-7s  %14s  %s\n", c.account.c_str(), c.region.c_str(),
+    std::printf("%-12s  %-15s  %-14s  %-7s  %-13s  %14s  %s\n", c.account.c_str(), c.region.c_str(),
                 c.service.c_str(), c.month.ToString().c_str(), c.origin.c_str(),
                 FormatUsd(c.amount).c_str(), c.source.c_str());
   }

@@ -254,23 +254,40 @@ std::string RenderTable(const std::vector<ReportRow>& rows) {
   std::ostringstream out;
   char line[512];
   std::snprintf(line, sizeof line,
-                "%-12s  %-15s  %-7s  %-7s  %-18s  %10s  %7s  %-8s  %6s  %12s  %12s  %s\n",
+                "%-12s  %-15s  %-15s  %-7s  %-18s  %10s  %7s  %-8s  %6s  %12s  %12s  %s\n",
                 "ACCOUNT", "REGION", "SERVICE", "MONTH", "MUP %", "REQUESTS", "FAILED", "BREACHED",
                 "CREDIT", "CHARGES $", "CREDIT $", "CLAIM BY");
   out << line;
+  std::vector<const sla::SlaVersion*> unverified;
   for (const ReportRow& r : rows) {
     const sla::Verdict& v = r.verdict;
+    // A '*' marks terms the catalog holds unverified (listed below the table).
+    std::string service = r.key.service;
+    if (!r.version->FactsAtLeast(sla::Confidence::kUnverified).empty()) {
+      service += "*";
+      if (std::find(unverified.begin(), unverified.end(), r.version) == unverified.end()) {
+        unverified.push_back(r.version);
+      }
+    }
     std::string credit = v.credit_usd ? FormatCents(*v.credit_usd) : "unknown";
     if (v.below_minimum) credit += " (below $" + FormatUsd(r.version->minimum_credit_usd) + ")";
     std::snprintf(line, sizeof line,
-                  "%-12s  %-15s  %-7s  %-7s  %-18s  %10lld  %7lld  %-8s  %5s%%  %12s  %12s  %s\n",
-                  r.key.account.c_str(), r.key.region.c_str(), r.key.service.c_str(),
+                  "%-12s  %-15s  %-15s  %-7s  %-18s  %10lld  %7lld  %-8s  %5s%%  %12s  %12s  %s\n",
+                  r.key.account.c_str(), r.key.region.c_str(), service.c_str(),
                   r.key.month.ToString().c_str(), FormatFixed(v.mup_pct, 12).c_str(),
                   static_cast<long long>(v.requests), static_cast<long long>(v.failed_requests),
                   v.breached ? "YES" : "no", FormatDecimal(v.credit_pct, 0, 4).c_str(),
                   v.charges_usd ? FormatCents(*v.charges_usd).c_str() : "unknown", credit.c_str(),
                   v.breached ? FormatTimestamp(v.claim_deadline_ms).c_str() : "-");
     out << line;
+  }
+  for (const sla::SlaVersion* v : unverified) {
+    std::string facts;
+    for (const std::string& f : v->FactsAtLeast(sla::Confidence::kUnverified)) {
+      facts += (facts.empty() ? "" : ", ") + f;
+    }
+    out << "* " << v->id << ": not verified against the SLA page: " << facts
+        << " (recoup sla show; check before filing)\n";
   }
   bool header = false;
   for (const ReportRow& r : rows) {
