@@ -29,7 +29,30 @@ INVALID = [
 ]
 
 TIME_RE = re.compile(r"^(\d{4})-(\d{2})-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
-FIRST_SLA_MONTH = "2019-02"  # KMS SLA of 2019-01-16 governs from the next full month
+CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data",
+                       "sla_catalog.json")
+
+
+def first_month(effective_from):
+    """A version published mid-month governs from the next full month."""
+    y, m, d = (int(x) for x in effective_from[:10].split("-"))
+    if d != 1:
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return "%04d-%02d" % (y, m)
+
+
+def catalog_services():
+    """{event source: (service key, first month any version governs)}."""
+    with open(CATALOG, encoding="utf-8") as f:
+        cat = json.load(f)
+    out = {}
+    for key, s in cat["services"].items():
+        months = [first_month(v["effective_from"]) for v in s["versions"]]
+        out[s.get("event_source", key + ".amazonaws.com")] = (key, min(months))
+    return out
+
+
+SERVICES = catalog_services()
 
 
 def all_files():
@@ -75,10 +98,11 @@ def as_cloudtrail(r):
     return r
 
 
-def kms_call(r):
-    """(account, region, month) of a usable KMS API-call record, else None."""
+def sla_call(r):
+    """(account, region, service, month) of a usable API-call record of a
+    service in the SLA catalog, else None."""
     r = as_cloudtrail(r)
-    if r is None or r.get("eventSource") != "kms.amazonaws.com":
+    if r is None or r.get("eventSource") not in SERVICES:
         return None
     if r.get("eventType") not in (None, "AwsApiCall"):
         return None
@@ -91,7 +115,8 @@ def kms_call(r):
         return None
     if "sharedEventID" in r and ident.get("accountId") and ident.get("accountId") != account:
         return None
-    return (account, r["awsRegion"], "%s-%s" % (m.group(1), m.group(2)))
+    return (account, r["awsRegion"], SERVICES[r["eventSource"]][0],
+            "%s-%s" % (m.group(1), m.group(2)))
 
 
 @unittest.skipUnless(TESTDATA and os.path.isdir(CT), "RECOUP_TESTDATA not set")
@@ -102,14 +127,14 @@ class RealCloudTrail(RecoupTestCase):
         require_binary()
         cls.digest_before = tree_digest(CT)
         cls.files = all_files()
-        cls.expected_kms = []  # (account, region, month) per usable KMS record
+        cls.expected = []  # (account, region, service, month) per usable record
         cls.unparseable = []
         for p in cls.files:
             recs = records_of(p)
             if recs is None:
                 cls.unparseable.append(os.path.relpath(p, CT))
                 continue
-            cls.expected_kms += [k for k in map(kms_call, recs) if k]
+            cls.expected += [k for k in map(sla_call, recs) if k]
 
     @classmethod
     def tearDownClass(cls):
@@ -117,9 +142,11 @@ class RealCloudTrail(RecoupTestCase):
             assert tree_digest(CT) == cls.digest_before, "the test data was modified"
 
     def test_our_view_of_the_data(self):
-        # Guards the expectations below: 9 invalid files, 80 usable KMS calls.
+        # Guards the expectations below: 9 invalid files, 80 usable KMS calls,
+        # and calls of other services of the catalog.
         self.assertEqual(sorted(self.unparseable), sorted(INVALID))
-        self.assertEqual(len(self.expected_kms), 80)
+        self.assertEqual(len([k for k in self.expected if k[2] == "kms"]), 80)
+        self.assertGreater(len([k for k in self.expected if k[2] != "kms"]), 0)
 
     def test_whole_folder(self):
         r = self.ingest(CT)
@@ -129,22 +156,22 @@ class RealCloudTrail(RecoupTestCase):
         # Files with no usable record are left out of the ledger (files_rejected).
         self.assertEqual(s["files_ingested"] + s["files_already_ingested"] + s["files_rejected"],
                          s["files"])
-        # Only KMS is in the SLA catalog: every usable KMS call is accepted.
-        self.assertEqual(s["accepted"], len(self.expected_kms))
+        # Every usable call of a catalog service is accepted.
+        self.assertEqual(s["accepted"], len(self.expected))
         self.assertEqual(s["duplicates"], 0)
         self.assertEqual(s["failed_requests_new"], 0)  # no server errors in public data
         # Each invalid file is named in a warning.
         for rel in INVALID:
             self.assertTrue(any(os.path.join(CT, rel) in w for w in r.warnings()),
                             "no warning names %s" % rel)
-        # The report holds every (account, Region, month) the records fall in,
-        # from the first month the KMS SLA governs.
+        # The report holds every (account, Region, service, month) the records
+        # fall in, from the first month the service's SLA governs.
         rows = json.loads(self.report_json(intervals=False))
-        got = sorted((x["account"], x["region"], x["month"]) for x in rows)
-        want = sorted({k for k in self.expected_kms if k[2] >= FIRST_SLA_MONTH})
+        got = sorted((x["account"], x["region"], x["service"], x["month"]) for x in rows)
+        first = {key: month for key, month in SERVICES.values()}
+        want = sorted({k for k in self.expected if k[3] >= first[k[2]]})
         self.assertEqual(got, want)
         for x in rows:
-            self.assertEqual(x["service"], "kms")
             self.assertEqual(x["failed_requests"], 0)
             self.assertFalse(x["breached"])
 

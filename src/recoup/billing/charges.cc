@@ -7,7 +7,6 @@
 namespace recoup::billing {
 
 namespace {
-constexpr char kCeKmsService[] = "AWS Key Management Service";
 
 bool IsAccountId(const std::string& s) {
   return s.size() == 12 && s.find_first_not_of("0123456789") == std::string::npos;
@@ -32,7 +31,7 @@ billing::ChargeRecord FromCur(const KmsCharge& c, const std::string& service,
 
 // One Cost Explorer group (keys: Region, linked account) as a charge, or
 // nullopt (with a warning when the amount is unreadable).
-std::optional<billing::ChargeRecord> FromCostRow(const aws::CostRow& r,
+std::optional<billing::ChargeRecord> FromCostRow(const aws::CostRow& r, const std::string& service,
                                                  std::vector<std::string>* warnings) {
   if (r.keys.size() != 2 || r.start.size() < 7) return std::nullopt;
   auto month = YearMonth::Parse(r.start.substr(0, 7));
@@ -47,7 +46,7 @@ std::optional<billing::ChargeRecord> FromCostRow(const aws::CostRow& r,
   billing::ChargeRecord c;
   c.account = r.keys[1];
   c.region = r.keys[0];
-  c.service = "kms";
+  c.service = service;
   c.month = *month;
   c.origin = "cost-explorer";
   c.amount = *amount;
@@ -76,16 +75,60 @@ Result<std::string> ServiceForProductCode(const sla::Catalog& catalog,
   return service;
 }
 
+Result<std::string> CatalogService(const sla::Catalog& catalog, const std::string& name) {
+  if (const sla::ServiceTerms* t = catalog.FindByName(name)) return t->key;
+  std::string keys;
+  for (const auto& s : catalog.services()) keys += (keys.empty() ? "" : ", ") + s.key;
+  return InvalidArgument("--service: '" + name + "' is not a service of the SLA catalog (" + keys +
+                         ")");
+}
+
+Result<std::vector<ProductService>> ProductsToImport(const sla::Catalog& catalog,
+                                                     const std::string& product_code,
+                                                     const std::string& service) {
+  std::vector<ProductService> out;
+  if (!product_code.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(std::string key, ServiceForProductCode(catalog, product_code));
+    if (!service.empty()) {
+      RECOUP_ASSIGN_OR_RETURN(std::string named, CatalogService(catalog, service));
+      if (named != key) {
+        return InvalidArgument("--product-code " + product_code + " is the product of " + key +
+                               ", not of --service " + named);
+      }
+    }
+    out.push_back({product_code, key});
+    return out;
+  }
+  if (!service.empty()) {
+    RECOUP_ASSIGN_OR_RETURN(std::string key, CatalogService(catalog, service));
+    out.push_back({catalog.Find(key)->cur_product_code, key});
+    return out;
+  }
+  for (const auto& s : catalog.services()) out.push_back({s.cur_product_code, s.key});
+  return out;
+}
+
 Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std::string>& files,
                                     const std::string& product_code, const std::string& service) {
+  return ImportCurFiles(store, files, std::vector<ProductService>{{product_code, service}});
+}
+
+Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std::string>& files,
+                                    const std::vector<ProductService>& products) {
+  std::vector<std::string> codes;
+  for (const ProductService& p : products) codes.push_back(p.product_code);
   ImportResult out;
   for (const std::string& file : files) {
-    RECOUP_ASSIGN_OR_RETURN(CurReadResult r, ReadCurFile(file, product_code));
+    RECOUP_ASSIGN_OR_RETURN(CurReadResult r, ReadCurFile(file, codes));
     for (const std::string& e : r.errors) out.warnings.push_back(e);
     out.rows += r.rows;
     out.rejected_rows += r.rejected_rows;
     for (const KmsCharge& c : r.charges) {
       if (c.region.empty()) continue;  // region-less tax/credit lines: not a credit base
+      std::string service;
+      for (const ProductService& p : products) {
+        if (p.product_code == c.product_code) service = p.service;
+      }
       billing::ChargeRecord rec = FromCur(c, service, file);
       RECOUP_RETURN_IF_ERROR(store.PutCharge(rec));
       out.stored.push_back(std::move(rec));
@@ -130,19 +173,23 @@ Result<Rational> ParseCostExplorerAmount(const std::string& text) {
 }
 
 Result<SyncResult> SyncCostExplorer(storage::Store& store, aws::CostExplorerApi& api,
-                                    YearMonth first, YearMonth last, const std::string& account) {
+                                    YearMonth first, YearMonth last, const std::string& account,
+                                    const sla::ServiceTerms& service) {
+  if (service.cost_explorer_service.empty()) {
+    return FailedPrecondition("the SLA catalog names no Cost Explorer service for " + service.key);
+  }
   aws::CostAndUsageInput in;
   in.start = first.ToString() + "-01";
   in.end = last.Plus(1).ToString() + "-01";
   in.granularity = "MONTHLY";
   in.metrics = {"UnblendedCost", "NetUnblendedCost"};
   in.group_by = {"REGION", "LINKED_ACCOUNT"};
-  in.dimensions = {{"SERVICE", {kCeKmsService}}};
+  in.dimensions = {{"SERVICE", {service.cost_explorer_service}}};
   if (!account.empty()) in.dimensions.push_back({"LINKED_ACCOUNT", {account}});
   RECOUP_ASSIGN_OR_RETURN(std::vector<aws::CostRow> rows, api.GetCostAndUsage(in));
   SyncResult out;
   for (const aws::CostRow& r : rows) {
-    std::optional<billing::ChargeRecord> c = FromCostRow(r, &out.warnings);
+    std::optional<billing::ChargeRecord> c = FromCostRow(r, service.key, &out.warnings);
     if (!c) {
       ++out.skipped;
       continue;

@@ -31,9 +31,29 @@ struct ImportResult {
 Result<std::string> ServiceForProductCode(const sla::Catalog& catalog,
                                           const std::string& product_code);
 
-// Reads each CUR file and stores one "cur" charge per (account, Region,
-// month) with a Region (Region-less tax and credit lines are no credit
-// base). A file that cannot be read stops the import with its error.
+// A CUR product code and the catalog service its charges are the credit base of.
+struct ProductService {
+  std::string product_code;  // "AmazonDynamoDB"
+  std::string service;       // "dynamodb"
+};
+
+// What `billing import` reads: the one product `product_code` names, else the
+// one service `service` names (any name FindByName knows), else every service
+// of the catalog. INVALID_ARGUMENT naming the flag for a code or service the
+// catalog does not have.
+Result<std::vector<ProductService>> ProductsToImport(const sla::Catalog& catalog,
+                                                     const std::string& product_code,
+                                                     const std::string& service);
+
+// The catalog key of a service given by any of its names; INVALID_ARGUMENT
+// naming --service, with the catalog's keys, when there is none.
+Result<std::string> CatalogService(const sla::Catalog& catalog, const std::string& name);
+
+// Reads each CUR file once and stores one "cur" charge per (service, account,
+// Region, month) with a Region (Region-less tax and credit lines are no
+// credit base). A file that cannot be read stops the import with its error.
+Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std::string>& files,
+                                    const std::vector<ProductService>& products);
 Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std::string>& files,
                                     const std::string& product_code, const std::string& service);
 
@@ -55,10 +75,13 @@ struct SyncResult {
   std::vector<std::string> warnings;
 };
 
-// KMS charges per (linked account, Region, month) for [first, last] from
-// Cost Explorer, stored with origin "cost-explorer". `account` empty: every
-// linked account. Errors are the API's (aws::AwsErrorOf).
+// One service's charges per (linked account, Region, month) for [first, last]
+// from Cost Explorer (its SERVICE dimension value is the catalog's
+// cost_explorer_service), stored with origin "cost-explorer". `account` empty:
+// every linked account. Errors are the API's (aws::AwsErrorOf).
+// FAILED_PRECONDITION when the catalog names no Cost Explorer service for it.
 Result<SyncResult> SyncCostExplorer(storage::Store& store, aws::CostExplorerApi& api,
-                                    YearMonth first, YearMonth last, const std::string& account);
+                                    YearMonth first, YearMonth last, const std::string& account,
+                                    const sla::ServiceTerms& service);
 
 }  // namespace recoup::billing

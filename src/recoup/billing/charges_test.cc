@@ -51,6 +51,48 @@ TEST_F(ChargesTest, CurImportStoresOneChargePerRegionAndMonthButNotRegionlessTax
   EXPECT_EQ(all->size(), 2u);
 }
 
+TEST_F(ChargesTest, OnePassImportsEveryServiceOfTheCatalog) {
+  // By hand: DynamoDB us-east-1 12.00 + 0.40 = 12.40; Lambda us-east-1 3.00;
+  // S3 us-east-1 7.25; KMS us-east-1 1.00; EC2 is not in the catalog.
+  const std::string cur =
+      WriteFile("all.csv",
+                "line_item_usage_account_id,line_item_product_code,line_item_line_item_type,"
+                "line_item_unblended_cost,bill_billing_period_start_date,product_region_code\n"
+                "111122223333,AmazonDynamoDB,Usage,12.00,2025-10-01T00:00:00Z,us-east-1\n"
+                "111122223333,AmazonDynamoDB,Usage,0.40,2025-10-01T00:00:00Z,us-east-1\n"
+                "111122223333,AWSLambda,Usage,3.00,2025-10-01T00:00:00Z,us-east-1\n"
+                "111122223333,AmazonS3,Usage,7.25,2025-10-01T00:00:00Z,us-east-1\n"
+                "111122223333,awskms,Usage,1.00,2025-10-01T00:00:00Z,us-east-1\n"
+                "111122223333,AmazonEC2,Usage,99.00,2025-10-01T00:00:00Z,us-east-1\n");
+  auto products = ProductsToImport(*sla::Catalog::Default(), "", "");
+  ASSERT_TRUE(products.ok());
+  EXPECT_EQ(products->size(), sla::Catalog::Default()->services().size());
+  auto r = ImportCurFiles(*store_, {cur}, *products);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->rows, 6);
+  EXPECT_EQ(r->stored.size(), 4u);
+  const YearMonth oct{2025, 10};
+  auto get = [&](const char* service) {
+    auto c = store_->GetCharge("111122223333", "us-east-1", service, oct);
+    EXPECT_TRUE(c.ok() && c->has_value()) << service;
+    return c.ok() && c->has_value() ? (*c)->amount : Rational(-1);
+  };
+  EXPECT_EQ(get("dynamodb"), Dec("12.40"));
+  EXPECT_EQ(get("lambda"), Dec("3"));
+  EXPECT_EQ(get("s3"), Dec("7.25"));
+  EXPECT_EQ(get("kms"), Dec("1"));
+  // One service by any of its names; unknown names are refused by flag.
+  auto one = ProductsToImport(*sla::Catalog::Default(), "", "DynamoDB");
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].product_code, "AmazonDynamoDB");
+  auto bad = ProductsToImport(*sla::Catalog::Default(), "", "ec2");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--service: 'ec2'"), std::string::npos);
+  auto clash = ProductsToImport(*sla::Catalog::Default(), "AmazonS3", "lambda");
+  EXPECT_FALSE(clash.ok());
+}
+
 TEST_F(ChargesTest, AnUnreadableCurFileStopsTheImportWithItsName) {
   auto r = ImportCurFiles(*store_, {(dir_ / "missing.csv").string()}, "awskms", "kms");
   ASSERT_FALSE(r.ok());

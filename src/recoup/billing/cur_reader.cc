@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -321,17 +322,21 @@ struct Group {
   std::string currency;
 };
 
-using GroupKey = std::tuple<std::string, std::string, YearMonth>;
+// (product code, account, Region, month).
+using GroupKey = std::tuple<std::string, std::string, std::string, YearMonth>;
 
 class Aggregator {
  public:
-  Aggregator(const Columns& cols, std::string_view product_code)
-      : cols_(cols), product_code_(product_code) {}
+  Aggregator(const Columns& cols, const std::vector<std::string>& product_codes)
+      : cols_(cols), product_codes_(product_codes) {}
 
-  // Returns true if the row belongs to the product. A non-OK status rejects
-  // the row; its message names the field.
+  // Returns true if the row belongs to one of the products. A non-OK status
+  // rejects the row; its message names the field.
   Result<bool> Add(const CsvRecord& rec) {
-    if (TrimBlanks(rec[cols_.product]) != product_code_) return false;
+    const std::string_view product = TrimBlanks(rec[cols_.product]);
+    if (std::find(product_codes_.begin(), product_codes_.end(), product) == product_codes_.end()) {
+      return false;
+    }
     const std::string_view account = TrimBlanks(rec[cols_.account]);
     if (account.empty()) return FieldError(cols_.account, "is empty");
     const std::string_view type = TrimBlanks(rec[cols_.type]);
@@ -356,14 +361,14 @@ class Aggregator {
     std::string_view currency = cols_.currency >= 0 ? TrimBlanks(rec[cols_.currency]) : "";
     if (currency.empty()) currency = "USD";
 
-    GroupKey key(std::string(account), std::string(region), month);
+    GroupKey key(std::string(product), std::string(account), std::string(region), month);
     auto it = groups_.find(key);
     if (it != groups_.end() && it->second.currency != currency) {
       return FieldError(cols_.currency, "currency " + Quote(currency) + " differs from " +
                                             Quote(it->second.currency) +
-                                            " already seen for account " + std::string(account) +
-                                            ", region " + Quote(region) + ", month " +
-                                            month.ToString());
+                                            " already seen for product " + std::string(product) +
+                                            ", account " + std::string(account) + ", region " +
+                                            Quote(region) + ", month " + month.ToString());
     }
     if (it == groups_.end()) {
       it = groups_.emplace(std::move(key), Group{}).first;
@@ -398,9 +403,10 @@ class Aggregator {
     out.reserve(groups_.size());
     for (auto& [key, g] : groups_) {
       KmsCharge c;
-      c.account = std::get<0>(key);
-      c.region = std::get<1>(key);
-      c.month = std::get<2>(key);
+      c.product_code = std::get<0>(key);
+      c.account = std::get<1>(key);
+      c.region = std::get<2>(key);
+      c.month = std::get<3>(key);
       c.unblended = std::move(g.unblended);
       if (cols_.net >= 0 && g.net_complete) c.net_unblended = std::move(g.net_unblended);
       c.credits = std::move(g.credits);
@@ -431,7 +437,7 @@ class Aggregator {
   }
 
   const Columns& cols_;
-  std::string_view product_code_;
+  const std::vector<std::string>& product_codes_;
   std::map<GroupKey, Group> groups_;
 };
 
@@ -466,6 +472,11 @@ Result<Rational> ParseCurAmount(std::string_view text) {
 }
 
 Result<CurReadResult> ReadCurFile(const std::string& path, std::string_view product_code) {
+  return ReadCurFile(path, std::vector<std::string>{std::string(product_code)});
+}
+
+Result<CurReadResult> ReadCurFile(const std::string& path,
+                                  const std::vector<std::string>& product_codes) {
   errno = 0;
   GzHandle file(gzopen(path.c_str(), "rb"));
   if (file == nullptr) {
@@ -485,7 +496,7 @@ Result<CurReadResult> ReadCurFile(const std::string& path, std::string_view prod
 
   CurReadResult result;
   result.format = std::string(cols.format);
-  Aggregator aggregator(cols, product_code);
+  Aggregator aggregator(cols, product_codes);
   int64_t suppressed = 0;
   auto reject = [&](const std::string& why) {
     ++result.rejected_rows;

@@ -66,6 +66,7 @@ namespace recoup::billing {
 
 // Totals of one product's line items for one (account, Region, month).
 struct KmsCharge {
+  std::string product_code;  // e.g. "awskms", "AmazonDynamoDB"
   std::string account;
   std::string region;  // "" for region-less Tax/Credit/Refund rows
   YearMonth month;
@@ -78,7 +79,7 @@ struct KmsCharge {
 };
 
 struct CurReadResult {
-  std::vector<KmsCharge> charges;   // sorted by account, region, month
+  std::vector<KmsCharge> charges;   // sorted by product code, account, region, month
   int64_t rows = 0;                 // data rows read (header and blank lines excluded)
   int64_t matched_rows = 0;         // rows of the product that were accepted
   int64_t rejected_rows = 0;        // rows rejected; see errors
@@ -95,6 +96,10 @@ inline constexpr std::string_view kCurFormat2 = "cur-2.0";
 // gzip stream is truncated or corrupt or a record exceeds 16 MiB.
 Result<CurReadResult> ReadCurFile(const std::string& path,
                                   std::string_view product_code = "awskms");
+// The same, for the rows of any of `product_codes`, in one pass; each charge
+// names its product.
+Result<CurReadResult> ReadCurFile(const std::string& path,
+                                  const std::vector<std::string>& product_codes);
 
 // Parses a CUR amount exactly: a decimal with an optional exponent
 // ("-0.0000120000", "5.2E-9"). Exposed for tests.

@@ -30,7 +30,9 @@ struct ReportArgs {
 };
 int RunReportCommand(const Globals& g, const ReportArgs& a);  // report_cmd.cc
 
+// `product_code` and `service` empty: every service of the SLA catalog.
 int RunBillingImport(const Globals& g, const std::vector<std::string>& paths,
-                     const std::string& product_code);  // billing_cmd.cc
+                     const std::string& product_code,
+                     const std::string& service = "");  // billing_cmd.cc
 
 }  // namespace recoup::cli

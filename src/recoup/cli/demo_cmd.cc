@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,7 @@ int RunDemoCmd(Globals g, const DemoArgs& a, bool store_given) {
   ic.account = std::string(demo::kPaymentsAccount);
   if (int rc = RunIngestCommand(g, ic); rc != kExitOk) return rc;
   std::printf("\n$ recoup billing import %s\n", manifest->cur_file.c_str());
-  if (int rc = RunBillingImport(g, {manifest->cur_file}, "awskms"); rc != kExitOk) return rc;
+  if (int rc = RunBillingImport(g, {manifest->cur_file}, ""); rc != kExitOk) return rc;
 
   std::printf("\n$ recoup report --month %s\n", month->ToString().c_str());
   ReportArgs ra;
@@ -81,13 +82,22 @@ int RunDemoCmd(Globals g, const DemoArgs& a, bool store_given) {
   auto rows = report::BuildReport(**store, **catalog, f);
   if (!rows.ok()) return Fail(rows.status());
   Rational total = 0;
+  std::map<std::string, Rational> by_service;
   for (const auto& r : *rows) {
     if (!r.verdict.breached) continue;
     std::printf("\n%s", report::RenderIntervalsTable(r, false).c_str());
-    if (r.verdict.credit_usd) total += *r.verdict.credit_usd;
+    if (r.verdict.credit_usd) {
+      total += *r.verdict.credit_usd;
+      by_service[r.key.service] += *r.verdict.credit_usd;
+    }
   }
-  std::printf("\nVerdict: AWS owes $%s in KMS service credits for %s (exactly $%s).\n",
-              FormatCents(total).c_str(), month->ToString().c_str(), FormatUsd(total).c_str());
+  std::string per_service;
+  for (const auto& [service, credit] : by_service) {
+    per_service += (per_service.empty() ? "" : ", ") + service + " $" + FormatCents(credit);
+  }
+  std::printf("\nVerdict: AWS owes $%s in service credits for %s (exactly $%s)%s%s.\n",
+              FormatCents(total).c_str(), month->ToString().c_str(), FormatUsd(total).c_str(),
+              per_service.empty() ? "" : ": ", per_service.c_str());
   std::printf(
       "Re-run any step yourself, e.g.: recoup --store %s report --month %s --region us-east-1 "
       "--intervals\n",

@@ -223,6 +223,7 @@ int RunIngestCommand(const Globals& g, const IngestArgs& a) {
   }
   opt.parser.format = *format;
   opt.parser.default_account = a.account;
+  opt.parser.default_region = a.region;
   if (!a.account.empty() &&
       (a.account.size() != 12 || a.account.find_first_not_of("0123456789") != std::string::npos)) {
     return Fail(InvalidArgument("--account: '" + a.account + "' is not a 12-digit AWS account ID"));
@@ -287,8 +288,13 @@ void RegisterIngestCommands(CLI::App& app, const Globals& g, CommandRegistry& re
   auto* ingest = app.add_subcommand("ingest", "Read evidence files or folders (plain or .gz)");
   ingest->add_option("paths", ia->paths,
                      "Files or folders (walked recursively), or s3://bucket/prefix");
-  ingest->add_option("--format", ia->format, "auto|cloudtrail|csm|jsonl")
-      ->check(CLI::IsMember({"auto", "cloudtrail", "csm", "jsonl"}));
+  ingest
+      ->add_option("--format", ia->format,
+                   "auto|cloudtrail|csm|jsonl|s3-access-log|apigateway-access-log|"
+                   "cloudfront-log (auto tells S3 and CloudFront logs apart by their first "
+                   "bytes; API Gateway access logs need --format)")
+      ->check(CLI::IsMember({"auto", "cloudtrail", "csm", "jsonl", "s3-access-log",
+                             "apigateway-access-log", "cloudfront-log"}));
   ingest->add_option("--account", ia->account,
                      "Account ID for sources that carry none (SDK CSM, some logs)");
   ingest->add_option(
@@ -302,7 +308,8 @@ void RegisterIngestCommands(CLI::App& app, const Globals& g, CommandRegistry& re
   ingest->add_option("--output", ia->output, "text|json summary")
       ->check(CLI::IsMember({"text", "json"}));
   ingest->add_option("--region", ia->region,
-                     "Region of s3:// buckets (default: AWS_REGION, then the profile's)");
+                     "Region of s3:// buckets (default: AWS_REGION, then the profile's), "
+                     "and of access-log lines that name none");
   ingest->add_option("--profile", ia->profile,
                      "AWS profile for s3:// paths (default: AWS_PROFILE)");
   reg.Add(ingest, [&g, ia] {

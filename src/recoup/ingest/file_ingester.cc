@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 #include "recoup/core/content_hash.h"
 #include "recoup/core/sha256.h"
@@ -11,7 +13,97 @@ namespace recoup::ingest {
 
 FileIngester::FileIngester(std::shared_ptr<const sla::Catalog> catalog, ParserOptions options,
                            int64_t interval_ms)
-    : parser_(std::move(catalog), std::move(options)), interval_ms_(interval_ms) {}
+    : catalog_(catalog), options_(options), parser_(catalog, options), interval_ms_(interval_ms) {}
+
+namespace {
+
+// The access-log format a file is read in: the one --format names, else the
+// one its first bytes show (kAuto), else none (JSON).
+std::optional<AccessLogFormat> LineFormat(InputFormat f, std::string_view head) {
+  switch (f) {
+    case InputFormat::kS3AccessLog:
+      return AccessLogFormat::kS3;
+    case InputFormat::kApiGatewayAccessLog:
+      return AccessLogFormat::kApiGateway;
+    case InputFormat::kCloudFrontLog:
+      return AccessLogFormat::kCloudFront;
+    case InputFormat::kAuto:
+      return AccessLogParser::Detect(head);
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+void FileIngester::IngestLines(AccessLogFormat format, io::ByteSource* content,
+                               const std::string& path, FileResult* out, int64_t skip_records) {
+  AccessLogParser parser(catalog_, format, {options_.default_account, options_.default_region});
+  constexpr size_t kMaxLine = 64 * 1024;
+  std::string line;
+  std::string err;
+  events::EventView ev;
+  int64_t line_no = 0;
+  bool too_long = false;
+  char chunk[64 * 1024];
+  auto finish_line = [&] {
+    ++line_no;
+    const int64_t index = out->records_yielded++;
+    if (index < skip_records) {
+      ++out->superseded_records;
+      return;
+    }
+    ParseOutcome o;
+    if (too_long) {
+      o = ParseOutcome::kRejected;
+      err = "line longer than " + std::to_string(kMaxLine) + " bytes";
+    } else {
+      o = parser.ParseLine(line, &ev, &err);
+    }
+    ++out->records;
+    if (o == ParseOutcome::kAccepted) {
+      ++out->accepted;
+      out->agg.Add(ev);
+    } else if (o == ParseOutcome::kSkipped) {
+      ++out->skipped;
+    } else {
+      ++out->rejected;
+      ++out->error_count;
+      if (out->errors.size() < kMaxErrors) {
+        out->errors.push_back(path + ":" + std::to_string(line_no) + ": " +
+                              AccessLogFormatName(format) + ": " + err);
+      }
+    }
+    line.clear();
+    too_long = false;
+  };
+  for (;;) {
+    auto r = content->Read(chunk, sizeof(chunk));
+    if (!r.ok()) {
+      out->stream_status = r.status();
+      break;
+    }
+    if (*r == 0) break;
+    out->json_bytes += static_cast<int64_t>(*r);
+    std::string_view data(chunk, *r);
+    while (!data.empty()) {
+      const size_t nl = data.find('\n');
+      const std::string_view piece = data.substr(0, nl);
+      if (!too_long) {
+        if (line.size() + piece.size() > kMaxLine) {
+          too_long = true;
+          line.clear();
+        } else {
+          line.append(piece);
+        }
+      }
+      if (nl == std::string_view::npos) break;
+      finish_line();
+      data.remove_prefix(nl + 1);
+    }
+  }
+  if (!line.empty() || too_long) finish_line();
+}
 
 Result<std::string> FileIngester::HashFile(const std::string& path, int64_t* size) {
   RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<io::ByteSource> src, io::OpenFile(path));
@@ -156,7 +248,21 @@ Status FileIngester::IngestFrom(std::unique_ptr<io::ByteSource> src, Sha256* has
   content.Update(doc_buf_.data(), len);
   int64_t json_bytes = static_cast<int64_t>(len);
   bool done = false;
-  if (eof && out->stream_status.ok()) {
+  if (auto lines = LineFormat(options_.format, std::string_view(doc_buf_.data(), len))) {
+    std::unique_ptr<io::ByteSource> tail =
+        eof || !out->stream_status.ok() ? io::FromMemory({}) : std::move(src);
+    tail = io::Observing(std::move(tail),
+                         [&content](const char* p, size_t n) { content.Update(p, n); });
+    std::unique_ptr<io::ByteSource> rest =
+        io::Concat(std::string_view(doc_buf_.data(), len), std::move(tail));
+    const Status pending = out->stream_status;
+    out->json_bytes = 0;
+    IngestLines(*lines, rest.get(), path, out, skip_records);
+    json_bytes = out->json_bytes;
+    if (!pending.ok()) out->stream_status = pending;
+    done = true;
+  }
+  if (!done && eof && out->stream_status.ok()) {
     std::memset(doc_buf_.data() + len, ' ', kPad);
     bool any_rejected = false;
     done = parser_.ParseDocument(

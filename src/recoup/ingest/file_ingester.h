@@ -13,6 +13,7 @@
 #include "recoup/aggregation/aggregator.h"
 #include "recoup/core/sha256.h"
 #include "recoup/core/status.h"
+#include "recoup/ingest/access_log.h"
 #include "recoup/ingest/record_parser.h"
 #include "recoup/io/buffer.h"
 #include "recoup/io/byte_source.h"
@@ -81,6 +82,13 @@ class FileIngester {
                     FileResult* out, int64_t skip_records,
                     const std::function<Result<std::string>()>& rehash);
 
+  // A text access log, line by line, from `content` (the whole file's
+  // uncompressed bytes, as they stream).
+  void IngestLines(AccessLogFormat format, io::ByteSource* content, const std::string& path,
+                   FileResult* out, int64_t skip_records);
+
+  std::shared_ptr<const sla::Catalog> catalog_;
+  ParserOptions options_;
   RecordParser parser_;
   int64_t interval_ms_;
   io::Buffer record_buf_, gzip_buf_, doc_buf_;  // reused across files

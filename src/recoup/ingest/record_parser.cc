@@ -21,8 +21,12 @@ Result<InputFormat> ParseInputFormat(std::string_view name) {
   if (name == "cloudtrail") return InputFormat::kCloudTrail;
   if (name == "csm") return InputFormat::kCsm;
   if (name == "jsonl") return InputFormat::kJsonl;
+  if (name == "s3-access-log") return InputFormat::kS3AccessLog;
+  if (name == "apigateway-access-log") return InputFormat::kApiGatewayAccessLog;
+  if (name == "cloudfront-log") return InputFormat::kCloudFrontLog;
   return InvalidArgument("--format: unknown format '" + std::string(name) +
-                         "' (want auto, cloudtrail, csm or jsonl)");
+                         "' (want auto, cloudtrail, csm, jsonl, s3-access-log, "
+                         "apigateway-access-log or cloudfront-log)");
 }
 
 namespace {
@@ -328,7 +332,7 @@ struct RecordParser::Impl {
 
   const sla::ServiceTerms* Terms(std::string_view service) {
     if (last_terms != nullptr && service == last_service) return last_terms;
-    const sla::ServiceTerms* t = catalog->Find(service);
+    const sla::ServiceTerms* t = catalog->FindByName(service);
     if (t != nullptr) {
       last_terms = t;
       last_service.assign(service);

@@ -25,7 +25,18 @@
 
 namespace recoup::ingest {
 
-enum class InputFormat { kAuto, kCloudTrail, kCsm, kJsonl };
+// kAuto tells every JSON shape apart per record, and S3 and CloudFront access
+// logs per file by their first bytes; API Gateway access logs are JSON of the
+// user's own shape and need --format apigateway-access-log.
+enum class InputFormat {
+  kAuto,
+  kCloudTrail,
+  kCsm,
+  kJsonl,
+  kS3AccessLog,
+  kApiGatewayAccessLog,
+  kCloudFrontLog,
+};
 Result<InputFormat> ParseInputFormat(std::string_view name);
 
 // Field mapping for JSON-lines application logs. Each entry is a dotted path
@@ -50,6 +61,7 @@ struct JsonlMapping {
 struct ParserOptions {
   InputFormat format = InputFormat::kAuto;
   std::string default_account;                             // for sources without an account (CSM)
+  std::string default_region;                              // for log lines that name none
   std::map<std::string, std::string> access_key_accounts;  // CSM AccessKey -> account
   // A CSM record with no account (neither mapped nor defaulted) is accepted
   // with an empty account instead of rejected; the caller attributes it

@@ -167,6 +167,8 @@ nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
   j["service"] = r.key.service;
   j["month"] = r.key.month.ToString();
   j["sla_version"] = v.sla_version;
+  j["sla_confidence"] = sla::ConfidenceName(r.version->confidence);
+  j["unverified_facts"] = r.version->FactsAtLeast(sla::Confidence::kUnverified);
   j["commitment_pct"] = FormatDecimal(v.commitment_pct, 0, 12);
   j["mup_pct"] = FormatPct(v.mup_pct);
   j["intervals"] = v.intervals;
@@ -263,24 +265,41 @@ std::string RenderTable(const std::vector<ReportRow>& rows) {
   std::ostringstream out;
   char line[512];
   std::snprintf(line, sizeof line,
-                "%-12s  %-15s  %-7s  %-7s  %-18s  %10s  %7s  %-8s  %6s  %12s  %12s  %s\n",
+                "%-12s  %-15s  %-15s  %-7s  %-18s  %10s  %7s  %-8s  %6s  %12s  %12s  %s\n",
                 "ACCOUNT", "REGION", "SERVICE", "MONTH", "MUP %", "REQUESTS", "FAILED", "BREACHED",
                 "CREDIT", "CHARGES $", "CREDIT $", "CLAIM BY");
   out << line;
+  std::vector<const sla::SlaVersion*> unverified;
   for (const ReportRow& r : rows) {
     const sla::Verdict& v = r.verdict;
+    // A '*' marks terms the catalog holds unverified (listed below the table).
+    std::string service = r.key.service;
+    if (!r.version->FactsAtLeast(sla::Confidence::kUnverified).empty()) {
+      service += "*";
+      if (std::find(unverified.begin(), unverified.end(), r.version) == unverified.end()) {
+        unverified.push_back(r.version);
+      }
+    }
     std::string credit = v.credit_usd ? FormatCents(*v.credit_usd) : "unknown";
     if (v.below_minimum) credit += " (below $" + FormatCents(r.version->minimum_credit_usd) + ")";
     std::snprintf(line, sizeof line,
-                  "%-12s  %-15s  %-7s  %-7s  %-18s  %10lld  %7lld  %-8s  %5s%%  %12s  %12s  %s\n",
+                  "%-12s  %-15s  %-15s  %-7s  %-18s  %10lld  %7lld  %-8s  %5s%%  %12s  %12s  %s\n",
                   Shown(r.key.account).c_str(), Shown(r.key.region).c_str(),
-                  Shown(r.key.service).c_str(), r.key.month.ToString().c_str(),
+                  Shown(service).c_str(), r.key.month.ToString().c_str(),
                   FormatFixed(v.mup_pct, 12).c_str(), static_cast<long long>(v.requests),
                   static_cast<long long>(v.failed_requests), v.breached ? "YES" : "no",
                   FormatDecimal(v.credit_pct, 0, 4).c_str(),
                   v.charges_usd ? FormatCents(*v.charges_usd).c_str() : "unknown", credit.c_str(),
                   v.breached ? FormatTimestamp(v.claim_deadline_ms).c_str() : "-");
     out << line;
+  }
+  for (const sla::SlaVersion* v : unverified) {
+    std::string facts;
+    for (const std::string& f : v->FactsAtLeast(sla::Confidence::kUnverified)) {
+      facts += (facts.empty() ? "" : ", ") + f;
+    }
+    out << "* " << v->id << ": not verified against the SLA page: " << facts
+        << " (recoup sla show; check before filing)\n";
   }
   bool header = false;
   for (const ReportRow& r : rows) {

@@ -14,6 +14,46 @@ extern const char* const kDefaultCatalogJson;
 
 using events::OutcomeClass;
 
+const char* ConfidenceName(Confidence c) {
+  switch (c) {
+    case Confidence::kVerified:
+      return "verified";
+    case Confidence::kVerbatimCopy:
+      return "verbatim_copy";
+    case Confidence::kSecondary:
+      return "secondary";
+    case Confidence::kUnverified:
+      return "unverified";
+  }
+  return "unverified";
+}
+
+std::optional<Confidence> ParseConfidence(std::string_view name) {
+  for (Confidence c : {Confidence::kVerified, Confidence::kVerbatimCopy, Confidence::kSecondary,
+                       Confidence::kUnverified}) {
+    if (name == ConfidenceName(c)) return c;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> SlaVersion::FactsAtLeast(Confidence c) const {
+  std::vector<std::string> out;
+  for (const FactConfidence& f : facts) {
+    if (f.confidence >= c) out.push_back(f.fact);
+  }
+  return out;
+}
+
+std::string NameKey(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (char ch : name) {
+    if (ch == ' ' || ch == '-' || ch == '_' || ch == '.') continue;
+    out.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch);
+  }
+  return out;
+}
+
 Rational SlaVersion::CreditPct(const Rational& mup_pct) const {
   Rational credit = 0;
   // Tiers are sorted descending by threshold; the lowest threshold that the
@@ -52,7 +92,13 @@ OutcomeClass ServiceTerms::Classify(std::string_view error_code, int http_status
     auto it = codes.find(error_code);
     if (it != codes.end()) return it->second;
   }
-  if (http_status >= 500) return OutcomeClass::kServerError;
+  if (http_status >= 500 && http_status <= 599) {
+    if (all_5xx_are_server_errors) return OutcomeClass::kServerError;
+    for (int s : server_error_statuses) {
+      if (s == http_status) return OutcomeClass::kServerError;
+    }
+    return OutcomeClass::kClientError;  // a 5xx this SLA does not count
+  }
   if (http_status == 429) return OutcomeClass::kThrottled;
   return OutcomeClass::kClientError;
 }
@@ -87,6 +133,58 @@ Result<int> IntField(const nlohmann::json& j, const char* key, int dflt, int lo,
   return static_cast<int>(v.get<int64_t>());
 }
 
+// Tiers of a commitment, sorted by threshold, descending; the highest must
+// start at the commitment, and credits rise as thresholds fall.
+Result<std::vector<Tier>> ParseTiers(const nlohmann::json& j, const Rational& commitment,
+                                     const std::string& where) {
+  if (!j.contains("tiers") || !j["tiers"].is_array() || j["tiers"].empty()) {
+    return InvalidArgument(where + ".tiers: missing or empty");
+  }
+  std::vector<Tier> tiers;
+  for (size_t i = 0; i < j["tiers"].size(); ++i) {
+    const std::string tw = where + ".tiers[" + std::to_string(i) + "]";
+    Tier t;
+    RECOUP_ASSIGN_OR_RETURN(t.below_pct, Dec(j["tiers"][i], "below_pct", tw));
+    RECOUP_ASSIGN_OR_RETURN(t.credit_pct, Dec(j["tiers"][i], "credit_pct", tw));
+    tiers.push_back(t);
+  }
+  std::sort(tiers.begin(), tiers.end(),
+            [](const Tier& a, const Tier& b) { return a.below_pct > b.below_pct; });
+  if (tiers.front().below_pct != commitment) {
+    return InvalidArgument(where + ".tiers: the highest tier must start at commitment_pct");
+  }
+  for (size_t i = 1; i < tiers.size(); ++i) {
+    if (tiers[i].below_pct == tiers[i - 1].below_pct ||
+        tiers[i].credit_pct <= tiers[i - 1].credit_pct) {
+      return InvalidArgument(where +
+                             ".tiers: thresholds must differ and credits rise as they fall");
+    }
+  }
+  return tiers;
+}
+
+Result<Confidence> ConfidenceField(const nlohmann::json& v, const std::string& where) {
+  if (!v.is_string()) return InvalidArgument(where + ": want a confidence name");
+  auto c = ParseConfidence(v.get<std::string>());
+  if (!c) {
+    return InvalidArgument(where + ": '" + v.get<std::string>() +
+                           "' is not verified, verbatim_copy, secondary or unverified");
+  }
+  return *c;
+}
+
+Result<std::vector<std::string>> StringList(const nlohmann::json& j, const char* key,
+                                            const std::string& where) {
+  std::vector<std::string> out;
+  if (!j.contains(key)) return out;
+  if (!j[key].is_array()) return InvalidArgument(where + "." + key + ": want a list of strings");
+  for (const auto& v : j[key]) {
+    if (!v.is_string()) return InvalidArgument(where + "." + key + ": want a list of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 Result<SlaVersion> ParseVersion(const nlohmann::json& j, const std::string& where) {
   SlaVersion v;
   if (!j.is_object()) return InvalidArgument(where + ": not an object");
@@ -101,21 +199,7 @@ Result<SlaVersion> ParseVersion(const nlohmann::json& j, const std::string& wher
   if (m.StartMs() != *eff) m = m.Plus(1);
   v.effective_month = m;
   RECOUP_ASSIGN_OR_RETURN(v.commitment_pct, Dec(j, "commitment_pct", where));
-  if (!j.contains("tiers") || !j["tiers"].is_array() || j["tiers"].empty()) {
-    return InvalidArgument(where + ".tiers: missing or empty");
-  }
-  for (size_t i = 0; i < j["tiers"].size(); ++i) {
-    const std::string tw = where + ".tiers[" + std::to_string(i) + "]";
-    Tier t;
-    RECOUP_ASSIGN_OR_RETURN(t.below_pct, Dec(j["tiers"][i], "below_pct", tw));
-    RECOUP_ASSIGN_OR_RETURN(t.credit_pct, Dec(j["tiers"][i], "credit_pct", tw));
-    v.tiers.push_back(t);
-  }
-  std::sort(v.tiers.begin(), v.tiers.end(),
-            [](const Tier& a, const Tier& b) { return a.below_pct > b.below_pct; });
-  if (v.tiers.front().below_pct != v.commitment_pct) {
-    return InvalidArgument(where + ".tiers: the highest tier must start at commitment_pct");
-  }
+  RECOUP_ASSIGN_OR_RETURN(v.tiers, ParseTiers(j, v.commitment_pct, where));
   RECOUP_ASSIGN_OR_RETURN(v.interval_seconds,
                           IntField(j, "interval_seconds", 300, 1, 86400, where));
   if (v.interval_seconds <= 0 || 86400 % v.interval_seconds != 0) {
@@ -149,6 +233,27 @@ Result<SlaVersion> ParseVersion(const nlohmann::json& j, const std::string& wher
   }
   RECOUP_ASSIGN_OR_RETURN(v.claim_window_billing_cycles,
                           IntField(j, "claim_window_billing_cycles", 2, 0, 120, where));
+  v.sla_url = j.value("sla_url", "");
+  v.note = j.value("note", "");
+  RECOUP_ASSIGN_OR_RETURN(v.sources, StringList(j, "sources", where));
+  // A version without confidence marks claims nothing about its sources.
+  v.confidence = Confidence::kVerified;
+  if (!j.contains("confidence")) {
+    v.confidence = Confidence::kUnverified;
+    v.facts.push_back({"all", Confidence::kUnverified});
+  } else if (j["confidence"].is_string()) {
+    RECOUP_ASSIGN_OR_RETURN(v.confidence, ConfidenceField(j["confidence"], where + ".confidence"));
+    v.facts.push_back({"all", v.confidence});
+  } else if (j["confidence"].is_object()) {
+    for (const auto& [fact, mark] : j["confidence"].items()) {
+      RECOUP_ASSIGN_OR_RETURN(Confidence c, ConfidenceField(mark, where + ".confidence." + fact));
+      v.facts.push_back({fact, c});
+      v.confidence = std::max(v.confidence, c);
+    }
+    if (v.facts.empty()) v.confidence = Confidence::kUnverified;
+  } else {
+    return InvalidArgument(where + ".confidence: want a name or an object of fact: name");
+  }
   return v;
 }
 
@@ -177,6 +282,63 @@ Result<std::shared_ptr<const Catalog>> Catalog::Parse(std::string_view json,
       t.name = s.value("name", key);
       t.event_source = s.value("event_source", key + ".amazonaws.com");
       t.cur_product_code = s.value("cur_product_code", "aws" + key);
+      t.cost_explorer_service = s.value("cost_explorer_service", "");
+      t.health_service = s.value("health_service", "");
+      if (t.health_service.empty()) {
+        for (char ch : key) {
+          t.health_service.push_back(ch >= 'a' && ch <= 'z' ? static_cast<char>(ch - 'a' + 'A')
+                                                            : ch);
+        }
+      }
+      RECOUP_ASSIGN_OR_RETURN(t.sdk_service_names, StringList(s, "sdk_service_names", where));
+      if (s.contains("server_error_statuses")) {
+        const auto& st = s["server_error_statuses"];
+        if (st.is_string() && st.get<std::string>() == "5xx") {
+          t.all_5xx_are_server_errors = true;
+        } else if (st.is_array()) {
+          t.all_5xx_are_server_errors = false;
+          for (const auto& n : st) {
+            if (!n.is_number_integer() || n.get<int64_t>() < 500 || n.get<int64_t>() > 599) {
+              return InvalidArgument(where + ".server_error_statuses: want \"5xx\" or a list " +
+                                     "of statuses from 500 to 599");
+            }
+            t.server_error_statuses.push_back(static_cast<int>(n.get<int64_t>()));
+          }
+        } else {
+          return InvalidArgument(where + ".server_error_statuses: want \"5xx\" or a list");
+        }
+      }
+      if (s.contains("claim")) {
+        t.claim_subject = s["claim"].value("subject", "");
+        RECOUP_ASSIGN_OR_RETURN(t.claim_fields,
+                                StringList(s["claim"], "required_fields", where + ".claim"));
+      }
+      RECOUP_ASSIGN_OR_RETURN(t.exclusions, StringList(s, "exclusions", where));
+      if (s.contains("sub_scopes")) {
+        for (const auto& [sk, sj] : s["sub_scopes"].items()) {
+          const std::string sw = where + ".sub_scopes." + sk;
+          SubScope sub;
+          sub.key = sk;
+          sub.label = sj.value("label", sk);
+          RECOUP_ASSIGN_OR_RETURN(sub.commitment_pct, Dec(sj, "commitment_pct", sw));
+          RECOUP_ASSIGN_OR_RETURN(sub.tiers, ParseTiers(sj, sub.commitment_pct, sw));
+          sub.condition = sj.value("condition", "");
+          sub.credit_base = sj.value("credit_base", "");
+          RECOUP_ASSIGN_OR_RETURN(sub.storage_classes, StringList(sj, "storage_classes", sw));
+          sub.confidence = Confidence::kUnverified;
+          if (sj.contains("confidence")) {
+            RECOUP_ASSIGN_OR_RETURN(sub.confidence,
+                                    ConfidenceField(sj["confidence"], sw + ".confidence"));
+          }
+          t.sub_scopes.push_back(std::move(sub));
+        }
+        t.default_sub_scope = s.value("default_sub_scope", "");
+        bool found = false;
+        for (const SubScope& sub : t.sub_scopes) found = found || sub.key == t.default_sub_scope;
+        if (!found) {
+          return InvalidArgument(where + ".default_sub_scope: must name one of sub_scopes");
+        }
+      }
       if (s.contains("error_classes")) {
         for (const auto& [cls, list] : s["error_classes"].items()) {
           RECOUP_ASSIGN_OR_RETURN(OutcomeClass oc, ClassFromName(cls, where + ".error_classes"));
@@ -196,6 +358,18 @@ Result<std::shared_ptr<const Catalog>> Catalog::Parse(std::string_view json,
         return a.effective_month < b.effective_month;
       });
       cat->services_.push_back(std::move(t));
+      const size_t index = cat->services_.size() - 1;
+      const ServiceTerms& added = cat->services_.back();
+      std::vector<std::string> names = added.sdk_service_names;
+      names.push_back(added.key);
+      names.push_back(added.event_source);
+      for (const std::string& n : names) {
+        auto [it, fresh] = cat->by_name_.emplace(NameKey(n), index);
+        if (!fresh && it->second != index) {
+          return InvalidArgument(where + ": the name '" + n + "' also names services." +
+                                 cat->services_[it->second].key);
+        }
+      }
     }
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(origin + ": " + e.what());
@@ -233,6 +407,12 @@ int64_t Catalog::FinestIntervalMs() const {
     for (const SlaVersion& v : s.versions) ms = std::min<int64_t>(ms, v.interval_seconds * 1000LL);
   }
   return ms;
+}
+
+const ServiceTerms* Catalog::FindByName(std::string_view name) const {
+  if (const ServiceTerms* t = Find(name)) return t;
+  auto it = by_name_.find(NameKey(name));
+  return it == by_name_.end() ? nullptr : &services_[it->second];
 }
 
 const ServiceTerms* Catalog::Find(std::string_view service) const {

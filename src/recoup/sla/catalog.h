@@ -6,6 +6,7 @@
 // can be corrected without a rebuild. Immutable after load; thread-safe to read.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,36 @@ namespace recoup::sla {
 struct Tier {
   Rational below_pct;   // applies when MUP < below_pct ...
   Rational credit_pct;  // ... and no lower tier applies
+};
+
+// How sure the catalog is of a fact, weakest last. Stored in the catalog as
+// the names below; a version's confidence is that of its weakest fact.
+enum class Confidence : uint8_t {
+  kVerified = 0,      // read in the provider's own SLA page or API reference
+  kVerbatimCopy = 1,  // read in a verbatim copy of the SLA text found elsewhere
+  kSecondary = 2,     // paraphrased by a third party
+  kUnverified = 3,    // not read in any source: a hypothesis
+};
+const char* ConfidenceName(Confidence c);  // "verified", "verbatim_copy", ...
+std::optional<Confidence> ParseConfidence(std::string_view name);
+
+// One fact of a version and how sure the catalog is of it.
+struct FactConfidence {
+  std::string fact;  // "commitment_pct", "tiers", "counts_as_failure", ...
+  Confidence confidence = Confidence::kUnverified;
+};
+
+// A part of a service that carries its own commitment (S3 storage-class
+// groups, DynamoDB Standard vs Global Tables).
+struct SubScope {
+  std::string key;    // "standard", "infrequent_access", "global_tables"
+  std::string label;  // "Infrequent-Access-like storage classes"
+  Rational commitment_pct;
+  std::vector<Tier> tiers;  // sorted by below_pct, descending
+  std::string condition;    // e.g. "failover_attempted"; empty: none
+  std::vector<std::string> storage_classes;
+  std::string credit_base;  // set when it differs from the version's
+  Confidence confidence = Confidence::kUnverified;
 };
 
 // How a version turns a month's intervals into uptime (sla/measure.h).
@@ -44,6 +75,13 @@ struct SlaVersion {
   std::string minimum_rule;   // "credit_must_exceed": credit issued only if > minimum
   std::string charges_scope;  // "region" or "account_all_regions"
   int claim_window_billing_cycles = 2;
+  std::string sla_url;
+  std::string note;
+  std::vector<std::string> sources;                 // where each fact was read
+  std::vector<FactConfidence> facts;                // in catalog order
+  Confidence confidence = Confidence::kUnverified;  // the weakest fact's
+  // The facts at `c` or weaker, by name: what a claim must flag.
+  std::vector<std::string> FactsAtLeast(Confidence c) const;
 
   // Credit percentage for an unrounded MUP; 0 when the commitment was met.
   Rational CreditPct(const Rational& mup_pct) const;
@@ -57,6 +95,19 @@ class ServiceTerms {
   std::string name;          // "AWS Key Management Service"
   std::string event_source;  // "kms.amazonaws.com"
   std::string cur_product_code;
+  std::string cost_explorer_service;           // "Amazon DynamoDB"
+  std::string health_service;                  // AWS Health's name: "DYNAMODB"
+  std::vector<std::string> sdk_service_names;  // as SDKs and spans spell it: "DynamoDB", ...
+  // HTTP statuses that count as server errors when the code is not listed:
+  // every 5xx unless `server_error_statuses` lists them (an empty list: none,
+  // only the listed codes count, as S3's Error Rate defines it).
+  bool all_5xx_are_server_errors = true;
+  std::vector<int> server_error_statuses;
+  std::string claim_subject;              // "SLA Credit Request - Amazon S3"
+  std::vector<std::string> claim_fields;  // what the SLA asks a claim to carry
+  std::vector<std::string> exclusions;
+  std::vector<SubScope> sub_scopes;  // empty: one scope
+  std::string default_sub_scope;
   std::vector<SlaVersion> versions;  // ascending by effective date
 
   // The version that governs a billing month: the newest one in effect on the
@@ -84,6 +135,11 @@ class Catalog {
   static std::shared_ptr<const Catalog> Default();
 
   const ServiceTerms* Find(std::string_view service) const;
+  // A service by any name evidence uses for it: the catalog key, the
+  // CloudTrail event source ("dynamodb.amazonaws.com") or an SDK's spelling
+  // ("DynamoDB", "DynamoDb", "Secrets Manager"); case, spaces, '-' and '_'
+  // do not matter. nullptr when the catalog has no such service.
+  const ServiceTerms* FindByName(std::string_view name) const;
   const std::string& version() const { return version_; }
   const std::string& sha256() const { return sha256_; }  // of the catalog bytes
   const std::string& origin() const { return origin_; }
@@ -96,6 +152,11 @@ class Catalog {
  private:
   std::string version_, sha256_, origin_;
   std::vector<ServiceTerms> services_;
+  // Folded name (NameKey) -> index into services_.
+  std::unordered_map<std::string, size_t> by_name_;
 };
+
+// The form FindByName compares: lower case, without ' ', '-', '_' and '.'.
+std::string NameKey(std::string_view name);
 
 }  // namespace recoup::sla

@@ -164,7 +164,7 @@ void MapSpan(const SpanIn& s, const Attrs& resource, const OtlpDecodeOptions& op
     return;
   }
   const std::string service = AsciiLower(Lookup(s, resource, {"rpc.service"}));
-  const sla::ServiceTerms* terms = opt.catalog->Find(service);
+  const sla::ServiceTerms* terms = opt.catalog->FindByName(service);
   if (terms == nullptr) {
     ++out->ignored;
     return;

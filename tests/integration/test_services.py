@@ -1,0 +1,292 @@
+"""Every request-error-rate SLA of the catalog through ingest and report:
+CloudTrail records of each service, SDK telemetry under each SDK's spelling
+of the service name, and the catalog printed by `recoup sla`.
+
+Hand arithmetic (October 2025: 31 days, 8,928 five-minute intervals; an
+interval with no requests counts 0%; MUP = 100 - sum(rates) / 8,928):
+  - DynamoDB (99.99%), 1 interval all failed: 100 - 100/8928 = 99.98879...%:
+    breached, 10%.
+  - Lambda (99.95%), 4 intervals all failed: 100 - 400/8928 = 99.95519...%:
+    met; 5 intervals: 100 - 500/8928 = 99.94399...%: breached, 10%.
+  - S3 (99.9%), 8 intervals of InternalError: 99.91039...%: met; 9
+    intervals: 100 - 900/8928 = 99.89919...%: breached, 10%. SlowDown
+    (throttling) in every one of 100 further intervals counts nothing.
+  - Lambda 429 and function errors, and API Gateway integration errors, are
+    excluded: they never lower the MUP.
+"""
+
+import json
+import unittest
+from fractions import Fraction
+
+from recoup_it import (ACCOUNT_A, RecoupTestCase, ct_record, ms_of, write_trail_file)
+
+INTERVAL = 300_000
+OCT = ms_of(2025, 10, 1)
+N_OCT = 8928
+
+
+def record(service, t, rid, error=None, event_name="Call", region="us-east-1", **extra):
+    r = ct_record(t, rid, region=region, error=error, event_name=event_name,
+                  eventSource=service + ".amazonaws.com", requestParameters={}, **extra)
+    return r
+
+
+def failing_intervals(service, first, n, error, per=4, event_name="Call"):
+    """n consecutive intervals starting at interval index `first`, each with
+    `per` requests that all failed with `error`."""
+    out = []
+    for i in range(first, first + n):
+        for k in range(per):
+            out.append(record(service, OCT + i * INTERVAL + k * 1000,
+                              "%s-%d-%d" % (service, i, k), error=error, event_name=event_name))
+    return out
+
+
+def mup(sum_rates):
+    return Fraction(100) - Fraction(100) * sum_rates / N_OCT
+
+
+class Services(RecoupTestCase):
+
+    def rows(self):
+        rows = json.loads(self.report_json("--month", "2025-10", intervals=False))
+        return {(r["service"], r["region"]): r for r in rows}
+
+    def ingest_records(self, records, name="t"):
+        path = self.path("trail", "AWSLogs", ACCOUNT_A, "CloudTrail", "us-east-1", "2025", "10",
+                         "01", name + ".json.gz")
+        write_trail_file(path, records)
+        return self.ingest(self.path("trail"))
+
+    def assert_mup(self, row, expected):
+        got = Fraction(row["error_rate_sum"])
+        self.assertEqual(mup(got), expected, row)
+
+    def test_boundaries_of_several_services_in_one_month(self):
+        recs = []
+        recs += failing_intervals("dynamodb", 10, 1, "InternalServerError")
+        recs += failing_intervals("lambda", 100, 4, "ServiceException")        # met
+        recs += failing_intervals("s3", 200, 8, "InternalError")               # met
+        recs += failing_intervals("s3", 300, 100, "SlowDown")                  # excluded
+        recs += failing_intervals("lambda", 500, 50, "TooManyRequestsException")  # excluded
+        recs += failing_intervals("lambda", 600, 50, "Unhandled")              # function error
+        recs += failing_intervals("apigateway", 700, 50, "IntegrationTimeout")  # integration
+        self.ingest_records(recs, "a")
+        rows = self.rows()
+        ddb = rows[("dynamodb", "us-east-1")]
+        self.assertTrue(ddb["breached"], ddb)
+        self.assertEqual(ddb["credit_pct"], "10")
+        self.assertEqual(ddb["commitment_pct"], "99.99")
+        self.assert_mup(ddb, Fraction(100) - Fraction(100, N_OCT))
+        lam = rows[("lambda", "us-east-1")]
+        self.assertFalse(lam["breached"], lam)
+        self.assertEqual(lam["commitment_pct"], "99.95")
+        self.assertEqual(lam["failed_requests"], 16)
+        self.assertEqual(lam["excluded_requests"]["throttling"], 200)
+        s3 = rows[("s3", "us-east-1")]
+        self.assertFalse(s3["breached"], s3)
+        self.assertEqual(s3["failed_requests"], 32)
+        self.assertEqual(s3["excluded_requests"]["throttling"], 400)
+        apigw = rows[("apigateway", "us-east-1")]
+        self.assertFalse(apigw["breached"], apigw)
+        self.assertEqual(apigw["failed_requests"], 0)
+
+        # One more failing interval each: Lambda and S3 cross their commitments.
+        more = failing_intervals("lambda", 104, 1, "ServiceException")
+        more += failing_intervals("s3", 208, 1, "InternalError")
+        self.ingest_records(more, "b")
+        rows = self.rows()
+        lam = rows[("lambda", "us-east-1")]
+        self.assertTrue(lam["breached"], lam)
+        self.assertEqual(lam["credit_pct"], "10")
+        self.assert_mup(lam, Fraction(100) - Fraction(500, N_OCT))
+        s3 = rows[("s3", "us-east-1")]
+        self.assertTrue(s3["breached"], s3)
+        self.assert_mup(s3, Fraction(100) - Fraction(900, N_OCT))
+        self.assertEqual(rows[("s3", "us-east-1")]["sla_version"], "s3-2023-11-28")
+
+    def test_unverified_terms_are_marked_in_the_report(self):
+        self.ingest_records(failing_intervals("sqs", 1, 1, "InternalError"), "q")
+        row = self.rows()[("sqs", "us-east-1")]
+        self.assertEqual(row["sla_confidence"], "unverified")
+        self.assertIn("tiers", row["unverified_facts"])
+        self.ingest_records(failing_intervals("kms", 1, 1, "KMSInternalException"), "k")
+        row = self.rows()[("kms", "us-east-1")]
+        self.assertNotEqual(row["sla_confidence"], "unverified")
+        self.assertEqual(row["unverified_facts"], [])
+
+    def test_sdk_spellings_of_service_names(self):
+        lines = []
+        for i, name in enumerate(["DynamoDB", "DynamoDb", "Secrets Manager", "SecretsManager",
+                                  "API Gateway", "SQS", "Lambda", "S3", "Kinesis", "SNS"]):
+            lines.append(json.dumps({
+                "Version": 1, "ClientId": "it", "Type": "ApiCallAttempt", "Service": name,
+                "Api": "Op", "Timestamp": OCT + i * INTERVAL, "AttemptLatency": 5,
+                "Region": "us-east-1", "HttpStatusCode": 200, "XAmznRequestId": "csm-%d" % i}))
+        path = self.path("csm.jsonl")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = self.ingest(path, "--format", "csm", "--account", ACCOUNT_A)
+        s = r.json()
+        self.assertEqual(s["accepted"], 10, s)
+        rows = self.rows()
+        self.assertEqual(rows[("dynamodb", "us-east-1")]["requests"], 2)
+        self.assertEqual(rows[("secretsmanager", "us-east-1")]["requests"], 2)
+        for svc in ("apigateway", "sqs", "lambda", "s3", "kinesis", "sns"):
+            self.assertEqual(rows[(svc, "us-east-1")]["requests"], 1, svc)
+
+    def test_same_failure_in_cloudtrail_and_csm_counts_once(self):
+        t = OCT + 42 * INTERVAL
+        self.ingest_records([record("dynamodb", t, "RID-1", error="InternalServerError")], "c")
+        path = self.path("csm2.jsonl")
+        with open(path, "w") as f:
+            f.write(json.dumps({
+                "Version": 1, "ClientId": "it", "Type": "ApiCallAttempt", "Service": "DynamoDB",
+                "Api": "Call", "Timestamp": t + 20, "AttemptLatency": 5, "Region": "us-east-1",
+                "HttpStatusCode": 500, "XAmznRequestId": "RID-1",
+                "AwsException": "InternalServerError", "AwsExceptionMessage": "x"}) + "\n")
+        self.ingest(path, "--format", "csm", "--account", ACCOUNT_A)
+        row = self.rows()[("dynamodb", "us-east-1")]
+        self.assertEqual(row["failed_requests"], 1, row)
+        self.assertEqual(row["requests"], 1, row)
+
+
+S3_OWNER = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+
+
+def s3_log_line(t_ms, rid, status, code="-", op="REST.GET.OBJECT",
+                host="bkt.s3.us-east-1.amazonaws.com"):
+    import datetime
+    d = datetime.datetime.fromtimestamp(t_ms / 1000, datetime.timezone.utc)
+    when = d.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return ('%s bkt [%s] 192.0.2.3 arn:aws:iam::%s:user/app %s %s k "GET /bkt/k HTTP/1.1" '
+            '%s %s 10 10 5 4 "-" "aws-sdk-go/1.44" - HOSTID SigV4 ECDHE-RSA-AES128-GCM-SHA256 '
+            'AuthHeader %s TLSv1.2 - -' % (S3_OWNER, when, ACCOUNT_A, rid, op, status, code, host))
+
+
+class AccessLogs(RecoupTestCase):
+    """S3 server access logs, API Gateway access logs, CloudFront logs
+    through `recoup ingest`: classified by each SLA's rule, bad lines named
+    by file and line, good lines around them kept."""
+
+    def rows(self):
+        rows = json.loads(self.report_json("--month", "2025-10", intervals=False))
+        return {(r["service"], r["region"]): r for r in rows}
+
+    def test_s3_access_log_auto_detected_with_a_bad_line(self):
+        lines = []
+        # 9 intervals of InternalError: 100 - 900/8928 < 99.9: breached.
+        for i in range(9):
+            for k in range(2):
+                lines.append(s3_log_line(OCT + (50 + i) * INTERVAL + k, "E%d-%d" % (i, k), 500,
+                                         "InternalError"))
+        lines.append(s3_log_line(OCT + 10 * INTERVAL, "T1", 503, "SlowDown"))
+        lines.append(s3_log_line(OCT + 11 * INTERVAL, "L1", 200, op="S3.EXPIRE.OBJECT"))
+        lines.append("this is not an access log line")
+        lines.append(s3_log_line(OCT + 12 * INTERVAL, "OK1", 200))
+        path = self.path("s3logs", "2025-10-20-07-00-00-ABCDEF")
+        os = __import__("os")
+        os.makedirs(os.path.dirname(path))
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = self.ingest(self.path("s3logs"), "--account", ACCOUNT_A)
+        s = r.json()
+        self.assertEqual(s["accepted"], 20, s)
+        self.assertEqual(s["rejected"], 1, s)
+        self.assertEqual(s["skipped"], 1, s)
+        self.assertTrue(any(path + ":21:" in w for w in r.warnings()), r.warnings())
+        row = self.rows()[("s3", "us-east-1")]
+        self.assertEqual(row["failed_requests"], 18, row)
+        self.assertEqual(row["excluded_requests"]["throttling"], 1, row)
+        self.assertTrue(row["breached"], row)
+        self.assertEqual(Fraction(100) - Fraction(100) * Fraction(row["error_rate_sum"]) / N_OCT,
+                         Fraction(100) - Fraction(900, N_OCT))
+
+    def test_apigateway_access_log_needs_its_format(self):
+        lines = [json.dumps({"requestId": "g%d" % i, "requestTimeEpoch": OCT + i * INTERVAL,
+                             "status": "500", "integrationStatus": "-",
+                             "error": {"responseType": "DEFAULT_5XX"}, "apiId": "a1b2c3d4e5",
+                             "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+                             "accountId": ACCOUNT_A}) for i in range(3)]
+        lines += [json.dumps({"requestId": "i%d" % i, "requestTimeEpoch": OCT + i * INTERVAL,
+                              "status": "502", "integrationStatus": "500", "apiId": "a1b2c3d4e5",
+                              "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+                              "accountId": ACCOUNT_A}) for i in range(3)]
+        path = self.path("apigw.log")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = self.ingest(path, "--format", "apigateway-access-log")
+        self.assertEqual(r.json()["accepted"], 6, r)
+        row = self.rows()[("apigateway", "us-east-1")]
+        self.assertEqual(row["failed_requests"], 3, row)
+        self.assertEqual(row["excluded_requests"]["client_error"], 3, row)
+        self.assertEqual(row["requests"], 3, row)
+
+    def test_cloudfront_standard_log(self):
+        fields = ("date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem "
+                  "sc-status x-edge-result-type x-edge-request-id x-host-header "
+                  "x-edge-detailed-result-type").split()
+        def line(i, status, result, detail):
+            import datetime
+            d = datetime.datetime.fromtimestamp((OCT + i * INTERVAL) / 1000,
+                                                datetime.timezone.utc)
+            return "\t".join([d.strftime("%Y-%m-%d"), d.strftime("%H:%M:%S"), "IAD89-C1", "100",
+                              "192.0.2.1", "GET", "d1.cloudfront.net", "/", str(status), result,
+                              "cf-%d-%s" % (i, detail), "www.example.com", detail])
+        body = ["#Version: 1.0", "#Fields: " + " ".join(fields),
+                line(1, 200, "Hit", "Hit"), line(2, 503, "CapacityExceeded", "CapacityExceeded"),
+                line(3, 502, "Error", "OriginConnectError")]
+        path = self.path("cf.log")
+        with open(path, "w") as f:
+            f.write("\n".join(body) + "\n")
+        r = self.ingest(path, "--account", ACCOUNT_A)
+        self.assertEqual(r.json()["accepted"], 3, r)
+        row = self.rows()[("cloudfront", "us-east-1")]
+        self.assertEqual(row["failed_requests"], 1, row)
+        self.assertEqual(row["excluded_requests"]["client_error"], 1, row)
+
+
+class Catalog(RecoupTestCase):
+
+    def test_sla_list_json_names_every_service_with_confidence(self):
+        r = self.run_recoup("sla", "list", "--output", "json", use_store=False)
+        self.assertEqual(r.returncode, 0, r)
+        doc = json.loads(r.stdout)
+        services = {s["service"]: s for s in doc["services"]}
+        for key in ("kms", "s3", "dynamodb", "lambda", "apigateway", "sqs", "sns",
+                    "secretsmanager", "kinesis", "cloudfront"):
+            self.assertIn(key, services)
+            s = services[key]
+            self.assertIn(s["confidence"], ("verified", "verbatim_copy", "secondary", "unverified"))
+            for v in s["versions"]:
+                for field in ("id", "effective_from", "commitment_pct", "tiers",
+                              "interval_seconds", "credit_base", "confidence", "sources"):
+                    self.assertIn(field, v, (key, v))
+        self.assertEqual(services["sqs"]["confidence"], "unverified")
+        self.assertEqual(services["s3"]["counts_as_failure"], ["InternalError",
+                                                               "ServiceUnavailable"])
+        self.assertIn("SlowDown", services["s3"]["throttling"])
+        sm = [v["commitment_pct"] for v in services["secretsmanager"]["versions"]]
+        self.assertEqual(sm, ["99.9", "99.99"])
+        scopes = {x["scope"]: x for x in services["dynamodb"]["sub_scopes"]}
+        self.assertEqual(scopes["global_tables"]["commitment_pct"], "99.999")
+
+    def test_sla_list_table_and_show(self):
+        r = self.run_recoup("sla", "list", use_store=False)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("CONFIDENCE", r.stdout)
+        self.assertIn("dynamodb", r.stdout)
+        r = self.run_recoup("sla", "show", "sqs", use_store=False)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("UNVERIFIED", r.stdout)
+        r = self.run_recoup("sla", "show", "DynamoDB", use_store=False)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("global_tables", r.stdout)
+        r = self.run_recoup("sla", "show", "ec2", use_store=False)
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertIn("ec2", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
