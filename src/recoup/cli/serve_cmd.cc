@@ -223,6 +223,7 @@ Result<HttpSide> StartHttp(const serve::ServeConfig& c, const serve::ServeDeps& 
     oo.token = c.dashboard_token;
     oo.default_account = c.otlp.account.empty() ? c.account : c.otlp.account;
     oo.catalog = deps.catalog;
+    oo.clock = deps.clock;
     oo.sink = [svc](std::vector<events::Event> evs) {
       return CommitOtlp(svc->sink(), std::move(evs));
     };

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "recoup/core/clock.h"
 #include "recoup/core/status.h"
 #include "recoup/events/event.h"
 #include "recoup/ingest/record_stream.h"
@@ -52,12 +53,17 @@ struct ParserOptions {
   std::string default_account;                             // for sources without an account (CSM)
   std::map<std::string, std::string> access_key_accounts;  // CSM AccessKey -> account
   JsonlMapping mapping;
+  // Reads "now" for the upper time bound (validate::TimeBounds: now plus the
+  // clock-skew bound); not owned; nullptr: the system clock.
+  const Clock* clock = nullptr;
 };
 
 enum class ParseOutcome {
   kAccepted,  // `out` holds an event of a service the catalog covers
   kSkipped,   // valid, but not evidence (other service, ApiCall summary, service event)
-  kRejected,  // invalid; `error` says why (field named)
+  kRejected,  // invalid; `error` says why (field named): a field of the wrong JSON type,
+              // or a value validate::EventFields refuses (time outside the SLA's
+              // history or in the future, account, Region, request ID, ...)
 };
 
 class RecordParser {

@@ -34,13 +34,18 @@ namespace recoup::web {
 struct OtlpDecodeOptions {
   std::string default_account;            // when a span has no cloud.account.id
   const sla::Catalog* catalog = nullptr;  // required
+  // The receiver's wall clock (epoch ms): spans that start later than this
+  // plus validate::kClockSkewMs, or before the catalog's earliest SLA, are
+  // rejected. Required.
+  int64_t now_ms = 0;
 };
 
 struct OtlpDecoded {
   std::vector<events::Event> events;
   int64_t spans = 0;          // every span in the request
   int64_t ignored = 0;        // not AWS SDK calls, or services without an SLA
-  int64_t rejected = 0;       // AWS SDK calls that cannot be used (no account, Region, time)
+  int64_t rejected = 0;       // AWS SDK calls that cannot be used (no account, Region, time, or a
+                              // field validate refuses)
   std::string reject_reason;  // the first rejection, for the partial-success message
 };
 

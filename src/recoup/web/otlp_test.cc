@@ -15,6 +15,7 @@ OtlpDecodeOptions Opts(std::string default_account = "") {
   OtlpDecodeOptions o;
   o.default_account = std::move(default_account);
   o.catalog = sla::Catalog::Default().get();
+  o.now_ms = 1792000000000;  // 2026-10-14T11:46:40Z, after every span below
   return o;
 }
 

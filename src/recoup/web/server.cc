@@ -390,6 +390,7 @@ class OtlpReceiver::Impl final : public HttpListener::Impl {
     OtlpDecodeOptions dopt;
     dopt.default_account = opt_.default_account;
     dopt.catalog = catalog_.get();
+    dopt.now_ms = (opt_.clock != nullptr ? opt_.clock : &SystemClock())->NowMs();
     auto decoded =
         is_json ? DecodeOtlpTracesJson(body, dopt) : DecodeOtlpTracesProtobuf(body, dopt);
     if (!decoded.ok()) {
