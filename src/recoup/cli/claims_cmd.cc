@@ -24,6 +24,7 @@
 #include "recoup/core/sha256.h"
 #include "recoup/report/report.h"
 #include "recoup/storage/store.h"
+#include "recoup/validate/validate.h"
 
 #ifndef RECOUP_VERSION
 #define RECOUP_VERSION "0.1.0"
@@ -124,6 +125,14 @@ claims::BuildOptions MakeBuildOptions(const claims::MaskPolicy& mask, int64_t ma
   return b;
 }
 
+// The values a package folder is named after (docs/SECURITY.md, Validation).
+Status CheckPackageNames(const claims::ClaimRecord& c) {
+  RECOUP_RETURN_IF_ERROR(validate::AccountId("account", c.account));
+  RECOUP_RETURN_IF_ERROR(validate::Region("region", c.region));
+  RECOUP_RETURN_IF_ERROR(validate::FileNameComponent("claim ID", c.id));
+  return Status::Ok();
+}
+
 std::string DefaultPackageDir(const Globals& g, const std::string& id) {
   return (std::filesystem::path(g.store_path).parent_path() / "claims" / id).string();
 }
@@ -182,7 +191,15 @@ int RunBuild(const Globals& g, const BuildArgs& a) {
     std::printf("no claims to build (a claim appears when recoup report shows a breach)\n");
     return kExitOk;
   }
+  int refused = 0;
   for (const claims::ClaimRecord& c : *chosen) {
+    // The claim's folder is named after it: values that cannot be part of a
+    // file name are refused for this claim (the others are still built).
+    if (Status st = CheckPackageNames(c); !st.ok()) {
+      std::fprintf(stderr, "recoup: error: claim not built: %s\n", st.message().c_str());
+      ++refused;
+      continue;
+    }
     std::vector<std::string> notes;
     auto pkg = claims::BuildClaimPackage(*s->store, *s->catalog, c,
                                          MakeBuildOptions(*mask, a.max_requests), &notes);
@@ -202,7 +219,9 @@ int RunBuild(const Globals& g, const BuildArgs& a) {
     }
     std::printf("\n");
   }
-  return kExitOk;
+  return refused == 0
+             ? kExitOk
+             : Fail(InvalidArgument(std::to_string(refused) + " claim(s) not built (see above)"));
 }
 
 // ---- file ----
