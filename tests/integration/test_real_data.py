@@ -30,6 +30,7 @@ INVALID = [
 
 TIME_RE = re.compile(r"^(\d{4})-(\d{2})-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
 FIRST_SLA_MONTH = "2019-02"  # KMS SLA of 2019-01-16 governs from the next full month
+FIRST_SLA_DAY = "2019-01-16"  # older events are outside the SLA's history: rejected
 
 
 def all_files():
@@ -103,6 +104,7 @@ class RealCloudTrail(RecoupTestCase):
         cls.digest_before = tree_digest(CT)
         cls.files = all_files()
         cls.expected_kms = []  # (account, region, month) per usable KMS record
+        cls.expected_old = []  # the usable KMS records before the earliest SLA
         cls.unparseable = []
         for p in cls.files:
             recs = records_of(p)
@@ -110,6 +112,8 @@ class RealCloudTrail(RecoupTestCase):
                 cls.unparseable.append(os.path.relpath(p, CT))
                 continue
             cls.expected_kms += [k for k in map(kms_call, recs) if k]
+            cls.expected_old += [r for r in recs if kms_call(r) and
+                                 as_cloudtrail(r)["eventTime"][:10] < FIRST_SLA_DAY]
 
     @classmethod
     def tearDownClass(cls):
@@ -129,8 +133,12 @@ class RealCloudTrail(RecoupTestCase):
         # Files with no usable record are left out of the ledger (files_rejected).
         self.assertEqual(s["files_ingested"] + s["files_already_ingested"] + s["files_rejected"],
                          s["files"])
-        # Only KMS is in the SLA catalog: every usable KMS call is accepted.
-        self.assertEqual(s["accepted"], len(self.expected_kms))
+        # Only KMS is in the SLA catalog: every usable KMS call within the
+        # SLA's history is accepted; older ones are rejected, naming eventTime.
+        self.assertGreater(len(self.expected_old), 0)
+        self.assertEqual(s["accepted"], len(self.expected_kms) - len(self.expected_old))
+        self.assertTrue(any("eventTime: " in w and "is before 2019-01-16T00:00:00Z" in w
+                            for w in r.warnings()), r.warnings())
         self.assertEqual(s["duplicates"], 0)
         self.assertEqual(s["failed_requests_new"], 0)  # no server errors in public data
         # Each invalid file is named in a warning.
@@ -167,12 +175,16 @@ class RealCloudTrail(RecoupTestCase):
     def test_panther_kms_events(self):
         r = self.ingest(PANTHER_KMS)
         s = r.json()
-        # 10 events: one (PutKeyPolicy, 2024-01-01) has no account ID at all.
-        self.assertEqual((s["records"], s["accepted"], s["rejected"]), (10, 9, 1), s)
-        self.assertEqual(len(r.warnings()), 1, r)
-        self.assertIn(PANTHER_KMS, r.warnings()[0])
-        self.assertIn("line 8", r.warnings()[0])
-        self.assertIn("recipientAccountId", r.warnings()[0])
+        # 10 events: one (PutKeyPolicy, 2024-01-01) has no account ID at all;
+        # six are dated 2019-01-01, before the first KMS SLA (outside its history).
+        self.assertEqual((s["records"], s["accepted"], s["rejected"]), (10, 3, 7), s)
+        self.assertEqual(len(r.warnings()), 7, r)
+        line8 = [w for w in r.warnings() if "line 8 " in w]
+        self.assertEqual(len(line8), 1, r.warnings())
+        self.assertIn(PANTHER_KMS, line8[0])
+        self.assertIn("recipientAccountId", line8[0])
+        old = [w for w in r.warnings() if "eventTime: 2019-01-01T00:00:00Z is before" in w]
+        self.assertEqual(len(old), 6, r.warnings())
         rows = json.loads(self.report_json())
         got = [(x["account"], x["region"], x["month"], x["sla_version"], x["requests"],
                 x["failed_requests"], x["breached"]) for x in rows]
