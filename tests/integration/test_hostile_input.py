@@ -219,7 +219,7 @@ class IngestHostileCloudTrailTest(RecoupTestCase):
             ct_record(t, "cks-num", error="KMSInternalException",
                       additionalEventData={"customKeyStoreId": 7}),
             ct_record(t, "", error="KMSInternalException"),
-            ct_record(t, 12345, error="KMSInternalException"),
+            ct_record(t, "rid-num", error="KMSInternalException", requestID=12345),
             ct_record(t, "ec-num", errorCode=500),
             # Finding 2: a far-future time.
             ct_record(t, "far", eventTime="9999-12-31T23:59:59Z",
