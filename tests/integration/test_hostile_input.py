@@ -251,6 +251,32 @@ class IngestHostileCloudTrailTest(RecoupTestCase):
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "elsewhere")))
 
 
+class IngestSeriesBoundTest(RecoupTestCase):
+    """Finding 6 (series) through `recoup ingest`: Region-shaped invented names
+    create at most --max-series-per-source-month series; the rest are rejected
+    records naming the bound."""
+
+    def test_invented_regions_are_bounded(self):
+        t = ms_of(2024, 5, 3, 10)
+        recs = [ct_record(t + i, "s-%d" % i, region="zz-%s-1" % chr(ord("a") + i % 26))
+                for i in range(300)]
+        write_trail_file(self.path("trail", "s.json"), recs, compress=False)
+        r = self.ingest(self.path("trail"), "--max-series-per-source-month", "5", check=False)
+        self.assert_no_crash(r)
+        s = json.loads(r.stdout)
+        self.assert_summary_adds_up(s)
+        admitted = sum(1 for i in range(300) if i % 26 < 5)  # the first five Regions
+        self.assertEqual((s["accepted"], s["rejected"]), (admitted, 300 - admitted), s)
+        self.assertIn("series bound reached: more than 5", r.stderr)
+        db = sqlite3.connect(self.store)
+        try:
+            self.assertEqual(db.execute("SELECT COUNT(*) FROM series").fetchone()[0], 5)
+        finally:
+            db.close()
+        bad = self.run_recoup("ingest", self.path("trail"), "--max-series-per-source-month", "0")
+        self.assertNotEqual(bad.returncode, 0, bad)
+
+
 class PackagePathContainmentTest(RecoupTestCase):
     """Finding 1 where the files are written: a claim whose identifiers cannot
     be a file name (a store written before validation existed, or by hand) is

@@ -18,6 +18,28 @@ using events::EventView;
 using events::OutcomeClass;
 using events::SourceKind;
 
+bool SeriesLimit::Admit(const events::EventView& e) {
+  const YearMonth m = YearMonth::FromMs(e.time_ms);
+  std::string key;
+  key.reserve(e.account.size() + e.region.size() + e.service.size() + 2);
+  key.append(e.account).append("/").append(e.region).append("/").append(e.service);
+  MutexLock lock(mu_);
+  std::set<std::string>& seen =
+      seen_[{static_cast<int>(e.source), static_cast<int64_t>(m.year) * 12 + m.month}];
+  if (seen.count(key)) return true;
+  if (static_cast<int64_t>(seen.size()) < max_) {
+    seen.insert(std::move(key));
+    return true;
+  }
+  ++refused_;
+  return false;
+}
+
+int64_t SeriesLimit::refused() const {
+  MutexLock lock(mu_);
+  return refused_;
+}
+
 Result<InputFormat> ParseInputFormat(std::string_view name) {
   if (name == "auto") return InputFormat::kAuto;
   if (name == "cloudtrail") return InputFormat::kCloudTrail;
@@ -425,6 +447,14 @@ struct RecordParser::Impl {
     }
     Status st = validate::EventFields(ev, names, bounds, *catalog);
     if (!st.ok()) return Reject(rec, st.message(), error);
+    if (opt.series_limit && !opt.series_limit->Admit(ev)) {
+      return Reject(
+          rec,
+          "series bound reached: more than " + std::to_string(opt.series_limit->max_series()) +
+              " (account, Region, service) series of this source in " +
+              YearMonth::FromMs(ev.time_ms).ToString() + " (--max-series-per-source-month)",
+          error);
+    }
     return ParseOutcome::kAccepted;
   }
   dom::parser parser;

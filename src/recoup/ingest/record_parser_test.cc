@@ -442,3 +442,27 @@ TEST_F(ParserTest, IdentifiersAreValidatedAtTheEdge) {
 
 }  // namespace
 }  // namespace recoup::ingest
+
+namespace recoup::ingest {
+namespace {
+
+TEST_F(ParserTest, TheSeriesBoundRejectsFurtherSeries) {
+  ParserOptions opt;
+  opt.default_account = "111122223333";
+  opt.series_limit = std::make_shared<SeriesLimit>(2);
+  auto csm = [](const std::string& region, const std::string& ts = "1790000000123") {
+    return R"({"Version":1,"Type":"ApiCallAttempt","Service":"KMS","Api":"Decrypt","Timestamp":)" +
+           ts + R"(,"Region":")" + region + R"(","HttpStatusCode":200,"XAmznRequestId":"r"})";
+  };
+  EXPECT_EQ(Parse(csm("us-east-1"), opt), ParseOutcome::kAccepted) << error_;
+  EXPECT_EQ(Parse(csm("zz-made-1"), opt), ParseOutcome::kAccepted) << error_;
+  EXPECT_EQ(Parse(csm("zz-made-2"), opt), ParseOutcome::kRejected);
+  EXPECT_NE(error_.find("series bound reached: more than 2"), std::string::npos) << error_;
+  // Series already admitted keep coming in; another month has its own bound.
+  EXPECT_EQ(Parse(csm("us-east-1"), opt), ParseOutcome::kAccepted) << error_;
+  EXPECT_EQ(Parse(csm("zz-made-2", "1760000000000"), opt), ParseOutcome::kAccepted) << error_;
+  EXPECT_EQ(opt.series_limit->refused(), 1);
+}
+
+}  // namespace
+}  // namespace recoup::ingest
