@@ -10,6 +10,7 @@
 //   * a passing time lies within its bounds; bounds never overflow;
 //   * a claim ID made of passing parts passes FileNameComponent;
 //   * Text accepts exactly what it promises (no byte < 0x20 or 0x7f).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -44,7 +45,7 @@ void CheckPlainName(std::string_view v) {
 
 int64_t Int64Of(std::string_view v) {
   int64_t n = 0;
-  std::memcpy(&n, v.data(), std::min(v.size(), sizeof n));
+  if (!v.empty()) std::memcpy(&n, v.data(), std::min(v.size(), sizeof n));
   return n;
 }
 
