@@ -31,7 +31,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [[ "$seconds" -lt 1 ]]; then
   exit 2
 fi
 
-all=(fuzz_record_stream fuzz_cloudtrail fuzz_csm fuzz_jsonl fuzz_gzip fuzz_cur fuzz_catalog fuzz_time fuzz_otlp fuzz_access_log)
+all=(fuzz_record_stream fuzz_cloudtrail fuzz_csm fuzz_jsonl fuzz_gzip fuzz_cur fuzz_catalog fuzz_time fuzz_otlp fuzz_access_log fuzz_validate)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 
@@ -39,12 +39,12 @@ targets=("$@")
 declare -A max_len=(
   [fuzz_record_stream]=65536 [fuzz_cloudtrail]=65536 [fuzz_csm]=8192 [fuzz_jsonl]=16384
   [fuzz_gzip]=65536 [fuzz_cur]=65536 [fuzz_catalog]=16384 [fuzz_time]=256 [fuzz_otlp]=65536
-  [fuzz_access_log]=16384)
+  [fuzz_access_log]=16384 [fuzz_validate]=4096)
 declare -A dict=(
   [fuzz_record_stream]=json.dict [fuzz_cloudtrail]=json.dict [fuzz_csm]=csm.dict
   [fuzz_jsonl]=json.dict [fuzz_gzip]=gzip.dict [fuzz_cur]=cur.dict
   [fuzz_catalog]=catalog.dict [fuzz_time]=time.dict [fuzz_otlp]=otlp.dict
-  [fuzz_access_log]=json.dict)
+  [fuzz_access_log]=json.dict [fuzz_validate]=validate.dict)
 for t in "${targets[@]}"; do
   if [[ -z "${max_len[$t]:-}" ]]; then
     echo "unknown harness '$t' (want one of: ${all[*]})" >&2

@@ -53,6 +53,11 @@ def catalog_services():
 
 
 SERVICES = catalog_services()
+# Events older than their service's earliest SLA version are outside the SLA
+# history: rejected, naming eventTime.
+with open(CATALOG, encoding="utf-8") as _f:
+    EARLIEST_DAY = {k: min(v["effective_from"][:10] for v in s["versions"])
+                    for k, s in json.load(_f)["services"].items()}
 
 
 def all_files():
@@ -128,6 +133,7 @@ class RealCloudTrail(RecoupTestCase):
         cls.digest_before = tree_digest(CT)
         cls.files = all_files()
         cls.expected = []  # (account, region, service, month) per usable record
+        cls.expected_old = []  # the usable records before the earliest SLA
         cls.unparseable = []
         for p in cls.files:
             recs = records_of(p)
@@ -135,6 +141,9 @@ class RealCloudTrail(RecoupTestCase):
                 cls.unparseable.append(os.path.relpath(p, CT))
                 continue
             cls.expected += [k for k in map(sla_call, recs) if k]
+            cls.expected_old += [r for r in recs if sla_call(r) and
+                                 as_cloudtrail(r)["eventTime"][:10] <
+                                 EARLIEST_DAY[sla_call(r)[2]]]
 
     @classmethod
     def tearDownClass(cls):
@@ -156,8 +165,12 @@ class RealCloudTrail(RecoupTestCase):
         # Files with no usable record are left out of the ledger (files_rejected).
         self.assertEqual(s["files_ingested"] + s["files_already_ingested"] + s["files_rejected"],
                          s["files"])
-        # Every usable call of a catalog service is accepted.
-        self.assertEqual(s["accepted"], len(self.expected))
+        # Every usable call of a catalog service within the SLA history is
+        # accepted; older ones are rejected, naming eventTime.
+        self.assertEqual(s["accepted"], len(self.expected) - len(self.expected_old))
+        self.assertGreater(len(self.expected_old), 0)
+        self.assertTrue(any("eventTime: " in w and "is before 2019-01-16T00:00:00Z" in w
+                            for w in r.warnings()), r.warnings())
         self.assertEqual(s["duplicates"], 0)
         self.assertEqual(s["failed_requests_new"], 0)  # no server errors in public data
         # Each invalid file is named in a warning.
@@ -195,12 +208,16 @@ class RealCloudTrail(RecoupTestCase):
     def test_panther_kms_events(self):
         r = self.ingest(PANTHER_KMS)
         s = r.json()
-        # 10 events: one (PutKeyPolicy, 2024-01-01) has no account ID at all.
-        self.assertEqual((s["records"], s["accepted"], s["rejected"]), (10, 9, 1), s)
-        self.assertEqual(len(r.warnings()), 1, r)
-        self.assertIn(PANTHER_KMS, r.warnings()[0])
-        self.assertIn("line 8", r.warnings()[0])
-        self.assertIn("recipientAccountId", r.warnings()[0])
+        # 10 events: one (PutKeyPolicy, 2024-01-01) has no account ID at all;
+        # six are dated 2019-01-01, before the first KMS SLA (outside its history).
+        self.assertEqual((s["records"], s["accepted"], s["rejected"]), (10, 3, 7), s)
+        self.assertEqual(len(r.warnings()), 7, r)
+        line8 = [w for w in r.warnings() if "line 8 " in w]
+        self.assertEqual(len(line8), 1, r.warnings())
+        self.assertIn(PANTHER_KMS, line8[0])
+        self.assertIn("recipientAccountId", line8[0])
+        old = [w for w in r.warnings() if "eventTime: 2019-01-01T00:00:00Z is before" in w]
+        self.assertEqual(len(old), 6, r.warnings())
         rows = json.loads(self.report_json())
         got = [(x["account"], x["region"], x["month"], x["sla_version"], x["requests"],
                 x["failed_requests"], x["breached"]) for x in rows]

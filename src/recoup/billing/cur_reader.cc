@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "recoup/core/strings.h"
+#include "recoup/validate/validate.h"
 
 namespace recoup::billing {
 namespace {
@@ -339,6 +340,10 @@ class Aggregator {
     }
     const std::string_view account = TrimBlanks(rec[cols_.account]);
     if (account.empty()) return FieldError(cols_.account, "is empty");
+    if (Status st = validate::AccountId("field '" + cols_.names[cols_.account] + "'", account);
+        !st.ok()) {
+      return st;
+    }
     const std::string_view type = TrimBlanks(rec[cols_.type]);
     const ItemClass cls = Classify(type);
     if (cls == ItemClass::kUnknown) {
@@ -348,6 +353,12 @@ class Aggregator {
     const std::string_view region = TrimBlanks(rec[cols_.region]);
     if (region.empty() && cls == ItemClass::kCharge) {
       return FieldError(cols_.region, "is empty for a " + std::string(type) + " line item");
+    }
+    if (!region.empty()) {
+      if (Status st = validate::Region("field '" + cols_.names[cols_.region] + "'", region);
+          !st.ok()) {
+        return st;
+      }
     }
     RECOUP_ASSIGN_OR_RETURN(YearMonth month, Month(rec));
     auto amount = ParseCurAmount(rec[cols_.unblended]);

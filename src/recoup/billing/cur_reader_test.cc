@@ -385,6 +385,28 @@ TEST_F(CurReaderTest, MalformedRowsAreRejectedWithFileLineAndField) {
   EXPECT_EQ(r->charges[0].currency, "USD");
 }
 
+// Account and Region pass the validation layer before a charge is kept: a
+// row with an account that is not 12 digits or a Region that is not one is
+// rejected naming the field.
+TEST_F(CurReaderTest, HostileAccountAndRegionAreRejectedRows) {
+  std::string csv = std::string(kCur2Header) + "\n";
+  csv += "Usage,2023-11-01T00:00:00Z,111111111111,ok,awskms,us-east-1,1.00,1.00,USD,,k\n";  // 2
+  csv += "Usage,2023-11-01T00:00:00Z,1111,c,awskms,us-east-1,1,1,USD,,k\n";                 // 3
+  csv += "Usage,2023-11-01T00:00:00Z,111111111111,c,awskms,/../../x,1,1,USD,,k\n";          // 4
+  csv += "Usage,2023-11-01T00:00:00Z,111111111111,c,awskms,US-EAST-1,1,1,USD,,k\n";         // 5
+  const std::string path = WriteFile("hostile.csv", csv);
+  auto r = ReadCurFile(path);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rejected_rows, 3);
+  ASSERT_EQ(r->errors.size(), 3u);
+  const std::string p = path + ":";
+  EXPECT_THAT(r->errors[0], StartsWith(p + "3: field 'line_item_usage_account_id': '1111'"));
+  EXPECT_THAT(r->errors[1], StartsWith(p + "4: field 'product_region_code': '/../../x'"));
+  EXPECT_THAT(r->errors[2], StartsWith(p + "5: field 'product_region_code': 'US-EAST-1'"));
+  ASSERT_EQ(r->charges.size(), 1u);
+  EXPECT_EQ(r->charges[0].region, "us-east-1");
+}
+
 // Many CRLF rows, some with CRLF inside quotes, so that records, CR/LF pairs
 // and quoted fields straddle the reader's 64 KiB chunks; line numbers must
 // still be right at the end.

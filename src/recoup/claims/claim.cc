@@ -1,6 +1,7 @@
 #include "recoup/claims/claim.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace recoup::claims {
@@ -80,7 +81,12 @@ std::string ClaimId(const std::string& account, const std::string& region,
 }
 
 int64_t DaysLeft(int64_t deadline_ms, int64_t now_ms) {
-  return FloorDiv(deadline_ms - now_ms, kMsPerDay);
+  int64_t left;
+  if (__builtin_sub_overflow(deadline_ms, now_ms, &left)) {
+    left = deadline_ms < now_ms ? std::numeric_limits<int64_t>::min()
+                                : std::numeric_limits<int64_t>::max();
+  }
+  return FloorDiv(left, kMsPerDay);
 }
 
 std::vector<std::string> RefusalReasons(const claims::ClaimRecord& c,

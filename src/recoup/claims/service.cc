@@ -10,6 +10,7 @@
 
 #include "recoup/core/strings.h"
 #include "recoup/report/report.h"
+#include "recoup/validate/validate.h"
 
 namespace recoup::claims {
 
@@ -406,6 +407,19 @@ Result<Package> BuildClaimPackage(storage::Store& store, const sla::Catalog& cat
 
 Status WritePackage(const Package& package, const std::string& dir) {
   namespace fs = std::filesystem;
+  // The folder is named after the claim, whose ID is made of stored values
+  // (account, Region, service): checked again here, where it becomes a path.
+  const fs::path folder = fs::path(dir).lexically_normal();
+  const fs::path root = folder.parent_path();
+  RECOUP_RETURN_IF_ERROR(
+      validate::FileNameComponent("claim ID (package folder)", folder.filename().string()));
+  RECOUP_RETURN_IF_ERROR(validate::ContainedPath(root.empty() ? "." : root.string(), dir));
+  for (const auto& [rel, bytes] : package.files) {
+    for (const fs::path& part : fs::path(rel)) {
+      RECOUP_RETURN_IF_ERROR(validate::FileNameComponent("package file " + rel, part.string()));
+    }
+    RECOUP_RETURN_IF_ERROR(validate::ContainedPath(dir, (fs::path(dir) / rel).string()));
+  }
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "attachments", ec);
   if (ec) return Unavailable(dir + ": cannot create: " + ec.message());

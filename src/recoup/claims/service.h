@@ -81,7 +81,10 @@ Result<Package> BuildClaimPackage(storage::Store& store, const sla::Catalog& cat
                                   std::vector<std::string>* notes);
 
 // Writes the package under `dir` (created), replacing files of an earlier
-// build of the same package and removing those it no longer has.
+// build of the same package and removing those it no longer has. `dir` is
+// <root>/<claim ID>: the claim ID must be a plain file name
+// (validate::FileNameComponent) and every path written must stay inside
+// `dir`; INVALID_ARGUMENT (nothing written) otherwise.
 Status WritePackage(const Package& package, const std::string& dir);
 
 // Moves a detected claim to "ready" once its package is built and nothing

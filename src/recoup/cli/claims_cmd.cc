@@ -28,6 +28,7 @@
 #include "recoup/core/sha256.h"
 #include "recoup/report/report.h"
 #include "recoup/storage/store.h"
+#include "recoup/validate/validate.h"
 
 #ifndef RECOUP_VERSION
 #define RECOUP_VERSION "0.1.0"
@@ -181,6 +182,14 @@ claims::BuildOptions MakeBuildOptions(const claims::MaskPolicy& mask, int64_t ma
   return b;
 }
 
+// The values a package folder is named after (docs/SECURITY.md, Validation).
+Status CheckPackageNames(const claims::ClaimRecord& c) {
+  RECOUP_RETURN_IF_ERROR(validate::AccountId("account", c.account));
+  RECOUP_RETURN_IF_ERROR(validate::Region("region", c.region));
+  RECOUP_RETURN_IF_ERROR(validate::FileNameComponent("claim ID", c.id));
+  return Status::Ok();
+}
+
 std::string DefaultPackageDir(const Globals& g, const std::string& id) {
   return (std::filesystem::path(g.store_path).parent_path() / "claims" / id).string();
 }
@@ -240,7 +249,16 @@ int RunBuild(const Globals& g, const BuildArgs& a) {
     return kExitOk;
   }
   int rc = kExitOk;
+  int refused = 0;
   for (const claims::ClaimRecord& c : *chosen) {
+    // The claim's folder is named after it: values that cannot be part of a
+    // file name are refused for this claim (the others are still built).
+    if (Status st = CheckPackageNames(c); !st.ok()) {
+      std::fprintf(stderr, "recoup: error: claim not built: %s\n",
+                   EscapeControls(st.message()).c_str());
+      ++refused;
+      continue;
+    }
     if (auto not_over = claims::MonthNotOverReason(c, s->now_ms)) {
       // No package for a month that is not over: its numbers are not final.
       std::printf("claim %s is forming: not built: %s\n", c.id.c_str(), not_over->c_str());
@@ -265,6 +283,10 @@ int RunBuild(const Globals& g, const BuildArgs& a) {
       std::printf(" %s (%zu bytes)", att.file_name.c_str(), pkg->files.at(att.path).size());
     }
     std::printf("\n");
+  }
+  if (refused > 0) {
+    std::fprintf(stderr, "recoup: error: %d claim(s) not built (see above)\n", refused);
+    return kExitRuntime;
   }
   return rc;
 }

@@ -2,6 +2,7 @@
 // ingest, billing import and report exactly as a user would.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct IngestArgs {
   std::string map;
   std::string access_key_map;
   int threads = 0;
+  int64_t max_series = 10000;  // per source kind and month (ingest::kDefaultIngestMaxSeries)
   std::string output = "text";
   std::string region;   // for s3:// paths
   std::string profile;  // for s3:// paths

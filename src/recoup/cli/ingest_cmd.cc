@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <system_error>
@@ -246,6 +247,7 @@ int RunIngestCommand(const Globals& g, const IngestArgs& a) {
     }
   }
   opt.threads = a.threads;
+  opt.parser.series_limit = std::make_shared<ingest::SeriesLimit>(a.max_series);
   opt.store_path = g.store_path;
   opt.progress = isatty(STDERR_FILENO) != 0;
   auto store = storage::OpenSqliteStore(g.store_path);
@@ -305,6 +307,11 @@ void RegisterIngestCommands(CLI::App& app, const Globals& g, CommandRegistry& re
       "JSON file {\"AKIA...\": \"111122223333\"} mapping CSM access keys to accounts");
   ingest->add_option("--threads", ia->threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(0, 256));
+  ingest
+      ->add_option("--max-series-per-source-month", ia->max_series,
+                   "Distinct (account, Region, service) series one source may create per "
+                   "month; records of further series are rejected (default 10000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   ingest->add_option("--output", ia->output, "text|json summary")
       ->check(CLI::IsMember({"text", "json"}));
   ingest->add_option("--region", ia->region,

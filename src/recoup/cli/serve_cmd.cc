@@ -288,6 +288,7 @@ Result<HttpSide> StartHttp(const serve::ServeConfig& c, const serve::ServeDeps& 
     oo.max_bodies_in_flight_bytes = std::max(oo.max_bodies_in_flight_bytes, oo.max_body_bytes);
     oo.default_account = c.otlp.account.empty() ? c.account : c.otlp.account;
     oo.catalog = deps.catalog;
+    oo.clock = deps.clock;
     oo.sink = [svc](std::vector<events::Event> evs) {
       return CommitOtlp(svc->sink(), std::move(evs));
     };

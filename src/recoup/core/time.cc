@@ -1,6 +1,7 @@
 #include "recoup/core/time.h"
 
 #include <cstdio>
+#include <limits>
 
 namespace recoup {
 
@@ -163,7 +164,8 @@ std::string FormatRfc5322(int64_t ms) {
 
 std::string FormatTimestamp(int64_t ms, bool with_millis) {
   const int64_t days = FloorDiv(ms, kMsPerDay);
-  const int64_t rem = ms - days * kMsPerDay;
+  int64_t rem = ms % kMsPerDay;  // not ms - days * kMsPerDay: that overflows near INT64_MIN
+  if (rem < 0) rem += kMsPerDay;
   const CivilDate c = CivilFromDays(days);
   const int64_t secs = rem / 1000;
   char buf[48];
@@ -195,7 +197,15 @@ YearMonth YearMonth::FromMs(int64_t ms) {
   return YearMonth{static_cast<int>(c.year), static_cast<int>(c.month)};
 }
 
-int64_t YearMonth::StartMs() const { return DaysFromCivil(year, month, 1) * kMsPerDay; }
+int64_t YearMonth::StartMs() const {
+  // Months beyond the int64 millisecond range (only a hostile time can make
+  // one) saturate instead of overflowing.
+  int64_t ms;
+  if (__builtin_mul_overflow(DaysFromCivil(year, month, 1), kMsPerDay, &ms)) {
+    return year < 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+  }
+  return ms;
+}
 int64_t YearMonth::EndMs() const { return Plus(1).StartMs(); }
 int YearMonth::Days() const { return DaysIn(year, month); }
 

@@ -52,8 +52,10 @@ struct YearMonth {
 
   static Result<YearMonth> Parse(std::string_view text);  // "YYYY-MM"
   static YearMonth FromMs(int64_t ms);
-  int64_t StartMs() const;  // first instant of the month
-  int64_t EndMs() const;    // first instant of the next month (exclusive)
+  // First instant of the month; saturates at the int64 limits for months
+  // outside the range of epoch milliseconds (never overflows).
+  int64_t StartMs() const;
+  int64_t EndMs() const;  // first instant of the next month (exclusive); saturates likewise
   int Days() const;
   YearMonth Plus(int months) const;
   std::string ToString() const;  // "YYYY-MM"

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace recoup {
 namespace {
 
@@ -62,6 +64,34 @@ TEST(TimeTest, MonthLengthsAndBoundaries) {
   EXPECT_EQ(YearMonth::FromMs(*ParseTimestampMs("2025-11-01T00:00:00Z")).ToString(), "2025-11");
   EXPECT_FALSE(YearMonth::Parse("2025-1").ok());
   EXPECT_FALSE(YearMonth::Parse("2025-00").ok());
+}
+
+}  // namespace
+}  // namespace recoup
+
+namespace recoup {
+namespace {
+
+// A hostile event time (CSM Timestamp 2^62 or 2^63-1) must never overflow
+// the month arithmetic, whatever reaches it.
+TEST(TimeTest, MonthsOfExtremeTimesSaturateInsteadOfOverflowing) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  for (int64_t ms : {int64_t{1} << 62, kMax, kMin, -(int64_t{1} << 62)}) {
+    const YearMonth m = YearMonth::FromMs(ms);
+    EXPECT_GE(m.month, 1) << ms;
+    EXPECT_LE(m.month, 12) << ms;
+    const int64_t start = m.StartMs();
+    const int64_t end = m.EndMs();
+    EXPECT_LE(start, end) << ms;
+    (void)m.Plus(3).StartMs();
+    (void)FormatTimestamp(ms);
+  }
+  EXPECT_EQ(YearMonth::FromMs(kMax).Plus(1).StartMs(), kMax);
+  EXPECT_EQ(YearMonth::FromMs(kMin).StartMs(), kMin);
+  // Ordinary months are exact.
+  EXPECT_EQ(YearMonth::FromMs(*ParseTimestampMs("9999-12-31T23:59:59Z")).EndMs(),
+            DaysFromCivil(10000, 1, 1) * kMsPerDay);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "recoup/core/time.h"
+#include "recoup/validate/validate.h"
 
 namespace recoup::health {
 
@@ -114,6 +115,7 @@ Result<health::HealthEvent> FromEnvelope(const json& j) {
     e.accounts.push_back(a->get<std::string>());
   }
   e.source = "eventbridge";
+  RECOUP_RETURN_IF_ERROR(ValidateHealthEvent(e));
   return e;
 }
 
@@ -172,6 +174,25 @@ std::vector<std::pair<size_t, size_t>> ArrayElements(std::string_view text) {
 }
 
 }  // namespace
+
+Status ValidateHealthEvent(const health::HealthEvent& e) {
+  RECOUP_RETURN_IF_ERROR(validate::Arn("eventArn", e.arn));
+  if (e.region != "global") RECOUP_RETURN_IF_ERROR(validate::Region("eventRegion", e.region));
+  for (const std::string& a : e.accounts) RECOUP_RETURN_IF_ERROR(validate::AccountId("account", a));
+  RECOUP_RETURN_IF_ERROR(validate::Text("service", e.service, 64));
+  RECOUP_RETURN_IF_ERROR(validate::Text("eventTypeCode", e.event_type_code, 256));
+  RECOUP_RETURN_IF_ERROR(validate::Text("eventTypeCategory", e.event_type_category, 64));
+  RECOUP_RETURN_IF_ERROR(validate::Text("statusCode", e.status, 32));
+  constexpr int64_t kYear10000 = 253402300800000LL;
+  RECOUP_RETURN_IF_ERROR(validate::IntInRange("startTime", e.start_ms, 0, kYear10000 - 1));
+  RECOUP_RETURN_IF_ERROR(validate::IntInRange("endTime", e.end_ms, 0, kYear10000 - 1));
+  RECOUP_RETURN_IF_ERROR(
+      validate::IntInRange("lastUpdatedTime", e.last_updated_ms, 0, kYear10000 - 1));
+  if (e.end_ms != 0 && e.end_ms < e.start_ms) {
+    return InvalidArgument("endTime: before startTime");
+  }
+  return Status::Ok();
+}
 
 Result<health::HealthEvent> ParseEventBridgeEvent(std::string_view json_text) {
   json j = json::parse(json_text, nullptr, false);

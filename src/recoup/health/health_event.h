@@ -36,6 +36,13 @@ ParsedFile ParseEventFile(std::string_view bytes, const std::string& name);
 health::HealthEvent FromApiEvent(const aws::HealthApiEvent& e, std::string description,
                                  std::vector<std::string> accounts, std::string source);
 
+// The validation layer (validate.h) applied to a Health event before it is
+// stored: the ARN, the Region ("global" or an AWS Region), every affected
+// account, the service and type codes as bounded text, the times within
+// epoch years 1970..9999 and the end not before the start. INVALID_ARGUMENT
+// naming the field otherwise.
+Status ValidateHealthEvent(const health::HealthEvent& e);
+
 // True if [event start, event end) meets [start_ms, end_ms); an event with no
 // end (still open) runs forever.
 bool Overlaps(const health::HealthEvent& e, int64_t start_ms, int64_t end_ms);

@@ -130,3 +130,38 @@ TEST(HealthEventTest, FromApiEventDeduplicatesAccounts) {
 
 }  // namespace
 }  // namespace recoup::health
+
+namespace recoup::health {
+namespace {
+
+// The validation layer applies to Health events: a Region, ARN or account
+// that cannot be one is a rejected event naming the field.
+TEST(HealthEventTest, HostileFieldsAreRejectedNamingTheField) {
+  auto event = [](const std::string& region, const std::string& account) {
+    return R"({"source":"aws.health","detail-type":"AWS Health Event","account":")" + account +
+           R"(","region":"us-east-1","time":"2024-05-03T10:00:00Z","detail":{
+      "eventArn":"arn:aws:health:us-east-1::event/KMS/AWS_KMS_OPERATIONAL_ISSUE/x",
+      "service":"KMS","eventTypeCode":"AWS_KMS_OPERATIONAL_ISSUE","eventTypeCategory":"issue",
+      "eventScopeCode":"ACCOUNT_SPECIFIC","eventRegion":")" +
+           region + R"(","startTime":"Fri, 03 May 2024 10:00:00 GMT"}})";
+  };
+  auto ok = ParseEventBridgeEvent(event("us-east-1", "111122223333"));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  auto bad_region = ParseEventBridgeEvent(event("/../../x", "111122223333"));
+  ASSERT_FALSE(bad_region.ok());
+  EXPECT_NE(bad_region.status().message().find("eventRegion: '/../../x'"), std::string::npos)
+      << bad_region.status().message();
+  auto bad_account = ParseEventBridgeEvent(event("us-east-1", "1111"));
+  ASSERT_FALSE(bad_account.ok());
+  EXPECT_NE(bad_account.status().message().find("account: '1111'"), std::string::npos)
+      << bad_account.status().message();
+  health::HealthEvent e = *ok;
+  e.end_ms = e.start_ms - 1;
+  EXPECT_FALSE(ValidateHealthEvent(e).ok());
+  e = *ok;
+  e.arn = "not-an-arn";
+  EXPECT_FALSE(ValidateHealthEvent(e).ok());
+}
+
+}  // namespace
+}  // namespace recoup::health

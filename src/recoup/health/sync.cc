@@ -2,10 +2,26 @@
 
 #include <map>
 #include <string>
+#include <utility>
 
 #include "recoup/health/health_event.h"
 
 namespace recoup::health {
+
+namespace {
+
+// An API event is stored only if it passes the validation layer.
+void Keep(health::HealthEvent e, ApiSyncResult* out) {
+  if (Status st = ValidateHealthEvent(e); !st.ok()) {
+    ++out->rejected;
+    if (out->first_rejection.empty())
+      out->first_rejection = e.arn.substr(0, 200) + ": " + st.message();
+    return;
+  }
+  out->events.push_back(std::move(e));
+}
+
+}  // namespace
 
 Result<ApiSyncResult> FetchFromApi(aws::HealthApi& api, const aws::HealthEventFilter& filter,
                                    bool organization) {
@@ -26,7 +42,7 @@ Result<ApiSyncResult> FetchFromApi(aws::HealthApi& api, const aws::HealthEventFi
       if (!en.aws_account_id.empty()) accounts[en.event_arn].push_back(en.aws_account_id);
     }
     for (const auto& e : events) {
-      out.events.push_back(FromApiEvent(e, descriptions[e.arn], accounts[e.arn], "health-api"));
+      Keep(FromApiEvent(e, descriptions[e.arn], accounts[e.arn], "health-api"), &out);
     }
     return out;
   }
@@ -47,7 +63,7 @@ Result<ApiSyncResult> FetchFromApi(aws::HealthApi& api, const aws::HealthEventFi
       RECOUP_ASSIGN_OR_RETURN(auto affected, api.DescribeAffectedEntitiesForOrganization(keys));
       out.affected_entities += static_cast<int64_t>(affected.size());
     }
-    out.events.push_back(FromApiEvent(e, description, accounts, "health-org-api"));
+    Keep(FromApiEvent(e, description, accounts, "health-org-api"), &out);
   }
   return out;
 }

@@ -17,6 +17,8 @@ struct ApiSyncResult {
   std::vector<health::HealthEvent> events;  // source "health-api" or "health-org-api"
   int64_t affected_entities = 0;
   int64_t details_unavailable = 0;  // events whose details AWS did not return
+  int64_t rejected = 0;             // events the validation layer refused (not stored)
+  std::string first_rejection;      // why the first was refused
 };
 
 // Errors are the API's (typed AWS errors: aws::AwsErrorOf).

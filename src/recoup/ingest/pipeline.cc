@@ -418,7 +418,9 @@ void Pipeline::WorkerLoop() {
   // do not block the writer).
   auto ledger = storage::OpenSqliteStore(opt_.store_path);
   storage::Store* ledger_store = ledger.ok() ? ledger->get() : nullptr;
-  FileIngester ingester(catalog_, opt_.parser, interval_ms_);
+  ParserOptions parser_options = opt_.parser;
+  if (parser_options.clock == nullptr) parser_options.clock = &clock_;
+  FileIngester ingester(catalog_, parser_options, interval_ms_);
   std::vector<std::unique_ptr<Item>> pending;
   int64_t pending_bytes = 0;
   for (;;) {

@@ -3,11 +3,13 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <iterator>
 
 #include "recoup/core/strings.h"
 #include "recoup/core/time.h"
+#include "recoup/validate/validate.h"
 
 namespace recoup::ingest {
 
@@ -15,6 +17,28 @@ namespace dom = simdjson::dom;
 using events::EventView;
 using events::OutcomeClass;
 using events::SourceKind;
+
+bool SeriesLimit::Admit(const events::EventView& e) {
+  const YearMonth m = YearMonth::FromMs(e.time_ms);
+  std::string key;
+  key.reserve(e.account.size() + e.region.size() + e.service.size() + 2);
+  key.append(e.account).append("/").append(e.region).append("/").append(e.service);
+  MutexLock lock(mu_);
+  std::set<std::string>& seen =
+      seen_[{static_cast<int>(e.source), static_cast<int64_t>(m.year) * 12 + m.month}];
+  if (seen.count(key)) return true;
+  if (static_cast<int64_t>(seen.size()) < max_) {
+    seen.insert(std::move(key));
+    return true;
+  }
+  ++refused_;
+  return false;
+}
+
+int64_t SeriesLimit::refused() const {
+  MutexLock lock(mu_);
+  return refused_;
+}
 
 Result<InputFormat> ParseInputFormat(std::string_view name) {
   if (name == "auto") return InputFormat::kAuto;
@@ -96,26 +120,72 @@ struct Fields {
   std::string_view csm_type, csm_service, csm_api, csm_region, csm_request_id, csm_exception,
       csm_sdk_exception, csm_access_key;
   int64_t csm_timestamp = -1, csm_status = 0, csm_latency = -1;
+  bool has_csm_timestamp = false;
+  bool has_request_id = false, has_csm_request_id = false;  // present (even if empty)
   bool is_csm = false;
+  // The first field of the wrong JSON type ("requestID: a number where a
+  // string is expected"); a record with one is rejected, never reinterpreted.
+  std::string type_error;
 };
 
-std::string_view Str(dom::element v) {
-  std::string_view s;
-  if (v.get_string().get(s) != simdjson::SUCCESS) return {};
-  return s;
+const char* TypeName(dom::element v) {
+  switch (v.type()) {
+    case dom::element_type::ARRAY:
+      return "an array";
+    case dom::element_type::OBJECT:
+      return "an object";
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE:
+      return "a number";
+    case dom::element_type::STRING:
+      return "a string";
+    case dom::element_type::BOOL:
+      return "a boolean";
+    case dom::element_type::NULL_VALUE:
+      return "null";
+  }
+  return "another type";
 }
 
-bool Int(dom::element v, int64_t* out) {
+void TypeError(Fields* f, std::string_view name, dom::element v, const char* want) {
+  if (!f->type_error.empty()) return;
+  f->type_error.assign(name);
+  f->type_error += ": ";
+  f->type_error += TypeName(v);
+  f->type_error += " where ";
+  f->type_error += want;
+  f->type_error += " is expected";
+}
+
+// A string field; null reads as absent; any other type is a type error.
+std::string_view Str(dom::element v, std::string_view name, Fields* f) {
+  std::string_view s;
+  if (v.get_string().get(s) == simdjson::SUCCESS) return s;
+  if (!v.is_null()) TypeError(f, name, v, "a string");
+  return {};
+}
+
+// An integer field (a JSON integer, or a number with no fraction within
+// int64); false, with a type error, otherwise (null reads as absent).
+bool Int(dom::element v, std::string_view name, Fields* f, int64_t* out) {
   int64_t i;
   if (v.get_int64().get(i) == simdjson::SUCCESS) {
     *out = i;
     return true;
   }
   double d;
-  if (v.get_double().get(d) == simdjson::SUCCESS && d > -9e18 && d < 9e18) {
+  if (v.is_double() && v.get_double().get(d) == simdjson::SUCCESS && d > -9e18 && d < 9e18 &&
+      d == static_cast<double>(static_cast<int64_t>(d))) {
     *out = static_cast<int64_t>(d);
     return true;
   }
+  if (v.is_null()) return false;
+  if (v.is_number()) {
+    if (f->type_error.empty()) f->type_error = std::string(name) + ": not an integer within int64";
+    return false;
+  }
+  TypeError(f, name, v, "an integer");
   return false;
 }
 
@@ -123,14 +193,18 @@ void ReadIdentity(dom::element v, Fields* f) {
   dom::object o;
   if (v.get_object().get(o) != simdjson::SUCCESS) return;
   dom::element e;
-  if (o["accountId"].get(e) == simdjson::SUCCESS) f->identity_account = Str(e);
+  if (o["accountId"].get(e) == simdjson::SUCCESS) {
+    f->identity_account = Str(e, "userIdentity.accountId", f);
+  }
 }
 
 void ReadAdditional(dom::element v, Fields* f) {
   dom::object o;
   if (v.get_object().get(o) != simdjson::SUCCESS) return;
   dom::element e;
-  if (o["customKeyStoreId"].get(e) == simdjson::SUCCESS) f->custom_key_store = Str(e);
+  if (o["customKeyStoreId"].get(e) == simdjson::SUCCESS) {
+    f->custom_key_store = Str(e, "additionalEventData.customKeyStoreId", f);
+  }
 }
 
 void ReadResources(dom::element v, Fields* f) {
@@ -141,7 +215,7 @@ void ReadResources(dom::element v, Fields* f) {
     if (el.get_object().get(o) != simdjson::SUCCESS) continue;
     dom::element e;
     if (o["ARN"].get(e) == simdjson::SUCCESS) {
-      f->resource_arn = Str(e);
+      f->resource_arn = Str(e, "resources[].ARN", f);
       return;
     }
   }
@@ -156,28 +230,29 @@ void Collect(dom::object obj, Fields* f) {
     switch (k[0]) {
       case 'e':
         if (k == "eventTime")
-          f->event_time = Str(v);
+          f->event_time = Str(v, k, f);
         else if (k == "eventSource")
-          f->event_source = Str(v);
+          f->event_source = Str(v, k, f);
         else if (k == "eventName")
-          f->event_name = Str(v);
+          f->event_name = Str(v, k, f);
         else if (k == "errorCode")
-          f->error_code = Str(v);
+          f->error_code = Str(v, k, f);
         else if (k == "eventType")
-          f->event_type = Str(v);
+          f->event_type = Str(v, k, f);
         break;
       case 'a':
         if (k == "awsRegion")
-          f->aws_region = Str(v);
+          f->aws_region = Str(v, k, f);
         else if (k == "additionalEventData")
           ReadAdditional(v, f);
         break;
       case 'r':
         if (k == "recipientAccountId")
-          f->recipient_account = Str(v);
-        else if (k == "requestID")
-          f->request_id = Str(v);
-        else if (k == "resources")
+          f->recipient_account = Str(v, k, f);
+        else if (k == "requestID") {
+          f->request_id = Str(v, k, f);
+          f->has_request_id = !v.is_null();
+        } else if (k == "resources")
           ReadResources(v, f);
         break;
       case 'u':
@@ -189,7 +264,7 @@ void Collect(dom::object obj, Fields* f) {
       case 'C':
         if (k == "CloudTrailEvent") {
           f->has_cloudtrail_event = true;
-          f->cloudtrail_event = Str(v);
+          f->cloudtrail_event = Str(v, k, f);
         }
         break;
       case 'd':
@@ -203,37 +278,40 @@ void Collect(dom::object obj, Fields* f) {
         break;
       case 'T':
         if (k == "Type") {
-          f->csm_type = Str(v);
+          f->csm_type = Str(v, k, f);
           f->is_csm = true;
         } else if (k == "Timestamp") {
-          Int(v, &f->csm_timestamp);
+          f->has_csm_timestamp = Int(v, k, f, &f->csm_timestamp);
         }
         break;
       case 'S':
         if (k == "Service")
-          f->csm_service = Str(v);
+          f->csm_service = Str(v, k, f);
         else if (k == "SdkException")
-          f->csm_sdk_exception = Str(v);
+          f->csm_sdk_exception = Str(v, k, f);
         break;
       case 'A':
         if (k == "Api")
-          f->csm_api = Str(v);
+          f->csm_api = Str(v, k, f);
         else if (k == "AwsException")
-          f->csm_exception = Str(v);
+          f->csm_exception = Str(v, k, f);
         else if (k == "AttemptLatency") {
-          Int(v, &f->csm_latency);
+          Int(v, k, f, &f->csm_latency);
         } else if (k == "AccessKey") {
-          f->csm_access_key = Str(v);
+          f->csm_access_key = Str(v, k, f);
         }
         break;
       case 'R':
-        if (k == "Region") f->csm_region = Str(v);
+        if (k == "Region") f->csm_region = Str(v, k, f);
         break;
       case 'X':
-        if (k == "XAmznRequestId") f->csm_request_id = Str(v);
+        if (k == "XAmznRequestId") {
+          f->csm_request_id = Str(v, k, f);
+          f->has_csm_request_id = !v.is_null();
+        }
         break;
       case 'H':
-        if (k == "HttpStatusCode") Int(v, &f->csm_status);
+        if (k == "HttpStatusCode") Int(v, k, f, &f->csm_status);
         break;
       default:
         break;
@@ -268,22 +346,40 @@ std::string ToPointer(const std::string& dotted) {
   return p;
 }
 
-// A JSON-lines field at a dotted path, as a string (numbers in decimal);
-// false if absent or of another type.
-bool JsonlString(dom::element doc, const std::string& path, std::string* slot) {
+// A JSON-lines field at a dotted path. Strings are taken as they are;
+// numbers (in decimal) only where `numbers` (HTTP status, latency); null or
+// absence leaves `slot` empty. kRejected, naming the field, for any other type.
+ParseOutcome JsonlString(dom::element doc, const std::string& path, const RawRecord& rec,
+                         std::string* slot, std::string* error, bool numbers = false) {
   dom::element v;
-  if (doc.at_pointer(ToPointer(path)).get(v) != simdjson::SUCCESS) return false;
+  if (doc.at_pointer(ToPointer(path)).get(v) != simdjson::SUCCESS) return ParseOutcome::kAccepted;
   std::string_view s;
   if (v.get_string().get(s) == simdjson::SUCCESS) {
     slot->assign(s);
-    return true;
+    return ParseOutcome::kAccepted;
   }
+  if (v.is_null()) return ParseOutcome::kAccepted;
   int64_t n;
-  if (v.get_int64().get(n) == simdjson::SUCCESS) {
+  if (numbers && v.get_int64().get(n) == simdjson::SUCCESS) {
     *slot = std::to_string(n);
-    return true;
+    return ParseOutcome::kAccepted;
   }
-  return false;
+  Fields f;
+  TypeError(&f, path, v, numbers ? "a string or an integer" : "a string");
+  return Reject(rec, f.type_error, error);
+}
+
+// A decimal integer field; kRejected naming it if not one.
+ParseOutcome JsonlInt(const std::string& text, const std::string& path, const RawRecord& rec,
+                      int64_t* out, std::string* error) {
+  if (text.empty()) return ParseOutcome::kAccepted;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) {
+    return Reject(rec, "field '" + path + "' is not an integer", error);
+  }
+  *out = v;
+  return ParseOutcome::kAccepted;
 }
 
 // A JSON-lines record's time: an ISO 8601 string, or epoch seconds or
@@ -318,9 +414,53 @@ ParseOutcome ReadJsonlTime(dom::element doc, const std::string& path, const RawR
 
 }  // namespace
 
+// The names each shape gives the event's fields, for validation messages.
+constexpr validate::FieldNames kCloudTrailNames{.time = "eventTime",
+                                                .account = "recipientAccountId",
+                                                .region = "awsRegion",
+                                                .service = "eventSource",
+                                                .operation = "eventName",
+                                                .error_code = "errorCode",
+                                                .request_id = "requestID",
+                                                .resource = "resources[].ARN"};
+constexpr validate::FieldNames kCsmNames{.time = "Timestamp",
+                                         .account = "account (--account or AccessKey mapping)",
+                                         .region = "Region",
+                                         .service = "Service",
+                                         .operation = "Api",
+                                         .error_code = "AwsException",
+                                         .request_id = "XAmznRequestId",
+                                         .resource = "resource",
+                                         .http_status = "HttpStatusCode",
+                                         .latency_ms = "AttemptLatency"};
+
 struct RecordParser::Impl {
   std::shared_ptr<const sla::Catalog> catalog;
   ParserOptions opt;
+  const Clock* clock = nullptr;
+  validate::TimeBounds bounds;
+  validate::FieldNames jsonl_names;
+
+  // Validates a record's event before it is kept. "Now" is read again only
+  // when an event is later than the bound last read, so the clock costs
+  // nothing on the usual path and a long-lived parser (serve) moves with time.
+  ParseOutcome Check(const RawRecord& rec, const EventView& ev, const validate::FieldNames& names,
+                     std::string* error) {
+    if (ev.time_ms > bounds.latest_ms) {
+      bounds = validate::TimeBounds::For(*catalog, clock->NowMs());
+    }
+    Status st = validate::EventFields(ev, names, bounds, *catalog);
+    if (!st.ok()) return Reject(rec, st.message(), error);
+    if (opt.series_limit && !opt.series_limit->Admit(ev)) {
+      return Reject(
+          rec,
+          "series bound reached: more than " + std::to_string(opt.series_limit->max_series()) +
+              " (account, Region, service) series of this source in " +
+              YearMonth::FromMs(ev.time_ms).ToString() + " (--max-series-per-source-month)",
+          error);
+    }
+    return ParseOutcome::kAccepted;
+  }
   dom::parser parser;
   dom::parser doc_parser;  // whole documents, kept apart from per-record capacity
   dom::parser inner_parser;
@@ -346,6 +486,7 @@ struct RecordParser::Impl {
   ParseOutcome FromCloudTrail(const Fields& f, const RawRecord& rec, EventView* out,
                               std::string* error) {
     // Service events, Insights and network activity are not API calls.
+    if (!f.type_error.empty()) return Reject(rec, f.type_error, error);
     if (!f.event_type.empty() && f.event_type != "AwsApiCall") return ParseOutcome::kSkipped;
     if (f.event_time.empty()) {
       return Reject(rec, "missing eventTime", error);
@@ -374,6 +515,9 @@ struct RecordParser::Impl {
     if (f.shared_event && !f.identity_account.empty() && f.identity_account != account) {
       return ParseOutcome::kSkipped;
     }
+    if (f.has_request_id && f.request_id.empty()) {
+      return Reject(rec, "requestID: empty (a request ID, when present, is never empty)", error);
+    }
     out->time_ms = *t;
     out->account = account;
     out->region = f.aws_region;
@@ -390,10 +534,11 @@ struct RecordParser::Impl {
     } else {
       out->outcome = terms->Classify(out->error_code, 0);
     }
-    return ParseOutcome::kAccepted;
+    return Check(rec, *out, kCloudTrailNames, error);
   }
 
   ParseOutcome FromCsm(const Fields& f, const RawRecord& rec, EventView* out, std::string* error) {
+    if (!f.type_error.empty()) return Reject(rec, f.type_error, error);
     if (f.csm_type != "ApiCallAttempt") return ParseOutcome::kSkipped;  // ApiCall summaries
     if (f.csm_service.empty()) {
       return Reject(rec, "CSM record without Service", error);
@@ -401,8 +546,12 @@ struct RecordParser::Impl {
     service_buf = AsciiLower(f.csm_service);
     const sla::ServiceTerms* terms = Terms(service_buf);
     if (terms == nullptr) return ParseOutcome::kSkipped;
-    if (f.csm_timestamp < 0) {
+    if (!f.has_csm_timestamp) {
       return Reject(rec, "CSM record without Timestamp", error);
+    }
+    if (f.has_csm_request_id && f.csm_request_id.empty()) {
+      return Reject(rec, "XAmznRequestId: empty (a request ID, when present, is never empty)",
+                    error);
     }
     if (f.csm_region.empty()) {
       return Reject(rec, "CSM record without Region", error);
@@ -436,7 +585,7 @@ struct RecordParser::Impl {
     if (out->error_code.empty() && !f.csm_sdk_exception.empty()) {
       out->error_code = f.csm_sdk_exception;
     }
-    return ParseOutcome::kAccepted;
+    return Check(rec, *out, kCsmNames, error);
   }
 
   // Client-side sources: a call answered with 2xx is a success; a call with no
@@ -471,36 +620,42 @@ struct RecordParser::Impl {
     if (ReadJsonlTime(doc, m.time, rec, &time_ms, error) == ParseOutcome::kRejected) {
       return ParseOutcome::kRejected;
     }
-    JsonlString(doc, m.account, &account);
+    auto reject = ParseOutcome::kRejected;
+    if (JsonlString(doc, m.account, rec, &account, error) == reject) return reject;
     if (account.empty()) account = opt.default_account;
     if (account.empty()) {
       return Reject(rec, "missing field '" + m.account + "' (account; or pass --account)", error);
     }
-    if (!JsonlString(doc, m.region, &region) || region.empty()) {
-      return Reject(rec, "missing field '" + m.region + "' (region)", error);
-    }
-    if (!JsonlString(doc, m.service, &service) || service.empty()) {
-      return Reject(rec, "missing field '" + m.service + "' (service)", error);
-    }
+    if (JsonlString(doc, m.region, rec, &region, error) == reject) return reject;
+    if (region.empty()) return Reject(rec, "missing field '" + m.region + "' (region)", error);
+    if (JsonlString(doc, m.service, rec, &service, error) == reject) return reject;
+    if (service.empty()) return Reject(rec, "missing field '" + m.service + "' (service)", error);
     service = AsciiLower(events::ServiceFromEventSource(service));
     const sla::ServiceTerms* terms = Terms(service);
     if (terms == nullptr) return ParseOutcome::kSkipped;
-    JsonlString(doc, m.operation, &op);
-    JsonlString(doc, m.error_code, &code);
-    JsonlString(doc, m.request_id, &rid);
-    JsonlString(doc, m.resource, &res);
     std::string status_s, latency_s, cks;
-    JsonlString(doc, m.http_status, &status_s);
-    JsonlString(doc, m.latency_ms, &latency_s);
-    JsonlString(doc, m.custom_key_store, &cks);
-    int status = 0;
-    if (!status_s.empty()) {
-      char* end = nullptr;
-      status = static_cast<int>(std::strtol(status_s.c_str(), &end, 10));
-      if (end == status_s.c_str() || *end != 0 || status < 0 || status > 999) {
-        return Reject(rec, "field '" + m.http_status + "' is not an HTTP status", error);
-      }
+    for (auto [path, slot] : {std::pair{&m.operation, &op},
+                              {&m.error_code, &code},
+                              {&m.request_id, &rid},
+                              {&m.resource, &res},
+                              {&m.custom_key_store, &cks}}) {
+      if (JsonlString(doc, *path, rec, slot, error) == reject) return reject;
     }
+    if (JsonlString(doc, m.http_status, rec, &status_s, error, true) == reject) return reject;
+    if (JsonlString(doc, m.latency_ms, rec, &latency_s, error, true) == reject) return reject;
+    dom::element rid_v;
+    if (rid.empty() && doc.at_pointer(ToPointer(m.request_id)).get(rid_v) == simdjson::SUCCESS &&
+        rid_v.is_string()) {
+      return Reject(rec, m.request_id + ": empty (a request ID, when present, is never empty)",
+                    error);
+    }
+    int64_t status64 = 0, latency = -1;
+    if (JsonlInt(status_s, m.http_status, rec, &status64, error) == reject) return reject;
+    if (JsonlInt(latency_s, m.latency_ms, rec, &latency, error) == reject) return reject;
+    if (status64 < 0 || status64 > 999) {
+      return Reject(rec, "field '" + m.http_status + "' is not an HTTP status", error);
+    }
+    const int status = static_cast<int>(status64);
     out->time_ms = time_ms;
     out->account = account;
     out->region = region;
@@ -510,11 +665,11 @@ struct RecordParser::Impl {
     out->request_id = rid;
     out->resource = res;
     out->http_status = status;
-    out->latency_ms = latency_s.empty() ? -1 : std::strtoll(latency_s.c_str(), nullptr, 10);
+    out->latency_ms = latency;
     out->source = SourceKind::kJsonl;
     out->outcome = !cks.empty() ? OutcomeClass::kCustomKeyStore
                                 : Outcome(*terms, out->error_code, status, out->request_id);
-    return ParseOutcome::kAccepted;
+    return Check(rec, *out, jsonl_names, error);
   }
 };
 
@@ -522,6 +677,19 @@ RecordParser::RecordParser(std::shared_ptr<const sla::Catalog> catalog, ParserOp
     : impl_(std::make_unique<Impl>()) {
   impl_->catalog = std::move(catalog);
   impl_->opt = std::move(options);
+  impl_->clock = impl_->opt.clock != nullptr ? impl_->opt.clock : &SystemClock();
+  impl_->bounds = validate::TimeBounds::For(*impl_->catalog, impl_->clock->NowMs());
+  const JsonlMapping& m = impl_->opt.mapping;
+  impl_->jsonl_names = validate::FieldNames{.time = m.time,
+                                            .account = m.account,
+                                            .region = m.region,
+                                            .service = m.service,
+                                            .operation = m.operation,
+                                            .error_code = m.error_code,
+                                            .request_id = m.request_id,
+                                            .resource = m.resource,
+                                            .http_status = m.http_status,
+                                            .latency_ms = m.latency_ms};
 }
 
 RecordParser::~RecordParser() = default;

@@ -14,10 +14,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "recoup/core/clock.h"
+#include "recoup/core/mutex.h"
 #include "recoup/core/status.h"
 #include "recoup/events/event.h"
 #include "recoup/ingest/record_stream.h"
@@ -58,6 +61,30 @@ struct JsonlMapping {
   static Result<JsonlMapping> Parse(std::string_view spec);
 };
 
+// A bound on the distinct (account, Region, service) series each source kind
+// may create in one month, shared by the parsers of one ingest run: an event
+// of a further series is a rejected record ("series bound reached"), so a
+// flood of invented identifiers cannot create unbounded state
+// (docs/SECURITY.md, "Cardinality limits"). Thread-safe.
+class SeriesLimit {
+ public:
+  // REQUIRES: max_series >= 1.
+  explicit SeriesLimit(int64_t max_series) : max_(max_series) {}
+  // True if `e`'s series is already admitted or fits under the bound.
+  bool Admit(const events::EventView& e);
+  int64_t max_series() const { return max_; }
+  int64_t refused() const;
+
+ private:
+  const int64_t max_;
+  mutable Mutex mu_;
+  std::map<std::pair<int, int64_t>, std::set<std::string>> seen_ GUARDED_BY(mu_);
+  int64_t refused_ GUARDED_BY(mu_) = 0;
+};
+
+// The default bound of `recoup ingest --max-series-per-source-month`.
+inline constexpr int64_t kDefaultIngestMaxSeries = 10000;
+
 struct ParserOptions {
   InputFormat format = InputFormat::kAuto;
   std::string default_account;                             // for sources without an account (CSM)
@@ -68,12 +95,20 @@ struct ParserOptions {
   // (csm_access_key() names its key).
   bool keep_unattributed = false;
   JsonlMapping mapping;
+  // Reads "now" for the upper time bound (validate::TimeBounds: now plus the
+  // clock-skew bound); not owned; nullptr: the system clock.
+  const Clock* clock = nullptr;
+  // Shared by every parser of a run; nullptr: no bound (serve bounds series
+  // in its live sink instead).
+  std::shared_ptr<SeriesLimit> series_limit;
 };
 
 enum class ParseOutcome {
   kAccepted,  // `out` holds an event of a service the catalog covers
   kSkipped,   // valid, but not evidence (other service, ApiCall summary, service event)
-  kRejected,  // invalid; `error` says why (field named)
+  kRejected,  // invalid; `error` says why (field named): a field of the wrong JSON type,
+              // or a value validate::EventFields refuses (time outside the SLA's
+              // history or in the future, account, Region, request ID, ...)
 };
 
 class RecordParser {

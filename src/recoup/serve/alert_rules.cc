@@ -187,6 +187,25 @@ serve::AlertRecord SilentAlert(const std::string& source, int64_t last_event_ms,
   return a;
 }
 
+serve::AlertRecord SeriesLimitAlert(const std::string& source, int64_t refused, int64_t max_series,
+                                    int64_t now_ms) {
+  serve::AlertRecord a;
+  a.key = "series_limit/" + source;
+  a.kind = "series_limit";
+  a.severity = "ticket";
+  a.summary = "source " + source + " reached the bound of " + std::to_string(max_series) +
+              " series per month (serve.max_series_per_source_month): " + std::to_string(refused) +
+              " events of further series refused";
+  nlohmann::ordered_json j;
+  j["source"] = source;
+  j["max_series_per_source_month"] = max_series;
+  j["events_refused"] = refused;
+  j["checked_at"] = FormatTimestamp(now_ms);
+  a.detail_json = j.dump();
+  a.fingerprint = "series_limit";
+  return a;
+}
+
 AlertChanges Reconcile(const std::map<std::string, serve::AlertRecord>& current,
                        const std::vector<serve::AlertRecord>& desired,
                        const std::set<std::string>& kinds,

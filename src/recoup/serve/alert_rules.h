@@ -58,6 +58,11 @@ std::optional<serve::AlertRecord> DeadlineAlert(const SeriesSnapshot& s, const A
                                                 int64_t now_ms);
 serve::AlertRecord SilentAlert(const std::string& source, int64_t last_event_ms, int64_t now_ms);
 
+// A source refused events because it reached the series bound (one alert
+// per source, however many series were refused).
+serve::AlertRecord SeriesLimitAlert(const std::string& source, int64_t refused, int64_t max_series,
+                                    int64_t now_ms);
+
 struct AlertChanges {
   std::vector<serve::AlertRecord> save;  // new, updated or resolved rows
   std::vector<serve::OutboxItem> notify;

@@ -522,6 +522,7 @@ constexpr Key<ServeConfig> kServeKeys[] = {
     {"grace", Type::kDuration, &ServeConfig::grace_ms},
     {"evaluate_every", Type::kDuration, &ServeConfig::evaluate_every_ms},
     {"commit_every", Type::kDuration, &ServeConfig::commit_every_ms},
+    {"max_series_per_source_month", Type::kCount, &ServeConfig::max_series_per_source_month},
 };
 constexpr Section<ServeConfig> kServe{kServeKeys};
 
@@ -709,6 +710,9 @@ Result<std::string> FindServeConfig(const EnvLookup& env, const std::string& sys
 
 Status ValidateServeConfig(const ServeConfig& c) {
   const std::string origin = c.source_file.empty() ? "configuration" : c.source_file;
+  if (c.max_series_per_source_month < 1) {
+    return InvalidArgument(origin + ": serve.max_series_per_source_month: must be at least 1");
+  }
   std::set<std::string> names;
   for (size_t i = 0; i < c.alerts.channels.size(); ++i) {
     if (!names.insert(c.alerts.channels[i].name).second) {

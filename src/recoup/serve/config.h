@@ -126,6 +126,9 @@ struct ServeConfig {
   int64_t grace_ms = 30 * 1000;
   int64_t evaluate_every_ms = 1000;
   int64_t commit_every_ms = 100;  // live batches: at most this long in memory
+  // Distinct (account, Region, service) series one source may create in one
+  // month; events of further series are refused, counted and alerted on.
+  int64_t max_series_per_source_month = 1000;
   CsmSourceConfig csm;
   OtlpSourceConfig otlp;
   std::vector<JsonlSourceConfig> jsonl;

@@ -246,3 +246,23 @@ TEST_F(ServeConfigSearch, AMissingRecoupConfigIsAnError) {
 
 }  // namespace
 }  // namespace recoup::serve
+
+namespace recoup::serve {
+namespace {
+
+TEST(ServeConfig, SeriesBoundPerSourceAndMonth) {
+  auto d = LoadServeConfig("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->max_series_per_source_month, 1000);
+  auto c = ParseServeConfig("[serve]\nmax_series_per_source_month = 20\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->max_series_per_source_month, 20);
+  EXPECT_TRUE(ValidateServeConfig(*c).ok());
+  auto zero = ParseServeConfig("[serve]\nmax_series_per_source_month = 0\n", "t.toml");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("serve.max_series_per_source_month"), std::string::npos)
+      << zero.status().message();
+}
+
+}  // namespace
+}  // namespace recoup::serve

@@ -103,6 +103,7 @@ void CsmListener::Run() {
   po.default_account = config_.account.empty() ? default_account_ : config_.account;
   po.access_key_accounts = config_.access_key_accounts;
   po.keep_unattributed = attributor_ != nullptr && po.default_account.empty();
+  po.clock = &sink_->clock();
   ingest::RecordParser parser(catalog_, po);
 
   std::vector<char> bufs(kBurst * (kMaxDatagram + kPadding));

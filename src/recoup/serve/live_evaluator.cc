@@ -244,7 +244,7 @@ Status LiveEvaluator::Apply(const AlertChanges& changes) {
 
 Status LiveEvaluator::RunAlerts(int64_t now_ms, bool deadlines) {
   std::vector<serve::AlertRecord> desired;
-  std::set<std::string> kinds{"tier", "burn", "silent"};
+  std::set<std::string> kinds{"tier", "burn", "silent", "series_limit"};
   const YearMonth month = YearMonth::FromMs(now_ms);
   for (const auto& [k, snap] : judged_) {
     if (snap.key.month != month) continue;
@@ -260,6 +260,14 @@ Status LiveEvaluator::RunAlerts(int64_t now_ms, bool deadlines) {
       if (now_ms - last > config_.alerts.silent_after_ms) {
         desired.push_back(
             SilentAlert(name, it != stats.end() ? it->second.last_event_ms : 0, now_ms));
+      }
+    }
+  }
+  if (source_stats_) {
+    for (const auto& [name, s] : source_stats_()) {
+      if (s.series_refused > 0) {
+        desired.push_back(
+            SeriesLimitAlert(name, s.series_refused, config_.max_series_per_source_month, now_ms));
       }
     }
   }

@@ -136,7 +136,27 @@ void LiveSink::Run() {
   }
 }
 
+void LiveSink::ApplySeriesLimit(LiveBatch& b) {
+  std::string key;
+  std::erase_if(b.events, [&](const events::Event& e) {
+    std::set<std::string>& seen = series_seen_[{b.source, YearMonth::FromMs(e.time_ms)}];
+    key = e.account;
+    key += '/';
+    key += e.region;
+    key += '/';
+    key += e.service;
+    if (seen.count(key)) return false;
+    if (static_cast<int64_t>(seen.size()) < max_series_) {
+      seen.insert(key);
+      return false;
+    }
+    ++b.series_refused;
+    return true;
+  });
+}
+
 Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
+  for (LiveBatch& b : batches) ApplySeriesLimit(b);
   // Batches without an idempotency key share one aggregate; keyed batches
   // keep their own so that a replayed key skips exactly its events.
   std::vector<std::unique_ptr<aggregation::Aggregator>> aggs;
@@ -183,6 +203,7 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
       SourceStats& s = stats_[b.source];
       ++s.batches;
       s.rejected += b.rejected;
+      s.series_refused += b.series_refused;
       if (!b.events.empty()) s.last_commit_ms = now_ms;
       s.lag_ms = (now_ns - b.arrival_ns) / 1'000'000;
       if (oc.already_ingested) {

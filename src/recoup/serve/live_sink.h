@@ -34,7 +34,8 @@ namespace recoup::serve {
 struct LiveBatch {
   std::string source;  // "csm", "otlp", "jsonl:/var/log/app.jsonl", "probe:us-east-1", ...
   std::vector<events::Event> events;
-  int64_t rejected = 0;  // records the source could not use (counted, not stored)
+  int64_t rejected = 0;        // records the source could not use (counted, not stored)
+  int64_t series_refused = 0;  // events dropped by the series bound (set by the sink)
   std::vector<std::pair<std::string, std::string>> checkpoints;
   // Records kept for later attribution (counted as unattributed), and kept
   // records whose events this batch carries (removed with its commit).
@@ -54,7 +55,14 @@ struct SourceStats {
   int64_t last_event_ms = 0;   // wall time of the newest committed event
   int64_t last_commit_ms = 0;  // wall time of the last commit
   int64_t lag_ms = 0;          // arrival to commit of the last batch
+  // Events refused because their series would have passed the bound on
+  // series per source and month (LiveSink::SetSeriesLimit).
+  int64_t series_refused = 0;
 };
+
+// The default bound on distinct (account, Region, service) series one source
+// may create in one month (docs/SECURITY.md, "Cardinality limits").
+inline constexpr int64_t kDefaultMaxSeriesPerSourceMonth = 1000;
 
 // (account, Region, service, month) a commit touched.
 struct TouchedSeries {
@@ -101,6 +109,11 @@ class LiveSink {
   // batches' `done` callbacks (so an acknowledged event is already queued for
   // evaluation).
   void SetListener(std::function<void(CommitNotice)> listener);
+  // At most `max_series` distinct (account, Region, service) series per
+  // source per month, counted since the sink started; events of further
+  // series are refused (SourceStats::series_refused). Call before Start.
+  // REQUIRES: max_series >= 1.
+  void SetSeriesLimit(int64_t max_series) { max_series_ = max_series; }
   void Start();
   // Commits everything already submitted, then stops. Later Submits fail.
   void Stop();
@@ -121,6 +134,8 @@ class LiveSink {
  private:
   void Run();
   Status CommitOnce(std::vector<LiveBatch>& batches);
+  // Drops the events of series past the bound (committer thread only).
+  void ApplySeriesLimit(LiveBatch& batch);
 
   std::unique_ptr<storage::Store> store_;
   const int64_t commit_every_ms_;
@@ -128,6 +143,10 @@ class LiveSink {
   const int64_t max_pending_;
   const Clock* const clock_;
   std::function<void(CommitNotice)> listener_;
+  int64_t max_series_ = kDefaultMaxSeriesPerSourceMonth;
+  // (source, month) -> its series "account/Region/service"; the committer
+  // thread's own, so not locked.
+  std::map<std::pair<std::string, YearMonth>, std::set<std::string>> series_seen_;
 
   mutable Mutex mu_;
   std::condition_variable_any cv_, space_cv_;

@@ -12,6 +12,7 @@
 #include "recoup/aws/sts_api.h"
 #include "recoup/core/time.h"
 #include "recoup/health/service.h"
+#include "recoup/health/health_event.h"
 #include "recoup/health/sync.h"
 
 namespace recoup::serve {
@@ -280,7 +281,9 @@ int64_t HealthTime(const nlohmann::json& d, const char* key) {
 }
 }  // namespace
 
-Result<health::HealthEvent> HealthEventFromEventBridge(const nlohmann::json& j) {
+namespace {
+
+Result<health::HealthEvent> ReadHealthEvent(const nlohmann::json& j) {
   if (!j.is_object() || j.value("source", "") != "aws.health" || !j.contains("detail") ||
       !j["detail"].is_object()) {
     return NotFound("not an aws.health event");
@@ -307,7 +310,20 @@ Result<health::HealthEvent> HealthEventFromEventBridge(const nlohmann::json& j) 
   if (d.contains("affectedAccount") && d["affectedAccount"].is_string()) {
     h.accounts.push_back(d["affectedAccount"].get<std::string>());
   }
+  RECOUP_RETURN_IF_ERROR(health::ValidateHealthEvent(h));
   return h;
+}
+
+}  // namespace
+
+Result<health::HealthEvent> HealthEventFromEventBridge(const nlohmann::json& j) {
+  // A field of the wrong JSON type (value() throws) is a rejected message.
+  try {
+    return ReadHealthEvent(j);
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(std::string("aws.health event: a field of the wrong type (") + e.what() +
+                           ")");
+  }
 }
 
 }  // namespace recoup::serve

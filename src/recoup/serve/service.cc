@@ -30,6 +30,7 @@ Status Service::Start() {
   RECOUP_ASSIGN_OR_RETURN(auto tail_store, open());
   sink_ = std::make_unique<LiveSink>(std::move(sink_store), config_.commit_every_ms,
                                      deps_.catalog->FinestIntervalMs(), 2'000'000, clock);
+  sink_->SetSeriesLimit(config_.max_series_per_source_month);
 
   std::vector<std::string> watch;
   if (config_.csm.enabled) watch.push_back("csm");
@@ -150,6 +151,7 @@ std::string Service::StatsJson() const {
                        {"batches", s.batches},
                        {"lag_ms", s.lag_ms},
                        {"last_event_ms", s.last_event_ms}};
+      sources[name]["series_refused"] = s.series_refused;
     }
     j["commit_failures"] = sink_->commit_failures();
   }

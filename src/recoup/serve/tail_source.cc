@@ -77,6 +77,7 @@ void TailSource::Run() {
     auto m = ingest::JsonlMapping::Parse(config_.mapping);
     if (m.ok()) po.mapping = *m;
   }
+  po.clock = &sink_->clock();
   ingest::RecordParser parser(catalog_, po);
   std::vector<char> buf;
   std::string error;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "recoup/core/sha256.h"
@@ -67,7 +68,8 @@ Rational SlaVersion::CreditPct(const Rational& mup_pct) const {
 int64_t SlaVersion::ClaimDeadlineMs(YearMonth month) const {
   // Received by the end of the Nth billing cycle after the month: the last
   // second of month + N.
-  return month.Plus(claim_window_billing_cycles + 1).StartMs() - 1000;
+  const int64_t next = month.Plus(claim_window_billing_cycles + 1).StartMs();
+  return next == std::numeric_limits<int64_t>::min() ? next : next - 1000;
 }
 
 const SlaVersion* ServiceTerms::VersionFor(YearMonth month) const {

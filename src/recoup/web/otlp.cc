@@ -10,6 +10,7 @@
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "recoup/core/strings.h"
+#include "recoup/validate/validate.h"
 
 namespace recoup::web {
 
@@ -69,22 +70,6 @@ std::string Lookup(const SpanIn& s, const Attrs& resource,
   return {};
 }
 
-bool PlausibleAccount(std::string_view a) {
-  if (a.size() != 12) return false;
-  for (char c : a) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-bool PlausibleRegion(std::string_view r) {
-  if (r.empty() || r.size() > 32) return false;
-  for (char c : r) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
-
 void Reject(OtlpDecoded* out, const std::string& why) {
   ++out->rejected;
   if (out->reject_reason.empty()) out->reject_reason = why;
@@ -103,15 +88,22 @@ std::string Place(const SpanIn& s, const Attrs& resource, const OtlpDecodeOption
     return ": no cloud.account.id on the span or resource, and no default account "
            "is configured";
   }
-  if (!PlausibleAccount(e->account)) return ": cloud.account.id is not a 12-digit account ID";
-  e->region = Lookup(s, resource, {"cloud.region", "aws.region"});
-  if (!PlausibleRegion(e->region)) {
-    return ": no valid cloud.region (or aws.region) on the span or resource";
+  if (Status st = validate::AccountId("cloud.account.id", e->account); !st.ok()) {
+    return ": " + st.message();
   }
-  // Nanoseconds since the epoch; 0 or a time before 2000 is not a real call.
-  constexpr uint64_t kYear2000Ns = 946684800ULL * 1000000000ULL;
-  if (s.start_ns < kYear2000Ns) return ": startTimeUnixNano missing or before the year 2000";
+  e->region = Lookup(s, resource, {"cloud.region", "aws.region"});
+  if (e->region.empty()) return ": no cloud.region (or aws.region) on the span or resource";
+  if (Status st = validate::Region("cloud.region", e->region); !st.ok()) {
+    return ": " + st.message();
+  }
+  // Nanoseconds since the epoch, within the SLA's history and not ahead of
+  // the receiver's clock by more than the skew bound.
+  if (s.start_ns == 0) return ": startTimeUnixNano missing";
   e->time_ms = static_cast<int64_t>(s.start_ns / 1000000ULL);
+  const validate::TimeBounds bounds = validate::TimeBounds::For(*opt.catalog, opt.now_ms);
+  if (Status st = validate::Time("startTimeUnixNano", e->time_ms, bounds); !st.ok()) {
+    return ": " + st.message();
+  }
   if (s.end_ns >= s.start_ns)
     e->latency_ms = static_cast<int64_t>((s.end_ns - s.start_ns) / 1000000ULL);
   return "";
@@ -128,7 +120,6 @@ std::string ErrorCodeOf(const SpanIn& s, const Attrs& resource) {
     }
   }
   if (code.empty()) code = Lookup(s, resource, {"aws.error.code"});
-  if (code.size() > 256) code.resize(256);
   return std::string(events::NormalizeErrorCode(code));
 }
 
@@ -177,13 +168,34 @@ void MapSpan(const SpanIn& s, const Attrs& resource, const OtlpDecodeOptions& op
     return;
   }
   e.request_id = Lookup(s, resource, {"aws.request_id", "aws.request.id"});
-  if (e.request_id.size() > 256) e.request_id.resize(256);
-  if (auto st = ParseInt(Lookup(s, resource, {"http.response.status_code", "http.status_code"}));
-      st && *st >= 100 && *st <= 999) {
+  const std::string status = Lookup(s, resource, {"http.response.status_code", "http.status_code"});
+  if (!status.empty()) {
+    auto st = ParseInt(status);
+    if (!st || *st < 100 || *st > 999) {
+      Reject(out, where + ": http.response.status_code: not an HTTP status");
+      return;
+    }
     e.http_status = static_cast<int>(*st);
   }
   e.error_code = ErrorCodeOf(s, resource);
   SetOutcome(s, *terms, &e);
+  // Every field as it will be stored (the request ID of a call without one
+  // is derived from the span above).
+  constexpr validate::FieldNames kNames{.time = "startTimeUnixNano",
+                                        .account = "cloud.account.id",
+                                        .region = "cloud.region",
+                                        .service = "rpc.service",
+                                        .operation = "rpc.method",
+                                        .error_code = "exception.type",
+                                        .request_id = "aws.request_id",
+                                        .resource = "resource",
+                                        .http_status = "http.response.status_code",
+                                        .latency_ms = "span duration"};
+  const validate::TimeBounds bounds = validate::TimeBounds::For(*opt.catalog, opt.now_ms);
+  if (Status st = validate::EventFields(e.View(), kNames, bounds, *opt.catalog); !st.ok()) {
+    Reject(out, where + ": " + st.message());
+    return;
+  }
   out->events.push_back(std::move(e));
 }
 

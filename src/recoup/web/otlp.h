@@ -40,6 +40,10 @@ struct OtlpDecodeOptions {
   // so that a small body cannot expand into a large tree.
   int max_json_depth = 64;
   size_t json_memory_budget_bytes = 32u << 20;
+  // The receiver's wall clock (epoch ms): spans that start later than this
+  // plus validate::kClockSkewMs, or before the catalog's earliest SLA, are
+  // rejected. Required.
+  int64_t now_ms = 0;
 };
 
 // The check above, on its own: OK, or INVALID_ARGUMENT saying which limit.
@@ -49,7 +53,8 @@ struct OtlpDecoded {
   std::vector<events::Event> events;
   int64_t spans = 0;          // every span in the request
   int64_t ignored = 0;        // not AWS SDK calls, or services without an SLA
-  int64_t rejected = 0;       // AWS SDK calls that cannot be used (no account, Region, time)
+  int64_t rejected = 0;       // AWS SDK calls that cannot be used (no account, Region, time, or a
+                              // field validate refuses)
   std::string reject_reason;  // the first rejection, for the partial-success message
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -15,6 +16,7 @@ OtlpDecodeOptions Opts(std::string default_account = "") {
   OtlpDecodeOptions o;
   o.default_account = std::move(default_account);
   o.catalog = sla::Catalog::Default().get();
+  o.now_ms = 1792000000000;  // 2026-10-14T11:46:40Z, after every span below
   return o;
 }
 
@@ -174,6 +176,46 @@ void Attr(otlp::trace::v1::Span* s, const std::string& k, const std::string& v) 
   auto* kv = s->add_attributes();
   kv->set_key(k);
   kv->mutable_value()->set_string_value(v);
+}
+
+// Every field is validated as it will be stored: a span that fails is a
+// rejected span naming the field, never a silently trimmed one.
+TEST(OtlpJson, HostileFieldsAreRejectedSpans) {
+  auto reject_reason = [](const std::string& body, OtlpDecodeOptions o) {
+    auto d = DecodeOtlpTracesJson(body, o);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    if (!d.ok()) return std::string();
+    EXPECT_EQ(d->events.size(), 0u) << body;
+    EXPECT_EQ(d->rejected, 1) << body;
+    return d->reject_reason;
+  };
+  std::string traversal = kKmsAttrs;
+  traversal.replace(traversal.find("\"us-east-1\""), 11, "\"/../../x\"");
+  EXPECT_NE(reject_reason(JsonSpan(traversal), Opts()).find("cloud.region: '/../../x'"),
+            std::string::npos);
+  const std::string long_id = std::string(kKmsAttrs) +
+                              R"(,{"key":"aws.request.id","value":{"stringValue":")" +
+                              std::string(300, 'a') + R"("}})";
+  EXPECT_NE(reject_reason(JsonSpan(long_id), Opts()).find("aws.request_id: longer than 256"),
+            std::string::npos);
+  const std::string bad_status =
+      std::string(kKmsAttrs) + R"(,{"key":"http.status_code","value":{"intValue":"5000"}})";
+  EXPECT_NE(reject_reason(JsonSpan(bad_status), Opts()).find("http.response.status_code"),
+            std::string::npos);
+  // A span from the future (after now + 15 minutes of skew) or before the
+  // first SLA (2019-01-16).
+  OtlpDecodeOptions early = Opts();
+  early.now_ms = kStartMs - 16 * 60 * 1000;
+  EXPECT_NE(reject_reason(JsonSpan(kKmsAttrs), early).find("startTimeUnixNano: "),
+            std::string::npos);
+  OtlpDecodeOptions skew = Opts();
+  skew.now_ms = kStartMs - 15 * 60 * 1000;
+  auto ok = DecodeOtlpTracesJson(JsonSpan(kKmsAttrs), skew);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->events.size(), 1u);
+  std::string old = JsonSpan(kKmsAttrs);
+  old.replace(old.find(kStartNs), std::strlen(kStartNs), "1400000000000000000");
+  EXPECT_NE(reject_reason(old, Opts()).find("is before 2019-01-16"), std::string::npos);
 }
 
 TEST(OtlpProtobuf, DecodesTheSameAsJson) {

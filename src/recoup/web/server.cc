@@ -753,6 +753,7 @@ class OtlpReceiver::Impl final : public HttpListener::Impl {
     dopt.catalog = catalog_.get();
     dopt.max_json_depth = opt_.max_json_depth;
     dopt.json_memory_budget_bytes = opt_.json_memory_budget_bytes;
+    dopt.now_ms = (opt_.clock != nullptr ? opt_.clock : &SystemClock())->NowMs();
     auto decoded =
         is_json ? DecodeOtlpTracesJson(*body, dopt) : DecodeOtlpTracesProtobuf(*body, dopt);
     if (!decoded.ok()) {

@@ -213,6 +213,7 @@ struct OtlpOptions {
   EventsSink sink;                              // one of sink and keyed_sink is required;
   KeyedEventsSink keyed_sink;                   // keyed_sink wins when both are set
   std::function<void(const std::string&)> log;  // empty: stderr
+  const Clock* clock = nullptr;  // "now" for the spans' time bound; nullptr: the system clock
 };
 
 struct OtlpStats {
