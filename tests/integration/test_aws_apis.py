@@ -208,7 +208,7 @@ class MotoApis(AwsTestCase):
                                 "Groups": [group("eu-west-1", ACCOUNT_A, "7.5E-1")],
                                 "Estimated": False}]},
         ])
-        r = self.recoup("billing", "sync", "--month", "2026-09", env=self.menv())
+        r = self.recoup("billing", "sync", "--month", "2026-09", "--service", "kms", env=self.menv())
         self.assertEqual(r.returncode, 0, r)
         self.assertIn("2 charges stored", r.stdout)
         r = self.recoup("billing", "list")
@@ -245,7 +245,7 @@ class MotoApis(AwsTestCase):
         self.assertEqual(r.json()["error"]["code"], "SignatureDoesNotMatch")
         env = self.menv(secret="wrong" + self.moto.secret[5:])
         env["RECOUP_DEBUG"] = "1"
-        r = self.recoup("billing", "sync", "--month", "2026-09", env=env)
+        r = self.recoup("billing", "sync", "--month", "2026-09", "--service", "kms", env=env)
         self.assertEqual(r.returncode, 1, r)
         self.assertRegex(r.stderr, r"recoup: Cost Explorer GetCostAndUsage: "
                                    r"(SignatureDoesNotMatch|InvalidSignatureException)")
@@ -301,7 +301,7 @@ class RecordedApis(AwsTestCase):
                     region="us-east-1" if n % 2 == 0 else "eu-west-1", accounts=[ACCOUNT_A]))
         r = self.recoup("health", "sync", env=self.senv())
         self.assertEqual(r.returncode, 0, r)
-        self.assertIn("5 KMS events, 5 new or updated, 5 affected entities", r.stdout)
+        self.assertIn("5 events, 5 new or updated, 5 affected entities", r.stdout)
         events = self.health_list()
         self.assertEqual(len(events), 5)  # the recorded EC2/ELB/... events are not KMS
         self.assertTrue(all(e["service"] == "KMS" and e["source"] == "health-api" for e in events))
@@ -311,11 +311,11 @@ class RecordedApis(AwsTestCase):
         ops = [c["operation"] for c in self.server.calls() if c["status"] == 200]
         self.assertEqual(ops.count("DescribeEvents"), 3)  # pages of 2
         describe = [c for c in self.server.calls() if c["operation"] == "DescribeEvents"][0]
-        self.assertEqual(describe["input"]["filter"]["services"], ["KMS"])
+        self.assertEqual(describe["input"]["filter"]["services"], ["APIGATEWAY", "CLOUDFRONT", "DYNAMODB", "KINESIS", "KMS", "LAMBDA", "S3", "SECRETSMANAGER", "SNS", "SQS"])
         self.assertEqual(describe["region"], "us-east-1")
         # A re-run changes nothing; --region filters.
         r = self.recoup("health", "sync", env=self.senv())
-        self.assertIn("5 KMS events, 0 new or updated", r.stdout)
+        self.assertIn("5 events, 0 new or updated", r.stdout)
         self.assertEqual(len(self.health_list("--region", "eu-west-1")), 2)
         self.assertEqual(len(self.health_list("--month", "2026-10")), 5)
         self.assertEqual(len(self.health_list("--month", "2026-09")), 0)
@@ -347,7 +347,7 @@ class RecordedApis(AwsTestCase):
         self.server.set_faults({n: "500", n + 1: "503", n + 3: "throttle", n + 4: "throttle-429"})
         r = self.recoup("health", "sync", env=self.senv())
         self.assertEqual(r.returncode, 0, r)
-        self.assertIn("1 KMS events, 1 new or updated", r.stdout)
+        self.assertIn("1 events, 1 new or updated", r.stdout)
         calls = [(c["operation"], c["status"]) for c in self.server.calls()
                  if c["n"] is not None and c["n"] >= n]
         self.assertEqual(calls[:6], [("DescribeEvents", 500), ("DescribeEvents", 503),

@@ -578,7 +578,7 @@ class ClaimsTrustTest(AwsPeersTestBase):
         self.assertIn("account %s" % ACCOUNT_B, r.stdout)
         self.assertIn("account %s's" % ACCOUNT_A, r.stdout)
         self.assertEqual(self.peer.calls.count("CreateCase"), 0)
-        self.assertEqual(self.ledger(store)[CLAIM_B]["case_id"], "")
+        self.assertEqual(self.ledger(store)[CLAIM_B]["case_id"], None)
 
         # A role per account, assumed from one set of credentials.
         iam = self.moto.client("iam")

@@ -296,9 +296,9 @@ class ReportFormats(RecoupTestCase):
                          [(ACCOUNT_A, "us-east-1"), (ACCOUNT_B, "eu-west-1")])
         self.assertEqual(accounts("--month", "2024-06"), [])
         # A service the SLA catalog does not know is named, not "no evidence".
-        r = self.run_recoup("report", "--output", "json", "--service", "s3")
+        r = self.run_recoup("report", "--output", "json", "--service", "ec2")
         self.assertEqual(r.returncode, 2, r)
-        self.assertIn("unknown service 's3'", r.stderr)
+        self.assertIn("unknown service 'ec2'", r.stderr)
 
     def test_csv_matches_json(self):
         js = self.run_recoup("report", "--output", "json").json()

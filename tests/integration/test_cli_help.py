@@ -268,9 +268,9 @@ class UnknownServiceAndRegionCase(RecoupTestCase):
         self.ingest(self.path("in"))
 
     def test_unknown_service_is_named(self):
-        r = self.run_recoup("report", "--service", "dynamodb")
+        r = self.run_recoup("report", "--service", "ec2")
         self.assertEqual(r.returncode, 2, r)
-        self.assertIn("unknown service 'dynamodb'", r.stderr)
+        self.assertIn("unknown service 'ec2'", r.stderr)
         self.assertIn("kms", r.stderr)
         self.assertNotIn("no evidence", r.stdout + r.stderr)
 

@@ -30,7 +30,7 @@ class Concurrency(RecoupTestCase):
         for d in (cls.a, cls.b):
             r = run([BINARY, "--store", store, "ingest", d], env=env)
             assert r.returncode == 0, r
-        r = run([BINARY, "--store", store, "report", "--output", "json", "--intervals"], env=env)
+        r = run([BINARY, "--store", store, "report", "--output", "json", "--all-intervals"], env=env)
         assert r.returncode == 0, r
         cls.reference = r.stdout
 

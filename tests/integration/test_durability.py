@@ -60,7 +60,7 @@ class _Corpus:
         r = run([BINARY, "--store", store, "report", "--output", "json", "--all-intervals"], env=env)
         assert r.returncode == 0, r
         cls.reference = r.stdout
-        cls.reference_rows = {(x["account"], x["region"], x["month"]): x
+        cls.reference_rows = {(x["account"], x["region"], x["service"], x["month"]): x
                               for x in json.loads(r.stdout)}
 
     @classmethod
@@ -110,7 +110,7 @@ class DurabilityBase(RecoupTestCase):
         r = self.run_recoup("report", "--output", "json", store=store)
         self.assertEqual(r.returncode, 0, r)
         for x in r.json():
-            ref = self.c.reference_rows.get((x["account"], x["region"], x["month"]))
+            ref = self.c.reference_rows.get((x["account"], x["region"], x["service"], x["month"]))
             self.assertIsNotNone(ref, x)
             self.assertLessEqual(x["requests"], ref["requests"], "double counting after a kill")
             self.assertLessEqual(x["failed_requests"], ref["failed_requests"])

@@ -28,6 +28,7 @@ INVALID = [
     "awsdocs-cloudtrail-user-guide/cloudtrail-event-reference-1.invalid-json.txt",
 ]
 
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+){1,3}-\d+$")
 TIME_RE = re.compile(r"^(\d{4})-(\d{2})-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
 CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data",
                        "sla_catalog.json")
@@ -112,11 +113,12 @@ def sla_call(r):
     if r.get("eventType") not in (None, "AwsApiCall"):
         return None
     m = TIME_RE.match(r.get("eventTime") or "")
-    if not m or not r.get("awsRegion"):
+    # Anonymised logs carry made-up Regions ("ap-westeast-2r"): rejected.
+    if not m or not REGION_RE.match(r.get("awsRegion") or ""):
         return None
     ident = r.get("userIdentity") if isinstance(r.get("userIdentity"), dict) else {}
     account = r.get("recipientAccountId") or ident.get("accountId")
-    if not account:
+    if not account or not re.match(r"^\d{12}$", str(account)):
         return None
     if "sharedEventID" in r and ident.get("accountId") and ident.get("accountId") != account:
         return None

@@ -247,6 +247,41 @@ class AccessLogs(RecoupTestCase):
         self.assertEqual(row["excluded_requests"]["client_error"], 1, row)
 
 
+class UnverifiedTermsInClaims(RecoupTestCase):
+    """A claim under terms the catalog holds unverified is marked in its
+    package and is not filed without --accept-unverified."""
+
+    def test_unverified_terms_never_pass_silently(self):
+        oct26 = ms_of(2026, 10, 1)
+        recs = []
+        for i in range(12):  # 12 failed intervals: 100 - 1200/8928 < 99.9
+            for k in range(2):
+                recs.append(record("sqs", oct26 + (100 + i) * INTERVAL + k * 1000,
+                                   "q-%d-%d" % (i, k), error="InternalError"))
+        path = self.path("trail", "AWSLogs", ACCOUNT_A, "CloudTrail", "us-east-1", "2026", "10",
+                         "01", "q.json.gz")
+        write_trail_file(path, recs)
+        self.ingest(self.path("trail"))
+        r = self.run_recoup("claims", "list", "--output", "json")
+        self.assertEqual(r.returncode, 0, r)
+        claims = [c for c in json.loads(r.stdout)["claims"] if c["service"] == "sqs"]
+        self.assertEqual(len(claims), 1, r.stdout)
+        cid = claims[0]["id"]
+        r = self.run_recoup("claims", "build", cid, "--out", self.path("pkgs"))
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("not verified", r.stderr)
+        with open(self.path("pkgs", cid, "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(manifest["sla_confidence"], "unverified")
+        self.assertIn("tiers", manifest["sla_unverified_facts"])
+        r = self.run_recoup("claims", "file", cid, "--yes")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("--accept-unverified", r.stdout + r.stderr)
+        r = self.run_recoup("claims", "list", "--output", "json")
+        state = [c["state"] for c in json.loads(r.stdout)["claims"] if c["id"] == cid][0]
+        self.assertNotEqual(state, "filed")
+
+
 class Catalog(RecoupTestCase):
 
     def test_sla_list_json_names_every_service_with_confidence(self):

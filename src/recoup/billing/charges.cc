@@ -116,6 +116,7 @@ Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std
 Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std::string>& files,
                                     const std::vector<ProductService>& products) {
   std::vector<std::string> codes;
+  codes.reserve(products.size());
   for (const ProductService& p : products) codes.push_back(p.product_code);
   ImportResult out;
   for (const std::string& file : files) {

@@ -919,6 +919,10 @@ std::string ManifestJson(const Sources& s, const Package& pkg, const RequestExtr
   m["sla_catalog_version"] = s.in.catalog_version;
   m["sla_catalog_sha256"] = s.in.catalog_sha256;
   m["sla_version"] = v.sla_version;
+  // How sure the catalog is of these terms (recoup sla show): a claim under
+  // unverified terms is not filed without --accept-unverified.
+  m["sla_confidence"] = sla::ConfidenceName(s.in.version->confidence);
+  m["sla_unverified_facts"] = s.in.version->FactsAtLeast(sla::Confidence::kUnverified);
   m["mup_pct"] = FormatPct(v.mup_pct);
   m["sum_error_rates"] = v.sum_error_rates.get_str();
   m["intervals_in_month"] = v.intervals;

@@ -236,6 +236,20 @@ struct BuildArgs {
   int64_t max_requests = 200000;
 };
 
+// Terms of `version` the catalog holds unverified, as one sentence naming
+// them and the page to check; empty when every fact was read somewhere.
+std::string UnverifiedTerms(const sla::SlaVersion* version) {
+  if (version == nullptr) return "";
+  std::string facts;
+  for (const std::string& f : version->FactsAtLeast(sla::Confidence::kUnverified)) {
+    facts += (facts.empty() ? "" : ", ") + f;
+  }
+  if (facts.empty()) return "";
+  return "the SLA terms of " + version->id + " are not verified (" + facts + "): check " +
+         (version->sla_url.empty() ? std::string("the SLA page") : version->sla_url) +
+         " (recoup sla show)";
+}
+
 int RunBuild(const Globals& g, const BuildArgs& a) {
   auto mask = claims::MaskPolicy::Parse(a.mask);
   if (!mask.ok()) return Fail(mask.status());
@@ -275,6 +289,11 @@ int RunBuild(const Globals& g, const BuildArgs& a) {
     if (Status st = claims::MarkBuilt(*s->store, *s->catalog, c, *pkg, s->now_ms); !st.ok()) {
       return Fail(st);
     }
+    const sla::ServiceTerms* terms = s->catalog->Find(c.service);
+    if (const std::string u = UnverifiedTerms(terms ? terms->VersionById(c.sla_version) : nullptr);
+        !u.empty()) {
+      std::fprintf(stderr, "recoup: warning: claim %s: %s\n", c.id.c_str(), u.c_str());
+    }
     std::printf("%s: %zu files in %s (manifest sha256 %s)\n", c.id.c_str(), pkg->files.size(),
                 dir.c_str(), pkg->manifest_sha256.c_str());
     std::printf("  subject: %s\n  body: %zu characters; attachments:", pkg->subject.c_str(),
@@ -302,6 +321,7 @@ struct FileArgs {
   std::string severity = "low";
   std::string mask = "encryption_context,principal,source_ip";
   int64_t max_requests = 200000;
+  bool accept_unverified = false;
 };
 
 void PrintDryRun(const claims::ClaimRecord& c, const claims::Package& p, const FileArgs& a,
@@ -392,6 +412,10 @@ int RunFile(const Globals& g, const FileArgs& a) {
           continue;
         }
       }
+      if (const std::string u = UnverifiedTerms(version); !u.empty()) {
+        std::printf("claim %s: warning: %s; filing needs --accept-unverified\n", c.id.c_str(),
+                    u.c_str());
+      }
       PrintDryRun(c, *pkg, a, identity);
       continue;
     }
@@ -402,6 +426,10 @@ int RunFile(const Globals& g, const FileArgs& a) {
                          " before the claim was filed; AWS denies late claims");
     } else if (claims::IsUnfiled(c.state) && version != nullptr) {
       refusals = claims::RefusalReasons(c, *version, s->now_ms);
+      // Unverified terms never pass silently into a claim.
+      if (const std::string u = UnverifiedTerms(version); !u.empty() && !a.accept_unverified) {
+        refusals.push_back(u + "; pass --accept-unverified once you have checked them");
+      }
     }
     if (!refusals.empty()) {
       std::printf("claim %s: not filed:\n", c.id.c_str());
@@ -721,6 +749,9 @@ void RegisterClaimsCommands(CLI::App& app, const Globals& g, CommandRegistry& re
   file->add_option("--category-code", fa->category_code, "Category code for that fallback");
   file->add_option("--severity", fa->severity, "Severity code of the case (default low)")
       ->check(CLI::IsMember({"low", "normal", "high", "urgent", "critical"}));
+  file->add_flag("--accept-unverified", fa->accept_unverified,
+                 "File even where the catalog marks the SLA terms unverified (after checking "
+                 "them on the SLA page)");
   file->add_option("--mask", fa->mask, "As for claims build");
   file->add_option("--max-requests", fa->max_requests, "As for claims build");
   reg.Add(file, [&g, fa] { return RunFile(g, *fa); });

@@ -40,7 +40,9 @@ int RunHealthSync(const Globals& g, const HealthSyncArgs& a) {
   if (!store.ok()) return Fail(store.status());
   aws::HealthApi api(client->get());
   aws::HealthEventFilter filter;
-  filter.services = {"KMS"};
+  auto catalog = LoadCatalog(g);
+  if (!catalog.ok()) return Fail(catalog.status());
+  filter.services = sla::HealthServices(**catalog);
   filter.regions = a.regions;
   auto sync = health::SyncFromApi(**store, api, filter, a.organization);
   if (!sync.ok()) return FailAws(sync.status());
@@ -72,7 +74,7 @@ int RunHealthSync(const Globals& g, const HealthSyncArgs& a) {
     }
   }
   std::printf(
-      "health sync (%s view): %lld KMS events, %lld new or updated, %lld affected entities%s\n",
+      "health sync (%s view): %lld events, %lld new or updated, %lld affected entities%s\n",
       a.organization ? "organization" : "account", static_cast<long long>(sync->events),
       static_cast<long long>(sync->changed), static_cast<long long>(sync->affected_entities),
       sync->details_unavailable > 0
@@ -157,10 +159,12 @@ int RunHealthList(const Globals& g, const HealthListArgs& a) {
 }  // namespace
 
 void RegisterHealthCommands(CLI::App& app, const Globals& g, CommandRegistry& reg) {
-  auto* health_cmd = app.add_subcommand("health", "AWS Health events about KMS");
+  auto* health_cmd =
+      app.add_subcommand("health", "AWS Health events about the services of the SLA catalog");
   health_cmd->require_subcommand(1);
   auto hs = std::make_shared<HealthSyncArgs>();
-  auto* hsync = health_cmd->add_subcommand("sync", "Fetch KMS events from the AWS Health API");
+  auto* hsync = health_cmd->add_subcommand(
+      "sync", "Fetch events of the catalog's services from the AWS Health API");
   hsync->add_option("--profile", hs->profile, "AWS profile (default: AWS_PROFILE)");
   hsync->add_flag("--organization", hs->organization,
                   "Organization view (management account or delegated administrator)");

@@ -210,6 +210,7 @@ std::string Fish(const CLI::App& root) {
     for (const CLI::App* p = a; p != nullptr && p->get_parent() != nullptr; p = p->get_parent()) {
       chain.insert(chain.begin(), p->get_name());
     }
+    conds.reserve(conds.size() + chain.size());
     for (const auto& c : chain) conds.push_back("__fish_seen_subcommand_from " + c);
     std::vector<std::string> subs;
     for (const CLI::App* s : Visible(a)) subs.push_back(s->get_name());

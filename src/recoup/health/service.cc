@@ -61,6 +61,7 @@ std::vector<health::HealthCoverage> EventCoverage(const std::vector<health::Heal
     }
   }
   std::vector<health::HealthCoverage> out;
+  out.reserve(by_key.size());
   for (auto& [k, c] : by_key) out.push_back(std::move(c));
   return out;
 }

@@ -17,7 +17,7 @@ using events::EventView;
 using events::OutcomeClass;
 using events::SourceKind;
 
-constexpr size_t kMaxLine = 64 * 1024;
+constexpr size_t kMaxLine = size_t{64} * 1024;
 
 ParseOutcome Reject(std::string* error, std::string why) {
   *error = std::move(why);

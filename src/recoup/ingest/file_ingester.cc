@@ -4,16 +4,23 @@
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <utility>
 
+#include "recoup/core/clock.h"
 #include "recoup/core/content_hash.h"
 #include "recoup/core/sha256.h"
+#include "recoup/core/time.h"
 #include "recoup/io/byte_source.h"
+#include "recoup/validate/validate.h"
 
 namespace recoup::ingest {
 
 FileIngester::FileIngester(std::shared_ptr<const sla::Catalog> catalog, ParserOptions options,
                            int64_t interval_ms)
-    : catalog_(catalog), options_(options), parser_(catalog, options), interval_ms_(interval_ms) {}
+    : catalog_(std::move(catalog)),
+      options_(std::move(options)),
+      parser_(catalog_, options_),
+      interval_ms_(interval_ms) {}
 
 namespace {
 
@@ -39,7 +46,11 @@ std::optional<AccessLogFormat> LineFormat(InputFormat f, std::string_view head) 
 void FileIngester::IngestLines(AccessLogFormat format, io::ByteSource* content,
                                const std::string& path, FileResult* out, int64_t skip_records) {
   AccessLogParser parser(catalog_, format, {options_.default_account, options_.default_region});
-  constexpr size_t kMaxLine = 64 * 1024;
+  // Every event through the validation layer, as RecordParser does.
+  const Clock* clock = options_.clock != nullptr ? options_.clock : &SystemClock();
+  const validate::TimeBounds bounds = validate::TimeBounds::For(*catalog_, clock->NowMs());
+  const validate::FieldNames names;
+  constexpr size_t kMaxLine = size_t{64} * 1024;
   std::string line;
   std::string err;
   events::EventView ev;
@@ -59,6 +70,18 @@ void FileIngester::IngestLines(AccessLogFormat format, io::ByteSource* content,
       err = "line longer than " + std::to_string(kMaxLine) + " bytes";
     } else {
       o = parser.ParseLine(line, &ev, &err);
+    }
+    if (o == ParseOutcome::kAccepted) {
+      if (Status st = validate::EventFields(ev, names, bounds, *catalog_); !st.ok()) {
+        o = ParseOutcome::kRejected;
+        err = st.message();
+      } else if (options_.series_limit && !options_.series_limit->Admit(ev)) {
+        o = ParseOutcome::kRejected;
+        err = "series bound reached: more than " +
+              std::to_string(options_.series_limit->max_series()) +
+              " (account, Region, service) series of this source in " +
+              YearMonth::FromMs(ev.time_ms).ToString() + " (--max-series-per-source-month)";
+      }
     }
     ++out->records;
     if (o == ParseOutcome::kAccepted) {

@@ -585,6 +585,13 @@ struct RecordParser::Impl {
     if (out->error_code.empty() && !f.csm_sdk_exception.empty()) {
       out->error_code = f.csm_sdk_exception;
     }
+    if (out->account.empty()) {
+      // Kept until its access key's account is known: every other field is
+      // checked now (the account is checked when it is attributed).
+      EventView pending = *out;
+      pending.account = "000000000000";
+      return Check(rec, pending, kCsmNames, error);
+    }
     return Check(rec, *out, kCsmNames, error);
   }
 

@@ -11,8 +11,8 @@
 #include "recoup/aws/sqs_api.h"
 #include "recoup/aws/sts_api.h"
 #include "recoup/core/time.h"
-#include "recoup/health/service.h"
 #include "recoup/health/health_event.h"
+#include "recoup/health/service.h"
 #include "recoup/health/sync.h"
 
 namespace recoup::serve {
@@ -183,7 +183,7 @@ Status HealthPoller::PollApi() {
   RECOUP_ASSIGN_OR_RETURN(auto client, session_->Client(aws::services::kHealth, config_.region));
   aws::HealthApi api(client.get());
   aws::HealthEventFilter f;
-  f.services = {"KMS"};
+  f.services = services_;
   f.start_from_ms = clock_->NowMs() - 90 * kMsPerDay;
   auto fetched = health::FetchFromApi(api, f, config_.organization);
   if (!fetched.ok()) return fetched.status().WithPrefix("health api");

@@ -107,6 +107,9 @@ class HealthPoller {
   void SetCounter(std::function<void(const SourceStats&)> counter) {
     counter_ = std::move(counter);
   }
+  // AWS Health's names of the services to ask about (sla::HealthServices);
+  // default: KMS.
+  void SetServices(std::vector<std::string> services) { services_ = std::move(services); }
 
  private:
   Status PollApi();
@@ -114,6 +117,7 @@ class HealthPoller {
   void Count(const health::HealthEvent& h, bool changed);
 
   HealthConfig config_;
+  std::vector<std::string> services_{"KMS"};
   std::function<void(const SourceStats&)> counter_;
   SourceStats counts_;  // of the poll in progress
   AwsSessionFactory sessions_;

@@ -111,6 +111,7 @@ Status Service::Start() {
   if (config_.health.api || !config_.health.sqs_queue_url.empty()) {
     RECOUP_ASSIGN_OR_RETURN(health_store_, open());
     health_ = std::make_unique<HealthPoller>(config_.health, deps_.aws, health_store_.get(), clock);
+    health_->SetServices(sla::HealthServices(*deps_.catalog));
     HealthPoller* hp = health_.get();
     hp->SetCounter([sink](const SourceStats& counts) { sink->AddStats("health", counts); });
     periodic_.push_back(std::make_unique<Periodic>("health", config_.health.every_ms,

@@ -411,6 +411,12 @@ int64_t Catalog::FinestIntervalMs() const {
   return ms;
 }
 
+std::vector<std::string> HealthServices(const Catalog& catalog) {
+  std::vector<std::string> out;
+  for (const ServiceTerms& t : catalog.services()) out.push_back(t.health_service);
+  return out;
+}
+
 const ServiceTerms* Catalog::FindByName(std::string_view name) const {
   if (const ServiceTerms* t = Find(name)) return t;
   auto it = by_name_.find(NameKey(name));

@@ -156,6 +156,10 @@ class Catalog {
   std::unordered_map<std::string, size_t> by_name_;
 };
 
+// AWS Health's names of the catalog's services ("KMS", "DYNAMODB", ...), for
+// the Health API's service filter.
+std::vector<std::string> HealthServices(const Catalog& catalog);
+
 // The form FindByName compares: lower case, without ' ', '-', '_' and '.'.
 std::string NameKey(std::string_view name);
 

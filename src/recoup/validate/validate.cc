@@ -250,6 +250,17 @@ Status Arn(std::string_view field, std::string_view value) {
   return Status::Ok();
 }
 
+Status Time(std::string_view field, int64_t ms, const TimeBounds& bounds,
+            std::string_view service) {
+  const int64_t from = bounds.EarliestFor(service);
+  if (ms < from) {
+    return Bad(field, TimeText(ms) + " is before " + FormatTimestamp(from) +
+                          ", the start of the earliest " + std::string(service) +
+                          " SLA in the catalog");
+  }
+  return Time(field, ms, bounds);
+}
+
 Status Time(std::string_view field, int64_t ms, const TimeBounds& bounds) {
   if (ms < bounds.earliest_ms) {
     return Bad(field, TimeText(ms) + " is before " + FormatTimestamp(bounds.earliest_ms) +
@@ -331,15 +342,10 @@ Status ContainedPath(const std::string& root, const std::string& path) {
 
 Status EventFields(const events::EventView& e, const FieldNames& n, const TimeBounds& bounds,
                    const sla::Catalog& catalog) {
-  RECOUP_RETURN_IF_ERROR(Time(n.time, e.time_ms, bounds));
+  RECOUP_RETURN_IF_ERROR(Time(n.time, e.time_ms, bounds, e.service));
   RECOUP_RETURN_IF_ERROR(AccountId(n.account, e.account));
   RECOUP_RETURN_IF_ERROR(Region(n.region, e.region));
   RECOUP_RETURN_IF_ERROR(Service(n.service, e.service, catalog));
-  if (const int64_t from = bounds.EarliestFor(e.service); e.time_ms < from) {
-    return Bad(n.time, TimeText(e.time_ms) + " is before " + FormatTimestamp(from) +
-                           ", the start of the earliest " + std::string(e.service) +
-                           " SLA in the catalog");
-  }
   RECOUP_RETURN_IF_ERROR(Text(n.operation, e.operation, kMaxOperationLength));
   RECOUP_RETURN_IF_ERROR(Text(n.error_code, e.error_code, kMaxErrorCodeLength));
   if (!e.request_id.empty()) RECOUP_RETURN_IF_ERROR(RequestId(n.request_id, e.request_id));

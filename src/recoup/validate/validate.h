@@ -80,6 +80,8 @@ Status RequestId(std::string_view field, std::string_view value);
 Status Arn(std::string_view field, std::string_view value);
 // A time (epoch ms) within `bounds`.
 Status Time(std::string_view field, int64_t ms, const TimeBounds& bounds);
+// The same, with the lower bound of `service`'s own SLA history.
+Status Time(std::string_view field, int64_t ms, const TimeBounds& bounds, std::string_view service);
 // An integer in [lo, hi].
 Status IntInRange(std::string_view field, int64_t value, int64_t lo, int64_t hi);
 // Valid UTF-8 of at most `max_bytes` bytes without control characters

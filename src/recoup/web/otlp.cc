@@ -101,7 +101,7 @@ std::string Place(const SpanIn& s, const Attrs& resource, const OtlpDecodeOption
   if (s.start_ns == 0) return ": startTimeUnixNano missing";
   e->time_ms = static_cast<int64_t>(s.start_ns / 1000000ULL);
   const validate::TimeBounds bounds = validate::TimeBounds::For(*opt.catalog, opt.now_ms);
-  if (Status st = validate::Time("startTimeUnixNano", e->time_ms, bounds); !st.ok()) {
+  if (Status st = validate::Time("startTimeUnixNano", e->time_ms, bounds, e->service); !st.ok()) {
     return ": " + st.message();
   }
   if (s.end_ns >= s.start_ns)

@@ -45,8 +45,19 @@ std::unique_ptr<Server> Started(Options o) {
   return std::move(s).value();
 }
 
+// The dashboard reads a store that `recoup serve` or `ingest` created; it
+// never creates one.
+void CreateStore(const std::string& path) {
+  auto s = storage::OpenSqliteStore(path);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+}
+
 std::unique_ptr<WebServer> StartWeb(const std::string& store, std::string token = "",
                                     LiveStateProvider live = {}, const Clock* clock = nullptr) {
+  if (!std::filesystem::exists(store) &&
+      std::filesystem::exists(std::filesystem::path(store).parent_path())) {
+    CreateStore(store);
+  }
   WebOptions o;
   o.store_path = store;
   o.token = std::move(token);
@@ -259,6 +270,7 @@ TEST(WebServer, ConfiguredHostNamesAreAnswered) {
   WebOptions o;
   o.port = 0;
   o.store_path = dir.File("recoup.db");
+  CreateStore(o.store_path);
   o.limits.allowed_hosts = {"recoup.internal"};
   o.log = [](const std::string&) {};
   auto web = Started<WebServer>(std::move(o));
