@@ -28,6 +28,7 @@ INVALID = [
     "awsdocs-cloudtrail-user-guide/cloudtrail-event-reference-1.invalid-json.txt",
 ]
 
+ARN_RE = re.compile(r"^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+")
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+){1,3}-\d+$")
 TIME_RE = re.compile(r"^(\d{4})-(\d{2})-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
 CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data",
@@ -120,6 +121,12 @@ def sla_call(r):
     account = r.get("recipientAccountId") or ident.get("accountId")
     if not account or not re.match(r"^\d{12}$", str(account)):
         return None
+    # A resource ARN must be one (test events carry "arn::::table/table").
+    for res in r.get("resources") or []:
+        if isinstance(res, dict) and "ARN" in res:
+            if not ARN_RE.match(str(res["ARN"])):
+                return None
+            break
     if "sharedEventID" in r and ident.get("accountId") and ident.get("accountId") != account:
         return None
     return (account, r["awsRegion"], SERVICES[r["eventSource"]][0],
