@@ -273,7 +273,12 @@ void RoffOptions(const CLI::App* a, std::string* out) {
   for (const CLI::Option* o : a->get_options({})) {
     if (o->get_group().empty()) continue;
     if (o->nonpositional()) {
-      *out += ".TP\n\\fB" + Roff(OptionLabel(o)) + "\\fR\n" + Roff(o->get_description()) + "\n";
+      // A long list of values may break after each '|' (\: is a break point).
+      std::string label = Roff(OptionLabel(o));
+      for (size_t i = label.find('|'); i != std::string::npos; i = label.find('|', i + 3)) {
+        label.insert(i + 1, "\\:");
+      }
+      *out += ".TP\n\\fB" + label + "\\fR\n" + Roff(o->get_description()) + "\n";
     } else {
       *out += ".TP\n\\fI" + Roff(o->get_name()) + "\\fR\n" + Roff(o->get_description()) + "\n";
     }

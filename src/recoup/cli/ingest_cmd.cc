@@ -292,7 +292,7 @@ void RegisterIngestCommands(CLI::App& app, const Globals& g, CommandRegistry& re
                      "Files or folders (walked recursively), or s3://bucket/prefix");
   ingest
       ->add_option("--format", ia->format,
-                   "auto|cloudtrail|csm|jsonl|s3-access-log|apigateway-access-log|"
+                   "auto, cloudtrail, csm, jsonl, s3-access-log, apigateway-access-log or "
                    "cloudfront-log (auto tells S3 and CloudFront logs apart by their first "
                    "bytes; API Gateway access logs need --format)")
       ->check(CLI::IsMember({"auto", "cloudtrail", "csm", "jsonl", "s3-access-log",
