@@ -284,11 +284,10 @@ std::string RenderTable(const std::vector<ReportRow>& rows) {
     if (v.below_minimum) credit += " (below $" + FormatCents(r.version->minimum_credit_usd) + ")";
     std::snprintf(line, sizeof line,
                   "%-12s  %-15s  %-15s  %-7s  %-18s  %10lld  %7lld  %-8s  %5s%%  %12s  %12s  %s\n",
-                  Shown(r.key.account).c_str(), Shown(r.key.region).c_str(),
-                  Shown(service).c_str(), r.key.month.ToString().c_str(),
-                  FormatFixed(v.mup_pct, 12).c_str(), static_cast<long long>(v.requests),
-                  static_cast<long long>(v.failed_requests), v.breached ? "YES" : "no",
-                  FormatDecimal(v.credit_pct, 0, 4).c_str(),
+                  Shown(r.key.account).c_str(), Shown(r.key.region).c_str(), Shown(service).c_str(),
+                  r.key.month.ToString().c_str(), FormatFixed(v.mup_pct, 12).c_str(),
+                  static_cast<long long>(v.requests), static_cast<long long>(v.failed_requests),
+                  v.breached ? "YES" : "no", FormatDecimal(v.credit_pct, 0, 4).c_str(),
                   v.charges_usd ? FormatCents(*v.charges_usd).c_str() : "unknown", credit.c_str(),
                   v.breached ? FormatTimestamp(v.claim_deadline_ms).c_str() : "-");
     out << line;
