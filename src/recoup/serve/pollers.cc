@@ -217,7 +217,7 @@ std::string QueueAccount(const std::string& url) {
   const size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
   if (path == std::string::npos) return std::string();
   const size_t end = url.find('/', path + 1);
-  const std::string account =
+  std::string account =
       url.substr(path + 1, end == std::string::npos ? std::string::npos : end - path - 1);
   if (account.size() != 12 ||
       !std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; })) {

@@ -309,7 +309,7 @@ class HttpListener::Impl {
     // The pool of a connection holds its request line, headers and read
     // buffer: twice the header limit leaves room for the buffer, and a header
     // block that does not fit is answered 431 by libmicrohttpd itself.
-    const size_t pool = std::max<size_t>(32 * 1024, 2 * limits_.max_header_bytes);
+    const size_t pool = std::max<size_t>(size_t{32} * 1024, 2 * limits_.max_header_bytes);
     const unsigned idle_s = static_cast<unsigned>((limits_.idle_timeout_ms + 999) / 1000);
     daemon_ = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, nullptr, nullptr, &Impl::OnRequest,
