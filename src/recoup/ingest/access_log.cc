@@ -18,6 +18,7 @@ using events::OutcomeClass;
 using events::SourceKind;
 
 constexpr size_t kMaxLine = size_t{64} * 1024;
+constexpr int64_t kEndOfYear9999Ms = 253402300800000;  // 10000-01-01T00:00:00Z
 
 ParseOutcome Reject(std::string* error, std::string why) {
   *error = std::move(why);
@@ -90,7 +91,9 @@ std::optional<int64_t> ClfTimeMs(std::string_view s) {
   const CivilDate check = CivilFromDays(days);
   if (check.day != *day) return std::nullopt;  // 31/Feb
   const int64_t offset_s = (*oh * 3600 + *om * 60) * (s[21] == '-' ? -1 : 1);
-  return (days * 86400 + *hour * 3600 + *minute * 60 + *second - offset_s) * 1000;
+  const int64_t ms = (days * 86400 + *hour * 3600 + *minute * 60 + *second - offset_s) * 1000;
+  if (ms < 0 || ms >= kEndOfYear9999Ms) return std::nullopt;  // an offset past either end
+  return ms;
 }
 
 // Splits an S3 access log line: fields separated by one space; a field may
@@ -383,7 +386,7 @@ ParseOutcome AccessLogParser::ApiGateway(std::string_view line, EventView* out,
   if (!epoch.empty()) {
     auto e = Number(epoch);
     // $context.requestTimeEpoch is in milliseconds.
-    if (e && *e >= 0 && *e < 253402300800000) t = *e;
+    if (e && *e >= 0 && *e < kEndOfYear9999Ms) t = *e;
   } else if (!clf.empty()) {
     t = ClfTimeMs(clf);
   }
@@ -451,7 +454,7 @@ ParseOutcome AccessLogParser::CloudFront(std::string_view line, EventView* out,
   };
   const std::string_view date = col("date"), time = col("time");
   auto t = ParseTimestampMs(std::string(date) + "T" + std::string(time) + "Z");
-  if (date.size() != 10 || time.size() != 8 || !t.ok()) {
+  if (date.size() != 10 || time.size() != 8 || !t.ok() || *t < 0 || *t >= kEndOfYear9999Ms) {
     return Reject(error, "field 'date'/'time': not YYYY-MM-DD and HH:MM:SS");
   }
   auto status = Number(col("sc-status"));
