@@ -27,6 +27,10 @@ from recoup_it import ACCOUNT_A, RecoupTestCase, csm_attempt, wait_for
 
 MIB = 1024 * 1024
 PEAK_LIMIT_KB = 256 * 1024
+# Sanitizer builds (the asan ctest preset sets ASAN_OPTIONS) keep freed memory
+# in quarantine and carry shadow memory, so their peak RSS says nothing about
+# recoup's bounds; the release run checks them.
+CHECK_RSS = not os.environ.get("ASAN_OPTIONS")
 
 
 def peak_rss_kb(pid):
@@ -144,9 +148,10 @@ listen = "127.0.0.1:%d"
                 t.start()
             for t in threads:
                 t.join()
-            peak = peak_rss_kb(self.proc.pid)
-            self.assertLess(peak, PEAK_LIMIT_KB, "peak RSS %d KiB after header bombs on %d"
-                            % (peak, port))
+            if CHECK_RSS:
+                peak = peak_rss_kb(self.proc.pid)
+                self.assertLess(peak, PEAK_LIMIT_KB, "peak RSS %d KiB after header bombs on %d"
+                                % (peak, port))
         self.assert_status_answers()
         # A header block past the limit is answered 431, not buffered.
         c = http.client.HTTPConnection("127.0.0.1", self.web_port, timeout=30)
@@ -277,8 +282,9 @@ listen = "127.0.0.1:%d"
             t.start()
         for t in threads:
             t.join()
-        peak = peak_rss_kb(self.proc.pid)
-        self.assertLess(peak, PEAK_LIMIT_KB, "peak RSS %d KiB after nesting bombs" % peak)
+        if CHECK_RSS:
+            peak = peak_rss_kb(self.proc.pid)
+            self.assertLess(peak, PEAK_LIMIT_KB, "peak RSS %d KiB after nesting bombs" % peak)
         self.assertEqual([r[0] for r in results], [400] * 4, results)
         self.assertIn(b"nesting deeper than 64", results[0][1])
         self.assert_status_answers()
