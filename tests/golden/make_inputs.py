@@ -668,6 +668,334 @@ def case_10(root, rng):
                 f.write(body)
 
 
+# --------------------------------------------------------------------------
+# Other services' evidence: CloudTrail data events (S3 object-level, DynamoDB,
+# Lambda Invoke) and management events, botocore CSM of any service, and
+# API Gateway access logs ($context variables as JSON).
+
+SERVICE_SOURCES = {
+    "s3": "s3.amazonaws.com", "dynamodb": "dynamodb.amazonaws.com",
+    "lambda": "lambda.amazonaws.com", "secretsmanager": "secretsmanager.amazonaws.com",
+}
+DATA_EVENT_SERVICES = ("s3", "dynamodb", "lambda")
+
+
+class ServiceTrail(Trail):
+    """CloudTrail records of services other than KMS, as CloudTrail delivers
+    them: data events for S3, DynamoDB and Lambda, management events for
+    Secrets Manager."""
+
+    def call(self, t, region, service, op, resource_arn, error=None, message=None,
+             request_id=None, role="orders-api"):
+        acct = self.account
+        session = "i-0" + self.ids.chars(16, "0123456789abcdef")
+        data = service in DATA_EVENT_SERVICES
+        rec = {
+            "eventVersion": "1.10" if data else "1.09",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "principalId": "AROA" + self.ids.chars(17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+                + ":" + session,
+                "arn": "arn:aws:sts::%s:assumed-role/%s/%s" % (acct, role, session),
+                "accountId": acct,
+                "accessKeyId": "ASIA" + self.ids.chars(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+            },
+            "eventTime": iso(t),
+            "eventSource": SERVICE_SOURCES[service],
+            "eventName": op,
+            "awsRegion": region,
+            "sourceIPAddress": "10.%d.%d.%d" % (self.rng.randint(0, 31), self.rng.randint(0, 255),
+                                                self.rng.randint(1, 254)),
+            "userAgent": BOTO_UA,
+        }
+        if error is not None:
+            rec["errorCode"] = error
+            if message is not None:
+                rec["errorMessage"] = message
+        if service == "s3":
+            bucket, _, key = resource_arn[len("arn:aws:s3:::"):].partition("/")
+            rec["requestParameters"] = {"bucketName": bucket, "key": key,
+                                        "Host": "%s.s3.%s.amazonaws.com" % (bucket, region)}
+            resources = [{"type": "AWS::S3::Object", "ARN": resource_arn},
+                         {"accountId": acct, "type": "AWS::S3::Bucket",
+                          "ARN": "arn:aws:s3:::" + bucket}]
+        elif service == "dynamodb":
+            rec["requestParameters"] = {"tableName": resource_arn.rsplit("/", 1)[1]}
+            resources = [{"accountId": acct, "type": "AWS::DynamoDB::Table", "ARN": resource_arn}]
+        elif service == "lambda":
+            rec["requestParameters"] = {"functionName": resource_arn}
+            resources = [{"accountId": acct, "type": "AWS::Lambda::Function",
+                          "ARN": resource_arn}]
+        else:
+            rec["requestParameters"] = {"secretId": resource_arn}
+            resources = [{"accountId": acct, "type": "AWS::SecretsManager::Secret",
+                          "ARN": resource_arn}]
+        rec["responseElements"] = None
+        rec["requestID"] = request_id or self.ids.uuid()
+        rec["eventID"] = self.ids.uuid()
+        rec["readOnly"] = op.startswith(("Get", "Query", "Scan", "List", "Describe", "Head"))
+        rec["resources"] = resources
+        rec["eventType"] = "AwsApiCall"
+        rec["managementEvent"] = not data
+        rec["recipientAccountId"] = acct
+        rec["eventCategory"] = "Data" if data else "Management"
+        rec["tlsDetails"] = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                             "clientProvidedHostHeader": "%s.%s.amazonaws.com" % (service, region)}
+        self.records.append((t, region, rec))
+        return rec
+
+
+class ServiceCsm:
+    """botocore CSM lines (one attempt and its ApiCall summary per call) of
+    any service: `service` as botocore names it ("DynamoDB", "Lambda")."""
+
+    def __init__(self, rng, client_id, access_key, service, endpoint_prefix):
+        self.rng = rng
+        self.ids = Ids(rng)
+        self.client_id = client_id
+        self.access_key = access_key
+        self.service = service
+        self.prefix = endpoint_prefix
+        self.lines = []
+        self.seq = 0
+
+    def call(self, t_ms, region, api, status, error=None, request_id=None):
+        rid = request_id or self.ids.uuid()
+        latency = self.rng.randint(8, 40) if status < 400 else self.rng.randint(20, 900)
+        att = {"Version": 1, "ClientId": self.client_id, "Type": "ApiCallAttempt",
+               "Service": self.service, "Api": api, "Timestamp": t_ms,
+               "AttemptLatency": latency, "Fqdn": "%s.%s.amazonaws.com" % (self.prefix, region),
+               "UserAgent": BOTO_UA, "AccessKey": self.access_key, "Region": region,
+               "HttpStatusCode": status, "XAmznRequestId": rid}
+        summary = {"Version": 1, "ClientId": self.client_id, "Type": "ApiCall",
+                   "Service": self.service, "Api": api, "Timestamp": t_ms, "AttemptCount": 1,
+                   "Region": region, "UserAgent": BOTO_UA, "Latency": latency + 2,
+                   "MaxRetriesExceeded": 0, "FinalHttpStatusCode": status}
+        if error is not None:
+            att["AwsException"] = error
+            att["AwsExceptionMessage"] = "Internal server error"
+            summary["FinalAwsException"] = error
+            summary["FinalAwsExceptionMessage"] = "Internal server error"
+        for obj in (att, summary):
+            self.lines.append((t_ms, self.seq, obj))
+            self.seq += 1
+        return rid
+
+    def write(self, path):
+        self.lines.sort(key=lambda x: (x[0], x[1]))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            for _, _, o in self.lines:
+                f.write(json.dumps(o, separators=(",", ":")) + "\n")
+        self.lines = []
+
+
+def apigw_line(ids, t_ms, account, region, api_id, status, integration_status=None,
+               response_type=None):
+    """One API Gateway access log line, with the $context variables the API
+    Gateway developer guide names."""
+    rid = ids.uuid()
+    obj = {"requestId": rid, "extendedRequestId": ids.chars(16),
+           "requestTimeEpoch": t_ms, "httpMethod": "POST", "resourcePath": "/orders",
+           "status": str(status), "protocol": "HTTP/1.1", "responseLength": "112",
+           "apiId": api_id, "accountId": account, "stage": "prod",
+           "domainName": "%s.execute-api.%s.amazonaws.com" % (api_id, region),
+           "integrationStatus": "-" if integration_status is None else str(integration_status),
+           "integrationLatency": "-" if integration_status is None else "30004",
+           "error": {"responseType": response_type or "-",
+                     "message": "-" if status < 400 else "Internal server error"}}
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def write_lines(path, lines, gz=False):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    body = "".join(line + "\n" for line in lines)
+    if gz:
+        with open(path + ".gz", "wb") as f:
+            f.write(gzip.compress(body.encode(), mtime=0))
+    else:
+        with open(path, "w") as f:
+            f.write(body)
+
+
+def partial_interval(rng, start, n, failed):
+    """n sorted times in one interval and a shuffled list of n kinds, `failed`
+    of them "F" and the rest "S"."""
+    kinds = ["F"] * failed + ["S"] * (n - failed)
+    rng.shuffle(kinds)
+    return list(zip(spread(rng, start, n, 0, 298), kinds))
+
+
+def case_11(root, rng):
+    acct, month0 = "111122223333", ts("2025-10-01T00:00:00Z")
+    tr = ServiceTrail(rng, acct)
+    full = [ts("2025-10-20T07:00:00Z") + INTERVAL * i for i in range(8)]
+    part = ts("2025-10-20T08:00:00Z")
+    slow = [ts("2025-10-22T12:00:00Z") + INTERVAL * i for i in range(20)]
+    for region, failed in (("us-east-1", 116), ("us-west-2", 117)):
+        bucket = "arn:aws:s3:::invoices-%s-%s" % (acct, region)
+        obj = lambda: "%s/2025/10/%s.pdf" % (bucket, tr.ids.chars(10, "0123456789"))
+        for s in full:  # 4 requests, all server errors (2 InternalError, 2 ServiceUnavailable)
+            for j, t in enumerate(spread(rng, s, 4)):
+                code = "InternalError" if j % 2 == 0 else "ServiceUnavailable"
+                tr.call(t, region, "s3", "GetObject", obj(), error=code)
+        for t, k in partial_interval(rng, part, 125, failed):
+            tr.call(t, region, "s3", "GetObject" if k == "S" else rng.choice(["GetObject", "PutObject"]),
+                    obj(), error="InternalError" if k == "F" else None)
+        for t in spread(rng, part, 50):  # SlowDown inside the partial interval
+            tr.call(t, region, "s3", "PutObject", obj(), error="SlowDown",
+                    message="Please reduce your request rate.")
+        for s in slow:  # 1 SlowDown in each of 20 other intervals
+            tr.call(s + rng.randint(0, 298), region, "s3", "PutObject", obj(), error="SlowDown",
+                    message="Please reduce your request rate.")
+        for t in spread(rng, ts("2025-10-23T09:00:00Z"), 10):  # client errors
+            tr.call(t, region, "s3", "GetObject", obj(), error="NoSuchKey",
+                    message="The specified key does not exist.")
+        for t in background(rng, month0, 31, full + [part] + slow, 100):
+            tr.call(t, region, "s3", "GetObject", obj())
+    tr.write(os.path.join(root, "cloudtrail"), per_file=200)
+
+
+def case_12(root, rng):
+    acct, month0 = "444455556666", ts("2025-10-01T00:00:00Z")
+    tr = ServiceTrail(rng, acct)
+    iv = ts("2025-10-20T07:30:00Z")
+    for region, failed in (("eu-west-1", 558), ("eu-central-1", 559)):
+        orders = "arn:aws:dynamodb:%s:%s:table/orders" % (region, acct)
+        carts = "arn:aws:dynamodb:%s:%s:table/carts" % (region, acct)
+        for t, k in partial_interval(rng, iv, 625, failed):
+            table = orders if rng.random() < 0.7 else carts
+            op = rng.choice(["GetItem", "PutItem", "Query", "UpdateItem"])
+            tr.call(t, region, "dynamodb", op, table,
+                    error="InternalServerError" if k == "F" else None,
+                    message="Internal server error" if k == "F" else None)
+        for t in spread(rng, iv, 40):
+            tr.call(t, region, "dynamodb", "PutItem", orders,
+                    error="ProvisionedThroughputExceededException",
+                    message="The level of configured provisioned throughput for the table was "
+                            "exceeded. Consider increasing your provisioning level with the "
+                            "UpdateTable API.")
+        for t in spread(rng, iv, 10):
+            tr.call(t, region, "dynamodb", "UpdateItem", carts,
+                    error="ConditionalCheckFailedException",
+                    message="The conditional request failed")
+        for t in background(rng, month0, 31, [iv], 50):
+            tr.call(t, region, "dynamodb", "GetItem", orders)
+    tr.write(os.path.join(root, "cloudtrail"), per_file=250)
+
+
+def case_13(root, rng):
+    acct, month0 = "210987654321", ts("2025-10-01T00:00:00Z")
+    tr = ServiceTrail(rng, acct)
+    ids = Ids(rng)
+    full = [ts("2025-10-20T07:00:00Z") + INTERVAL * i for i in range(4)]
+    part = ts("2025-10-20T07:20:00Z")
+    csm_ok = ts("2025-10-21T10:00:00Z")
+    for region, failed, api_id in (("us-east-1", 58, "a1b2c3d4e5"), ("us-west-2", 59, "f6g7h8i9j0")):
+        fn = "arn:aws:lambda:%s:%s:function:resize-image" % (region, acct)
+        # Lambda, CloudTrail data events.
+        for s in full:
+            for t in spread(rng, s, 5):
+                tr.call(t, region, "lambda", "Invoke", fn, error="ServiceException",
+                        message="Lambda encountered an internal error.")
+        for t, k in partial_interval(rng, part, 125, failed):
+            tr.call(t, region, "lambda", "Invoke", fn,
+                    error="ServiceException" if k == "F" else None)
+        for t in spread(rng, part, 30):
+            tr.call(t, region, "lambda", "Invoke", fn, error="TooManyRequestsException",
+                    message="Rate Exceeded.")
+        for t in background(rng, month0, 31, full + [part, csm_ok], 40):
+            tr.call(t, region, "lambda", "Invoke", fn)
+        # Lambda, SDK telemetry: 20 Invoke calls whose function failed. The
+        # service answered 200 (the failure is in X-Amz-Function-Error), so
+        # the SDK reports a success: a function error is not the service's.
+        csm = ServiceCsm(rng, "thumbnailer", "AKIAZ7THUMBS00000001", "Lambda", "lambda")
+        for t in spread(rng, csm_ok, 20):
+            csm.call(t * 1000 + rng.randrange(1000), region, "Invoke", 200)
+        csm.write(os.path.join(root, "csm", region, "thumbnailer.csm.jsonl"))
+        # API Gateway access log.
+        lines = []
+        for s in full:  # 5 requests, all API Gateway's own 5xx
+            for t in spread(rng, s, 5):
+                lines.append((t, apigw_line(ids, t * 1000 + rng.randrange(1000), acct, region,
+                                            api_id, 503, None, "DEFAULT_5XX")))
+        for t, k in partial_interval(rng, part, 125, failed):
+            lines.append((t, apigw_line(ids, t * 1000 + rng.randrange(1000), acct, region, api_id,
+                                        500 if k == "F" else 200,
+                                        None if k == "F" else 200,
+                                        "DEFAULT_5XX" if k == "F" else None)))
+        for t in spread(rng, part, 40):  # the integration (the customer's back end) failed
+            lines.append((t, apigw_line(ids, t * 1000 + rng.randrange(1000), acct, region, api_id,
+                                        502, 500, "INTEGRATION_FAILURE")))
+        for t in spread(rng, part, 10):
+            lines.append((t, apigw_line(ids, t * 1000 + rng.randrange(1000), acct, region, api_id,
+                                        504, None, "INTEGRATION_TIMEOUT")))
+        for t in spread(rng, part, 15):
+            lines.append((t, apigw_line(ids, t * 1000 + rng.randrange(1000), acct, region, api_id,
+                                        429, None, "THROTTLED")))
+        for t in background(rng, month0, 31, full + [part], 60):
+            lines.append((t, apigw_line(ids, t * 1000 + rng.randrange(1000), acct, region, api_id,
+                                        200, 200, None)))
+        lines.sort(key=lambda x: x[0])
+        write_lines(os.path.join(root, "apigateway", region, "access-2025-10.jsonl"),
+                    [l for _, l in lines], gz=region == "us-west-2")
+    tr.write(os.path.join(root, "cloudtrail"), per_file=250)
+
+
+def case_14(root, rng):
+    acct, region = "111122223333", "us-east-1"
+    tr = ServiceTrail(rng, acct)
+    secret = "arn:aws:secretsmanager:us-east-1:%s:secret:prod/db-AbCdEf" % acct
+    months = [  # (month start, days, [(interval, requests, failed)])
+        (ts("2023-11-01T00:00:00Z"), 30,
+         [(ts("2023-11-14T03:00:00Z") + INTERVAL * i, 3, 3) for i in range(8)]
+         + [(ts("2023-11-14T03:40:00Z"), 25, 16)]),
+        (ts("2023-12-01T00:00:00Z"), 31,
+         [(ts("2023-12-14T03:00:00Z") + INTERVAL * i, 3, 3) for i in range(8)]
+         + [(ts("2023-12-14T03:40:00Z"), 25, 16)]),
+        (ts("2024-01-01T00:00:00Z"), 31, [(ts("2024-01-17T16:00:00Z"), 625, 558)]),
+    ]
+    for m0, days, ivs in months:
+        for s, n, failed in ivs:
+            for t, k in partial_interval(rng, s, n, failed):
+                tr.call(t, region, "secretsmanager", "GetSecretValue", secret,
+                        error="InternalServiceError" if k == "F" else None,
+                        message="An error occurred on the server side." if k == "F" else None)
+        for t in background(rng, m0, days, [s for s, _, _ in ivs], 30, hours=3):
+            tr.call(t, region, "secretsmanager", "GetSecretValue", secret)
+    tr.write(os.path.join(root, "cloudtrail"), per_file=250)
+
+
+def case_15(root, rng):
+    acct, region, month0 = "111122223333", "us-east-1", ts("2025-10-01T00:00:00Z")
+    tr = ServiceTrail(rng, acct)
+    csm = ServiceCsm(rng, "checkout", "AKIAZ7CHECKOUT000015", "DynamoDB", "dynamodb")
+    outage = [ts("2025-10-20T07:00:00Z") + INTERVAL * i for i in range(30)]
+    table = "arn:aws:dynamodb:us-east-1:%s:table/orders" % acct
+    fn = "arn:aws:lambda:us-east-1:%s:function:checkout" % acct
+    for i, s in enumerate(outage):
+        # DynamoDB: 4 requests, all InternalServerError, seen by CloudTrail and
+        # by the SDK (same request IDs).
+        for t in spread(rng, s, 4, 0, 290):
+            rid = tr.ids.uuid()
+            tr.call(t, region, "dynamodb", "GetItem", table, error="InternalServerError",
+                    message="Internal server error", request_id=rid)
+            csm.call(t * 1000 + rng.randrange(1000), region, "GetItem", 500,
+                     "InternalServerError", rid)
+        # Lambda: 2 requests, both ServiceException, except in interval 15
+        # (07:15), where nothing called Lambda.
+        if i != 15:
+            for t in spread(rng, s, 2):
+                tr.call(t, region, "lambda", "Invoke", fn, error="ServiceException",
+                        message="Lambda encountered an internal error.")
+    for t in background(rng, month0, 31, outage, 60):
+        tr.call(t, region, "dynamodb", "GetItem", table)
+    for t in background(rng, month0, 31, outage, 40):
+        tr.call(t, region, "lambda", "Invoke", fn)
+    tr.write(os.path.join(root, "cloudtrail"), per_file=250)
+    csm.write(os.path.join(root, "csm", "checkout.csm.jsonl"))
+
+
 CASES = {
     "01_commitment_99999": case_01,
     "02_tier_99_0": case_02,
@@ -679,6 +1007,11 @@ CASES = {
     "08_cross_source_dedupe": case_08,
     "09_sla_versions": case_09,
     "10_redelivered_log_object": case_10,
+    "11_s3_error_rate": case_11,
+    "12_dynamodb_99_99": case_12,
+    "13_lambda_apigateway_99_95": case_13,
+    "14_secretsmanager_versions": case_14,
+    "15_two_services_one_region": case_15,
 }
 
 

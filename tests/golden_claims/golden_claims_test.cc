@@ -33,12 +33,30 @@ sla::SlaVersion Terms() {
   v.minimum_rule = "credit_must_exceed";
   v.charges_scope = "region";
   v.claim_window_billing_cycles = 2;
+  v.excluded_classes = {events::OutcomeClass::kThrottled, events::OutcomeClass::kCustomKeyStore,
+                        events::OutcomeClass::kClientError};
   return v;
+}
+
+// The service's entry as the catalog has it, reduced to what the package reads.
+const sla::ServiceTerms& Service() {
+  static const sla::ServiceTerms* terms = [] {
+    auto* t = new sla::ServiceTerms();
+    t->key = "kms";
+    t->name = "AWS Key Management Service";
+    t->claim_subject = "SLA Credit Request - AWS Key Management Service (KMS)";
+    t->claim_fields = {"billing_cycle", "regions", "incident_times", "request_logs"};
+    t->codes.emplace("ThrottlingException", events::OutcomeClass::kThrottled);
+    t->codes.emplace("KMSInternalException", events::OutcomeClass::kServerError);
+    return t;
+  }();
+  return *terms;
 }
 
 PackageInput Input(const sla::SlaVersion& terms) {
   PackageInput in;
   in.version = &terms;
+  in.terms = &Service();
   in.service_name = "AWS Key Management Service";
   claims::ClaimRecord& c = in.claim;
   c.id = "123456789012-eu-central-1-kms-2025-02";

@@ -16,6 +16,7 @@ interval with no requests counts 0%; MUP = 100 - sum(rates) / 8,928):
 """
 
 import json
+import os
 import unittest
 from fractions import Fraction
 
@@ -105,6 +106,48 @@ class Services(RecoupTestCase):
         self.assertTrue(s3["breached"], s3)
         self.assert_mup(s3, Fraction(100) - Fraction(900, N_OCT))
         self.assertEqual(rows[("s3", "us-east-1")]["sla_version"], "s3-2023-11-28")
+
+    def test_a_dynamodb_claim_carries_its_subject_and_table_names(self):
+        env = dict(self.env, RECOUP_NOW="2025-11-20T00:00:00Z")
+        recs = []
+        for i in range(10, 14):  # 4 intervals, every request failed
+            for k in range(3):
+                table = "orders" if k < 2 else "carts"
+                recs.append(record("dynamodb", OCT + i * INTERVAL + k * 1000, "ddb-%d-%d" % (i, k),
+                                   error="InternalServerError", event_name="GetItem",
+                                   resources=[{"type": "AWS::DynamoDB::Table",
+                                               "ARN": "arn:aws:dynamodb:us-east-1:%s:table/%s"
+                                               % (ACCOUNT_A, table)}]))
+        path = self.path("trail", "AWSLogs", ACCOUNT_A, "CloudTrail", "us-east-1", "2025", "10",
+                         "01", "ddb.json.gz")
+        write_trail_file(path, recs)
+        self.assertEqual(self.run_recoup("ingest", self.path("trail"), env=env).returncode, 0)
+        r = self.run_recoup("billing", "set", "--account", ACCOUNT_A, "--region", "us-east-1",
+                            "--month", "2025-10", "--service", "dynamodb", "--amount", "900.00",
+                            env=env)
+        self.assertEqual(r.returncode, 0, r)
+        claim = "%s-us-east-1-dynamodb-2025-10" % ACCOUNT_A
+        out = self.path("pkg")
+        r = self.run_recoup("claims", "build", claim, "--out", out, env=env)
+        self.assertEqual(r.returncode, 0, r)
+        pkg = os.path.join(out, claim)
+        with open(os.path.join(pkg, "case-subject.txt")) as f:
+            subject = f.read()
+        self.assertTrue(subject.startswith("SLA Credit Request - Amazon DynamoDB, us-east-1, "
+                                           "October 2025 "), subject)
+        with open(os.path.join(pkg, "case-body.txt")) as f:
+            body = f.read()
+        self.assertIn("  DynamoDB table names: carts, orders\n", body)
+        self.assertIn("of our Amazon DynamoDB charges in us-east-1 for 2025-10 ($900.00) = $90.00",
+                      body)
+        self.assertNotIn("custom key store", body)
+        with open(os.path.join(pkg, "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(manifest["service_fields"],
+                         {"table_names": {"values": ["carts", "orders"], "distinct": 2}})
+        with open(os.path.join(pkg, "requests.csv")) as f:
+            self.assertTrue(f.readline().startswith(
+                "time_utc,operation,error_code,http_status,request_id,resource,"))
 
     def test_unverified_terms_are_marked_in_the_report(self):
         self.ingest_records(failing_intervals("sqs", 1, 1, "InternalError"), "q")

@@ -400,6 +400,119 @@ std::vector<IncidentWindow> IncidentWindows(const std::vector<sla::IntervalCount
 
 namespace {
 
+// An ARN's parts: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE.
+struct ArnParts {
+  std::string_view service, region, account, resource;
+};
+
+std::optional<ArnParts> SplitArn(std::string_view arn) {
+  if (arn.substr(0, 4) != "arn:") return std::nullopt;
+  std::string_view rest = arn.substr(4);
+  std::string_view parts[4];
+  for (std::string_view& part : parts) {
+    const size_t colon = rest.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    part = rest.substr(0, colon);
+    rest = rest.substr(colon + 1);
+  }
+  return ArnParts{parts[1], parts[2], parts[3], rest};
+}
+
+// The part of `text` before the first of `stops` (all of it without one).
+std::string_view UpTo(std::string_view text, std::string_view stops) {
+  return text.substr(0, std::min(text.find_first_of(stops), text.size()));
+}
+
+// What one failing request names for a claim field; empty when nothing.
+std::string FieldValue(std::string_view field, const events::Event& f) {
+  if (field == "request_types") return f.operation;
+  const std::string_view r = f.resource;
+  const std::optional<ArnParts> arn = SplitArn(r);
+  auto after = [&](std::string_view service, std::string_view prefix) -> std::string_view {
+    if (!arn || arn->service != service) return {};
+    if (arn->resource.substr(0, prefix.size()) != prefix) return {};
+    return arn->resource.substr(prefix.size());
+  };
+  if (field == "bucket_names") return std::string(UpTo(after("s3", ""), "/"));
+  if (field == "table_names") return std::string(UpTo(after("dynamodb", "table/"), "/"));
+  if (field == "function_arns") {
+    const std::string_view name = UpTo(after("lambda", "function:"), ":");
+    return name.empty() ? std::string() : std::string(r.substr(0, r.find(name) + name.size()));
+  }
+  if (field == "api_ids") {
+    if (!arn) {  // an access log's API ID
+      return r.find_first_of("/:.") == std::string_view::npos ? std::string(r) : std::string();
+    }
+    if (arn->service == "execute-api") return std::string(UpTo(arn->resource, "/"));
+    for (std::string_view p : {"/restapis/", "/apis/"}) {
+      const std::string_view id = after("apigateway", p);
+      if (!id.empty()) return std::string(UpTo(id, "/"));
+    }
+    return {};
+  }
+  if (field == "queue_urls") {
+    if (r.substr(0, 8) == "https://") return std::string(r);
+    if (!arn || arn->service != "sqs" || arn->resource.empty()) return {};
+    return "https://sqs." + std::string(arn->region) + ".amazonaws.com/" +
+           std::string(arn->account) + "/" + std::string(arn->resource);
+  }
+  if (field == "topic_arns") return arn && arn->service == "sns" ? std::string(r) : std::string();
+  if (field == "secret_arns") {
+    return after("secretsmanager", "secret:").empty() ? std::string() : std::string(r);
+  }
+  if (field == "stream_arns") {
+    const std::string_view name = UpTo(after("kinesis", "stream/"), "/");
+    return name.empty() ? std::string() : std::string(r.substr(0, r.find(name) + name.size()));
+  }
+  if (field == "distribution_ids") {
+    const std::string_view id = after("cloudfront", "distribution/");
+    if (!id.empty()) return std::string(UpTo(id, "/"));
+    // A standard log names the distribution by its domain name.
+    constexpr std::string_view kDomain = ".cloudfront.net";
+    if (r.size() > kDomain.size() && r.substr(r.size() - kDomain.size()) == kDomain) {
+      return std::string(r);
+    }
+  }
+  return {};
+}
+
+// The label of a claim field for people.
+std::string FieldLabel(std::string_view field) {
+  static const std::map<std::string_view, std::string_view> kLabels = {
+      {"bucket_names", "S3 bucket names"},
+      {"request_types", "Request types"},
+      {"storage_class", "Storage class"},
+      {"table_names", "DynamoDB table names"},
+      {"function_arns", "Lambda function ARNs"},
+      {"api_ids", "API Gateway API IDs"},
+      {"queue_urls", "SQS queue URLs"},
+      {"topic_arns", "SNS topic ARNs"},
+      {"secret_arns", "Secrets Manager secret ARNs"},
+      {"stream_arns", "Kinesis stream ARNs"},
+      {"distribution_ids", "CloudFront distributions"}};
+  const auto it = kLabels.find(field);
+  return it != kLabels.end() ? std::string(it->second) : std::string(field);
+}
+
+// The part of the case text that names the service's fields (none: no line).
+void WriteBodyFields(std::ostream& b, const std::vector<ClaimField>& fields, size_t max_values) {
+  for (const ClaimField& f : fields) {
+    b << "  " << f.label << ": ";
+    if (f.values.empty()) {
+      b << "not recorded in our request logs\n";
+      continue;
+    }
+    for (size_t i = 0; i < f.values.size() && i < max_values; ++i) {
+      b << (i == 0 ? "" : ", ") << f.values[i];
+    }
+    if (static_cast<size_t>(f.distinct) > max_values) {
+      b << " and " << f.distinct - static_cast<int64_t>(std::min(max_values, f.values.size()))
+        << " more (attachment 3)";
+    }
+    b << "\n";
+  }
+}
+
 // ---- the package's artifacts, one function each ----
 
 // The inputs in the order the package writes them, and what every artifact
@@ -416,14 +529,29 @@ struct Sources {
   std::vector<health::HealthEvent> health;     // by start, then ARN
   std::string health_note;                     // the input's note, or "shows no event"
   std::vector<IncidentWindow> windows;
+  std::vector<ClaimField> fields;  // the service's own claim fields
+  std::string short_name;          // "Amazon DynamoDB", "AWS KMS"
+  std::string resource_column;     // requests.csv's resource column: "key_arn", "resource"
 };
+
+// The service's name as its claim subject gives it ("SLA Credit Request -
+// Amazon DynamoDB" -> "Amazon DynamoDB"), else its key in capitals.
+std::string ShortName(const PackageInput& in) {
+  constexpr std::string_view kLead = "SLA Credit Request - ";
+  if (in.terms != nullptr && in.terms->claim_subject.size() > kLead.size() &&
+      std::string_view(in.terms->claim_subject).substr(0, kLead.size()) == kLead) {
+    return in.terms->claim_subject.substr(kLead.size());
+  }
+  return Upper(in.claim.service);
+}
 
 // The inputs sorted, the service labelled and the incident windows merged
 // (in.version must be set).
 Sources SortedSources(const PackageInput& in) {
   const claims::ClaimRecord& c = in.claim;
   Sources s{in,           c,           in.verdict,       *in.version,    {}, {},
-            in.intervals, in.failures, in.health_events, in.health_note, {}};
+            in.intervals, in.failures, in.health_events, in.health_note, {}, {},
+            {},           {}};
   s.service_label = (in.service_name.empty() ? Upper(c.service) : in.service_name) + " (" +
                     Upper(c.service) + ")";
   s.prefix = "claim-" + c.id;
@@ -450,6 +578,9 @@ Sources SortedSources(const PackageInput& in) {
                     FormatTimestamp(hc.checked_through_ms) + " with " + sources + ").";
   }
   s.windows = IncidentWindows(s.intervals, s.failures, s.version.interval_seconds);
+  if (in.terms != nullptr) s.fields = ServiceClaimFields(*in.terms, s.failures);
+  s.short_name = ShortName(in);
+  s.resource_column = c.service == "kms" ? "key_arn" : "resource";
   return s;
 }
 
@@ -513,7 +644,8 @@ struct RequestExtract {
 std::string RequestLogCsv(const Sources& s, int64_t cap, int64_t* rows) {
   const MaskPolicy& mask = s.in.mask;
   std::ostringstream rcsv;
-  rcsv << "time_utc,operation,error_code,http_status,request_id,key_arn,seen_by\n";
+  rcsv << "time_utc,operation,error_code,http_status,request_id," << s.resource_column
+       << ",seen_by\n";
   int64_t n = 0;
   for (const events::Event& f : s.failures) {
     if (n >= cap) break;
@@ -617,11 +749,56 @@ Result<NamedFile> IntervalsAttachment(const Sources& s, const std::string& inter
   return f;
 }
 
-// The case subject: service, Region, month and the reconciliation marker.
+// The case subject: the SLA's own subject (the catalog's, else "SLA Credit
+// Request: SERVICE"), Region, month and the reconciliation marker.
 std::string CaseSubject(const Sources& s) {
   const claims::ClaimRecord& c = s.claim;
-  return EscapeControls("SLA Credit Request: " + s.service_label + ", " + c.region + ", " +
-                        MonthName(c.month) + " " + ClaimMarker(c.id));
+  const std::string lead = s.in.terms != nullptr && !s.in.terms->claim_subject.empty()
+                               ? s.in.terms->claim_subject
+                               : "SLA Credit Request: " + s.service_label;
+  return EscapeControls(lead + ", " + c.region + ", " + MonthName(c.month) + " " +
+                        ClaimMarker(c.id));
+}
+
+// What the SLA leaves out of the figures, from the version's excluded
+// classes and the service's codes: "throttling (SlowDown, ...) and client
+// errors".
+std::string ExclusionText(const Sources& s) {
+  std::vector<std::string> parts;
+  for (events::OutcomeClass k : s.version.excluded_classes) {
+    switch (k) {
+      case events::OutcomeClass::kThrottled: {
+        std::vector<std::string> codes;
+        if (s.in.terms != nullptr) {
+          for (const auto& [code, cls] : s.in.terms->codes) {
+            if (cls == events::OutcomeClass::kThrottled) codes.push_back(code);
+          }
+        }
+        std::sort(codes.begin(), codes.end());
+        std::string text = "throttling";
+        for (size_t i = 0; i < codes.size() && i < 3; ++i) {
+          text += (i == 0 ? " (" : ", ") + codes[i];
+        }
+        if (!codes.empty()) text += codes.size() > 3 ? ", ...)" : ")";
+        parts.push_back(text);
+        break;
+      }
+      case events::OutcomeClass::kClientError:
+        parts.emplace_back("client errors");
+        break;
+      case events::OutcomeClass::kCustomKeyStore:
+        parts.emplace_back("custom key store failures");
+        break;
+      default:
+        break;
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
+  }
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
 }
 
 // The credit asked: the cent figure (AWS credits cents); "unknown" without
@@ -653,8 +830,9 @@ void WriteBodyIncidents(std::ostream& b, const CaseFacts& f, size_t max_windows)
     << "  AWS Region:     " << c.region << "\n"
     << "  Service:        " << s.service_label << "\n"
     << "  Billing month:  " << MonthName(c.month) << " (" << FormatTimestamp(c.month.StartMs())
-    << " to " << FormatTimestamp(c.month.EndMs()) << ", UTC)\n\n"
-    << "Incidents (UTC), from our request logs: " << WithCommas(s.verdict.failed_requests)
+    << " to " << FormatTimestamp(c.month.EndMs()) << ", UTC)\n";
+  WriteBodyFields(b, s.fields, 10);
+  b << "\nIncidents (UTC), from our request logs: " << WithCommas(s.verdict.failed_requests)
     << " server errors in " << windows.size() << " incident window"
     << (windows.size() == 1 ? "" : "s") << ":\n";
   for (size_t i = 0; i < windows.size() && i < max_windows; ++i) {
@@ -672,14 +850,15 @@ void WriteBodyCredit(std::ostream& b, const CaseFacts& f) {
   const sla::Verdict& v = s.verdict;
   b << "\nMonthly Uptime Percentage, computed as the SLA defines it:\n";
   for (const std::string& step : f.steps) b << "  " << step << "\n";
-  b << "\nCredit requested: " << FormatDecimal(v.credit_pct, 0, 4) << "% of our "
-    << Upper(s.claim.service) << " charges in " << s.claim.region << " for "
-    << s.claim.month.ToString();
+  b << "\nCredit requested: " << FormatDecimal(v.credit_pct, 0, 4) << "% of our " << s.short_name
+    << " charges in " << s.claim.region << " for " << s.claim.month.ToString();
   if (v.charges_usd) b << " (" << UsdText(*v.charges_usd) << ")";
-  b << " = " << f.credit_text << ".\n"
-    << "Throttling (ThrottlingException), client errors and custom key store failures are "
-       "excluded from these figures, as the SLA excludes them.\n\n"
-    << "AWS Health: ";
+  b << " = " << f.credit_text << ".\n";
+  const std::string excluded = ExclusionText(s);
+  if (!excluded.empty()) {
+    b << excluded << " are excluded from these figures, as the SLA excludes them.\n";
+  }
+  b << "\nAWS Health: ";
   if (s.health.empty()) {
     b << s.health_note << "\n";
   } else {
@@ -702,7 +881,9 @@ void WriteBodyAttachments(std::ostream& b, const CaseFacts& f) {
     << ": every 5-minute interval with server errors, its requests, errors, exact Error "
        "Rate and the running sum.\n"
     << "  2. " << s.prefix << "-requests.csv.gz: " << WithCommas(rows)
-    << " failing requests (time, operation, error code, HTTP status, request ID, key ARN); "
+    << " failing requests (time, operation, error code, HTTP status, request ID, "
+    << (s.resource_column == "key_arn" ? "key ARN" : "resource")
+    << "); "
        "sensitive values are replaced by asterisks"
     << (f.requests.truncated ? " (first " + WithCommas(rows) + " of " +
                                    WithCommas(static_cast<int64_t>(s.failures.size())) + ")"
@@ -794,6 +975,16 @@ void WriteHtmlSummary(std::ostream& h, const CaseFacts& f, const std::string& su
                               : std::string("unknown"));
   kv("Credit requested", v.credit_usd ? UsdText(*v.credit_usd) : f.credit_text);
   kv("Claim deadline (UTC)", FormatTimestamp(c.deadline_ms));
+  for (const ClaimField& field : s.fields) {
+    std::string values;
+    for (const std::string& v : field.values) values += (values.empty() ? "" : ", ") + v;
+    if (static_cast<size_t>(field.distinct) > field.values.size()) {
+      values += " and " +
+                std::to_string(field.distinct - static_cast<int64_t>(field.values.size())) +
+                " more";
+    }
+    kv(field.label, values.empty() ? std::string("not recorded in our request logs") : values);
+  }
   h << "</table>\n";
 }
 
@@ -934,6 +1125,12 @@ std::string ManifestJson(const Sources& s, const Package& pkg, const RequestExtr
   m["charges_usd_exact"] =
       v.charges_usd ? nlohmann::json(FormatUsd(*v.charges_usd)) : nlohmann::json();
   m["deadline"] = FormatTimestamp(c.deadline_ms);
+  // The fields the service's SLA asks a claim to carry, as the failures name them.
+  nlohmann::json fields = nlohmann::json::object();
+  for (const ClaimField& field : s.fields) {
+    fields[field.name] = {{"values", field.values}, {"distinct", field.distinct}};
+  }
+  m["service_fields"] = fields;
   m["masked_fields"] = s.in.mask.ToString();
   m["request_rows"] = requests.rows;
   m["failing_requests"] = static_cast<int64_t>(s.failures.size());
@@ -959,6 +1156,38 @@ std::string ManifestJson(const Sources& s, const Package& pkg, const RequestExtr
 }
 
 }  // namespace
+
+std::vector<ClaimField> ServiceClaimFields(const sla::ServiceTerms& terms,
+                                           const std::vector<events::Event>& failures) {
+  std::vector<ClaimField> out;
+  for (const std::string& name : terms.claim_fields) {
+    // What every claim carries in its text and attachments.
+    if (name == "billing_cycle" || name == "regions" || name == "incident_times" ||
+        name == "request_logs") {
+      continue;
+    }
+    ClaimField field{name, FieldLabel(name), {}, 0};
+    std::set<std::string> values;
+    if (name == "storage_class") {
+      // Every series is measured under the default storage-class group.
+      for (const sla::SubScope& sub : terms.sub_scopes) {
+        if (sub.key == terms.default_sub_scope) values.insert(sub.label);
+      }
+    } else {
+      for (const events::Event& f : failures) {
+        std::string v = FieldValue(name, f);
+        if (!v.empty()) values.insert(std::move(v));
+      }
+    }
+    field.distinct = static_cast<int64_t>(values.size());
+    for (const std::string& v : values) {
+      if (field.values.size() >= kMaxClaimFieldValues) break;
+      field.values.push_back(v);
+    }
+    out.push_back(std::move(field));
+  }
+  return out;
+}
 
 Result<Package> BuildPackage(const PackageInput& in) {
   if (in.version == nullptr) return InvalidArgument("BuildPackage: no SLA version");

@@ -73,7 +73,11 @@ struct HealthCheck {
 struct PackageInput {
   claims::ClaimRecord claim;
   const sla::SlaVersion* version = nullptr;  // required
-  std::string service_name;                  // "AWS Key Management Service"
+  // The service's catalog entry: the claim subject, the fields its SLA asks
+  // a claim to carry and the error codes it excludes. nullptr: the generic
+  // wording (and no service fields).
+  const sla::ServiceTerms* terms = nullptr;
+  std::string service_name;  // "AWS Key Management Service"
   sla::Verdict verdict;
   std::vector<sla::IntervalCounts> intervals;  // intervals with traffic, any order
   std::vector<events::Event> failures;         // every failing request of the month
@@ -90,6 +94,25 @@ struct PackageInput {
   MaskPolicy mask;
   int64_t max_request_rows = 200000;  // the extract's cap (the manifest says if it was hit)
 };
+
+// One field a service's SLA asks a claim to carry (the catalog's
+// `claim.required_fields`) beyond what every claim carries (billing cycle,
+// Regions, incident times, request logs), filled from the failing requests:
+// bucket names and request types for S3, table names for DynamoDB, function
+// ARNs for Lambda, API IDs for API Gateway, and so on.
+struct ClaimField {
+  std::string name;                 // the catalog's name: "table_names"
+  std::string label;                // for people: "DynamoDB table names"
+  std::vector<std::string> values;  // distinct, sorted, at most kMaxClaimFieldValues
+  int64_t distinct = 0;             // how many distinct values the failures name
+};
+inline constexpr size_t kMaxClaimFieldValues = 100;
+
+// The service fields of `terms`' claim, in catalog order, each with the
+// values that `failures` name (none when the evidence carries no resource,
+// as SDK telemetry does not).
+std::vector<ClaimField> ServiceClaimFields(const sla::ServiceTerms& terms,
+                                           const std::vector<events::Event>& failures);
 
 struct Attachment {
   std::string file_name;  // as AWS shows it

@@ -112,6 +112,157 @@ PackageInput SampleInput(int windows) {
   return in;
 }
 
+events::Event Failure(std::string op, std::string resource) {
+  events::Event e;
+  e.time_ms = 1;
+  e.operation = std::move(op);
+  e.error_code = "InternalError";
+  e.resource = std::move(resource);
+  return e;
+}
+
+std::vector<std::string> FieldValues(const std::vector<ClaimField>& fields,
+                                     const std::string& name) {
+  for (const ClaimField& f : fields) {
+    if (f.name == name) return f.values;
+  }
+  ADD_FAILURE() << "no field " << name;
+  return {};
+}
+
+TEST(ClaimFieldsTest, EachServiceNamesItsResourcesFromTheFailures) {
+  auto catalog = sla::Catalog::Default();
+  const std::vector<events::Event> s3 = {
+      Failure("GetObject", "arn:aws:s3:::invoices/2025/10/a.pdf"),
+      Failure("PutObject", "arn:aws:s3:::invoices"),
+      Failure("GetObject", "arn:aws:s3:::media-eu/x"),
+      Failure("GetObject", ""),  // SDK telemetry: no resource
+      Failure("GetObject", "arn:aws:kms:us-east-1:111122223333:key/k")};
+  auto f = ServiceClaimFields(*catalog->Find("s3"), s3);
+  EXPECT_EQ(FieldValues(f, "bucket_names"), (std::vector<std::string>{"invoices", "media-eu"}));
+  EXPECT_EQ(FieldValues(f, "request_types"), (std::vector<std::string>{"GetObject", "PutObject"}));
+  EXPECT_EQ(FieldValues(f, "storage_class"),
+            (std::vector<std::string>{"Standard-like storage classes"}));
+  for (const ClaimField& field : f) {
+    EXPECT_NE(field.name, "billing_cycle");  // every claim carries it already
+    EXPECT_NE(field.name, "request_logs");
+  }
+
+  auto ddb = ServiceClaimFields(
+      *catalog->Find("dynamodb"),
+      {Failure("GetItem", "arn:aws:dynamodb:us-east-1:111122223333:table/orders"),
+       Failure("Query", "arn:aws:dynamodb:us-east-1:111122223333:table/orders/index/by-day"),
+       Failure("PutItem", "arn:aws:dynamodb:us-east-1:111122223333:table/carts")});
+  EXPECT_EQ(FieldValues(ddb, "table_names"), (std::vector<std::string>{"carts", "orders"}));
+
+  auto lambda = ServiceClaimFields(
+      *catalog->Find("lambda"),
+      {Failure("Invoke", "arn:aws:lambda:us-east-1:111122223333:function:resize:prod"),
+       Failure("Invoke", "arn:aws:lambda:us-east-1:111122223333:function:resize")});
+  EXPECT_EQ(FieldValues(lambda, "function_arns"),
+            (std::vector<std::string>{"arn:aws:lambda:us-east-1:111122223333:function:resize"}));
+
+  auto api = ServiceClaimFields(
+      *catalog->Find("apigateway"),
+      {Failure("Invoke", "a1b2c3d4e5"),  // an access log's API ID
+       Failure("Invoke", "arn:aws:execute-api:us-east-1:111122223333:f9g8h7/prod/GET/x"),
+       Failure("GetRestApi", "arn:aws:apigateway:us-east-1::/restapis/zz11yy/stages/prod"),
+       Failure("Invoke", "not/an:id")});
+  EXPECT_EQ(FieldValues(api, "api_ids"),
+            (std::vector<std::string>{"a1b2c3d4e5", "f9g8h7", "zz11yy"}));
+
+  auto sqs = ServiceClaimFields(
+      *catalog->Find("sqs"), {Failure("SendMessage", "arn:aws:sqs:eu-west-1:111122223333:jobs")});
+  EXPECT_EQ(FieldValues(sqs, "queue_urls"),
+            (std::vector<std::string>{"https://sqs.eu-west-1.amazonaws.com/111122223333/jobs"}));
+
+  auto cf =
+      ServiceClaimFields(*catalog->Find("cloudfront"),
+                         {Failure("GET", "d111111abcdef8.cloudfront.net"),
+                          Failure("GET", "arn:aws:cloudfront::111122223333:distribution/E2X")});
+  EXPECT_EQ(FieldValues(cf, "distribution_ids"),
+            (std::vector<std::string>{"E2X", "d111111abcdef8.cloudfront.net"}));
+}
+
+TEST(ClaimFieldsTest, ValuesAreCappedAndCounted) {
+  auto catalog = sla::Catalog::Default();
+  std::vector<events::Event> many;
+  for (int i = 0; i < 250; ++i) {
+    many.push_back(Failure(
+        "GetItem", "arn:aws:dynamodb:us-east-1:111122223333:table/t" + std::to_string(1000 + i)));
+  }
+  auto f = ServiceClaimFields(*catalog->Find("dynamodb"), many);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].values.size(), kMaxClaimFieldValues);
+  EXPECT_EQ(f[0].distinct, 250);
+}
+
+TEST(PackageTest, ADynamoDbClaimCarriesItsSubjectTablesAndExclusions) {
+  static auto catalog = sla::Catalog::Default();
+  PackageInput in = SampleInput(2);
+  in.terms = catalog->Find("dynamodb");
+  in.version = &in.terms->versions.back();
+  in.service_name = in.terms->name;
+  in.claim.service = "dynamodb";
+  in.claim.id = "111122223333-us-east-1-dynamodb-2026-10";
+  for (events::Event& e : in.failures) {
+    e.operation = "GetItem";
+    e.error_code = "InternalServerError";
+    e.resource = "arn:aws:dynamodb:us-east-1:111122223333:table/orders";
+  }
+  sla::MonthInput mi;
+  mi.account = in.claim.account;
+  mi.region = in.claim.region;
+  mi.service = "dynamodb";
+  mi.month = in.claim.month;
+  mi.charges_usd = Ratio(41237, 100);
+  mi.intervals = in.intervals;
+  auto v = sla::Evaluate(*in.version, mi);
+  ASSERT_TRUE(v.ok());
+  in.verdict = *v;
+  auto p = BuildPackage(in);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->subject.rfind("SLA Credit Request - Amazon DynamoDB, us-east-1, October 2026 ", 0),
+            0u)
+      << p->subject;
+  EXPECT_NE(p->body.find("  DynamoDB table names: orders\n"), std::string::npos) << p->body;
+  EXPECT_NE(p->body.find("of our Amazon DynamoDB charges"), std::string::npos) << p->body;
+  EXPECT_NE(p->body.find("Throttling ("), std::string::npos) << p->body;
+  EXPECT_EQ(p->body.find("custom key store"), std::string::npos) << p->body;
+  EXPECT_EQ(p->body.find("key ARN"), std::string::npos) << p->body;
+  EXPECT_EQ(
+      p->files.at("requests.csv")
+          .rfind("time_utc,operation,error_code,http_status,request_id,resource,seen_by\n", 0),
+      0u);
+  EXPECT_NE(p->files.at("report.html").find("<th>DynamoDB table names</th>"), std::string::npos);
+  auto m = nlohmann::json::parse(p->files.at("manifest.json"));
+  EXPECT_EQ(m["service_fields"]["table_names"]["values"], nlohmann::json::array({"orders"}));
+  EXPECT_EQ(m["service_fields"]["table_names"]["distinct"], 1);
+}
+
+TEST(PackageTest, FieldsTheEvidenceDoesNotNameAreSaidToBeMissing) {
+  static auto catalog = sla::Catalog::Default();
+  PackageInput in = SampleInput(1);
+  in.terms = catalog->Find("lambda");
+  in.version = &in.terms->versions.back();
+  in.claim.service = "lambda";
+  for (events::Event& e : in.failures) e.resource.clear();  // CSM only
+  sla::MonthInput mi;
+  mi.account = in.claim.account;
+  mi.region = in.claim.region;
+  mi.service = "lambda";
+  mi.month = in.claim.month;
+  mi.intervals = in.intervals;
+  auto v = sla::Evaluate(*in.version, mi);
+  ASSERT_TRUE(v.ok());
+  in.verdict = *v;
+  auto p = BuildPackage(in);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_NE(p->body.find("  Lambda function ARNs: not recorded in our request logs\n"),
+            std::string::npos)
+      << p->body;
+}
+
 TEST(PackageTest, ReproducibleAndComplete) {
   auto a = BuildPackage(SampleInput(3));
   auto b = BuildPackage(SampleInput(3));

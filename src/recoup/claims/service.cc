@@ -366,6 +366,7 @@ PackageInput PackageInputOf(const sla::Catalog& catalog, const claims::ClaimReco
   PackageInput in;
   in.claim = claim;
   in.version = r.version;
+  in.terms = terms;
   in.service_name = terms != nullptr ? terms->name : std::string();
   in.verdict = r.verdict;
   in.intervals = r.intervals;
