@@ -996,6 +996,48 @@ def case_15(root, rng):
     csm.write(os.path.join(root, "csm", "checkout.csm.jsonl"))
 
 
+def case_16(root, rng):
+    acct, month0 = "111122223333", ts("2025-10-01T00:00:00Z")
+    tr = ServiceTrail(rng, acct)
+    full = [ts("2025-10-06T00:00:00Z") + INTERVAL * i for i in range(89)]
+    part = ts("2025-10-06T08:00:00Z")
+    std = [ts("2025-10-09T12:00:00Z") + INTERVAL * i for i in range(5)]
+    for region, failed in (("us-east-1", 7), ("us-west-2", 8)):
+        archive = "arn:aws:s3:::archive-logs-%s-%s" % (acct, region)
+        live = "arn:aws:s3:::live-assets-%s-%s" % (acct, region)
+        key = lambda b: "%s/2025/10/%s.gz" % (b, tr.ids.chars(10, "0123456789"))
+        for s in full:  # the archive bucket: 2 GetObject, both InternalError
+            for t in spread(rng, s, 2):
+                tr.call(t, region, "s3", "GetObject", key(archive), error="InternalError")
+        for t, k in partial_interval(rng, part, 25, failed):
+            tr.call(t, region, "s3", "GetObject", key(archive),
+                    error="InternalError" if k == "F" else None)
+        for s in std:  # the live bucket: 2 GetObject, both ServiceUnavailable
+            for t in spread(rng, s, 2):
+                tr.call(t, region, "s3", "GetObject", key(live), error="ServiceUnavailable")
+        for t in background(rng, month0, 31, full + [part] + std, 50):
+            tr.call(t, region, "s3", "GetObject", key(live))
+        for t in background(rng, month0, 31, full + [part] + std, 30):
+            tr.call(t, region, "s3", "GetObject", key(archive))
+    tr.write(os.path.join(root, "cloudtrail"), per_file=250)
+    # The month's S3 rows of a legacy CUR: storage and requests per class.
+    rows = []
+    for region, prefix in (("us-east-1", "USE1"), ("us-west-2", "USW2")):
+        rows += [(region, prefix + "-TimedStorage-ByteHrs", "500.00"),
+                 (region, prefix + "-Requests-Tier1", "35.50"),
+                 (region, prefix + "-TimedStorage-SIA-ByteHrs", "200.00"),
+                 (region, prefix + "-Requests-SIA-Tier1", "40.00")]
+    os.makedirs(os.path.join(root, "cur"), exist_ok=True)
+    with open(os.path.join(root, "cur", "cur-2025-10.csv"), "w") as f:
+        f.write("identity/LineItemId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,"
+                "lineItem/LineItemType,lineItem/ProductCode,lineItem/UsageType,"
+                "lineItem/UnblendedCost,lineItem/CurrencyCode,product/region\n")
+        for region, usage, cost in rows:
+            f.write("%s,2025-10-01T00:00:00Z,%s,Usage,AmazonS3,%s,%s,USD,%s\n"
+                    % (tr.ids.chars(52, "abcdefghijklmnopqrstuvwxyz234567"), acct, usage, cost,
+                       region))
+
+
 CASES = {
     "01_commitment_99999": case_01,
     "02_tier_99_0": case_02,
@@ -1012,6 +1054,7 @@ CASES = {
     "13_lambda_apigateway_99_95": case_13,
     "14_secretsmanager_versions": case_14,
     "15_two_services_one_region": case_15,
+    "16_s3_infrequent_access": case_16,
 }
 
 

@@ -24,6 +24,19 @@ bool SampleLess(const Event& a, const Event& b) {
 }  // namespace
 
 void Aggregator::Add(const EventView& e) {
+  if (scopes_ != nullptr && !scopes_->empty()) {
+    const std::string_view series = scopes_->SeriesOf(e.service, e.resource);
+    if (!series.empty()) {
+      EventView scoped = e;
+      scoped.service = series;
+      AddScoped(scoped);
+      return;
+    }
+  }
+  AddScoped(e);
+}
+
+void Aggregator::AddScoped(const EventView& e) {
   ++events_added_;
   const int64_t start = IntervalStart(e.time_ms, interval_ms_);
   if (e.outcome == OutcomeClass::kServerError && !e.request_id.empty()) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "recoup/events/event.h"
+#include "recoup/sla/scopes.h"
 
 namespace recoup::aggregation {
 
@@ -54,6 +55,11 @@ class Aggregator {
   explicit Aggregator(int64_t interval_ms = 300000, size_t sample_limit = 20)
       : interval_ms_(interval_ms), sample_limit_(sample_limit) {}
 
+  // Requests on the resources `scopes` names count in their sub-scope's
+  // series (sla/scopes.h); not owned, must outlive the aggregator; nullptr:
+  // every request in its service's default scope.
+  void set_scopes(const sla::ScopeMap* scopes) { scopes_ = scopes; }
+
   void Add(const events::EventView& e);
   void Merge(Aggregator&& other);
   void Clear();
@@ -65,10 +71,12 @@ class Aggregator {
   int64_t events_added() const { return events_added_; }
 
  private:
+  void AddScoped(const events::EventView& e);
   void AddSample(const SampleKey& key, const events::EventView& e);
 
   int64_t interval_ms_;
   size_t sample_limit_;
+  const sla::ScopeMap* scopes_ = nullptr;
   std::map<CellKey, ClassCounts> cells_;
   std::vector<events::Event> failures_;
   std::map<SampleKey, std::vector<events::Event>> samples_;

@@ -1,5 +1,6 @@
 #include "recoup/billing/charges.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "recoup/billing/cur_reader.h"
@@ -83,6 +84,29 @@ Result<std::string> CatalogService(const sla::Catalog& catalog, const std::strin
                          ")");
 }
 
+namespace {
+
+// The CUR splits of `service`'s product: one per sub-scope whose charges the
+// bill tells apart by usage type (S3 storage classes).
+std::vector<ProductService> SplitsOf(const sla::Catalog& catalog, const std::string& service) {
+  std::vector<ProductService> out;
+  const sla::ServiceTerms* base = catalog.Find(service);
+  if (base == nullptr) return out;
+  for (const sla::SubScope& sub : base->sub_scopes) {
+    if (sub.key == base->default_sub_scope || sub.cur_usage_type_tokens.empty()) continue;
+    out.push_back({base->cur_product_code + "#" + sub.key, base->key + "." + sub.key,
+                   sub.cur_usage_type_tokens});
+  }
+  return out;
+}
+
+void AddSplits(const sla::Catalog& catalog, const std::string& service,
+               std::vector<ProductService>* out) {
+  for (ProductService& p : SplitsOf(catalog, service)) out->push_back(std::move(p));
+}
+
+}  // namespace
+
 Result<std::vector<ProductService>> ProductsToImport(const sla::Catalog& catalog,
                                                      const std::string& product_code,
                                                      const std::string& service) {
@@ -96,31 +120,58 @@ Result<std::vector<ProductService>> ProductsToImport(const sla::Catalog& catalog
                                ", not of --service " + named);
       }
     }
-    out.push_back({product_code, key});
+    out.push_back({product_code, key, {}});
+    AddSplits(catalog, key, &out);
     return out;
   }
   if (!service.empty()) {
     RECOUP_ASSIGN_OR_RETURN(std::string key, CatalogService(catalog, service));
-    out.push_back({catalog.Find(key)->cur_product_code, key});
+    const sla::ServiceTerms* t = catalog.Find(key);
+    if (t->base != t->key) {  // a sub-scope: its split of the service's product
+      for (const ProductService& p : SplitsOf(catalog, t->base)) {
+        if (p.service == key) out.push_back(p);
+      }
+      if (out.empty()) {
+        return InvalidArgument("--service: the bill does not split " + key + "'s charges from " +
+                               t->base + "'s; set them with recoup billing set --service " + key);
+      }
+      return out;
+    }
+    out.push_back({t->cur_product_code, key, {}});
+    AddSplits(catalog, key, &out);
     return out;
   }
-  for (const auto& s : catalog.services()) out.push_back({s.cur_product_code, s.key});
+  for (const auto& s : catalog.services()) {
+    out.push_back({s.cur_product_code, s.key, {}});
+    AddSplits(catalog, s.key, &out);
+  }
   return out;
 }
 
 Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std::string>& files,
                                     const std::string& product_code, const std::string& service) {
-  return ImportCurFiles(store, files, std::vector<ProductService>{{product_code, service}});
+  return ImportCurFiles(store, files, std::vector<ProductService>{{product_code, service, {}}});
 }
 
 Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std::string>& files,
                                     const std::vector<ProductService>& products) {
   std::vector<std::string> codes;
+  std::vector<UsageSplit> splits;
   codes.reserve(products.size());
-  for (const ProductService& p : products) codes.push_back(p.product_code);
+  for (const ProductService& p : products) {
+    const size_t hash = p.product_code.find('#');
+    if (hash == std::string::npos) {
+      codes.push_back(p.product_code);
+      continue;
+    }
+    const std::string base = p.product_code.substr(0, hash);
+    splits.push_back({base, p.product_code.substr(hash + 1), p.usage_type_tokens});
+    // A split's rows are read under the base product code.
+    if (std::find(codes.begin(), codes.end(), base) == codes.end()) codes.push_back(base);
+  }
   ImportResult out;
   for (const std::string& file : files) {
-    RECOUP_ASSIGN_OR_RETURN(CurReadResult r, ReadCurFile(file, codes));
+    RECOUP_ASSIGN_OR_RETURN(CurReadResult r, ReadCurFile(file, codes, splits));
     for (const std::string& e : r.errors) out.warnings.push_back(e);
     out.rows += r.rows;
     out.rejected_rows += r.rejected_rows;
@@ -130,6 +181,7 @@ Result<ImportResult> ImportCurFiles(storage::Store& store, const std::vector<std
       for (const ProductService& p : products) {
         if (p.product_code == c.product_code) service = p.service;
       }
+      if (service.empty()) continue;  // the rest of a split product no service asked for
       billing::ChargeRecord rec = FromCur(c, service, file);
       RECOUP_RETURN_IF_ERROR(store.PutCharge(rec));
       out.stored.push_back(std::move(rec));

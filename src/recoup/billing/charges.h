@@ -33,8 +33,11 @@ Result<std::string> ServiceForProductCode(const sla::Catalog& catalog,
 
 // A CUR product code and the catalog service its charges are the credit base of.
 struct ProductService {
-  std::string product_code;  // "AmazonDynamoDB"
-  std::string service;       // "dynamodb"
+  std::string product_code;  // "AmazonDynamoDB"; a split: "AmazonS3#infrequent_access"
+  std::string service;       // "dynamodb"; a sub-scope's series: "s3.infrequent_access"
+  // A split's usage-type parts (billing::UsageSplit): the rows of the base
+  // product code that are the sub-scope's charges.
+  std::vector<std::string> usage_type_tokens;
 };
 
 // What `billing import` reads: the one product `product_code` names, else the

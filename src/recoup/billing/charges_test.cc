@@ -66,7 +66,8 @@ TEST_F(ChargesTest, OnePassImportsEveryServiceOfTheCatalog) {
                 "111122223333,AmazonEC2,Usage,99.00,2025-10-01T00:00:00Z,us-east-1\n");
   auto products = ProductsToImport(*sla::Catalog::Default(), "", "");
   ASSERT_TRUE(products.ok());
-  EXPECT_EQ(products->size(), sla::Catalog::Default()->services().size());
+  // Every service once, and S3's Infrequent-Access-like classes split out.
+  EXPECT_EQ(products->size(), sla::Catalog::Default()->services().size() + 1);
   auto r = ImportCurFiles(*store_, {cur}, *products);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->rows, 6);
@@ -91,6 +92,46 @@ TEST_F(ChargesTest, OnePassImportsEveryServiceOfTheCatalog) {
   EXPECT_NE(bad.status().message().find("--service: 'ec2'"), std::string::npos);
   auto clash = ProductsToImport(*sla::Catalog::Default(), "AmazonS3", "lambda");
   EXPECT_FALSE(clash.ok());
+}
+
+TEST_F(ChargesTest, S3ChargesSplitByStorageClassWhereTheCurSaysSo) {
+  // By hand: Standard-like 10.00 + 2.50 = 12.50 (the request row has no
+  // class part); Infrequent-Access-like 4.00 (SIA) + 1.25 (INT) + 0.75 (GIR)
+  // = 6.00. "SIAX" is no class part; "MYSIA" neither.
+  const std::string cur = WriteFile(
+      "s3.csv",
+      "lineItem/UsageAccountId,lineItem/LineItemType,lineItem/ProductCode,product/region,"
+      "lineItem/UsageType,lineItem/UnblendedCost,bill/BillingPeriodStartDate\n"
+      "111122223333,Usage,AmazonS3,us-east-1,USE1-TimedStorage-ByteHrs,10.00,2025-10-01T00:00:00Z\n"
+      "111122223333,Usage,AmazonS3,us-east-1,USE1-Requests-SIAX,2.50,2025-10-01T00:00:00Z\n"
+      "111122223333,Usage,AmazonS3,us-east-1,USE1-TimedStorage-SIA-ByteHrs,4.00,2025-10-01T00:00:00Z\n"
+      "111122223333,Usage,AmazonS3,us-east-1,USE1-Requests-INT-Tier1,1.25,2025-10-01T00:00:00Z\n"
+      "111122223333,Usage,AmazonS3,us-east-1,USE1-TimedStorage-GIR-ByteHrs,0.75,2025-10-01T00:00:00Z\n");
+  auto products = ProductsToImport(*sla::Catalog::Default(), "", "s3");
+  ASSERT_TRUE(products.ok());
+  ASSERT_EQ(products->size(), 2u);
+  EXPECT_EQ((*products)[1].product_code, "AmazonS3#infrequent_access");
+  EXPECT_EQ((*products)[1].service, "s3.infrequent_access");
+  auto r = ImportCurFiles(*store_, {cur}, *products);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->stored.size(), 2u);
+  const YearMonth oct{2025, 10};
+  auto standard = store_->GetCharge("111122223333", "us-east-1", "s3", oct);
+  ASSERT_TRUE(standard.ok() && standard->has_value());
+  EXPECT_EQ((*standard)->amount, Dec("12.50"));
+  auto ia = store_->GetCharge("111122223333", "us-east-1", "s3.infrequent_access", oct);
+  ASSERT_TRUE(ia.ok() && ia->has_value());
+  EXPECT_EQ((*ia)->amount, Dec("6.00"));
+  // The sub-scope alone reads its split only.
+  auto only = ProductsToImport(*sla::Catalog::Default(), "", "s3.infrequent_access");
+  ASSERT_TRUE(only.ok());
+  ASSERT_EQ(only->size(), 1u);
+  EXPECT_EQ((*only)[0].service, "s3.infrequent_access");
+  // DynamoDB's Global Tables are not told apart by the bill: billing set.
+  auto gt = ProductsToImport(*sla::Catalog::Default(), "", "dynamodb.global_tables");
+  ASSERT_FALSE(gt.ok());
+  EXPECT_NE(gt.status().message().find("billing set --service dynamodb.global_tables"),
+            std::string::npos);
 }
 
 TEST_F(ChargesTest, AnUnreadableCurFileStopsTheImportWithItsName) {

@@ -205,6 +205,7 @@ struct Columns {
   int usage_start = -1;
   int region = -1;
   int currency = -1;
+  int usage_type = -1;  // optional
 };
 
 struct ColumnNames {
@@ -218,6 +219,7 @@ struct ColumnNames {
   const char* region;
   const char* region_fallback;
   const char* currency;
+  const char* usage_type;
 };
 
 // Canonical spellings; the header is matched case-insensitively.
@@ -225,13 +227,14 @@ constexpr ColumnNames kLegacyNames = {"lineItem/UsageAccountId",   "lineItem/Pro
                                       "lineItem/LineItemType",     "lineItem/UnblendedCost",
                                       "lineItem/NetUnblendedCost", "bill/BillingPeriodStartDate",
                                       "lineItem/UsageStartDate",   "product/region",
-                                      "product/regionCode",        "lineItem/CurrencyCode"};
+                                      "product/regionCode",        "lineItem/CurrencyCode",
+                                      "lineItem/UsageType"};
 
 constexpr ColumnNames kCur2Names = {
     "line_item_usage_account_id", "line_item_product_code",       "line_item_line_item_type",
     "line_item_unblended_cost",   "line_item_net_unblended_cost", "bill_billing_period_start_date",
     "line_item_usage_start_date", "product_region_code",          nullptr,
-    "line_item_currency_code"};
+    "line_item_currency_code",    "line_item_usage_type"};
 
 Result<Columns> ResolveColumns(const CsvRecord& header, const std::string& path) {
   std::map<std::string, int> index;
@@ -271,6 +274,7 @@ Result<Columns> ResolveColumns(const CsvRecord& header, const std::string& path)
   cols.region = find(names->region);
   if (cols.region < 0) cols.region = find(names->region_fallback);
   cols.currency = find(names->currency);
+  cols.usage_type = find(names->usage_type);
   const std::pair<int, const char*> required[] = {
       {cols.account, names->account},     {cols.product, names->product}, {cols.type, names->type},
       {cols.unblended, names->unblended}, {cols.region, names->region},
@@ -328,8 +332,9 @@ using GroupKey = std::tuple<std::string, std::string, std::string, YearMonth>;
 
 class Aggregator {
  public:
-  Aggregator(const Columns& cols, const std::vector<std::string>& product_codes)
-      : cols_(cols), product_codes_(product_codes) {}
+  Aggregator(const Columns& cols, const std::vector<std::string>& product_codes,
+             const std::vector<UsageSplit>& splits)
+      : cols_(cols), product_codes_(product_codes), splits_(splits) {}
 
   // Returns true if the row belongs to one of the products. A non-OK status
   // rejects the row; its message names the field.
@@ -372,7 +377,7 @@ class Aggregator {
     std::string_view currency = cols_.currency >= 0 ? TrimBlanks(rec[cols_.currency]) : "";
     if (currency.empty()) currency = "USD";
 
-    GroupKey key(std::string(product), std::string(account), std::string(region), month);
+    GroupKey key(SplitProduct(product, rec), std::string(account), std::string(region), month);
     auto it = groups_.find(key);
     if (it != groups_.end() && it->second.currency != currency) {
       return FieldError(cols_.currency, "currency " + Quote(currency) + " differs from " +
@@ -407,6 +412,26 @@ class Aggregator {
         break;
     }
     return true;
+  }
+
+  // The product code, or the split's name when the usage type puts the row
+  // in a split ("AmazonS3#infrequent_access").
+  std::string SplitProduct(std::string_view product, const CsvRecord& rec) const {
+    if (cols_.usage_type < 0 || splits_.empty()) return std::string(product);
+    const std::string_view usage = TrimBlanks(rec[cols_.usage_type]);
+    for (const UsageSplit& s : splits_) {
+      if (s.product_code != product) continue;
+      size_t start = 0;
+      while (start <= usage.size()) {
+        const size_t dash = std::min(usage.find('-', start), usage.size());
+        const std::string_view token = usage.substr(start, dash - start);
+        if (std::find(s.tokens.begin(), s.tokens.end(), token) != s.tokens.end()) {
+          return std::string(product) + "#" + s.part;
+        }
+        start = dash + 1;
+      }
+    }
+    return std::string(product);
   }
 
   std::vector<KmsCharge> Finish() {
@@ -449,6 +474,7 @@ class Aggregator {
 
   const Columns& cols_;
   const std::vector<std::string>& product_codes_;
+  const std::vector<UsageSplit>& splits_;
   std::map<GroupKey, Group> groups_;
 };
 
@@ -488,6 +514,12 @@ Result<CurReadResult> ReadCurFile(const std::string& path, std::string_view prod
 
 Result<CurReadResult> ReadCurFile(const std::string& path,
                                   const std::vector<std::string>& product_codes) {
+  return ReadCurFile(path, product_codes, {});
+}
+
+Result<CurReadResult> ReadCurFile(const std::string& path,
+                                  const std::vector<std::string>& product_codes,
+                                  const std::vector<UsageSplit>& splits) {
   errno = 0;
   GzHandle file(gzopen(path.c_str(), "rb"));
   if (file == nullptr) {
@@ -507,7 +539,7 @@ Result<CurReadResult> ReadCurFile(const std::string& path,
 
   CurReadResult result;
   result.format = std::string(cols.format);
-  Aggregator aggregator(cols, product_codes);
+  Aggregator aggregator(cols, product_codes, splits);
   int64_t suppressed = 0;
   auto reject = [&](const std::string& why) {
     ++result.rejected_rows;

@@ -101,6 +101,20 @@ Result<CurReadResult> ReadCurFile(const std::string& path,
 Result<CurReadResult> ReadCurFile(const std::string& path,
                                   const std::vector<std::string>& product_codes);
 
+// Rows of `product_code` whose lineItem/UsageType has one of `tokens` as a
+// '-'-separated part ("SIA" in "USE1-TimedStorage-SIA-ByteHrs") are charges
+// of their own, named `product_code` + "#" + `part` ("AmazonS3#infrequent_access"):
+// an SLA sub-scope's credit base (S3 credits the charges of the storage class).
+struct UsageSplit {
+  std::string product_code, part;
+  std::vector<std::string> tokens;
+};
+
+// The same, with `splits` applied (a CUR without a usage-type column is not split).
+Result<CurReadResult> ReadCurFile(const std::string& path,
+                                  const std::vector<std::string>& product_codes,
+                                  const std::vector<UsageSplit>& splits);
+
 // Parses a CUR amount exactly: a decimal with an optional exponent
 // ("-0.0000120000", "5.2E-9"). Exposed for tests.
 Result<Rational> ParseCurAmount(std::string_view text);

@@ -21,6 +21,7 @@ struct IngestArgs {
   std::string output = "text";
   std::string region;   // for s3:// paths
   std::string profile;  // for s3:// paths
+  std::vector<std::string> scopes;  // SERVICE.SCOPE=PATTERN (sla/scopes.h)
 };
 int RunIngestCommand(const Globals& g, const IngestArgs& a);  // ingest_cmd.cc
 

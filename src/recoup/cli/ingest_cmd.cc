@@ -24,6 +24,7 @@
 #include "recoup/core/time.h"
 #include "recoup/ingest/lookup.h"
 #include "recoup/ingest/pipeline.h"
+#include "recoup/sla/scopes.h"
 #include "recoup/io/byte_source.h"
 #include "recoup/storage/store.h"
 
@@ -248,6 +249,13 @@ int RunIngestCommand(const Globals& g, const IngestArgs& a) {
   }
   opt.threads = a.threads;
   opt.parser.series_limit = std::make_shared<ingest::SeriesLimit>(a.max_series);
+  if (!a.scopes.empty()) {
+    auto scopes = std::make_shared<sla::ScopeMap>();
+    for (const std::string& rule : a.scopes) {
+      if (Status st = scopes->Add(**catalog, rule, "--scope"); !st.ok()) return Fail(st);
+    }
+    opt.parser.scopes = std::move(scopes);
+  }
   opt.store_path = g.store_path;
   opt.progress = isatty(STDERR_FILENO) != 0;
   auto store = storage::OpenSqliteStore(g.store_path);
@@ -312,6 +320,10 @@ void RegisterIngestCommands(CLI::App& app, const Globals& g, CommandRegistry& re
                    "Distinct (account, Region, service) series one source may create per "
                    "month; records of further series are rejected (default 10000)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  ingest->add_option("--scope", ia->scopes,
+                     "SERVICE.SCOPE=PATTERN: requests on the resources PATTERN names (an ARN or "
+                     "a bucket or table name, * a wildcard) count in that sub-scope's series, "
+                     "e.g. s3.infrequent_access=archive-* (repeatable; docs/SLA.md)");
   ingest->add_option("--output", ia->output, "text|json summary")
       ->check(CLI::IsMember({"text", "json"}));
   ingest->add_option("--region", ia->region,

@@ -1,5 +1,7 @@
 #include "recoup/core/exact.h"
 
+#include <algorithm>
+
 namespace recoup {
 
 Result<Rational> ParseDecimal(std::string_view text) {
@@ -72,7 +74,24 @@ std::string FormatDecimal(const Rational& value, int min_digits, int max_digits)
 
 std::string FormatPct(const Rational& pct) { return FormatFixed(pct, 12, Rounding::kTruncate); }
 
-std::string FormatUsd(const Rational& usd) { return FormatDecimal(usd, 2, 10); }
+std::string FormatUsd(const Rational& usd) {
+  // A decimal amount times decimal percentages has a terminating expansion:
+  // print every digit of it (10% of $0.0000000001 is $0.00000000001). A
+  // value without one (never money from decimal inputs) is cut at 20 digits.
+  mpz_class den = usd.get_den();
+  int twos = 0;
+  int fives = 0;
+  while (mpz_divisible_ui_p(den.get_mpz_t(), 2) != 0) {
+    den /= 2;
+    ++twos;
+  }
+  while (mpz_divisible_ui_p(den.get_mpz_t(), 5) != 0) {
+    den /= 5;
+    ++fives;
+  }
+  const int digits = den == 1 ? std::max(twos, fives) : 20;
+  return FormatDecimal(usd, 2, std::max(digits, 2));
+}
 
 std::string FormatCents(const Rational& usd) { return FormatFixed(usd, 2, Rounding::kHalfUp); }
 

@@ -39,7 +39,7 @@ std::string FormatDecimal(const Rational& value, int min_digits = 0, int max_dig
 // "99.988425925925" style: 12 digits, truncated (never rounded up across a
 // tier boundary).
 std::string FormatPct(const Rational& pct);
-std::string FormatUsd(const Rational& usd);    // exact, at least 2 decimals
+std::string FormatUsd(const Rational& usd);    // exact (every digit), at least 2 decimals
 std::string FormatCents(const Rational& usd);  // rounded half up to the cent, for people
 
 }  // namespace recoup

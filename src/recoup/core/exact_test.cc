@@ -31,5 +31,15 @@ TEST(ExactTest, TruncationNeverCrossesATierBoundary) {
   EXPECT_EQ(FormatFixed(below, 12), "99.998999999999");
 }
 
+TEST(ExactTest, FormatUsdPrintsEveryDigitOfATerminatingAmount) {
+  EXPECT_EQ(FormatUsd(*ParseDecimal("412.37")), "412.37");
+  EXPECT_EQ(FormatUsd(Rational(25)), "25.00");
+  // 10% of a CUR amount with 10 decimals has 11.
+  EXPECT_EQ(FormatUsd(*ParseDecimal("448.3103655899") / 10), "44.83103655899");
+  EXPECT_EQ(FormatUsd(*ParseDecimal("0.0000000001") * Rational(25, 100)), "0.000000000025");
+  // No terminating expansion (not money from decimal inputs): 20 digits, cut.
+  EXPECT_EQ(FormatUsd(Rational(1, 3)), "0.33333333333333333333");
+}
+
 }  // namespace
 }  // namespace recoup

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <string_view>
 #include <utility>
 
@@ -137,7 +138,13 @@ class CurBuilder {
  public:
   CurBuilder(const Windows& w, uint64_t seed) : w_(w), rng_(HashString(seed, "cur")) {}
 
-  void Add(CurLine line) { lines_.push_back(std::move(line)); }
+  void Add(CurLine line) {
+    if (line.type == "Usage") usage_[{line.account, line.region, line.product}] += line.cost;
+    lines_.push_back(std::move(line));
+  }
+  const std::map<std::tuple<std::string, std::string, std::string>, int64_t>& usage() const {
+    return usage_;
+  }
 
   std::string Render() {
     std::string out;
@@ -192,6 +199,7 @@ class CurBuilder {
   const Windows& w_;
   Rng rng_;
   std::vector<CurLine> lines_;
+  std::map<std::tuple<std::string, std::string, std::string>, int64_t> usage_;
 };
 
 // A Usage row of `product` in `region`.
@@ -371,7 +379,7 @@ void AddOtherProducts(const std::string& account, CurBuilder* cur) {
 }  // namespace
 
 Result<Cur> BuildCur(const std::vector<Cell>& cells, const std::vector<CellResult>& results,
-                     const Windows& w, uint64_t seed) {
+                     const std::vector<ServicesCell>& services, const Windows& w, uint64_t seed) {
   CurBuilder cur(w, seed);
   std::map<std::string, int64_t> free_left = {{std::string(kPaymentsAccount), kFreeTierRequests},
                                               {std::string(kAnalyticsAccount), kFreeTierRequests}};
@@ -387,6 +395,20 @@ Result<Cur> BuildCur(const std::vector<Cell>& cells, const std::vector<CellResul
     cur.Add(TaxLine(account, total));
     AddOtherProducts(account, &cur);
   }
+  for (const ServicesCell& sc : services) {
+    for (const ServiceCharge& c : sc.charges) {
+      CurLine l = UsageLine(c.account, c.region, c.product, c.product_name, c.usage_type,
+                            c.operation);
+      l.family = c.family;
+      l.unit = c.unit;
+      l.description = c.description;
+      l.amount = c.amount;
+      l.rate = c.rate;
+      l.cost = c.cost;
+      cur.Add(std::move(l));
+    }
+  }
+  out.usage_by_product = cur.usage();
   out.rows = static_cast<int64_t>(cur.size());
   out.csv = cur.Render();
   return out;

@@ -17,6 +17,17 @@
 //     A legacy Cost and Usage Report (monthly granularity, resource IDs on key
 //     rows) with KMS key and request rows per account and Region, a Tax row per
 //     account, and some other products' rows.
+//   data-events/AWSLogs/o-a1b2c3d4e5/<account>/CloudTrail/<region>/...
+//     A second organization trail, of data events: DynamoDB item calls,
+//     Lambda Invoke and SQS message calls, laid out as the first.
+//   csm/orders-app.csm.jsonl
+//     botocore CSM of payments' order service: its DynamoDB calls in
+//     us-east-1 during the day-20 outage (the same request IDs as the trail).
+//   s3-access-logs/<account>/<bucket>/<YYYY-MM-DD-HH-MM-SS>-<16 hex>
+//     S3 server access logs of each account's bucket, one object an hour.
+//   apigateway/<account>/<region>/access-<YYYY-MM>.jsonl.gz
+//     API Gateway access logs of payments' REST API (JSON lines with the
+//     $context variables).
 //   truth.json
 //     What the generator knows, counted while generating: CloudTrail KMS calls
 //     by SLA class per (account, Region), every 5-minute interval with a server
@@ -38,6 +49,13 @@
 //   * client errors scattered everywhere (AccessDenied, NotFound, IncorrectKey,
 //     InvalidCiphertext), a disabled key (DisabledException, analytics us-east-1)
 //     and a key pending deletion (KMSInvalidStateException, payments eu-west-1);
+//   * day 20, 06:50-09:20 UTC (30 intervals): a partial outage in us-east-1
+//     that hits several services at once: DynamoDB (up to 85% of calls fail
+//     with InternalServerError), Lambda (55%, ServiceException), SQS (45%,
+//     InternalError), API Gateway (40%, its own 5xx) and S3 (10%, InternalError
+//     and ServiceUnavailable: within its SLA); analytics' DynamoDB jobs in
+//     eu-west-1 run over their provisioned throughput all month (throttling,
+//     excluded) and every service sees a few client errors;
 //   * no other server error anywhere.
 //
 // Everything is a pure function of (month, seed): same inputs, byte-identical
@@ -48,6 +66,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "recoup/core/status.h"
@@ -75,6 +94,11 @@ struct DemoManifest {
   std::string cloudtrail_dir;                 // <out_dir>/cloudtrail
   std::vector<std::string> cloudtrail_files;  // sorted
   std::string csm_file;
+  std::string data_events_dir;   // <out_dir>/data-events
+  std::string services_csm_file;  // <out_dir>/csm/orders-app.csm.jsonl
+  std::string apigateway_dir;    // <out_dir>/apigateway
+  // (account, folder) of each account's S3 server access logs.
+  std::vector<std::pair<std::string, std::string>> s3_access_log_dirs;
   std::string cur_file;
   std::string truth_file;
   int64_t cloudtrail_records = 0;     // every record in every CloudTrail file
@@ -82,6 +106,9 @@ struct DemoManifest {
   int64_t other_service_records = 0;  // sts, s3, secretsmanager
   int64_t csm_lines = 0;              // ApiCallAttempt + ApiCall datagrams
   int64_t csm_attempts = 0;           // ApiCallAttempt datagrams
+  int64_t data_event_records = 0;     // DynamoDB, Lambda, SQS records of the data-event trail
+  int64_t s3_log_lines = 0;
+  int64_t apigateway_log_lines = 0;
   int64_t cur_rows = 0;               // data rows, header excluded
   int64_t bytes_written = 0;          // all files, as stored (compressed)
 };

@@ -297,13 +297,111 @@ TEST_F(DemoGeneratorTest, SameSeedGivesByteIdenticalFiles) {
     if (e.is_regular_file()) b[Relative(mb.out_dir, e.path().string())] = e.path();
   }
   ASSERT_EQ(a.size(), b.size());
-  ASSERT_EQ(a.size(), ma.cloudtrail_files.size() + 3);
+  size_t kms_trail = 0;
+  std::set<std::string> tops;
+  for (const auto& [rel, path] : a) {
+    tops.insert(rel.substr(0, rel.find('/')));
+    if (rel.rfind("cloudtrail/", 0) == 0) ++kms_trail;
+  }
+  EXPECT_EQ(kms_trail, ma.cloudtrail_files.size());
+  EXPECT_EQ(tops, (std::set<std::string>{"apigateway", "cloudtrail", "csm", "cur", "data-events",
+                                         "s3-access-logs", "truth.json"}));
   for (const auto& [rel, path] : a) {
     ASSERT_TRUE(b.count(rel)) << rel;
     ASSERT_EQ(ReadAll(path), ReadAll(b[rel])) << rel;
   }
   EXPECT_EQ(ma.kms_records, mb.kms_records);
   EXPECT_EQ(ma.bytes_written, mb.bytes_written);
+}
+
+// The other services' evidence, read back by file format, gives the counts
+// truth.json states for every (account, Region, service).
+TEST_F(DemoGeneratorTest, OtherServicesEvidenceMatchesTruth) {
+  struct Counts {
+    int64_t server = 0, throttled = 0, client = 0;
+  };
+  std::map<std::string, Counts> seen;  // "account/region/service"
+  auto key = [](const std::string& a, const std::string& r, const std::string& s) {
+    return a + "/" + r + "/" + s;
+  };
+  const DemoManifest& m = Manifest();
+  // Data-event trail: error codes by service.
+  const std::set<std::string> server = {"InternalServerError", "ServiceException", "InternalError"};
+  const std::set<std::string> throttled = {"ProvisionedThroughputExceededException",
+                                           "TooManyRequestsException", "RequestThrottled"};
+  for (const auto& e : fs::recursive_directory_iterator(m.data_events_dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string body;
+    ASSERT_TRUE(Gunzip(ReadAll(e.path()), &body)) << e.path();
+    const Json doc = Json::parse(body);
+    for (const Json& r : doc["Records"]) {
+      const std::string src = r["eventSource"];
+      Counts& c = seen[key(r["recipientAccountId"], r["awsRegion"], src.substr(0, src.find('.')))];
+      if (!r.contains("errorCode")) continue;
+      const std::string code = r["errorCode"];
+      if (server.count(code) != 0) {
+        ++c.server;
+      } else if (throttled.count(code) != 0) {
+        ++c.throttled;
+      } else {
+        ++c.client;
+      }
+    }
+  }
+  // API Gateway access logs: 500 is API Gateway's own error, 429 throttling.
+  for (const auto& e : fs::recursive_directory_iterator(m.apigateway_dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string body;
+    ASSERT_TRUE(Gunzip(ReadAll(e.path()), &body));
+    std::istringstream lines(body);
+    for (std::string line; std::getline(lines, line);) {
+      const Json j = Json::parse(line);
+      const std::string domain = j["domainName"];
+      const size_t at = domain.find(".execute-api.") + 13;
+      const std::string region = domain.substr(at, domain.find(".amazonaws.com") - at);
+      Counts& c = seen[key(j["accountId"], region, "apigateway")];
+      const std::string status = j["status"];
+      if (status == "500") ++c.server;
+      if (status == "429") ++c.throttled;
+      if (status == "400") ++c.client;
+    }
+  }
+  // S3 server access logs: the error code field.
+  for (const auto& [account, dir] : m.s3_access_log_dirs) {
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (!e.is_regular_file()) continue;
+      std::istringstream lines(ReadAll(e.path()));
+      for (std::string line; std::getline(lines, line);) {
+        const size_t host = line.find(".s3.");
+        const std::string region = line.substr(host + 4, line.find(".amazonaws.com", host) - host - 4);
+        Counts& c = seen[key(account, region, "s3")];
+        if (line.find(" InternalError ") != std::string::npos ||
+            line.find(" ServiceUnavailable ") != std::string::npos) {
+          ++c.server;
+        } else if (line.find(" SlowDown ") != std::string::npos) {
+          ++c.throttled;
+        } else if (line.find(" NoSuchKey ") != std::string::npos) {
+          ++c.client;
+        }
+      }
+    }
+  }
+  const Json& series = Truth()["services"]["series"];
+  ASSERT_EQ(series.size(), seen.size());
+  int64_t breached = 0;
+  for (const Json& s : series) {
+    const std::string k = key(s["account_id"], s["region"], s["service"]);
+    ASSERT_TRUE(seen.count(k)) << k;
+    EXPECT_EQ(seen[k].server, s["server_errors"].get<int64_t>()) << k;
+    EXPECT_EQ(seen[k].throttled, s["throttled"].get<int64_t>()) << k;
+    EXPECT_EQ(seen[k].client, s["client_errors"].get<int64_t>()) << k;
+    // Only us-east-1 had the outage.
+    if (s["region"] != "us-east-1") {
+      EXPECT_EQ(s["server_errors"].get<int64_t>(), 0) << k;
+    }
+    if (s["expected_verdict"]["credit_tier_percent"].get<int>() > 0) ++breached;
+  }
+  EXPECT_EQ(breached, 5);  // payments' DynamoDB, Lambda, SQS, API Gateway; analytics' Lambda
 }
 
 TEST_F(DemoGeneratorTest, RefusesNonEmptyDirectoryAndBadOptions) {

@@ -32,7 +32,7 @@ Json SlaVerdict(const std::vector<std::pair<int64_t, int64_t>>& intervals, int64
   j["mup_percent"] = FormatFixed(mup, 6);
   j["mup_percent_exact"] = Fraction(mup);
   j["credit_tier_percent"] = tier;
-  j["credit_usd"] = FormatDecimal(credit, 2, 10);
+  j["credit_usd"] = FormatUsd(credit);
   j["credit_payable"] = credit > 1;
   return j;
 }
@@ -177,6 +177,77 @@ Json CsmTruthJson(const Cell& c, const CellResult& r, const Windows& w, int64_t 
   return jcsm;
 }
 
+// The published terms of the other services' SLAs (the catalog's, for the
+// versions governing 2024 onward): commitment and the CUR product code.
+struct ServiceSla {
+  const char* service;
+  const char* product;
+  Rational commitment;
+};
+
+const std::vector<ServiceSla>& ServiceSlas() {
+  static const std::vector<ServiceSla> kSlas = {
+      {"dynamodb", "AmazonDynamoDB", Rational(9999, 100)},
+      {"lambda", "AWSLambda", Rational(9995, 100)},
+      {"apigateway", "AmazonApiGateway", Rational(9995, 100)},
+      {"sqs", "AWSQueueService", Rational(999, 10)},
+      {"s3", "AmazonS3", Rational(999, 10)},
+  };
+  return kSlas;
+}
+
+// One series of another service: counts, failing intervals and the verdict.
+Json ServiceSeriesTruth(const ServiceTruth& t, const Windows& w,
+                        const std::map<std::tuple<std::string, std::string, std::string>, int64_t>&
+                            usage) {
+  const ServiceSla* sla = nullptr;
+  for (const ServiceSla& s : ServiceSlas()) {
+    if (t.service == s.service) sla = &s;
+  }
+  Json j;
+  j["account_id"] = t.account;
+  j["region"] = t.region;
+  j["service"] = t.service;
+  j["requests"] = t.requests;
+  j["server_errors"] = t.server_errors;
+  j["throttled"] = t.throttled;
+  j["client_errors"] = t.client_errors;
+  Rational sum = 0;
+  Json ivs = Json::array();
+  for (const auto& [iv, c] : t.failing) {
+    sum += Rational(c.second, c.first);
+    ivs.push_back({{"start", Iso(w.month_start + iv * kIntervalMs)},
+                   {"requests", c.first},
+                   {"server_errors", c.second}});
+  }
+  j["server_error_intervals"] = ivs;
+  const Rational mup = (Rational(1) - sum / Rational(w.Intervals())) * 100;
+  int tier = 0;
+  if (sla != nullptr && mup < sla->commitment) tier = mup >= 99 ? 10 : (mup >= 95 ? 25 : 100);
+  int64_t charges = 0;
+  if (sla != nullptr) {
+    auto it = usage.find({t.account, t.region, sla->product});
+    if (it != usage.end()) charges = it->second;
+  }
+  const Rational charges_usd(mpz_class(std::to_string(charges)), mpz_class(std::to_string(kUsd)));
+  Rational credit = charges_usd * tier / 100;
+  credit.canonicalize();
+  j["expected_verdict"] = {{"sum_of_error_rates", Fraction(sum)},
+                           {"mup_percent", FormatFixed(mup, 6)},
+                           {"mup_percent_exact", Fraction(mup)},
+                           {"commitment_percent", FormatDecimal(sla ? sla->commitment : 0, 0, 4)},
+                           {"credit_tier_percent", tier},
+                           {"charges_usd", FormatUnits(charges, 2)},
+                           {"credit_usd", FormatUsd(credit)},
+                           {"credit_payable", credit > 1}};
+  if (t.service == "s3") {
+    j["note"] =
+        "S3 requests from the access logs only: the management trail's ListBuckets calls "
+        "(successes) count too, so recoup's request count and MUP are higher";
+  }
+  return j;
+}
+
 }  // namespace
 
 std::string RenderTruth(const TruthInputs& in) {
@@ -201,6 +272,26 @@ std::string RenderTruth(const TruthInputs& in) {
   }
   t["cells"] = jcells;
   t["csm"] = CsmTruthJson(cells[0], results[0], w, m.csm_lines);
+  Json services = Json::array();
+  if (in.services != nullptr && in.usage != nullptr) {
+    for (const ServicesCell& sc : *in.services) {
+      for (const ServiceTruth& st : sc.truth) services.push_back(ServiceSeriesTruth(st, w, *in.usage));
+    }
+  }
+  t["services"] = {
+      {"basis",
+       "DynamoDB, Lambda and SQS from the data-event trail (the payments order service's "
+       "DynamoDB calls in the outage also in csm/orders-app.csm.jsonl, same request IDs), S3 from "
+       "the server access logs, API Gateway from its access logs; server errors count, throttling "
+       "and client errors are out of the totals; MUP = 100% - mean over the month's intervals of "
+       "server_errors/requests; tiers 10/25/100% below the commitment/99.0/95.0 on the Region's "
+       "usage charges of the service's CUR product code"},
+      {"outage",
+       {{"region", "us-east-1"},
+        {"start", Iso(w.month_start + (kServicesOutageDay - 1) * kMsPerDay + 6 * kHourMs +
+                      50 * kMsPerMinute)},
+        {"intervals", 30}}},
+      {"series", services}};
   t["cur"] = {{"file", "cur/cur-" + options.month.ToString() + ".csv.gz"},
               {"rows", m.cur_rows},
               {"format", "cur-legacy"},
@@ -208,7 +299,10 @@ std::string RenderTruth(const TruthInputs& in) {
   t["totals"] = {{"cloudtrail_files", m.cloudtrail_files.size()},
                  {"cloudtrail_records", m.cloudtrail_records},
                  {"kms_records", m.kms_records},
-                 {"other_service_records", m.other_service_records}};
+                 {"other_service_records", m.other_service_records},
+                 {"data_event_records", m.data_event_records},
+                 {"s3_access_log_lines", m.s3_log_lines},
+                 {"apigateway_access_log_lines", m.apigateway_log_lines}};
   return t.dump(2) + "\n";
 }
 

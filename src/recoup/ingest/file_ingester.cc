@@ -160,6 +160,7 @@ Result<std::string> FileIngester::PrefixContentHash(const std::string& path, int
 Status FileIngester::Ingest(const std::string& path, FileResult* out, int64_t skip_records) {
   out->path = path;
   out->agg = aggregation::Aggregator(interval_ms_);
+  out->agg.set_scopes(options_.scopes.get());
   Sha256 hash;
   RECOUP_ASSIGN_OR_RETURN(std::unique_ptr<io::ByteSource> src,
                           io::OpenMaybeGzip(path, &hash, &gzip_buf_));
@@ -171,6 +172,7 @@ Status FileIngester::IngestBytes(std::string_view data, const std::string& name,
                                  int64_t skip_records) {
   out->path = name;
   out->agg = aggregation::Aggregator(interval_ms_);
+  out->agg.set_scopes(options_.scopes.get());
   Sha256 hash;
   std::unique_ptr<io::ByteSource> src = io::Hashing(io::FromMemory(data), &hash);
   const bool gz = data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
@@ -188,6 +190,7 @@ Status FileIngester::IngestStream(io::ByteSource* raw, const std::string& name, 
                                   int64_t skip_records) {
   out->path = name;
   out->agg = aggregation::Aggregator(interval_ms_);
+  out->agg.set_scopes(options_.scopes.get());
   Sha256 hash;
   // Every stored byte passes through `hashing` exactly once, whoever reads it.
   std::unique_ptr<io::ByteSource> hashing = io::Hashing(io::Borrow(raw), &hash);

@@ -25,6 +25,7 @@
 #include "recoup/events/event.h"
 #include "recoup/ingest/record_stream.h"
 #include "recoup/sla/catalog.h"
+#include "recoup/sla/scopes.h"
 
 namespace recoup::ingest {
 
@@ -101,6 +102,9 @@ struct ParserOptions {
   // Shared by every parser of a run; nullptr: no bound (serve bounds series
   // in its live sink instead).
   std::shared_ptr<SeriesLimit> series_limit;
+  // The resources that count in a sub-scope's series (sla/scopes.h); shared
+  // by every aggregator of a run; nullptr: none.
+  std::shared_ptr<const sla::ScopeMap> scopes;
 };
 
 enum class ParseOutcome {

@@ -1,6 +1,7 @@
 #include "recoup/report/report.h"
 
 #include <algorithm>
+#include <tuple>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -57,7 +58,8 @@ Result<std::vector<health::HealthEvent>> OverlappingHealthEvents(storage::Store&
   if (row.verdict.failing_intervals == 0) return out;
   const int64_t len = static_cast<int64_t>(row.version->interval_seconds) * 1000;
   storage::HealthEventFilter f;
-  f.service = row.key.service;  // compared without case: Health says "KMS"
+  // Compared without case: Health says "KMS"; a sub-scope's series is its service's.
+  f.service = row.base_service.empty() ? row.key.service : row.base_service;
   f.start_ms = row.key.month.StartMs();
   f.end_ms = row.key.month.EndMs();
   RECOUP_ASSIGN_OR_RETURN(std::vector<health::HealthEvent> candidates, store.ListHealthEvents(f));
@@ -83,7 +85,22 @@ Result<std::vector<health::HealthEvent>> OverlappingHealthEvents(storage::Store&
 Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Catalog& catalog,
                                            const storage::SeriesFilter& filter,
                                            std::vector<std::string>* notes) {
-  RECOUP_ASSIGN_OR_RETURN(std::vector<storage::SeriesMonth> keys, store.ListSeriesMonths(filter));
+  std::vector<storage::SeriesMonth> keys;
+  if (filter.service) {
+    // The service and its sub-scopes' series ("s3", "s3.infrequent_access").
+    for (const std::string& series : catalog.SeriesKeysOf(*filter.service)) {
+      storage::SeriesFilter f = filter;
+      f.service = series;
+      RECOUP_ASSIGN_OR_RETURN(std::vector<storage::SeriesMonth> some, store.ListSeriesMonths(f));
+      keys.insert(keys.end(), some.begin(), some.end());
+    }
+    std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.account, a.region, a.service, a.month.year, a.month.month) <
+             std::tie(b.account, b.region, b.service, b.month.year, b.month.month);
+    });
+  } else {
+    RECOUP_ASSIGN_OR_RETURN(keys, store.ListSeriesMonths(filter));
+  }
   std::vector<ReportRow> rows;
   for (const storage::SeriesMonth& k : keys) {
     const sla::ServiceTerms* terms = catalog.Find(k.service);
@@ -103,6 +120,8 @@ Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Cat
                             store.LoadFailureUnion(k.account, k.region, k.service, start, end));
     RECOUP_ASSIGN_OR_RETURN(
         ReportRow row, RowFromIntervals(store, *v, k, aggregation::CombineSources(cells, failed)));
+    row.base_service = terms->base.empty() ? terms->key : terms->base;
+    row.scope = terms->scope;
     RECOUP_ASSIGN_OR_RETURN(row.health_events, OverlappingHealthEvents(store, row));
     rows.push_back(std::move(row));
   }
@@ -165,6 +184,7 @@ nlohmann::ordered_json RowJson(const ReportRow& r, bool with_intervals) {
   j["account"] = r.key.account;
   j["region"] = r.key.region;
   j["service"] = r.key.service;
+  j["scope"] = r.scope.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.scope);
   j["month"] = r.key.month.ToString();
   j["sla_version"] = v.sla_version;
   j["sla_confidence"] = sla::ConfidenceName(r.version->confidence);

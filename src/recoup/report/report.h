@@ -14,7 +14,9 @@
 namespace recoup::report {
 
 struct ReportRow {
-  storage::SeriesMonth key;
+  storage::SeriesMonth key;  // key.service: the series' catalog key ("s3.infrequent_access")
+  std::string base_service;  // the service ("s3")
+  std::string scope;         // its sub-scope ("infrequent_access", "standard"); empty: none
   const sla::SlaVersion* version = nullptr;
   sla::Verdict verdict;
   std::vector<sla::IntervalCounts> intervals;  // intervals with any traffic, by time
@@ -26,8 +28,9 @@ struct ReportRow {
   std::vector<health::HealthEvent> health_events;
 };
 
-// One row per (account, Region, service, month) matching `filter` that has
-// evidence. Series of services the catalog does not know are skipped.
+// One row per (account, Region, service, scope, month) matching `filter`
+// that has evidence; a service filter takes its sub-scopes' series too.
+// Series of services the catalog does not know are skipped.
 // `notes`, if given, receives one line per series that has evidence but
 // could not be evaluated (no SLA version covers its month).
 Result<std::vector<ReportRow>> BuildReport(storage::Store& store, const sla::Catalog& catalog,

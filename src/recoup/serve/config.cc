@@ -523,6 +523,7 @@ constexpr Key<ServeConfig> kServeKeys[] = {
     {"evaluate_every", Type::kDuration, &ServeConfig::evaluate_every_ms},
     {"commit_every", Type::kDuration, &ServeConfig::commit_every_ms},
     {"max_series_per_source_month", Type::kCount, &ServeConfig::max_series_per_source_month},
+    {"scopes", Type::kStringList, &ServeConfig::scopes},
 };
 constexpr Section<ServeConfig> kServe{kServeKeys};
 

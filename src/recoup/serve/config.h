@@ -129,6 +129,9 @@ struct ServeConfig {
   // Distinct (account, Region, service) series one source may create in one
   // month; events of further series are refused, counted and alerted on.
   int64_t max_series_per_source_month = 1000;
+  // SERVICE.SCOPE=PATTERN rules (sla/scopes.h): resources counted in a
+  // sub-scope's series ([serve] scopes).
+  std::vector<std::string> scopes;
   CsmSourceConfig csm;
   OtlpSourceConfig otlp;
   std::vector<JsonlSourceConfig> jsonl;

@@ -170,12 +170,14 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
     if (b.batch_key.empty()) {
       if (shared < 0) {
         aggs.push_back(std::make_unique<aggregation::Aggregator>(cell_ms_));
+        aggs.back()->set_scopes(scopes_.get());
         items.emplace_back().agg = aggs.back().get();
         shared = static_cast<int>(items.size()) - 1;
       }
       idx = shared;
     } else {
       aggs.push_back(std::make_unique<aggregation::Aggregator>(cell_ms_));
+      aggs.back()->set_scopes(scopes_.get());
       storage::LiveBatchItem& item = items.emplace_back();
       item.agg = aggs.back().get();
       item.batch_key = b.batch_key;
@@ -226,7 +228,8 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
     for (const events::Event& e : b.events) {
       // Consecutive events mostly share a series and month.
       if (last != nullptr && e.time_ms < last_month_end && e.time_ms >= last_month_start &&
-          e.account == last->account && e.region == last->region && e.service == last->service) {
+          e.account == last->account && e.region == last->region && e.service == last->service &&
+          (scopes_ == nullptr || e.resource == last->resource)) {
         span->Add(e.time_ms);
         continue;
       }
@@ -234,6 +237,10 @@ Status LiveSink::CommitOnce(std::vector<LiveBatch>& batches) {
       t.key.account = e.account;
       t.key.region = e.region;
       t.key.service = e.service;
+      if (scopes_ != nullptr) {  // the series the aggregator counted it in
+        const std::string_view scoped = scopes_->SeriesOf(e.service, e.resource);
+        if (!scoped.empty()) t.key.service.assign(scoped);
+      }
       t.key.month = YearMonth::FromMs(e.time_ms);
       last_month_start = t.key.month.StartMs();
       last_month_end = t.key.month.EndMs();

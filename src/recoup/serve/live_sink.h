@@ -27,6 +27,7 @@
 #include "recoup/core/status.h"
 #include "recoup/core/time.h"
 #include "recoup/events/event.h"
+#include "recoup/sla/scopes.h"
 #include "recoup/storage/store.h"
 
 namespace recoup::serve {
@@ -114,6 +115,9 @@ class LiveSink {
   // series are refused (SourceStats::series_refused). Call before Start.
   // REQUIRES: max_series >= 1.
   void SetSeriesLimit(int64_t max_series) { max_series_ = max_series; }
+  // Requests on the resources `scopes` names count in their sub-scope's
+  // series (sla/scopes.h). Before Start.
+  void SetScopes(std::shared_ptr<const sla::ScopeMap> scopes) { scopes_ = std::move(scopes); }
   void Start();
   // Commits everything already submitted, then stops. Later Submits fail.
   void Stop();
@@ -140,6 +144,7 @@ class LiveSink {
   std::unique_ptr<storage::Store> store_;
   const int64_t commit_every_ms_;
   const int64_t cell_ms_;
+  std::shared_ptr<const sla::ScopeMap> scopes_;  // nullptr: none
   const int64_t max_pending_;
   const Clock* const clock_;
   std::function<void(CommitNotice)> listener_;

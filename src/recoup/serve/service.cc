@@ -31,6 +31,13 @@ Status Service::Start() {
   sink_ = std::make_unique<LiveSink>(std::move(sink_store), config_.commit_every_ms,
                                      deps_.catalog->FinestIntervalMs(), 2'000'000, clock);
   sink_->SetSeriesLimit(config_.max_series_per_source_month);
+  if (!config_.scopes.empty()) {
+    auto scopes = std::make_shared<sla::ScopeMap>();
+    for (const std::string& rule : config_.scopes) {
+      RECOUP_RETURN_IF_ERROR(scopes->Add(*deps_.catalog, rule, "serve.scopes"));
+    }
+    sink_->SetScopes(std::move(scopes));
+  }
 
   std::vector<std::string> watch;
   if (config_.csm.enabled) watch.push_back("csm");

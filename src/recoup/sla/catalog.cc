@@ -259,6 +259,25 @@ Result<SlaVersion> ParseVersion(const nlohmann::json& j, const std::string& wher
   return v;
 }
 
+// The entry of a sub-scope's series: the service's terms, its versions with
+// the sub-scope's commitment and tiers, the sub-scope's confidence a fact of
+// each version.
+ServiceTerms ScopedTerms(const ServiceTerms& t, const SubScope& sub) {
+  ServiceTerms s = t;
+  s.key = t.key + "." + sub.key;
+  s.base = t.key;
+  s.scope = sub.key;
+  s.default_sub_scope = sub.key;
+  s.name = t.name + " (" + sub.label + ")";
+  for (SlaVersion& v : s.versions) {
+    v.commitment_pct = sub.commitment_pct;
+    v.tiers = sub.tiers;
+    v.facts.push_back({"sub_scope." + sub.key, sub.confidence});
+    v.confidence = std::max(v.confidence, sub.confidence);
+  }
+  return s;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Catalog>> Catalog::Parse(std::string_view json,
@@ -327,6 +346,8 @@ Result<std::shared_ptr<const Catalog>> Catalog::Parse(std::string_view json,
           sub.condition = sj.value("condition", "");
           sub.credit_base = sj.value("credit_base", "");
           RECOUP_ASSIGN_OR_RETURN(sub.storage_classes, StringList(sj, "storage_classes", sw));
+          RECOUP_ASSIGN_OR_RETURN(sub.cur_usage_type_tokens,
+                                  StringList(sj, "cur_usage_type_tokens", sw));
           sub.confidence = Confidence::kUnverified;
           if (sj.contains("confidence")) {
             RECOUP_ASSIGN_OR_RETURN(sub.confidence,
@@ -377,6 +398,14 @@ Result<std::shared_ptr<const Catalog>> Catalog::Parse(std::string_view json,
     return InvalidArgument(origin + ": " + e.what());
   }
   // Every interval must be a whole number of counting cells.
+  for (ServiceTerms& t : cat->services_) {
+    t.base = t.key;
+    t.scope = t.default_sub_scope;
+    for (const SubScope& sub : t.sub_scopes) {
+      if (sub.key == t.default_sub_scope) continue;
+      cat->scoped_.push_back(ScopedTerms(t, sub));
+    }
+  }
   const int64_t cell_ms = cat->FinestIntervalMs();
   for (const ServiceTerms& t : cat->services_) {
     for (const SlaVersion& v : t.versions) {
@@ -427,7 +456,20 @@ const ServiceTerms* Catalog::Find(std::string_view service) const {
   for (const ServiceTerms& t : services_) {
     if (t.key == service) return &t;
   }
+  if (service.find('.') != std::string_view::npos) {
+    for (const ServiceTerms& t : scoped_) {
+      if (t.key == service) return &t;
+    }
+  }
   return nullptr;
+}
+
+std::vector<std::string> Catalog::SeriesKeysOf(std::string_view service) const {
+  std::vector<std::string> out{std::string(service)};
+  for (const ServiceTerms& t : scoped_) {
+    if (t.base == service) out.push_back(t.key);
+  }
+  return out;
 }
 
 }  // namespace recoup::sla

@@ -53,6 +53,10 @@ struct SubScope {
   std::string condition;    // e.g. "failover_attempted"; empty: none
   std::vector<std::string> storage_classes;
   std::string credit_base;  // set when it differs from the version's
+  // '-'-separated parts of a CUR usage type that make a row this
+  // sub-scope's charge ("SIA" in "USE1-TimedStorage-SIA-ByteHrs"); empty:
+  // the bill does not split it.
+  std::vector<std::string> cur_usage_type_tokens;
   Confidence confidence = Confidence::kUnverified;
 };
 
@@ -108,6 +112,12 @@ class ServiceTerms {
   std::vector<std::string> exclusions;
   std::vector<SubScope> sub_scopes;  // empty: one scope
   std::string default_sub_scope;
+  // A sub-scope other than the default is a series of its own, keyed
+  // "SERVICE.SCOPE" ("s3.infrequent_access"): an entry the catalog derives
+  // from the service's (Catalog::Find finds it; services() does not list
+  // it), whose versions carry the sub-scope's commitment and tiers.
+  std::string base;   // the service's key ("s3"); == key for a service's own entry
+  std::string scope;  // the sub-scope key ("infrequent_access"); the default for `base`
   std::vector<SlaVersion> versions;  // ascending by effective date
 
   // The version that governs a billing month: the newest one in effect on the
@@ -144,6 +154,10 @@ class Catalog {
   const std::string& sha256() const { return sha256_; }  // of the catalog bytes
   const std::string& origin() const { return origin_; }
   const std::vector<ServiceTerms>& services() const { return services_; }
+  // The sub-scopes' entries (keys "SERVICE.SCOPE"), in catalog order.
+  const std::vector<ServiceTerms>& scoped() const { return scoped_; }
+  // `service` and the keys of its sub-scopes' series ("s3", "s3.infrequent_access").
+  std::vector<std::string> SeriesKeysOf(std::string_view service) const;
   // The shortest interval of any version, in ms, at most 5 minutes: the size
   // of the store's counting cells (every interval must be a whole number of
   // them, which `interval_seconds` dividing a day and 300 guarantees).
@@ -152,6 +166,7 @@ class Catalog {
  private:
   std::string version_, sha256_, origin_;
   std::vector<ServiceTerms> services_;
+  std::vector<ServiceTerms> scoped_;
   // Folded name (NameKey) -> index into services_.
   std::unordered_map<std::string, size_t> by_name_;
 };

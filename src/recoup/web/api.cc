@@ -379,7 +379,7 @@ const Family<Row> kRowFamilies[] = {
      "Service credit so far in USD (only where the month's charges are known).",
      [](const Row& r) -> Value {
        if (!r.verdict.credit_usd) return std::nullopt;
-       return FormatDecimal(*r.verdict.credit_usd, 1, 10);
+       return FormatUsd(*r.verdict.credit_usd);
      }},
     {"recoup_sla_breached", "gauge", "1 when the month's MUP is below the commitment.",
      [](const Row& r) -> Value { return r.verdict.breached ? "1" : "0"; }},
