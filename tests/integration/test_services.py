@@ -366,5 +366,142 @@ class Catalog(RecoupTestCase):
         self.assertIn("ec2", r.stderr)
 
 
+def otlp_span(bucket, request_id, status, error=None):
+    import time as _time
+    now_ns = int(_time.time() * 1000) * 1000000
+    attrs = [{"key": k, "value": {"stringValue": v}} for k, v in (
+        ("rpc.system", "aws-api"), ("rpc.service", "S3"), ("rpc.method", "GetObject"),
+        ("aws.request_id", request_id), ("cloud.region", "us-east-1"),
+        ("cloud.account.id", ACCOUNT_A), ("aws.s3.bucket", bucket))]
+    attrs.append({"key": "http.status_code", "value": {"intValue": str(status)}})
+    span = {"traceId": "0" * 31 + "1", "spanId": "0" * 15 + "1", "name": "S3.GetObject",
+            "kind": 3, "startTimeUnixNano": str(now_ns), "endTimeUnixNano": str(now_ns + 1000),
+            "attributes": attrs}
+    if error:
+        span["status"] = {"code": 2}
+        span["events"] = [{"name": "exception", "timeUnixNano": str(now_ns),
+                           "attributes": [{"key": "exception.type",
+                                           "value": {"stringValue": error}}]}]
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).encode()
+
+
+class SubScopes(RecoupTestCase):
+    """S3's Infrequent-Access-like classes (99.0%) and DynamoDB Global Tables
+    (99.999%) are series of their own, for the resources the user names."""
+
+    def s3_records(self):
+        recs = []
+        for i, bucket in enumerate(("archive-2025", "live-assets")):
+            for k in range(10):  # 10 intervals, one request each, all failed
+                recs.append(record("s3", OCT + (10 + 20 * i + k) * INTERVAL,
+                                   "s3-%d-%d" % (i, k), error="InternalError",
+                                   event_name="GetObject",
+                                   resources=[{"type": "AWS::S3::Object",
+                                               "ARN": "arn:aws:s3:::%s/k%d" % (bucket, k)}]))
+        return recs
+
+    def test_ingest_scope_splits_the_series_and_report_shows_the_scope(self):
+        path = self.path("trail", "AWSLogs", ACCOUNT_A, "CloudTrail", "us-east-1", "2025", "10",
+                         "01", "s3.json.gz")
+        write_trail_file(path, self.s3_records())
+        r = self.run_recoup("ingest", self.path("trail"), "--scope", "s3.glacier=archive-*")
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn("--scope: 's3.glacier' is not a sub-scope", r.stderr)
+        self.assertIn("s3.infrequent_access", r.stderr)
+        r = self.run_recoup("ingest", self.path("trail"), "--scope",
+                            "s3.infrequent_access=archive-*")
+        self.assertEqual(r.returncode, 0, r)
+        rows = json.loads(self.report_json("--month", "2025-10", "--service", "s3",
+                                           intervals=False))
+        by = {row["service"]: row for row in rows}
+        self.assertEqual(sorted(by), ["s3", "s3.infrequent_access"])
+        self.assertEqual(by["s3"]["scope"], "standard")
+        self.assertEqual(by["s3"]["commitment_pct"], "99.9")
+        self.assertEqual(by["s3.infrequent_access"]["scope"], "infrequent_access")
+        self.assertEqual(by["s3.infrequent_access"]["commitment_pct"], "99")
+        self.assertEqual(by["s3"]["failed_requests"], 10)
+        self.assertEqual(by["s3.infrequent_access"]["failed_requests"], 10)
+        # Ten intervals all failed: 100 - 1000/8928 = 99.88799...: breaches 99.9
+        # but not the Infrequent-Access-like classes' 99.0.
+        self.assertTrue(by["s3"]["breached"])
+        self.assertFalse(by["s3.infrequent_access"]["breached"])
+        rows = json.loads(self.report_json("--month", "2025-10", "--service",
+                                           "s3.infrequent_access", intervals=False))
+        self.assertEqual([row["service"] for row in rows], ["s3.infrequent_access"])
+        # A service without sub-scopes has no scope.
+        r = self.run_recoup("sla", "show", "s3.infrequent_access")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("version s3-2023-11-28 (from 2023-11-28, billing months from 2023-12): "
+                      "commitment 99%", r.stdout)
+
+    def test_serve_scopes_count_otlp_spans_in_the_sub_scope(self):
+        import socket
+        import subprocess
+        import time as _time
+        import urllib.request
+
+        import recoup_it
+        from aws_peers import free_port
+        from recoup_it import wait_for
+        otlp = free_port()
+        config = self.path("recoup.toml")
+        with open(config, "w") as f:
+            f.write("""
+[serve]
+account = "%s"
+evaluate_every = "200ms"
+commit_every = "100ms"
+scopes = ["s3.infrequent_access=archive-*"]
+[sources.csm]
+enabled = false
+[sources.otlp]
+listen = "127.0.0.1:%d"
+[dashboard]
+enabled = false
+""" % (ACCOUNT_A, otlp))
+        log_path = self.path("serve.log")
+        log = open(log_path, "wb")
+        self.addCleanup(log.close)
+        p = subprocess.Popen([recoup_it.BINARY, "--store", self.store, "serve", "--config",
+                              config], env=self.env, stdout=subprocess.PIPE, stderr=log)
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        self.addCleanup(p.stdout.close)
+
+        def log_text():
+            with open(log_path, "rb") as f:
+                return f.read()
+        wait_for("serve to start", lambda: b"running" in log_text() or p.poll() is not None)
+        self.assertIsNone(p.poll(), log_text())
+        for bucket, rid, status, error in (("archive-1", "o-1", 500, "InternalError"),
+                                           ("archive-1", "o-2", 200, None),
+                                           ("live-1", "o-3", 200, None)):
+            req = urllib.request.Request("http://127.0.0.1:%d/v1/traces" % otlp,
+                                         data=otlp_span(bucket, rid, status, error),
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                self.assertEqual(resp.status, 200)
+        p.send_signal(2)
+        p.communicate(timeout=60)
+        month = _time.strftime("%Y-%m", _time.gmtime())
+        rows = json.loads(self.report_json("--month", month, "--service", "s3", intervals=False))
+        by = {row["service"]: row for row in rows}
+        self.assertEqual(by["s3.infrequent_access"]["failed_requests"], 1, rows)
+        self.assertEqual(by["s3.infrequent_access"]["requests"], 2, rows)
+        self.assertEqual(by["s3"]["requests"], 1, rows)
+
+    def test_a_bad_serve_scope_stops_serve_naming_it(self):
+        import subprocess
+        import recoup_it
+        config = self.path("recoup.toml")
+        with open(config, "w") as f:
+            f.write('[serve]\naccount = "%s"\nscopes = ["dynamodb.global=orders"]\n'
+                    '[sources.csm]\nenabled = false\n[sources.otlp]\nenabled = false\n'
+                    '[dashboard]\nenabled = false\n' % ACCOUNT_A)
+        r = subprocess.run([recoup_it.BINARY, "--store", self.store, "serve", "--config", config],
+                           env=self.env, capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertIn("serve.scopes: 'dynamodb.global' is not a sub-scope", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace recoup::aggregation {
 namespace {
 
@@ -21,6 +23,29 @@ EventView Ev(int64_t t, OutcomeClass oc, std::string_view rid = "",
   e.outcome = oc;
   e.source = SourceKind::kCloudTrail;
   return e;
+}
+
+TEST(AggregatorTest, RequestsOnAScopedResourceCountInTheSubScopesSeries) {
+  auto catalog = sla::Catalog::Default();
+  sla::ScopeMap scopes;
+  ASSERT_TRUE(scopes.Add(*catalog, "s3.infrequent_access=archive-*", "test").ok());
+  Aggregator a;
+  a.set_scopes(&scopes);
+  auto s3 = [](std::string_view resource, OutcomeClass oc, std::string_view rid) {
+    EventView e = Ev(1000, oc, rid);
+    e.service = "s3";
+    e.resource = resource;
+    return e;
+  };
+  a.Add(s3("arn:aws:s3:::archive-2025/a", OutcomeClass::kSuccess, ""));
+  a.Add(s3("arn:aws:s3:::archive-2025/b", OutcomeClass::kServerError, "r1"));
+  a.Add(s3("arn:aws:s3:::live/c", OutcomeClass::kSuccess, ""));
+  a.Add(s3("", OutcomeClass::kSuccess, ""));  // no resource: the default scope
+  std::map<std::string, int64_t> ok;
+  for (const auto& [k, c] : a.cells()) ok[k.series.service] += c[0];
+  EXPECT_EQ(ok, (std::map<std::string, int64_t>{{"s3", 2}, {"s3.infrequent_access", 1}}));
+  ASSERT_EQ(a.failures().size(), 1u);
+  EXPECT_EQ(a.failures()[0].service, "s3.infrequent_access");
 }
 
 TEST(AggregatorTest, BucketsByFiveMinuteIntervalBoundaryGoesToLater) {

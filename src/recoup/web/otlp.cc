@@ -147,6 +147,25 @@ void SetOutcome(const SpanIn& s, const sla::ServiceTerms& terms, events::Event* 
   }
 }
 
+// The resource a span names, as the OpenTelemetry conventions for AWS SDK
+// spans give it: an S3 bucket (aws.s3.bucket), a DynamoDB table (one
+// aws.dynamodb.table_names value sent as a string; arrays are not read), an
+// SQS queue URL (aws.sqs.queue.url), a Lambda function (faas.invoked_name),
+// as ARNs where the convention gives a name. Empty: none.
+std::string ResourceOf(const SpanIn& s, const Attrs& resource, const events::Event& e) {
+  if (std::string b = Lookup(s, resource, {"aws.s3.bucket"}); !b.empty()) {
+    return "arn:aws:s3:::" + b;
+  }
+  if (std::string t = Lookup(s, resource, {"aws.dynamodb.table_names"}); !t.empty()) {
+    return "arn:aws:dynamodb:" + e.region + ":" + e.account + ":table/" + t;
+  }
+  if (std::string q = Lookup(s, resource, {"aws.sqs.queue.url"}); !q.empty()) return q;
+  if (std::string f = Lookup(s, resource, {"faas.invoked_name"}); !f.empty()) {
+    return "arn:aws:lambda:" + e.region + ":" + e.account + ":function:" + f;
+  }
+  return {};
+}
+
 void MapSpan(const SpanIn& s, const Attrs& resource, const OtlpDecodeOptions& opt,
              const std::string& where, OtlpDecoded* out) {
   ++out->spans;
@@ -168,6 +187,7 @@ void MapSpan(const SpanIn& s, const Attrs& resource, const OtlpDecodeOptions& op
     return;
   }
   e.request_id = Lookup(s, resource, {"aws.request_id", "aws.request.id"});
+  e.resource = ResourceOf(s, resource, e);
   const std::string status = Lookup(s, resource, {"http.response.status_code", "http.status_code"});
   if (!status.empty()) {
     auto st = ParseInt(status);
