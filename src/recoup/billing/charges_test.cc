@@ -104,9 +104,11 @@ TEST_F(ChargesTest, S3ChargesSplitByStorageClassWhereTheCurSaysSo) {
       "lineItem/UsageType,lineItem/UnblendedCost,bill/BillingPeriodStartDate\n"
       "111122223333,Usage,AmazonS3,us-east-1,USE1-TimedStorage-ByteHrs,10.00,2025-10-01T00:00:00Z\n"
       "111122223333,Usage,AmazonS3,us-east-1,USE1-Requests-SIAX,2.50,2025-10-01T00:00:00Z\n"
-      "111122223333,Usage,AmazonS3,us-east-1,USE1-TimedStorage-SIA-ByteHrs,4.00,2025-10-01T00:00:00Z\n"
+      "111122223333,Usage,AmazonS3,us-east-1,USE1-TimedStorage-SIA-ByteHrs,4.00,2025-10-01T00:00:"
+      "00Z\n"
       "111122223333,Usage,AmazonS3,us-east-1,USE1-Requests-INT-Tier1,1.25,2025-10-01T00:00:00Z\n"
-      "111122223333,Usage,AmazonS3,us-east-1,USE1-TimedStorage-GIR-ByteHrs,0.75,2025-10-01T00:00:00Z\n");
+      "111122223333,Usage,AmazonS3,us-east-1,USE1-TimedStorage-GIR-ByteHrs,0.75,2025-10-01T00:00:"
+      "00Z\n");
   auto products = ProductsToImport(*sla::Catalog::Default(), "", "s3");
   ASSERT_TRUE(products.ok());
   ASSERT_EQ(products->size(), 2u);

@@ -19,8 +19,8 @@ struct IngestArgs {
   int threads = 0;
   int64_t max_series = 10000;  // per source kind and month (ingest::kDefaultIngestMaxSeries)
   std::string output = "text";
-  std::string region;   // for s3:// paths
-  std::string profile;  // for s3:// paths
+  std::string region;               // for s3:// paths
+  std::string profile;              // for s3:// paths
   std::vector<std::string> scopes;  // SERVICE.SCOPE=PATTERN (sla/scopes.h)
 };
 int RunIngestCommand(const Globals& g, const IngestArgs& a);  // ingest_cmd.cc

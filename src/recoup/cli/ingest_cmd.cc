@@ -24,8 +24,8 @@
 #include "recoup/core/time.h"
 #include "recoup/ingest/lookup.h"
 #include "recoup/ingest/pipeline.h"
-#include "recoup/sla/scopes.h"
 #include "recoup/io/byte_source.h"
+#include "recoup/sla/scopes.h"
 #include "recoup/storage/store.h"
 
 namespace recoup::cli {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "recoup/demo/generator.h"
@@ -397,8 +397,8 @@ Result<Cur> BuildCur(const std::vector<Cell>& cells, const std::vector<CellResul
   }
   for (const ServicesCell& sc : services) {
     for (const ServiceCharge& c : sc.charges) {
-      CurLine l = UsageLine(c.account, c.region, c.product, c.product_name, c.usage_type,
-                            c.operation);
+      CurLine l =
+          UsageLine(c.account, c.region, c.product, c.product_name, c.usage_type, c.operation);
       l.family = c.family;
       l.unit = c.unit;
       l.description = c.description;

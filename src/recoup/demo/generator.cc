@@ -131,7 +131,8 @@ Status WriteS3AccessLogs(const fs::path& out, const std::vector<Cell>& cells,
       // Delivered some minutes after the hour.
       const std::string at = Iso(hour + kHourMs + rng.Range(60, 900) * 1000);
       const std::string name = at.substr(0, 10) + "-" + at.substr(11, 2) + "-" + at.substr(14, 2) +
-                               "-" + at.substr(17, 2) + "-" + RandomChars(rng, "0123456789ABCDEF", 16);
+                               "-" + at.substr(17, 2) + "-" +
+                               RandomChars(rng, "0123456789ABCDEF", 16);
       RECOUP_RETURN_IF_ERROR(WriteFile(dir / name, body));
       m->bytes_written += static_cast<int64_t>(body.size());
     }
@@ -232,8 +233,8 @@ Result<DemoManifest> GenerateDemo(const DemoOptions& options) {
   RECOUP_RETURN_IF_ERROR(WriteServicesCsm(out, &generated.services[0], &m));
   RECOUP_RETURN_IF_ERROR(WriteS3AccessLogs(out, cells, &generated.services, options.seed, &m));
   RECOUP_RETURN_IF_ERROR(WriteApiGatewayLogs(out, cells, &generated.services, options, &m));
-  RECOUP_ASSIGN_OR_RETURN(
-      const Cur cur, WriteCurFile(out, options, cells, generated.traffic, generated.services, w, &m));
+  RECOUP_ASSIGN_OR_RETURN(const Cur cur, WriteCurFile(out, options, cells, generated.traffic,
+                                                      generated.services, w, &m));
   RECOUP_RETURN_IF_ERROR(WriteTruthFile(out,
                                         {&options, &w, &cells, &generated.traffic, &cur.kms_charges,
                                          &m, &generated.services, &cur.usage_by_product},

@@ -94,9 +94,9 @@ struct DemoManifest {
   std::string cloudtrail_dir;                 // <out_dir>/cloudtrail
   std::vector<std::string> cloudtrail_files;  // sorted
   std::string csm_file;
-  std::string data_events_dir;   // <out_dir>/data-events
+  std::string data_events_dir;    // <out_dir>/data-events
   std::string services_csm_file;  // <out_dir>/csm/orders-app.csm.jsonl
-  std::string apigateway_dir;    // <out_dir>/apigateway
+  std::string apigateway_dir;     // <out_dir>/apigateway
   // (account, folder) of each account's S3 server access logs.
   std::vector<std::pair<std::string, std::string>> s3_access_log_dirs;
   std::string cur_file;
@@ -109,8 +109,8 @@ struct DemoManifest {
   int64_t data_event_records = 0;     // DynamoDB, Lambda, SQS records of the data-event trail
   int64_t s3_log_lines = 0;
   int64_t apigateway_log_lines = 0;
-  int64_t cur_rows = 0;               // data rows, header excluded
-  int64_t bytes_written = 0;          // all files, as stored (compressed)
+  int64_t cur_rows = 0;       // data rows, header excluded
+  int64_t bytes_written = 0;  // all files, as stored (compressed)
 };
 
 // Generates the demo month into options.out_dir. Returns INVALID_ARGUMENT for

@@ -373,7 +373,8 @@ TEST_F(DemoGeneratorTest, OtherServicesEvidenceMatchesTruth) {
       std::istringstream lines(ReadAll(e.path()));
       for (std::string line; std::getline(lines, line);) {
         const size_t host = line.find(".s3.");
-        const std::string region = line.substr(host + 4, line.find(".amazonaws.com", host) - host - 4);
+        const std::string region =
+            line.substr(host + 4, line.find(".amazonaws.com", host) - host - 4);
         Counts& c = seen[key(account, region, "s3")];
         if (line.find(" InternalError ") != std::string::npos ||
             line.find(" ServiceUnavailable ") != std::string::npos) {

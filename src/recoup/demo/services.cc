@@ -46,9 +46,10 @@ Names NamesOf(const Cell& c, uint64_t seed) {
   Rng rng(HashString(seed, "services-names/" + c.account + "/" + c.region));
   Names n;
   const bool pay = Payments(c);
-  n.table = "arn:aws:dynamodb:" + c.region + ":" + c.account + ":table/" + (pay ? "orders" : "jobs");
-  n.function = "arn:aws:lambda:" + c.region + ":" + c.account + ":function:" +
-               (pay ? "checkout" : "etl-trigger");
+  n.table =
+      "arn:aws:dynamodb:" + c.region + ":" + c.account + ":table/" + (pay ? "orders" : "jobs");
+  n.function = "arn:aws:lambda:" + c.region + ":" + c.account +
+               ":function:" + (pay ? "checkout" : "etl-trigger");
   n.queue = "arn:aws:sqs:" + c.region + ":" + c.account + ":settlements";
   n.queue_url = "https://sqs." + c.region + ".amazonaws.com/" + c.account + "/settlements";
   n.api_id = RandomChars(rng, "abcdefghijklmnopqrstuvwxyz0123456789", 10);
@@ -70,7 +71,8 @@ std::pair<const char*, const char*> ErrorOf(const std::string& service, Outcome 
     return {"ConditionalCheckFailedException", "The conditional request failed"};
   }
   if (service == "lambda") {
-    if (o == Outcome::kServerError) return {"ServiceException", "Lambda encountered an internal error."};
+    if (o == Outcome::kServerError)
+      return {"ServiceException", "Lambda encountered an internal error."};
     if (o == Outcome::kThrottled) return {"TooManyRequestsException", "Rate Exceeded."};
     return {"ResourceConflictException", "The operation cannot be performed at this time."};
   }
@@ -168,7 +170,8 @@ class CellServicesGen {
   }
 
   void Request(const std::string& s, size_t k, int64_t iv, Outcome o, bool outage) {
-    const int64_t ms = w_.month_start + iv * kIntervalMs + static_cast<int64_t>(rng_.Below(300'000));
+    const int64_t ms =
+        w_.month_start + iv * kIntervalMs + static_cast<int64_t>(rng_.Below(300'000));
     if (s == "s3") {
       S3Line(ms, o);
     } else if (s == "apigateway") {
@@ -308,12 +311,11 @@ class CellServicesGen {
     static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     const std::string iso = Iso(ms);  // 2026-10-14T09:15:00Z
-    const std::string when = iso.substr(8, 2) + "/" +
-                             kMonths[std::stoi(iso.substr(5, 2)) - 1] + "/" + iso.substr(0, 4) +
-                             ":" + iso.substr(11, 8) + " +0000";
+    const std::string when = iso.substr(8, 2) + "/" + kMonths[std::stoi(iso.substr(5, 2)) - 1] +
+                             "/" + iso.substr(0, 4) + ":" + iso.substr(11, 8) + " +0000";
     const bool put = rng_.Chance(1, 4);
-    const std::string key = "statements/" + iso.substr(0, 7) + "/" + RandomChars(rng_, kHex, 12) +
-                            ".pdf";
+    const std::string key =
+        "statements/" + iso.substr(0, 7) + "/" + RandomChars(rng_, kHex, 12) + ".pdf";
     std::string status = "200";
     std::string code = "-";
     if (o == Outcome::kServerError) {
@@ -329,18 +331,18 @@ class CellServicesGen {
     }
     const std::string rid = RandomChars(rng_, "ABCDEF0123456789", 16);
     const std::string session = "i-0" + RandomChars(rng_, kHex, 16);
-    std::string line = names_.owner_id + " " + cell_.bucket + " [" + when + "] 10." +
-                       std::to_string(rng_.Range(0, 31)) + "." + std::to_string(rng_.Range(0, 255)) +
-                       "." + std::to_string(rng_.Range(1, 254)) + " arn:aws:sts::" + cell_.account +
-                       ":assumed-role/" + names_.role + "/" + session + " " + rid + " " +
-                       (put ? "REST.PUT.OBJECT" : "REST.GET.OBJECT") + " " + key + " \"" +
-                       (put ? "PUT" : "GET") + " /" + key + " HTTP/1.1\" " + status + " " + code +
-                       " " + std::to_string(o == Outcome::kOk ? rng_.Range(2000, 90000) : 243) +
-                       " " + std::to_string(rng_.Range(2000, 90000)) + " " +
-                       std::to_string(rng_.Range(8, 120)) + " " + std::to_string(rng_.Range(5, 90)) +
-                       " \"-\" \"" + kUserAgent + "\" - " + RandomChars(rng_, kBase64, 56) +
-                       " SigV4 TLS_AES_128_GCM_SHA256 AuthHeader " + cell_.bucket + ".s3." +
-                       cell_.region + ".amazonaws.com TLSv1.3 - -";
+    std::string line =
+        names_.owner_id + " " + cell_.bucket + " [" + when + "] 10." +
+        std::to_string(rng_.Range(0, 31)) + "." + std::to_string(rng_.Range(0, 255)) + "." +
+        std::to_string(rng_.Range(1, 254)) + " arn:aws:sts::" + cell_.account + ":assumed-role/" +
+        names_.role + "/" + session + " " + rid + " " +
+        (put ? "REST.PUT.OBJECT" : "REST.GET.OBJECT") + " " + key + " \"" + (put ? "PUT" : "GET") +
+        " /" + key + " HTTP/1.1\" " + status + " " + code + " " +
+        std::to_string(o == Outcome::kOk ? rng_.Range(2000, 90000) : 243) + " " +
+        std::to_string(rng_.Range(2000, 90000)) + " " + std::to_string(rng_.Range(8, 120)) + " " +
+        std::to_string(rng_.Range(5, 90)) + " \"-\" \"" + kUserAgent + "\" - " +
+        RandomChars(rng_, kBase64, 56) + " SigV4 TLS_AES_128_GCM_SHA256 AuthHeader " +
+        cell_.bucket + ".s3." + cell_.region + ".amazonaws.com TLSv1.3 - -";
     out_.s3_log_lines.emplace_back(ms, std::move(line));
   }
 
@@ -415,8 +417,8 @@ class CellServicesGen {
                600'000 * scale, 1'400'000 * scale);
       } else if (s == "lambda") {
         Charge("AWSLambda", "AWS Lambda", "Request", "Invoke", "Serverless", "Requests",
-               "AWS Lambda - Total Requests - $0.20 per 1M requests", 2'000,
-               40'000'000 * scale, 90'000'000 * scale);
+               "AWS Lambda - Total Requests - $0.20 per 1M requests", 2'000, 40'000'000 * scale,
+               90'000'000 * scale);
         Charge("AWSLambda", "AWS Lambda", "Lambda-GB-Second", "Invoke", "Serverless",
                "Lambda-GB-Second", "AWS Lambda - Total Compute - $0.0000166667 per GB-second",
                166'667, 8'000'000 * scale, 20'000'000 * scale);
@@ -453,7 +455,8 @@ std::vector<std::string> CellServices(const Cell& cell) {
 int ServicesOutagePercent(const std::string& service, int i) {
   if (i < 0 || i >= kOutageIntervals) return 0;
   // Rises over 25 minutes, holds, falls over the last 25.
-  const int shape = i < 5 ? (i + 1) * 20 : (i >= kOutageIntervals - 5 ? (kOutageIntervals - i) * 20 : 100);
+  const int shape =
+      i < 5 ? (i + 1) * 20 : (i >= kOutageIntervals - 5 ? (kOutageIntervals - i) * 20 : 100);
   int peak = 0;
   if (service == "dynamodb") peak = 85;
   if (service == "lambda") peak = 55;

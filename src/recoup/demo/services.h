@@ -44,8 +44,8 @@ struct ServiceCharge {
 };
 
 struct ServicesCell {
-  std::vector<CtRecord> data_events;  // for the data-event trail, unsorted
-  std::vector<std::pair<int64_t, std::string>> s3_log_lines;      // (ms, line)
+  std::vector<CtRecord> data_events;                          // for the data-event trail, unsorted
+  std::vector<std::pair<int64_t, std::string>> s3_log_lines;  // (ms, line)
   std::vector<std::pair<int64_t, std::string>> apigateway_lines;  // (ms, line)
   std::vector<CsmLine> csm;  // payments us-east-1's DynamoDB calls in the outage
   std::vector<ServiceTruth> truth;

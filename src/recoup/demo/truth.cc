@@ -197,9 +197,9 @@ const std::vector<ServiceSla>& ServiceSlas() {
 }
 
 // One series of another service: counts, failing intervals and the verdict.
-Json ServiceSeriesTruth(const ServiceTruth& t, const Windows& w,
-                        const std::map<std::tuple<std::string, std::string, std::string>, int64_t>&
-                            usage) {
+Json ServiceSeriesTruth(
+    const ServiceTruth& t, const Windows& w,
+    const std::map<std::tuple<std::string, std::string, std::string>, int64_t>& usage) {
   const ServiceSla* sla = nullptr;
   for (const ServiceSla& s : ServiceSlas()) {
     if (t.service == s.service) sla = &s;
@@ -275,7 +275,8 @@ std::string RenderTruth(const TruthInputs& in) {
   Json services = Json::array();
   if (in.services != nullptr && in.usage != nullptr) {
     for (const ServicesCell& sc : *in.services) {
-      for (const ServiceTruth& st : sc.truth) services.push_back(ServiceSeriesTruth(st, w, *in.usage));
+      for (const ServiceTruth& st : sc.truth)
+        services.push_back(ServiceSeriesTruth(st, w, *in.usage));
     }
   }
   t["services"] = {

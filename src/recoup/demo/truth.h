@@ -20,9 +20,9 @@ struct TruthInputs {
   const DemoOptions* options = nullptr;
   const Windows* windows = nullptr;
   const std::vector<Cell>* cells = nullptr;
-  const std::vector<CellResult>* results = nullptr;   // cell 0 holds the CSM truth
-  const std::vector<int64_t>* kms_charges = nullptr;  // per cell, 1e-10 USD
-  const DemoManifest* manifest = nullptr;             // counts of what was written
+  const std::vector<CellResult>* results = nullptr;     // cell 0 holds the CSM truth
+  const std::vector<int64_t>* kms_charges = nullptr;    // per cell, 1e-10 USD
+  const DemoManifest* manifest = nullptr;               // counts of what was written
   const std::vector<ServicesCell>* services = nullptr;  // per cell: the other services
   // Usage charges (1e-10 USD) per (account, Region, product code).
   const std::map<std::tuple<std::string, std::string, std::string>, int64_t>* usage = nullptr;

@@ -1,11 +1,11 @@
 #include "recoup/report/report.h"
 
 #include <algorithm>
-#include <tuple>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "recoup/aggregation/combine.h"
 #include "recoup/core/safe_text.h"

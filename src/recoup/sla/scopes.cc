@@ -63,7 +63,8 @@ Status ScopeMap::Add(const Catalog& catalog, std::string_view rule, const std::s
   }
   for (char c : pattern) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return InvalidArgument(origin + ": the pattern of '" + series + "' holds a control character");
+      return InvalidArgument(origin + ": the pattern of '" + series +
+                             "' holds a control character");
     }
   }
   rules_.push_back({t->base, t->key, std::string(pattern)});

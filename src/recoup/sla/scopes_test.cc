@@ -24,8 +24,8 @@ TEST(ScopeMapTest, ResourcesOfANamedScopeCountInItsSeries) {
   auto catalog = Catalog::Default();
   ScopeMap m;
   ASSERT_TRUE(m.Add(*catalog, "s3.infrequent_access=archive-*", "--scope").ok());
-  ASSERT_TRUE(m.Add(*catalog, "dynamodb.global_tables=arn:aws:dynamodb:*:table/orders", "--scope")
-                  .ok());
+  ASSERT_TRUE(
+      m.Add(*catalog, "dynamodb.global_tables=arn:aws:dynamodb:*:table/orders", "--scope").ok());
   EXPECT_EQ(m.SeriesOf("s3", "arn:aws:s3:::archive-2025/k/1"), "s3.infrequent_access");
   EXPECT_EQ(m.SeriesOf("s3", "arn:aws:s3:::live-data/k"), "");
   EXPECT_EQ(m.SeriesOf("s3", ""), "");
@@ -34,9 +34,9 @@ TEST(ScopeMapTest, ResourcesOfANamedScopeCountInItsSeries) {
   EXPECT_EQ(m.SeriesOf("dynamodb", "arn:aws:dynamodb:us-east-1:111122223333:table/carts"), "");
   // A rule names its service: the same name in another service is not in scope.
   EXPECT_EQ(m.SeriesOf("lambda", "archive-2025"), "");
-  EXPECT_EQ(m.ToStrings(), (std::vector<std::string>{
-                               "s3.infrequent_access=archive-*",
-                               "dynamodb.global_tables=arn:aws:dynamodb:*:table/orders"}));
+  EXPECT_EQ(m.ToStrings(),
+            (std::vector<std::string>{"s3.infrequent_access=archive-*",
+                                      "dynamodb.global_tables=arn:aws:dynamodb:*:table/orders"}));
 }
 
 TEST(ScopeMapTest, BadRulesAreNamed) {
