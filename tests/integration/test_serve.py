@@ -513,6 +513,83 @@ every = "1s"
             self.assertIn(rid, answered)
             self.assertIn(op, ("GenerateRandom", "Encrypt", "Decrypt"))
 
+    def test_probes_of_dynamodb_sqs_and_secrets_manager(self):
+        moto = MotoServer()
+        self.addCleanup(moto.stop)
+        moto.client("dynamodb").create_table(
+            TableName="orders", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        queue = moto.client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
+        moto.client("secretsmanager").create_secret(Name="prod/db", SecretString="s3cr3t-value")
+        # The first two calls meet an internal error.
+        proxy = FaultProxy(moto.endpoint, fail=(0, 2), throttle=(0, 0))
+        self.addCleanup(proxy.stop)
+        config = os.path.join(self.tmp, "recoup.toml")
+        with open(config, "w") as f:
+            f.write("""
+[serve]
+account = "%s"
+[sources.csm]
+enabled = false
+[sources.otlp]
+enabled = false
+[dashboard]
+enabled = false
+[[probes]]
+service = "dynamodb"
+region = "us-east-1"
+resource = "orders"
+every = "1s"
+[[probes]]
+service = "sqs"
+region = "us-east-1"
+resource = "%s"
+every = "1s"
+[[probes]]
+service = "secretsmanager"
+region = "us-east-1"
+resource = "prod/db"
+every = "1s"
+""" % (ACCOUNT_A, queue))
+        self.env = moto.env(self.env)
+        self.env["AWS_ENDPOINT_URL"] = proxy.url
+        serve = self.start_serve(config)
+        wait_for("two rounds of each probe", lambda: proxy.calls >= 2 * 3 + 2)
+        stats = self.stop_serve(serve)
+        r = self.run_recoup("report", "--output", "json", "--region", "us-east-1")
+        rows = {row["service"]: row for row in json.loads(r.stdout)}
+        failed = 0
+        for service, op in (("dynamodb", "DescribeTable"), ("sqs", "GetQueueAttributes"),
+                            ("secretsmanager", "DescribeSecret")):
+            source = stats["sources"]["probe:%s:us-east-1" % service]
+            self.assertGreaterEqual(source["events_in"], 2, stats)
+            self.assertEqual(rows[service]["requests"], source["events_in"], rows[service])
+            failed += rows[service]["failed_requests"]
+        self.assertEqual(failed, 2, rows)
+        ids = self.store_failure_ids()
+        for rid in proxy.injected["server_error"]:
+            self.assertIn(rid, ids)
+        # The secret's value never reaches the store or the log.
+        with open(self.store, "rb") as f:
+            self.assertNotIn(b"s3cr3t-value", f.read())
+        self.assertNotIn(b"s3cr3t-value", self.serve_log())
+
+        # doctor --policy --config grants exactly these calls on these resources.
+        r = self.run_recoup("doctor", "--policy", "--config", config)
+        self.assertEqual(r.returncode, 0, r)
+        statements = {tuple(st["Action"]): st["Resource"]
+                      for st in json.loads(r.stdout)["Statement"]
+                      if st["Sid"].startswith("RecoupProbe")}
+        queue_account, queue_name = queue.rstrip("/").split("/")[-2:]
+        self.assertEqual(statements, {
+            ("dynamodb:DescribeTable",): "arn:aws:dynamodb:us-east-1:%s:table/orders" % ACCOUNT_A,
+            ("sqs:GetQueueAttributes",): "arn:aws:sqs:us-east-1:%s:%s" % (queue_account,
+                                                                          queue_name),
+            ("secretsmanager:DescribeSecret",):
+                "arn:aws:secretsmanager:us-east-1:%s:secret:prod/db-*" % ACCOUNT_A})
+        self.assertFalse([a for a in statements if any(x.startswith("kms:") for x in a)])
+
     def test_a_breached_past_month_gets_a_deadline_reminder(self):
         # Last month: one 5-minute interval with half its calls failing.
         now = time.gmtime()

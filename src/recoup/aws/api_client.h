@@ -60,6 +60,10 @@ inline constexpr ServiceSpec kCloudTrail{"CloudTrail", "cloudtrail", Protocol::k
                                          "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
                                          "2013-11-01"};
 inline constexpr ServiceSpec kSqs{"SQS", "sqs", Protocol::kJson10, "AmazonSQS", "2012-11-05"};
+inline constexpr ServiceSpec kDynamoDb{"DynamoDB", "dynamodb", Protocol::kJson10,
+                                       "DynamoDB_20120810", "2012-08-10"};
+inline constexpr ServiceSpec kSecretsManager{"Secrets Manager", "secretsmanager", Protocol::kJson11,
+                                             "secretsmanager", "2017-10-17"};
 inline constexpr ServiceSpec kSts{"STS", "sts", Protocol::kQuery, "", "2011-06-15"};
 inline constexpr ServiceSpec kBilling{"Billing", "billing", Protocol::kJson10, "AWSBilling",
                                       "2023-09-07"};

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "recoup/core/clock.h"
 #include "recoup/core/time.h"
 #include "recoup/net/http_client.h"
+#include "recoup/serve/config.h"
 #include "recoup/storage/store.h"
 
 namespace recoup::cli {
@@ -27,6 +29,7 @@ namespace {
 
 struct DoctorArgs {
   std::string profile, region, output = "text", bucket;
+  std::string config;  // with --policy: serve's configuration, for its probes
   bool policy = false;
   bool check_billing = false;
   int timeout_s = 10;
@@ -124,7 +127,63 @@ struct PolicyStatement {
   std::vector<std::string> resources;
 };
 
-std::vector<PolicyStatement> PolicyStatements(const std::string& bucket) {
+// The statements `probes` need: each probe's calls on its own resource.
+// `account` fills ARNs the configuration names by name only ("*" unknown).
+std::vector<PolicyStatement> ProbeStatements(const std::vector<serve::ProbeConfig>& probes,
+                                             const std::string& serve_account) {
+  std::vector<PolicyStatement> out;
+  int n = 0;
+  for (const serve::ProbeConfig& p : probes) {
+    ++n;
+    const std::string account =
+        !p.account.empty() ? p.account : (!serve_account.empty() ? serve_account : "*");
+    const std::string sid = "RecoupProbe" + std::to_string(n);
+    const std::string why = "serve probe " + serve::ProbeSourceName(p);
+    std::vector<std::string> ops = p.operations;
+    if (ops.empty()) ops = serve::ProbeOperations(p.service);
+    if (p.service == "kms") {
+      std::vector<std::string> keyed;
+      for (const std::string& op : ops) {
+        if (op == "GenerateRandom") {
+          out.push_back({sid + "Random", why, {"kms:GenerateRandom"}, {"*"}});
+        } else {
+          keyed.push_back("kms:" + op);
+        }
+      }
+      if (!keyed.empty()) {
+        const std::string key =
+            p.key_id.rfind("arn:", 0) == 0
+                ? p.key_id
+                : "arn:aws:kms:" + p.region + ":" + account + ":key/" +
+                      (p.key_id.rfind("alias/", 0) == 0 ? std::string("*") : p.key_id);
+        out.push_back({sid, why, keyed, {key}});
+      }
+      continue;
+    }
+    std::vector<std::string> actions;
+    for (const std::string& op : ops) actions.push_back(p.service + ":" + op);
+    std::string arn = p.resource;
+    if (p.service == "dynamodb" && arn.rfind("arn:", 0) != 0) {
+      arn = "arn:aws:dynamodb:" + p.region + ":" + account + ":table/" + p.resource;
+    } else if (p.service == "sqs") {
+      // https://sqs.REGION.amazonaws.com/ACCOUNT/NAME
+      const size_t last = p.resource.rfind('/');
+      const size_t prev = last == std::string::npos ? last : p.resource.rfind('/', last - 1);
+      arn = prev == std::string::npos
+                ? "*"
+                : "arn:aws:sqs:" + p.region + ":" + p.resource.substr(prev + 1, last - prev - 1) +
+                      ":" + p.resource.substr(last + 1);
+    } else if (p.service == "secretsmanager" && arn.rfind("arn:", 0) != 0) {
+      // A secret's ARN ends in a random 6-character suffix.
+      arn = "arn:aws:secretsmanager:" + p.region + ":" + account + ":secret:" + p.resource + "-*";
+    }
+    out.push_back({sid, why, actions, {arn}});
+  }
+  return out;
+}
+
+std::vector<PolicyStatement> PolicyStatements(const std::string& bucket,
+                                              const serve::ServeConfig* serve_config) {
   std::vector<PolicyStatement> out;
   out.push_back({"RecoupIdentity",
                  "doctor: who am I, is there an organization",
@@ -172,10 +231,20 @@ std::vector<PolicyStatement> PolicyStatements(const std::string& bucket) {
                   "support:AddAttachmentsToSet", "support:CreateCase", "support:DescribeCases",
                   "support:DescribeCommunications", "support:AddCommunicationToCase"},
                  {"*"}});
-  out.push_back({"RecoupProbes",
-                 "serve probes: synthetic KMS calls (scope Encrypt/Decrypt to the canary key)",
-                 {"kms:GenerateRandom", "kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"},
-                 {"*"}});
+  if (serve_config != nullptr) {
+    // Exactly what the configured probes call, on their own resources.
+    for (PolicyStatement& st : ProbeStatements(serve_config->probes, serve_config->account)) {
+      out.push_back(std::move(st));
+    }
+  } else {
+    out.push_back(
+        {"RecoupProbes",
+         "serve probes: synthetic KMS calls and read-only calls of the resources "
+         "probed (pass --config for exactly the configured probes)",
+         {"kms:GenerateRandom", "kms:Encrypt", "kms:Decrypt", "kms:DescribeKey",
+          "dynamodb:DescribeTable", "sqs:GetQueueAttributes", "secretsmanager:DescribeSecret"},
+         {"*"}});
+  }
   out.push_back({"RecoupHealthQueue",
                  "serve: AWS Health events from an SQS queue fed by EventBridge",
                  {"sqs:ReceiveMessage", "sqs:DeleteMessage"},
@@ -183,11 +252,11 @@ std::vector<PolicyStatement> PolicyStatements(const std::string& bucket) {
   return out;
 }
 
-std::string PolicyJson(const std::string& bucket) {
+std::string PolicyJson(const std::vector<PolicyStatement>& statements) {
   nlohmann::ordered_json doc;
   doc["Version"] = "2012-10-17";
   doc["Statement"] = nlohmann::ordered_json::array();
-  for (const auto& s : PolicyStatements(bucket)) {
+  for (const auto& s : statements) {
     nlohmann::ordered_json st;
     st["Sid"] = s.sid;
     st["Effect"] = "Allow";
@@ -634,10 +703,18 @@ struct Doctor {
 
 int RunDoctor(const Globals& g, const DoctorArgs& a) {
   if (a.policy) {
-    std::cout << PolicyJson(a.bucket) << "\n";
+    std::optional<serve::ServeConfig> config;
+    if (!a.config.empty()) {
+      auto c = serve::LoadServeConfig(a.config);
+      if (!c.ok()) return Fail(c.status().WithPrefix("--config"));
+      config = std::move(*c);
+    }
+    const std::vector<PolicyStatement> statements =
+        PolicyStatements(a.bucket, config ? &*config : nullptr);
+    std::cout << PolicyJson(statements) << "\n";
     if (a.output == "text") {
       std::fprintf(stderr, "recoup: what each statement is for:\n");
-      for (const auto& s : PolicyStatements(a.bucket)) {
+      for (const auto& s : statements) {
         std::fprintf(stderr, "  %-24s %s\n", s.sid.c_str(), s.why.c_str());
       }
     }
@@ -686,6 +763,9 @@ void RegisterDoctorCommands(CLI::App& app, const Globals& g, CommandRegistry& re
                    "Print the least-privilege IAM policy recoup needs, and exit");
   doctor->add_option("--bucket", a->bucket,
                      "With --policy: scope S3 read access to this CloudTrail bucket");
+  doctor->add_option("--config", a->config,
+                     "With --policy: serve's configuration; the policy then grants exactly what "
+                     "its probes call, on their resources");
   doctor->add_flag("--check-billing", a->check_billing,
                    "Also call Cost Explorer once (AWS charges $0.01 per request)");
   doctor->add_option("--timeout", a->timeout_s, "Seconds to wait for each AWS answer (default 10)")

@@ -427,16 +427,41 @@ constexpr Section<ServeConfig> kSources{kSourcesKeys};
 
 // [[probes]]
 
-constexpr std::string_view kProbeOperations[] = {"GenerateRandom", "Encrypt", "Decrypt"};
-
 Status CheckProbe(const Reader& r, size_t /*index*/, ProbeConfig* p) {
+  const std::vector<std::string> known = ProbeOperations(p->service);
+  if (known.empty()) {
+    return InvalidArgument(r.Where("service") + ": '" + p->service +
+                           "' (want kms, dynamodb, sqs or secretsmanager)");
+  }
+  if (p->operations.empty()) {
+    p->operations = p->service == "kms" ? known : std::vector<std::string>{known.front()};
+  }
+  std::string want;
+  for (const std::string& k : known) want += (want.empty() ? "" : ", ") + k;
   for (const std::string& op : p->operations) {
-    if (!IsOneOf(op, kProbeOperations)) {
-      return InvalidArgument(r.Where("operations") + ": '" + op +
-                             "' (want GenerateRandom, Encrypt, Decrypt)");
+    if (std::find(known.begin(), known.end(), op) == known.end()) {
+      return InvalidArgument(r.Where("operations") + ": '" + op + "' (want " + want + ")");
     }
-    if (op != "GenerateRandom" && p->key_id.empty()) {
+    if (p->service == "kms" && op != "GenerateRandom" && p->key_id.empty()) {
       return InvalidArgument(r.Where("key_id") + ": required for " + op);
+    }
+  }
+  if (p->service != "kms") {
+    if (p->resource.empty() || p->resource.size() > 2048) {
+      return InvalidArgument(r.Where("resource") + ": required for a " + p->service + " probe (" +
+                             (p->service == "dynamodb" ? "a table name or ARN"
+                              : p->service == "sqs"    ? "a queue URL"
+                                                       : "a secret name or ARN") +
+                             ")");
+    }
+    for (char c : p->resource) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        return InvalidArgument(r.Where("resource") + ": holds a control character");
+      }
+    }
+    if (p->service == "sqs" && p->resource.rfind("https://", 0) != 0 &&
+        p->resource.rfind("http://", 0) != 0) {
+      return InvalidArgument(r.Where("resource") + ": want the queue URL (https://...)");
     }
   }
   if (p->every_ms < 1000) return InvalidArgument(r.Where("every") + ": at least 1s");
@@ -444,6 +469,8 @@ Status CheckProbe(const Reader& r, size_t /*index*/, ProbeConfig* p) {
 }
 
 constexpr Key<ProbeConfig> kProbeKeys[] = {
+    {"service", Type::kString, &ProbeConfig::service},
+    {"resource", Type::kString, &ProbeConfig::resource},
     {"region", Type::kString, &ProbeConfig::region, Required()},
     {"key_id", Type::kString, &ProbeConfig::key_id},
     {"account", Type::kString, &ProbeConfig::account},
@@ -669,6 +696,18 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& o
   RECOUP_RETURN_IF_ERROR(ReadSection(r, kFile, 0, &c));
   RECOUP_RETURN_IF_ERROR(ValidateServeConfig(c));
   return c;
+}
+
+std::vector<std::string> ProbeOperations(std::string_view service) {
+  if (service == "kms") return {"GenerateRandom", "Encrypt", "Decrypt"};
+  if (service == "dynamodb") return {"DescribeTable"};
+  if (service == "sqs") return {"GetQueueAttributes"};
+  if (service == "secretsmanager") return {"DescribeSecret"};
+  return {};
+}
+
+std::string ProbeSourceName(const ProbeConfig& p) {
+  return p.service == "kms" ? "probe:" + p.region : "probe:" + p.service + ":" + p.region;
 }
 
 Result<ServeConfig> LoadServeConfig(const std::string& path) {

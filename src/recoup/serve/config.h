@@ -81,13 +81,27 @@ struct HealthConfig {
   int64_t every_ms = 5 * 60 * 1000;
 };
 
+// One probe: cheap calls to one service in one Region, each kept with its
+// request ID. KMS: GenerateRandom, Encrypt and Decrypt of the canary key;
+// DynamoDB: DescribeTable of `resource` (a table name or ARN); SQS:
+// GetQueueAttributes of `resource` (a queue URL); Secrets Manager:
+// DescribeSecret of `resource` (a secret name or ARN; never its value).
 struct ProbeConfig {
+  std::string service = "kms";  // kms, dynamodb, sqs, secretsmanager
   std::string region;
-  std::string key_id;  // canary key for Encrypt/Decrypt; empty: GenerateRandom only
+  std::string key_id;    // KMS: canary key for Encrypt/Decrypt; empty: GenerateRandom only
+  std::string resource;  // the other services: what the calls name
   std::string account;
   int64_t every_ms = 60 * 1000;
-  std::vector<std::string> operations{"GenerateRandom", "Encrypt", "Decrypt"};
+  // Empty: the service's own (KMS: GenerateRandom, Encrypt, Decrypt).
+  std::vector<std::string> operations;
 };
+
+// The operations a probe of `service` may call, the first being its default
+// for services other than KMS; empty for a service recoup cannot probe.
+std::vector<std::string> ProbeOperations(std::string_view service);
+// "probe:us-east-1" (KMS) or "probe:dynamodb:us-east-1": the probe's source name.
+std::string ProbeSourceName(const ProbeConfig& p);
 
 struct ChannelConfig {
   std::string name;  // unique; notifications in the outbox refer to it

@@ -147,12 +147,36 @@ TEST(ServeConfig, RulesAndChecksSayWhatIsWanted) {
       {"[[alerts.channels]]\ntype = \"log\"\nto = [1]\n",
        "t.toml: alerts.channels[0].to[0]: want a string"},
       {"probes = 1\n", "t.toml: probes: want [[probes]]"},
+      {"[[probes]]\nservice = \"lambda\"\nregion = \"r\"\n",
+       "t.toml: probes[0].service: 'lambda' (want kms, dynamodb, sqs or secretsmanager)"},
+      {"[[probes]]\nservice = \"dynamodb\"\nregion = \"r\"\n",
+       "t.toml: probes[0].resource: required for a dynamodb probe (a table name or ARN)"},
+      {"[[probes]]\nservice = \"sqs\"\nregion = \"r\"\nresource = \"jobs\"\n",
+       "t.toml: probes[0].resource: want the queue URL (https://...)"},
+      {"[[probes]]\nservice = \"secretsmanager\"\nregion = \"r\"\nresource = \"s\"\n"
+       "operations = [\"GetSecretValue\"]\n",
+       "t.toml: probes[0].operations: 'GetSecretValue' (want DescribeSecret)"},
   };
   for (const auto& c : kCases) {
     auto config = ParseServeConfig(c.toml, "t.toml");
     ASSERT_FALSE(config.ok()) << c.toml;
     EXPECT_EQ(config.status().message(), c.message);
   }
+}
+
+TEST(ServeConfig, ProbesOfOtherServicesGetTheirOwnOperationAndSource) {
+  auto c = ParseServeConfig(
+      "[[probes]]\nservice = \"dynamodb\"\nregion = \"eu-west-1\"\nresource = \"orders\"\n"
+      "[[probes]]\nregion = \"us-east-1\"\nkey_id = \"k\"\n",
+      "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->probes.size(), 2u);
+  EXPECT_EQ(c->probes[0].operations, (std::vector<std::string>{"DescribeTable"}));
+  EXPECT_EQ(ProbeSourceName(c->probes[0]), "probe:dynamodb:eu-west-1");
+  EXPECT_EQ(c->probes[1].service, "kms");
+  EXPECT_EQ(c->probes[1].operations,
+            (std::vector<std::string>{"GenerateRandom", "Encrypt", "Decrypt"}));
+  EXPECT_EQ(ProbeSourceName(c->probes[1]), "probe:us-east-1");
 }
 
 TEST(ServeConfig, Durations) {

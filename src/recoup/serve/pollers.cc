@@ -62,24 +62,23 @@ std::string Periodic::last_error() const {
 
 // ---- probes ----
 
-KmsProber::KmsProber(ProbeConfig config, std::string account,
-                     std::shared_ptr<const sla::Catalog> catalog, AwsSessionFactory sessions,
-                     LiveSink* sink)
+Prober::Prober(ProbeConfig config, std::string account, std::shared_ptr<const sla::Catalog> catalog,
+               AwsSessionFactory sessions, LiveSink* sink)
     : config_(std::move(config)),
       account_(std::move(account)),
       catalog_(std::move(catalog)),
       sessions_(std::move(sessions)),
       sink_(sink) {}
 
-events::Event KmsProber::Call(aws::ApiClient& client, net::HttpClient& http,
-                              const aws::Credentials& creds, const std::string& op,
-                              const nlohmann::json& input, nlohmann::json* output) {
+events::Event Prober::Call(aws::ApiClient& client, net::HttpClient& http,
+                           const aws::Credentials& creds, const std::string& op,
+                           const nlohmann::json& input, nlohmann::json* output) {
   events::Event e;
   e.account = account_;
   e.region = config_.region;
-  e.service = "kms";
+  e.service = config_.service;
   e.operation = op;
-  e.resource = config_.key_id;
+  e.resource = ProbedResource();
   e.source = events::SourceKind::kProbe;
   const int64_t start = sink_->clock().NowMs();
   e.time_ms = start;
@@ -108,10 +107,10 @@ events::Event KmsProber::Call(aws::ApiClient& client, net::HttpClient& http,
     }
     return e;
   }
-  const aws::AwsError err = aws::ParseAwsErrorResponse(*resp, aws::Protocol::kJson11);
+  const aws::AwsError err = aws::ParseAwsErrorResponse(*resp, client.spec().protocol);
   e.error_code = err.code.empty() ? "HTTP" + std::to_string(resp->status) : err.code;
   if (e.request_id.empty()) e.request_id = err.request_id;
-  const sla::ServiceTerms* terms = catalog_->Find("kms");
+  const sla::ServiceTerms* terms = catalog_->Find(config_.service);
   e.outcome = terms != nullptr ? terms->Classify(e.error_code, e.http_status)
                                : events::OutcomeClass::kServerError;
   if (e.outcome == events::OutcomeClass::kServerError && e.request_id.empty()) {
@@ -120,18 +119,37 @@ events::Event KmsProber::Call(aws::ApiClient& client, net::HttpClient& http,
   return e;
 }
 
-Status KmsProber::RunOnce() {
+// The resource the probe's calls name, as the evidence spells it: a table
+// name becomes its ARN (the claim's table names read it), the KMS key and
+// the queue URL and secret as given.
+std::string Prober::ProbedResource() const {
+  if (config_.service == "kms") return config_.key_id;
+  if (config_.service == "dynamodb" && config_.resource.rfind("arn:", 0) != 0) {
+    return "arn:aws:dynamodb:" + config_.region + ":" + account_ + ":table/" + config_.resource;
+  }
+  return config_.resource;
+}
+
+Status Prober::RunOnce() {
   if (session_ == nullptr) {
     RECOUP_ASSIGN_OR_RETURN(session_, sessions_());
-    RECOUP_ASSIGN_OR_RETURN(client_, session_->Client(aws::services::kKms, config_.region));
+    const aws::ServiceSpec& spec = config_.service == "dynamodb" ? aws::services::kDynamoDb
+                                   : config_.service == "sqs"    ? aws::services::kSqs
+                                   : config_.service == "secretsmanager"
+                                       ? aws::services::kSecretsManager
+                                       : aws::services::kKms;
+    RECOUP_ASSIGN_OR_RETURN(client_, session_->Client(spec, config_.region));
     http_ = net::MakeCurlHttpClient();
   }
+  if (config_.service != "kms") return RunResourceProbes();
   RECOUP_ASSIGN_OR_RETURN(aws::Credentials creds, session_->credentials()->Get());
   LiveBatch batch;
   batch.source = source_name();
   batch.arrival_ns = sink_->clock().MonotonicNs();
   std::string ciphertext;
-  for (const std::string& op : config_.operations) {
+  std::vector<std::string> ops = config_.operations;
+  if (ops.empty()) ops = ProbeOperations("kms");
+  for (const std::string& op : ops) {
     nlohmann::json in, out;
     if (op == "GenerateRandom") {
       in = {{"NumberOfBytes", 32}};
@@ -149,6 +167,29 @@ Status KmsProber::RunOnce() {
       ciphertext = aws::JsonString(out, "CiphertextBlob");
     }
     batch.events.push_back(std::move(e));
+  }
+  if (!sink_->Submit(std::move(batch))) return Unavailable("probe: stopping");
+  return Status::Ok();
+}
+
+// One read-only call per operation of the named resource.
+Status Prober::RunResourceProbes() {
+  RECOUP_ASSIGN_OR_RETURN(aws::Credentials creds, session_->credentials()->Get());
+  LiveBatch batch;
+  batch.source = source_name();
+  batch.arrival_ns = sink_->clock().MonotonicNs();
+  std::vector<std::string> ops = config_.operations;
+  if (ops.empty()) ops = {ProbeOperations(config_.service).front()};
+  for (const std::string& op : ops) {
+    nlohmann::json in;
+    if (op == "DescribeTable") {
+      in = {{"TableName", config_.resource}};
+    } else if (op == "GetQueueAttributes") {
+      in = {{"QueueUrl", config_.resource}, {"AttributeNames", {"QueueArn"}}};
+    } else {  // DescribeSecret: the secret's metadata, never its value
+      in = {{"SecretId", config_.resource}};
+    }
+    batch.events.push_back(Call(*client_, *http_, creds, op, in, nullptr));
   }
   if (!sink_->Submit(std::move(batch))) return Unavailable("probe: stopping");
   return Status::Ok();

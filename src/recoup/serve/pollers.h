@@ -68,20 +68,25 @@ class Periodic {
   std::thread thread_;
 };
 
-// One round of probes for one Region: GenerateRandom, then Encrypt and
-// Decrypt of a small random plaintext against the canary key, each sent once
-// (no retries: every attempt is evidence) and recorded with its request ID,
-// HTTP status and error code as a kProbe event.
-class KmsProber {
+// One round of probes of one service in one Region (serve/config.h,
+// ProbeConfig): KMS GenerateRandom, then Encrypt and Decrypt of a small
+// random plaintext against the canary key; DynamoDB DescribeTable, SQS
+// GetQueueAttributes, Secrets Manager DescribeSecret of the named resource.
+// Each call is sent once (no retries: every attempt is evidence) and
+// recorded with its request ID, HTTP status and error code as a kProbe event
+// of that service.
+class Prober {
  public:
-  KmsProber(ProbeConfig config, std::string account, std::shared_ptr<const sla::Catalog> catalog,
-            AwsSessionFactory sessions, LiveSink* sink);
+  Prober(ProbeConfig config, std::string account, std::shared_ptr<const sla::Catalog> catalog,
+         AwsSessionFactory sessions, LiveSink* sink);
   Status RunOnce();
-  std::string source_name() const { return "probe:" + config_.region; }
+  std::string source_name() const { return ProbeSourceName(config_); }
 
  private:
   events::Event Call(aws::ApiClient& client, net::HttpClient& http, const aws::Credentials& creds,
                      const std::string& op, const nlohmann::json& input, nlohmann::json* output);
+  Status RunResourceProbes();
+  std::string ProbedResource() const;
 
   ProbeConfig config_;
   std::string account_;

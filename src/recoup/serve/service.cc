@@ -41,7 +41,7 @@ Status Service::Start() {
 
   std::vector<std::string> watch;
   if (config_.csm.enabled) watch.push_back("csm");
-  for (const auto& p : config_.probes) watch.push_back("probe:" + p.region);
+  for (const auto& p : config_.probes) watch.push_back(ProbeSourceName(p));
   for (const auto& j : config_.jsonl) {
     TailSource t(j, "", deps_.catalog, nullptr);
     watch.push_back(t.source_name());
@@ -98,8 +98,8 @@ Status Service::Start() {
       return InvalidArgument("probes: region " + p.region +
                              ": no account (set probes.account or serve.account)");
     }
-    auto prober = std::make_unique<KmsProber>(p, account, deps_.catalog, deps_.aws, sink);
-    KmsProber* raw = prober.get();
+    auto prober = std::make_unique<Prober>(p, account, deps_.catalog, deps_.aws, sink);
+    Prober* raw = prober.get();
     periodic_.push_back(std::make_unique<Periodic>(raw->source_name(), p.every_ms,
                                                    [raw] { return raw->RunOnce(); }));
     probers_.push_back(std::move(prober));

@@ -64,7 +64,7 @@ class Service {
   std::unique_ptr<CsmAttributor> attributor_;
   std::unique_ptr<CsmListener> csm_;
   std::vector<std::unique_ptr<TailSource>> tails_;
-  std::vector<std::unique_ptr<KmsProber>> probers_;
+  std::vector<std::unique_ptr<Prober>> probers_;
   std::unique_ptr<storage::Store> health_store_;
   std::unique_ptr<HealthPoller> health_;
   std::vector<std::unique_ptr<Periodic>> periodic_;
