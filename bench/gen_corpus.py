@@ -21,7 +21,12 @@ Every record falls in exactly one class, the same rule every peer applies:
 Group key used by the peers: recipientAccountId, awsRegion, eventSource,
 5-minute bucket of eventTime ("YYYY-MM-DDTHH:M0" floor), class.
 
-Usage: gen_corpus.py [--mb 1024] [--out DIR] [--seed 20250301] [--procs 2]
+With --mix services, half of the records are data events of other services
+instead (DynamoDB GetItem/PutItem/Query, S3 GetObject/PutObject, Lambda
+Invoke, as CloudTrail data-event trails deliver them), for the benchmark of
+multi-service ingest (docs/PERFORMANCE.md).
+
+Usage: gen_corpus.py [--mb 1024] [--out DIR] [--seed 20250301] [--procs 2] [--mix kms|services]
 Writes DIR/corpus.json with files, records, uncompressed/compressed bytes and
 per-class / per-errorCode / per-eventSource counts, plus the number of groups.
 """
@@ -102,6 +107,7 @@ P_THROTTLE = 0.003
 P_CLIENT = 0.0045       # AccessDenied, NotFound, Disabled, KMSInvalidState, InvalidCiphertext, IncorrectKey
 P_CKS = 0.005           # crypto calls on keys in custom key stores
 P_OTHER_SERVICE = 0.02
+P_DATA_EVENT = 0.0      # --mix services: 0.5
 
 ERR_MSG = {
     "KMSInternalException": None,
@@ -459,12 +465,73 @@ def other_record(rng, world, acct, region, ts):
     return rec, ("ok" if err is None else "client"), err
 
 
+def data_record(rng, world, acct, region, ts):
+    """A data event of DynamoDB, S3 or Lambda; ~0.3% server errors, ~0.5% throttled."""
+    ui = identity(rng, world, acct, ts)
+    svc = rng.choices(["dynamodb", "s3", "lambda"], weights=(50, 35, 15))[0]
+    if svc == "dynamodb":
+        table = rng.choice(["orders", "carts", "sessions", "ledger"])
+        name = rng.choice(["GetItem", "GetItem", "PutItem", "Query", "UpdateItem"])
+        arn = "arn:aws:dynamodb:%s:%s:table/%s" % (region, acct, table)
+        rp = {"tableName": table, "key": {"pk": "HIDDEN_DUE_TO_SECURITY_REASONS"}}
+        resources = [{"accountId": acct, "type": "AWS::DynamoDB::Table", "ARN": arn}]
+        errs = (("InternalServerError", "Internal server error"),
+                ("ProvisionedThroughputExceededException", "The level of configured provisioned "
+                 "throughput for the table was exceeded."))
+    elif svc == "s3":
+        b = rng.choice(world.buckets[acct])
+        name = rng.choice(["GetObject", "GetObject", "PutObject", "HeadObject"])
+        key = "data/%04d/%s.parquet" % (rng.randrange(10000), token(rng, 12))
+        rp = {"bucketName": b, "Host": "%s.s3.%s.amazonaws.com" % (b, region), "key": key}
+        resources = [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::%s/%s" % (b, key)},
+                     {"accountId": acct, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::" + b}]
+        errs = (("InternalError", "We encountered an internal error. Please try again."),
+                ("SlowDown", "Please reduce your request rate."))
+    else:
+        fn = "arn:aws:lambda:%s:%s:function:%s" % (region, acct, rng.choice(["resize", "checkout"]))
+        name = "Invoke"
+        rp = {"functionName": fn, "invocationType": "RequestResponse"}
+        resources = [{"accountId": acct, "type": "AWS::Lambda::Function", "ARN": fn}]
+        errs = (("ServiceException", "Lambda encountered an internal error."),
+                ("TooManyRequestsException", "Rate Exceeded."))
+    err = msg = None
+    r = rng.random()
+    if r < 0.003:
+        err, msg = errs[0]
+    elif r < 0.008:
+        err, msg = errs[1]
+    rec = {"eventVersion": "1.10", "userIdentity": ui, "eventTime": iso(ts),
+           "eventSource": svc + ".amazonaws.com", "eventName": name, "awsRegion": region,
+           "sourceIPAddress": "10.%d.%d.%d" % (rng.randrange(256), rng.randrange(256),
+                                                rng.randrange(1, 255)),
+           "userAgent": rng.choice(USER_AGENTS)}
+    if err:
+        rec["errorCode"] = err
+        rec["errorMessage"] = msg
+    rec["requestParameters"] = rp
+    rec["responseElements"] = None
+    rec["requestID"] = token(rng, 52, UPPER_NUM) if svc == "dynamodb" else uuid4(rng)
+    rec["eventID"] = uuid4(rng)
+    rec["readOnly"] = name in ("GetItem", "Query", "GetObject", "HeadObject")
+    rec["resources"] = resources
+    rec["eventType"] = "AwsApiCall"
+    rec["managementEvent"] = False
+    rec["recipientAccountId"] = acct
+    rec["eventCategory"] = "Data"
+    rec["tlsDetails"] = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                         "clientProvidedHostHeader": "%s.%s.amazonaws.com" % (svc, region)}
+    cls = "ok" if err is None else ("server" if err in SERVER else
+                                    "throttle" if err == "ThrottlingException" else "client")
+    return rec, cls, err
+
+
 _WORLD = None
 
 
-def _init(seed):
-    global _WORLD
+def _init(seed, p_data=0.0):
+    global _WORLD, P_DATA_EVENT
     _WORLD = World(seed)
+    P_DATA_EVENT = p_data
 
 
 def gen_file(task):
@@ -487,7 +554,9 @@ def gen_file(task):
     while size < target:
         ts = times[i] if i < len(times) else w0 + int(rng.random() * span)
         i += 1
-        if rng.random() < P_OTHER_SERVICE:
+        if P_DATA_EVENT > 0 and rng.random() < P_DATA_EVENT:
+            rec, cls, err = data_record(rng, world, acct, region, ts)
+        elif rng.random() < P_OTHER_SERVICE:
             rec, cls, err = other_record(rng, world, acct, region, ts)
         else:
             rec, cls, err = kms_record(rng, world, acct, region, ts, counts)
@@ -556,6 +625,8 @@ def main():
     ap.add_argument("--out", default="/tmp/recoup-bench/corpus")
     ap.add_argument("--seed", type=int, default=20250301)
     ap.add_argument("--procs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--mix", choices=("kms", "services"), default="kms",
+                    help="services: half of the records are DynamoDB, S3 and Lambda data events")
     args = ap.parse_args()
     out = os.path.abspath(args.out)
     if os.path.exists(os.path.join(out, "AWSLogs")):
@@ -564,7 +635,8 @@ def main():
     tasks = [t[:2] + (out,) + t[3:] for t in plan(int(args.mb * 1024 * 1024), args.seed)]
     t0 = time.time()
     results = []
-    with mp.Pool(args.procs, initializer=_init, initargs=(args.seed,)) as pool:
+    p_data = 0.5 if args.mix == "services" else 0.0
+    with mp.Pool(args.procs, initializer=_init, initargs=(args.seed, p_data)) as pool:
         for n, r in enumerate(pool.imap_unordered(gen_file, tasks, chunksize=1), 1):
             results.append(r)
             if n % 20 == 0 or n == len(tasks):
@@ -582,6 +654,7 @@ def main():
         groups |= r.pop("groups")
     summary = {
         "generator": "bench/gen_corpus.py",
+        "mix": args.mix,
         "seed": args.seed,
         "month": "%04d-%02d" % (YEAR, MONTH),
         "org_id": ORG_ID,

@@ -45,8 +45,9 @@ def files_under(root):
 class ServeHostileCsmTest(RecoupTestCase):
     """Findings 1, 2 and 6 (series): hostile CSM datagrams to `recoup serve`."""
 
-    def start_serve(self, csm_port, extra="", tail=""):
+    def start_serve(self, csm_port, extra="", tail="", web_port=None):
         config = os.path.join(self.tmp, "recoup.toml")
+        dashboard = ("listen = \"127.0.0.1:%d\"" % web_port) if web_port else "enabled = false"
         with open(config, "w") as f:
             f.write("""
 [serve]
@@ -59,9 +60,9 @@ listen = "127.0.0.1:%d"
 [sources.otlp]
 enabled = false
 [dashboard]
-enabled = false
 %s
-""" % (ACCOUNT_A, extra, csm_port, tail))
+%s
+""" % (ACCOUNT_A, extra, csm_port, dashboard, tail))
         self.log_path = os.path.join(self.tmp, "serve.log")
         log = open(self.log_path, "wb")
         self.addCleanup(log.close)
@@ -151,8 +152,8 @@ enabled = false
             self.assertNotIn("elsewhere", rel)
 
     def test_a_flood_of_made_up_regions_is_bounded(self):
-        port = free_port()
-        serve = self.start_serve(port, "max_series_per_source_month = 20")
+        port, web = free_port(), free_port()
+        serve = self.start_serve(port, "max_series_per_source_month = 20", web_port=web)
         now = int(time.time() * 1000)
         # 3,000 datagrams: made-up names that are not Regions, and names that
         # follow the Region pattern but are invented (only the bound stops them).
@@ -179,6 +180,14 @@ enabled = false
         self.assertEqual(len(alert), 1, alert)
         self.assertEqual(alert[0][0], "firing")
         self.assertIn("source csm reached the bound of 20 series", alert[0][1])
+        # /metrics counts the refused events per source.
+        import urllib.request
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % web, timeout=10) as resp:
+            metrics = resp.read().decode()
+        line = [x for x in metrics.splitlines()
+                if x.startswith("recoup_source_series_refused_total{") and 'source="csm"' in x]
+        self.assertEqual(len(line), 1, metrics)
+        self.assertEqual(line[0].rsplit(" ", 1)[1], str(1500 - 20))
         stats = self.stop_serve(serve)
         self.assertEqual(stats["csm"]["datagrams"], 3000, stats)
         self.assertEqual(stats["csm"]["rejected"], 1500, stats)  # not Region names

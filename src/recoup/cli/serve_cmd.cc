@@ -99,6 +99,7 @@ web::LiveState LiveStateOf(serve::Service& svc, int64_t started_ms, const web::O
       v.mup_pct = text("mup_pct");
       v.credit_pct = text("credit_pct");
       v.credit_usd = text("credit_usd");
+      v.credit_usd_exact = text("credit_usd_exact");
     }
     v.opened_ms = a.opened_ms;
     v.updated_ms = a.updated_ms;
@@ -114,6 +115,7 @@ web::LiveState LiveStateOf(serve::Service& svc, int64_t started_ms, const web::O
     h.rejected = s.rejected;
     h.unattributed = s.unattributed;
     h.duplicates = s.duplicates;
+    h.series_refused = s.series_refused;
     h.last_event_ms = s.last_event_ms;
     h.lag_ms = s.last_event_ms > 0 ? now - s.last_event_ms : -1;
     st.sources.push_back(std::move(h));

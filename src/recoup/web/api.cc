@@ -18,9 +18,10 @@ namespace recoup::web {
 // The live-state views as JSON: each field under its own name.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AlertView, id, kind, severity, state, account, region, service,
                                    month, source, summary, mup_pct, credit_pct, credit_usd,
-                                   opened_ms, updated_ms)
+                                   credit_usd_exact, opened_ms, updated_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SourceHealth, name, kind, state, events_in, rejected,
-                                   unattributed, duplicates, lag_ms, last_event_ms, last_error)
+                                   unattributed, duplicates, series_refused, lag_ms, last_event_ms,
+                                   last_error)
 
 namespace {
 
@@ -159,8 +160,8 @@ json Exact(const std::optional<Rational>& usd) {
 
 json AlertJson(const AlertView& a) {
   json j = a;
-  for (const char* k :
-       {"month", "source", "mup_pct", "credit_pct", "credit_usd", "account", "region", "service"}) {
+  for (const char* k : {"month", "source", "mup_pct", "credit_pct", "credit_usd",
+                        "credit_usd_exact", "account", "region", "service"}) {
     if (j[k].is_string() && j[k].get<std::string>().empty()) j[k] = nullptr;
   }
   j["opened"] = a.opened_ms > 0 ? json(FormatTimestamp(a.opened_ms, true)) : json(nullptr);
@@ -425,6 +426,10 @@ const Family<SourceHealth> kSourceFamilies[] = {
     {"recoup_source_duplicate_total", "counter",
      "Inputs a live source found already stored since start.",
      [](const SourceHealth& s) -> Value { return std::to_string(s.duplicates); }},
+    {"recoup_source_series_refused_total", "counter",
+     "Events a live source refused since start because their series would pass "
+     "serve.max_series_per_source_month.",
+     [](const SourceHealth& s) -> Value { return std::to_string(s.series_refused); }},
     {"recoup_source_last_event_timestamp_seconds", "gauge",
      "Time of the newest event a live source delivered (Unix seconds).",
      [](const SourceHealth& s) -> Value {

@@ -53,14 +53,15 @@ struct AlertView {
   std::string severity;  // "critical", "warning", "info"
   std::string state;     // "open", "resolved"
   std::string account, region, service;
-  std::string month;       // "YYYY-MM", empty if not about a month
-  std::string source;      // source name for source alerts, else empty
-  std::string summary;     // one human line
-  std::string mup_pct;     // MUP so far, may be empty
-  std::string credit_pct;  // tier, may be empty
-  std::string credit_usd;  // credit so far, may be empty
-  int64_t opened_ms = 0;   // first raised
-  int64_t updated_ms = 0;  // last changed
+  std::string month;             // "YYYY-MM", empty if not about a month
+  std::string source;            // source name for source alerts, else empty
+  std::string summary;           // one human line
+  std::string mup_pct;           // MUP so far, may be empty
+  std::string credit_pct;        // tier, may be empty
+  std::string credit_usd;        // credit so far in dollars and cents, may be empty
+  std::string credit_usd_exact;  // the same, exact, may be empty
+  int64_t opened_ms = 0;         // first raised
+  int64_t updated_ms = 0;        // last changed
 };
 
 // Health of one live source (CSM listener, OTLP receiver, file tail, S3 poll,
@@ -71,9 +72,11 @@ struct SourceHealth {
   std::string state;      // "running", "stopped", "error", "silent"
   int64_t events_in = 0;  // events accepted and stored, since start
   int64_t rejected = 0;   // inputs refused (malformed, unknown service, ...)
-  int64_t unattributed = 0;   // kept without an account (attributed later), since start
-  int64_t duplicates = 0;     // inputs already stored (re-sent batches, known items)
-  int64_t lag_ms = -1;        // now minus the newest event time seen; -1 unknown
+  int64_t unattributed = 0;  // kept without an account (attributed later), since start
+  int64_t duplicates = 0;    // inputs already stored (re-sent batches, known items)
+  int64_t series_refused =
+      0;                // events refused over the series bound (serve.max_series_per_source_month)
+  int64_t lag_ms = -1;  // now minus the newest event time seen; -1 unknown
   int64_t last_event_ms = 0;  // time of the newest event; 0 none yet
   std::string last_error;     // empty when healthy (never holds secrets)
 };

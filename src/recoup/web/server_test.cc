@@ -105,6 +105,8 @@ TEST(WebServer, RoutesPageAssetsApiAndMetrics) {
     a.account = "111122223333";
     a.region = "us-east-1";
     a.summary = "KMS us-east-1 below 99.999%";
+    a.credit_usd = "41.24";
+    a.credit_usd_exact = "41.237";
     s.alerts.push_back(a);
     SourceHealth h;
     h.name = "otlp";
@@ -147,6 +149,9 @@ TEST(WebServer, RoutesPageAssetsApiAndMetrics) {
   j = json::parse(r->body);
   ASSERT_EQ(j["alerts"].size(), 1u);
   EXPECT_EQ(j["alerts"][0]["id"], "tier-111122223333-us-east-1");
+  EXPECT_EQ(j["alerts"][0]["credit_usd"], "41.24");
+  EXPECT_EQ(j["alerts"][0]["credit_usd_exact"], "41.237");
+  EXPECT_TRUE(j["alerts"][0]["month"].is_null());  // unknown: null, not ""
 
   r = c.Get("/api/status");
   ASSERT_EQ(r->status, 200);
