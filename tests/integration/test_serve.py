@@ -73,7 +73,8 @@ class LocalHttpPeer:
 class FaultProxy(LocalHttpPeer):
     """Forwards KMS calls to moto, except in the scheduled window."""
 
-    def __init__(self, upstream, fail=(FAIL_FROM, FAIL_TO), throttle=(FAIL_TO, THROTTLE_TO)):
+    def __init__(self, upstream, fail=(FAIL_FROM, FAIL_TO), throttle=(FAIL_TO, THROTTLE_TO),
+                 fail_code="KMSInternalException"):
         self.upstream = urllib.parse.urlparse(upstream)
         self.calls = 0
         self.injected = {"server_error": [], "throttled": []}
@@ -84,13 +85,16 @@ class FaultProxy(LocalHttpPeer):
         class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_GET(self):
+                self.do_POST()
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with proxy.lock:
                     n = proxy.calls
                     proxy.calls += 1
                 if fail[0] <= n < fail[1]:
-                    self._error(500, "KMSInternalException", "injected", "server_error", n)
+                    self._error(500, fail_code, "injected", "server_error", n)
                 elif throttle[0] <= n < throttle[1]:
                     self._error(400, "ThrottlingException", "Rate exceeded", "throttled", n)
                 else:
@@ -100,14 +104,21 @@ class FaultProxy(LocalHttpPeer):
                 rid = "inject-%04d-%s" % (n, code)
                 with proxy.lock:
                     proxy.injected[kind].append(rid)
+                if self.command == "GET" and not self.path.startswith("/2015-03-31/"):
+                    # S3: an XML error body, its request ID header.
+                    payload = ("<Error><Code>%s</Code><Message>%s</Message><RequestId>%s"
+                               "</RequestId></Error>" % (code, message, rid)).encode()
+                    self.reply(status, payload, "application/xml", [("x-amz-request-id", rid)])
+                    return
                 payload = json.dumps({"__type": code, "message": message}).encode()
                 self.reply(status, payload, "application/x-amz-json-1.1",
-                           [("x-amzn-RequestId", rid)])
+                           [("x-amzn-RequestId", rid), ("x-amzn-ErrorType", code)])
 
             def _forward(self, body):
                 conn = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port,
                                                   timeout=30)
-                conn.putrequest("POST", self.path, skip_host=True, skip_accept_encoding=True)
+                conn.putrequest(self.command, self.path, skip_host=True,
+                                skip_accept_encoding=True)
                 for k, v in self.headers.items():  # Host kept: it is signed
                     if k.lower() not in ("content-length", "connection"):
                         conn.putheader(k, v)
@@ -116,7 +127,8 @@ class FaultProxy(LocalHttpPeer):
                 resp = conn.getresponse()
                 data = resp.read()
                 with proxy.lock:
-                    proxy.forwarded.append((resp.getheader("x-amzn-RequestId"), resp.status))
+                    proxy.forwarded.append((resp.getheader("x-amzn-RequestId") or
+                                            resp.getheader("x-amz-request-id"), resp.status))
                 self.send_response(resp.status)
                 for k, v in resp.getheaders():
                     if k.lower() not in ("content-length", "connection", "transfer-encoding",
@@ -513,7 +525,7 @@ every = "1s"
             self.assertIn(rid, answered)
             self.assertIn(op, ("GenerateRandom", "Encrypt", "Decrypt"))
 
-    def test_probes_of_dynamodb_sqs_and_secrets_manager(self):
+    def test_probes_of_dynamodb_sqs_secrets_manager_and_s3(self):
         moto = MotoServer()
         self.addCleanup(moto.stop)
         moto.client("dynamodb").create_table(
@@ -522,8 +534,10 @@ every = "1s"
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
         queue = moto.client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
         moto.client("secretsmanager").create_secret(Name="prod/db", SecretString="s3cr3t-value")
-        # The first two calls meet an internal error.
-        proxy = FaultProxy(moto.endpoint, fail=(0, 2), throttle=(0, 0))
+        moto.client("s3").create_bucket(Bucket="invoices-probe")
+        # The first two calls meet an internal error ("InternalError": a
+        # server error for each of these services).
+        proxy = FaultProxy(moto.endpoint, fail=(0, 2), throttle=(0, 0), fail_code="InternalError")
         self.addCleanup(proxy.stop)
         config = os.path.join(self.tmp, "recoup.toml")
         with open(config, "w") as f:
@@ -551,17 +565,22 @@ service = "secretsmanager"
 region = "us-east-1"
 resource = "prod/db"
 every = "1s"
+[[probes]]
+service = "s3"
+region = "us-east-1"
+resource = "invoices-probe"
+every = "1s"
 """ % (ACCOUNT_A, queue))
         self.env = moto.env(self.env)
         self.env["AWS_ENDPOINT_URL"] = proxy.url
         serve = self.start_serve(config)
-        wait_for("two rounds of each probe", lambda: proxy.calls >= 2 * 3 + 2)
+        wait_for("two rounds of each probe", lambda: proxy.calls >= 2 * 4 + 2)
         stats = self.stop_serve(serve)
         r = self.run_recoup("report", "--output", "json", "--region", "us-east-1")
         rows = {row["service"]: row for row in json.loads(r.stdout)}
         failed = 0
         for service, op in (("dynamodb", "DescribeTable"), ("sqs", "GetQueueAttributes"),
-                            ("secretsmanager", "DescribeSecret")):
+                            ("secretsmanager", "DescribeSecret"), ("s3", "GetBucketLocation")):
             source = stats["sources"]["probe:%s:us-east-1" % service]
             self.assertGreaterEqual(source["events_in"], 2, stats)
             self.assertEqual(rows[service]["requests"], source["events_in"], rows[service])
@@ -587,7 +606,8 @@ every = "1s"
             ("sqs:GetQueueAttributes",): "arn:aws:sqs:us-east-1:%s:%s" % (queue_account,
                                                                           queue_name),
             ("secretsmanager:DescribeSecret",):
-                "arn:aws:secretsmanager:us-east-1:%s:secret:prod/db-*" % ACCOUNT_A})
+                "arn:aws:secretsmanager:us-east-1:%s:secret:prod/db-*" % ACCOUNT_A,
+            ("s3:GetBucketLocation",): "arn:aws:s3:::invoices-probe"})
         self.assertFalse([a for a in statements if any(x.startswith("kms:") for x in a)])
 
     def test_a_breached_past_month_gets_a_deadline_reminder(self):

@@ -230,6 +230,33 @@ Result<net::HttpRequest> ApiClient::BuildRequest(std::string_view operation, std
   return ToWire(std::move(request));
 }
 
+Result<net::HttpRequest> ApiClient::BuildRestRequest(std::string_view method, std::string_view path,
+                                                     std::string_view query,
+                                                     const Credentials& credentials,
+                                                     int64_t timestamp_ms) const {
+  HttpRequest request;
+  request.method = std::string(method);
+  request.path = base_path_ + std::string(path);
+  request.query = std::string(query);
+  request.headers.emplace_back("Host", authority_);
+  SigningOptions signing;
+  if (spec_.signing_name == "s3") {
+    signing = SigningOptions::ForS3(options_.endpoint.signing_region, timestamp_ms);
+  } else {
+    signing.region = options_.endpoint.signing_region;
+    signing.service = std::string(spec_.signing_name);
+    signing.timestamp_ms = timestamp_ms;
+  }
+  RECOUP_ASSIGN_OR_RETURN(SigningResult signed_info, Sign(credentials, signing, request));
+  (void)signed_info;
+  net::HttpRequest wire;
+  wire.method = request.method;
+  wire.url =
+      scheme_ + "://" + authority_ + request.path + (query.empty() ? "" : "?") + std::string(query);
+  wire.headers = std::move(request.headers);
+  return wire;
+}
+
 net::HttpRequest ApiClient::BuildUnsignedRequest(std::string_view operation,
                                                  std::string body) const {
   return ToWire(CanonicalRequest(operation, std::move(body)));

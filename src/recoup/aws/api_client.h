@@ -64,6 +64,9 @@ inline constexpr ServiceSpec kDynamoDb{"DynamoDB", "dynamodb", Protocol::kJson10
                                        "DynamoDB_20120810", "2012-08-10"};
 inline constexpr ServiceSpec kSecretsManager{"Secrets Manager", "secretsmanager", Protocol::kJson11,
                                              "secretsmanager", "2017-10-17"};
+// A REST service (BuildRestRequest): the protocol names how its errors read
+// (XML).
+inline constexpr ServiceSpec kS3{"S3", "s3", Protocol::kQuery, "", "2006-03-01"};
 inline constexpr ServiceSpec kSts{"STS", "sts", Protocol::kQuery, "", "2011-06-15"};
 inline constexpr ServiceSpec kBilling{"Billing", "billing", Protocol::kJson10, "AWSBilling",
                                       "2023-09-07"};
@@ -126,6 +129,12 @@ class ApiClient {
                                         const Credentials& credentials, int64_t timestamp_ms) const;
   // The same request unsigned.
   net::HttpRequest BuildUnsignedRequest(std::string_view operation, std::string body) const;
+  // A signed REST request without a body: `method` on the endpoint's base
+  // path + `path` (already percent-encoded) with the raw `query`; S3 signed
+  // by its own conventions (path-style), every other service as SigV4 wants.
+  Result<net::HttpRequest> BuildRestRequest(std::string_view method, std::string_view path,
+                                            std::string_view query, const Credentials& credentials,
+                                            int64_t timestamp_ms) const;
 
   const ServiceSpec& spec() const { return spec_; }
   const Endpoint& endpoint() const { return options_.endpoint; }

@@ -173,6 +173,8 @@ std::vector<PolicyStatement> ProbeStatements(const std::vector<serve::ProbeConfi
                 ? "*"
                 : "arn:aws:sqs:" + p.region + ":" + p.resource.substr(prev + 1, last - prev - 1) +
                       ":" + p.resource.substr(last + 1);
+    } else if (p.service == "s3") {
+      arn = "arn:aws:s3:::" + p.resource;
     } else if (p.service == "secretsmanager" && arn.rfind("arn:", 0) != 0) {
       // A secret's ARN ends in a random 6-character suffix.
       arn = "arn:aws:secretsmanager:" + p.region + ":" + account + ":secret:" + p.resource + "-*";

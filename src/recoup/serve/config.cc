@@ -431,7 +431,7 @@ Status CheckProbe(const Reader& r, size_t /*index*/, ProbeConfig* p) {
   const std::vector<std::string> known = ProbeOperations(p->service);
   if (known.empty()) {
     return InvalidArgument(r.Where("service") + ": '" + p->service +
-                           "' (want kms, dynamodb, sqs or secretsmanager)");
+                           "' (want kms, dynamodb, sqs, secretsmanager or s3)");
   }
   if (p->operations.empty()) {
     p->operations = p->service == "kms" ? known : std::vector<std::string>{known.front()};
@@ -451,6 +451,7 @@ Status CheckProbe(const Reader& r, size_t /*index*/, ProbeConfig* p) {
       return InvalidArgument(r.Where("resource") + ": required for a " + p->service + " probe (" +
                              (p->service == "dynamodb" ? "a table name or ARN"
                               : p->service == "sqs"    ? "a queue URL"
+                              : p->service == "s3"     ? "a bucket name"
                                                        : "a secret name or ARN") +
                              ")");
     }
@@ -703,6 +704,7 @@ std::vector<std::string> ProbeOperations(std::string_view service) {
   if (service == "dynamodb") return {"DescribeTable"};
   if (service == "sqs") return {"GetQueueAttributes"};
   if (service == "secretsmanager") return {"DescribeSecret"};
+  if (service == "s3") return {"GetBucketLocation"};
   return {};
 }
 

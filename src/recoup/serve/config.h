@@ -85,9 +85,10 @@ struct HealthConfig {
 // request ID. KMS: GenerateRandom, Encrypt and Decrypt of the canary key;
 // DynamoDB: DescribeTable of `resource` (a table name or ARN); SQS:
 // GetQueueAttributes of `resource` (a queue URL); Secrets Manager:
-// DescribeSecret of `resource` (a secret name or ARN; never its value).
+// DescribeSecret of `resource` (a secret name or ARN; never its value);
+// S3: GetBucketLocation of `resource` (a bucket name).
 struct ProbeConfig {
-  std::string service = "kms";  // kms, dynamodb, sqs, secretsmanager
+  std::string service = "kms";  // kms, dynamodb, sqs, secretsmanager, s3
   std::string region;
   std::string key_id;    // KMS: canary key for Encrypt/Decrypt; empty: GenerateRandom only
   std::string resource;  // the other services: what the calls name

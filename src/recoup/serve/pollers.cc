@@ -82,7 +82,8 @@ events::Event Prober::Call(aws::ApiClient& client, net::HttpClient& http,
   e.source = events::SourceKind::kProbe;
   const int64_t start = sink_->clock().NowMs();
   e.time_ms = start;
-  auto req = client.BuildRequest(op, input.dump(), creds, start);
+  auto req = IsRest() ? RestRequest(client, creds, start)
+                      : client.BuildRequest(op, input.dump(), creds, start);
   if (!req.ok()) {
     e.outcome = events::OutcomeClass::kNoResponse;
     e.error_code = "RequestNotBuilt";
@@ -100,6 +101,9 @@ events::Event Prober::Call(aws::ApiClient& client, net::HttpClient& http,
   }
   e.http_status = resp->status;
   if (auto id = resp->Header("x-amzn-RequestId")) e.request_id = *id;
+  if (e.request_id.empty()) {  // S3
+    if (auto id = resp->Header("x-amz-request-id")) e.request_id = *id;
+  }
   if (resp->status >= 200 && resp->status < 300) {
     e.outcome = events::OutcomeClass::kSuccess;
     if (output != nullptr) {
@@ -119,6 +123,17 @@ events::Event Prober::Call(aws::ApiClient& client, net::HttpClient& http,
   return e;
 }
 
+bool Prober::IsRest() const { return config_.service == "s3"; }
+
+// S3 GetBucketLocation (path-style): a read-only call whose errors carry a
+// code (an S3 HEAD's do not, so SlowDown and ServiceUnavailable would look
+// the same).
+Result<net::HttpRequest> Prober::RestRequest(aws::ApiClient& client, const aws::Credentials& creds,
+                                             int64_t now_ms) const {
+  return client.BuildRestRequest("GET", "/" + aws::UriEncode(config_.resource), "location", creds,
+                                 now_ms);
+}
+
 // The resource the probe's calls name, as the evidence spells it: a table
 // name becomes its ARN (the claim's table names read it), the KMS key and
 // the queue URL and secret as given.
@@ -127,6 +142,7 @@ std::string Prober::ProbedResource() const {
   if (config_.service == "dynamodb" && config_.resource.rfind("arn:", 0) != 0) {
     return "arn:aws:dynamodb:" + config_.region + ":" + account_ + ":table/" + config_.resource;
   }
+  if (config_.service == "s3") return "arn:aws:s3:::" + config_.resource;
   return config_.resource;
 }
 
@@ -137,7 +153,8 @@ Status Prober::RunOnce() {
                                    : config_.service == "sqs"    ? aws::services::kSqs
                                    : config_.service == "secretsmanager"
                                        ? aws::services::kSecretsManager
-                                       : aws::services::kKms;
+                                   : config_.service == "s3" ? aws::services::kS3
+                                                             : aws::services::kKms;
     RECOUP_ASSIGN_OR_RETURN(client_, session_->Client(spec, config_.region));
     http_ = net::MakeCurlHttpClient();
   }
@@ -182,7 +199,9 @@ Status Prober::RunResourceProbes() {
   if (ops.empty()) ops = {ProbeOperations(config_.service).front()};
   for (const std::string& op : ops) {
     nlohmann::json in;
-    if (op == "DescribeTable") {
+    if (IsRest()) {
+      // The request is REST (RestRequest): no JSON input.
+    } else if (op == "DescribeTable") {
       in = {{"TableName", config_.resource}};
     } else if (op == "GetQueueAttributes") {
       in = {{"QueueUrl", config_.resource}, {"AttributeNames", {"QueueArn"}}};

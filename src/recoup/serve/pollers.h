@@ -71,7 +71,8 @@ class Periodic {
 // One round of probes of one service in one Region (serve/config.h,
 // ProbeConfig): KMS GenerateRandom, then Encrypt and Decrypt of a small
 // random plaintext against the canary key; DynamoDB DescribeTable, SQS
-// GetQueueAttributes, Secrets Manager DescribeSecret of the named resource.
+// GetQueueAttributes, Secrets Manager DescribeSecret, S3 GetBucketLocation
+// of the named resource.
 // Each call is sent once (no retries: every attempt is evidence) and
 // recorded with its request ID, HTTP status and error code as a kProbe event
 // of that service.
@@ -87,6 +88,9 @@ class Prober {
                      const std::string& op, const nlohmann::json& input, nlohmann::json* output);
   Status RunResourceProbes();
   std::string ProbedResource() const;
+  bool IsRest() const;
+  Result<net::HttpRequest> RestRequest(aws::ApiClient& client, const aws::Credentials& creds,
+                                       int64_t now_ms) const;
 
   ProbeConfig config_;
   std::string account_;
