@@ -161,6 +161,7 @@ std::vector<PolicyStatement> ProbeStatements(const std::vector<serve::ProbeConfi
       continue;
     }
     std::vector<std::string> actions;
+    actions.reserve(ops.size());
     for (const std::string& op : ops) actions.push_back(p.service + ":" + op);
     std::string arn = p.resource;
     if (p.service == "dynamodb" && arn.rfind("arn:", 0) != 0) {

@@ -140,13 +140,14 @@ class CellServicesGen {
   void Background(const std::string& s, size_t k, int64_t iv) {
     if (!rng_.Chance(1, 4)) return;
     Outcome o = Outcome::kOk;
-    if (s == "dynamodb" && !Payments(cell_) && rng_.Chance(8, 100)) {
-      o = Outcome::kThrottled;  // analytics' batch jobs run over their provisioned capacity
-    } else if (rng_.Chance(1, 100)) {
+    // Analytics' batch jobs run over their provisioned capacity.
+    bool throttled = s == "dynamodb" && !Payments(cell_) && rng_.Chance(8, 100);
+    if (!throttled && rng_.Chance(1, 100)) {
       o = Outcome::kClientError;
-    } else if (s == "s3" && rng_.Chance(1, 200)) {
-      o = Outcome::kThrottled;  // SlowDown
+    } else if (!throttled) {
+      throttled = s == "s3" && rng_.Chance(1, 200);  // SlowDown
     }
+    if (throttled) o = Outcome::kThrottled;
     Request(s, k, iv, o, false);
   }
 
