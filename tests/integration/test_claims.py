@@ -11,6 +11,7 @@ concern moto's cases, which the recorded server does not know, so SupportPeer
 answers them itself in the documented shapes (the tests set AWS's replies).
 """
 
+import atexit
 import base64
 import gzip
 import hashlib
@@ -19,7 +20,9 @@ import http.server
 import json
 import os
 import shlex
+import shutil
 import sys
+import tempfile
 import threading
 import unittest
 
@@ -119,6 +122,9 @@ class SupportPeer:
         self.server.server_close()
 
 
+_DEMO = {}  # the demo store this module's tests copy (ClaimsTestBase.demo)
+
+
 class ClaimsTestBase(RecoupTestCase):
     @classmethod
     def setUpClass(cls):
@@ -131,11 +137,28 @@ class ClaimsTestBase(RecoupTestCase):
     def recoup(self, *args, env=None):
         return self.run_recoup(*args, env=env, use_store=False)
 
-    def demo(self, where="demo"):
+    def demo(self, where="demo", fresh=False):
+        """A store holding the demo month. The month is generated and ingested
+        once per run of this module and copied for each test (a test changes
+        its store); `fresh` generates it anew (reproducibility checks)."""
         out = os.path.join(self.tmp, where)
-        r = self.recoup("demo", "--out", out, env=self.env_without_store())
-        self.assertEqual(r.returncode, 0, r)
-        return os.path.join(out, "recoup.db")
+        if fresh:
+            r = self.recoup("demo", "--out", out, env=self.env_without_store())
+            self.assertEqual(r.returncode, 0, r)
+            return os.path.join(out, "recoup.db")
+        if "store" not in _DEMO:
+            cache = tempfile.mkdtemp(prefix="recoup-claims-demo-")
+            atexit.register(shutil.rmtree, cache, True)
+            r = self.recoup("demo", "--out", os.path.join(cache, "demo"),
+                            env=self.env_without_store())
+            self.assertEqual(r.returncode, 0, r)
+            _DEMO["store"] = os.path.join(cache, "demo", "recoup.db")
+        os.makedirs(out, exist_ok=True)
+        store = os.path.join(out, "recoup.db")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(_DEMO["store"] + suffix):
+                shutil.copyfile(_DEMO["store"] + suffix, store + suffix)
+        return store
 
     def env_without_store(self):
         return {k: v for k, v in self.env.items() if k != "RECOUP_STORE"}
@@ -166,8 +189,8 @@ def tree_hashes(root):
 
 class ClaimsPackageTest(ClaimsTestBase):
     def test_demo_breach_package_is_complete_and_reproducible(self):
-        store1 = self.demo("demo1")
-        store2 = self.demo("demo2")
+        store1 = self.demo("demo1", fresh=True)
+        store2 = self.demo("demo2", fresh=True)
         out1, out2, out3 = (os.path.join(self.tmp, n) for n in ("p1", "p2", "p3"))
         for store, out in ((store1, out1), (store1, out2), (store2, out3)):
             r = self.claims(store, "build", "--month", "2026-10", "--out", out)
