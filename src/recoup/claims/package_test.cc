@@ -197,6 +197,21 @@ TEST(ClaimFieldsTest, ValuesAreCappedAndCounted) {
   EXPECT_EQ(f[0].distinct, 250);
 }
 
+// The verdict of `in`'s intervals under its (changed) version and service.
+bool Reevaluate(PackageInput* in, std::optional<Rational> charges_usd) {
+  sla::MonthInput mi;
+  mi.account = in->claim.account;
+  mi.region = in->claim.region;
+  mi.service = in->claim.service;
+  mi.month = in->claim.month;
+  mi.charges_usd = std::move(charges_usd);
+  mi.intervals = in->intervals;
+  auto v = sla::Evaluate(*in->version, mi);
+  if (!v.ok()) return false;
+  in->verdict = *v;
+  return true;
+}
+
 TEST(PackageTest, ADynamoDbClaimCarriesItsSubjectTablesAndExclusions) {
   static auto catalog = sla::Catalog::Default();
   PackageInput in = SampleInput(2);
@@ -210,16 +225,7 @@ TEST(PackageTest, ADynamoDbClaimCarriesItsSubjectTablesAndExclusions) {
     e.error_code = "InternalServerError";
     e.resource = "arn:aws:dynamodb:us-east-1:111122223333:table/orders";
   }
-  sla::MonthInput mi;
-  mi.account = in.claim.account;
-  mi.region = in.claim.region;
-  mi.service = "dynamodb";
-  mi.month = in.claim.month;
-  mi.charges_usd = Ratio(41237, 100);
-  mi.intervals = in.intervals;
-  auto v = sla::Evaluate(*in.version, mi);
-  ASSERT_TRUE(v.ok());
-  in.verdict = *v;
+  ASSERT_TRUE(Reevaluate(&in, Ratio(41237, 100)));
   auto p = BuildPackage(in);
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_EQ(p->subject.rfind("SLA Credit Request - Amazon DynamoDB, us-east-1, October 2026 ", 0),
@@ -247,15 +253,7 @@ TEST(PackageTest, FieldsTheEvidenceDoesNotNameAreSaidToBeMissing) {
   in.version = &in.terms->versions.back();
   in.claim.service = "lambda";
   for (events::Event& e : in.failures) e.resource.clear();  // CSM only
-  sla::MonthInput mi;
-  mi.account = in.claim.account;
-  mi.region = in.claim.region;
-  mi.service = "lambda";
-  mi.month = in.claim.month;
-  mi.intervals = in.intervals;
-  auto v = sla::Evaluate(*in.version, mi);
-  ASSERT_TRUE(v.ok());
-  in.verdict = *v;
+  ASSERT_TRUE(Reevaluate(&in, std::nullopt));
   auto p = BuildPackage(in);
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_NE(p->body.find("  Lambda function ARNs: not recorded in our request logs\n"),

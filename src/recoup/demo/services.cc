@@ -268,16 +268,22 @@ class CellServicesGen {
     if (outage && s == "dynamodb" && Payments(cell_)) Csm(ms, op, o, rid);
   }
 
+  // The fields every datagram of the order service starts with, in botocore's order.
+  static Json CsmHead(const char* type, const std::string& op, int64_t ms) {
+    Json j;
+    j["Version"] = 1;
+    j["ClientId"] = kOrdersClient;
+    j["Type"] = type;
+    j["Service"] = "DynamoDB";
+    j["Api"] = op;
+    j["Timestamp"] = ms;
+    return j;
+  }
+
   void Csm(int64_t ms, const std::string& op, Outcome o, const std::string& rid) {
     const int64_t latency = o == Outcome::kOk ? rng_.Range(4, 30) : rng_.Range(20, 900);
     const int status = o == Outcome::kOk ? 200 : 500;
-    Json a;
-    a["Version"] = 1;
-    a["ClientId"] = kOrdersClient;
-    a["Type"] = "ApiCallAttempt";
-    a["Service"] = "DynamoDB";
-    a["Api"] = op;
-    a["Timestamp"] = ms;
+    Json a = CsmHead("ApiCallAttempt", op, ms);
     a["AttemptLatency"] = latency;
     a["Fqdn"] = "dynamodb." + cell_.region + ".amazonaws.com";
     a["UserAgent"] = kUserAgent;
@@ -285,13 +291,7 @@ class CellServicesGen {
     a["Region"] = cell_.region;
     a["HttpStatusCode"] = status;
     a["XAmznRequestId"] = rid;
-    Json c;
-    c["Version"] = 1;
-    c["ClientId"] = kOrdersClient;
-    c["Type"] = "ApiCall";
-    c["Service"] = "DynamoDB";
-    c["Api"] = op;
-    c["Timestamp"] = ms;
+    Json c = CsmHead("ApiCall", op, ms);
     c["AttemptCount"] = 1;
     c["Region"] = cell_.region;
     c["UserAgent"] = kUserAgent;
